@@ -1,0 +1,11 @@
+-- Grants for the roles in roles.sql. Run after `fairywren migrate` (and again after an upgrade
+-- adds tables): psql -v ON_ERROR_STOP=1 -d fairywren -f sql/permissions.sql
+grant usage on schema public to fairywren_web, fairywren_tracker;
+
+grant select, insert, update, delete on all tables in schema public to fairywren_web;
+grant usage, select on all sequences in schema public to fairywren_web;
+
+-- The tracker loads passkeys and torrents; it never writes.
+revoke all on all tables in schema public from fairywren_tracker;
+grant select (id, passkey, disabled) on users to fairywren_tracker;
+grant select (id, info_hash, info_hash_v2, snatches) on torrents to fairywren_tracker;

@@ -1,0 +1,500 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+/** A PostgreSQL server: a `postgres://` URL, or its parts as in the original configuration format. */
+export type PostgresSetting =
+  | string
+  | { host?: string; port?: number; database?: string; user?: string; password?: string };
+
+/** The effective configuration, read once at start and frozen. */
+export interface Config {
+  /** Public base URL of the tracker; a member's announce URL is `<trackerUrl>/<passkey>/announce`. */
+  readonly trackerUrl: string;
+  /** Public base URL of the web site, used in invite links and feeds. */
+  readonly siteUrl: string;
+  /** The site's name: page titles and the `source` tag forced into uploaded torrents. */
+  readonly siteName: string;
+  /** Leading URL path segments to skip on both servers (a reverse proxy's prefix). */
+  readonly pathDepth: number;
+  /** Server-side pepper mixed into every password hash. Empty: generated once into the data folder. */
+  readonly salt: string;
+  /** Folder for the embedded database and generated secrets. */
+  readonly dataDir: string;
+  /** Least severe log level written: debug, info, warn or error. */
+  readonly logLevel: "debug" | "info" | "warn" | "error";
+  readonly webapi: {
+    /** The web side's database; empty means the embedded PostgreSQL in the data folder. */
+    readonly postgresql: PostgresSetting | null;
+    /** Mark cookies `Secure` (the site is served over HTTPS). */
+    readonly secure: boolean;
+    readonly host: string;
+    readonly port: number;
+    /** How often stat deltas from the tracker are written to the database. */
+    readonly flushIntervalMs: number;
+    /** Largest accepted .torrent upload. */
+    readonly maxTorrentBytes: number;
+  };
+  readonly tracker: {
+    /** The tracker's own (read-only) database login; empty means the web side's server. */
+    readonly postgresql: PostgresSetting | null;
+    readonly host: string;
+    readonly port: number;
+    readonly announceIntervalSeconds: number;
+    readonly minAnnounceIntervalSeconds: number;
+    readonly numwantDefault: number;
+    readonly numwantMax: number;
+    readonly maxPeersPerUserPerTorrent: number;
+    readonly reloadIntervalSeconds: number;
+    readonly scrapeMaxHashes: number;
+    /** Direct peers whose `X-Forwarded-For` is believed. */
+    readonly trustedProxies: readonly string[];
+    /** peer_id prefixes allowed to announce; empty allows every client. */
+    readonly allowedClients: readonly string[];
+  };
+}
+
+type Kind = "string" | "url" | "int" | "bool" | "postgres" | "strings" | "level" | "path";
+
+interface KeySpec {
+  /** Dotted path in the JSON file. */
+  key: string;
+  kind: Kind;
+  default: unknown;
+  /** Environment variable that overrides the file. */
+  env: string;
+  /** Shown masked by `fairywren config`. */
+  secret?: boolean;
+  min?: number;
+  max?: number;
+  doc: string;
+}
+
+/** Every configuration key, its type, default, environment variable and meaning (the README's table). */
+export const CONFIG_KEYS: readonly KeySpec[] = [
+  {
+    key: "trackerUrl",
+    kind: "url",
+    default: "http://localhost:6969",
+    env: "FAIRYWREN_TRACKER_URL",
+    doc: "Public base URL of the tracker; announce URLs are `<trackerUrl>/<passkey>/announce`.",
+  },
+  {
+    key: "siteUrl",
+    kind: "url",
+    default: "http://localhost:8080",
+    env: "FAIRYWREN_SITE_URL",
+    doc: "Public base URL of the web site, used in invite links and RSS feeds.",
+  },
+  {
+    key: "siteName",
+    kind: "string",
+    default: "Fairywren",
+    env: "FAIRYWREN_SITE_NAME",
+    doc: "Site name in page titles and the `source` tag written into uploaded torrents.",
+  },
+  {
+    key: "pathDepth",
+    kind: "int",
+    default: 0,
+    min: 0,
+    max: 16,
+    env: "FAIRYWREN_PATH_DEPTH",
+    doc: "Leading path segments to ignore on both ports, for a reverse proxy that forwards `/a/b/...`.",
+  },
+  {
+    key: "salt",
+    kind: "string",
+    default: "",
+    env: "FAIRYWREN_SALT",
+    secret: true,
+    doc: "Server-side pepper for password hashes; changing it invalidates every password. Empty: a random one is generated once into `<dataDir>/salt`.",
+  },
+  {
+    key: "dataDir",
+    kind: "path",
+    default: "./data",
+    env: "FAIRYWREN_DATA_DIR",
+    doc: "Data folder: the embedded database and the generated salt.",
+  },
+  {
+    key: "logLevel",
+    kind: "level",
+    default: "info",
+    env: "FAIRYWREN_LOG_LEVEL",
+    doc: "Least severe log level written: `debug`, `info`, `warn` or `error`.",
+  },
+  {
+    key: "webapi.postgresql",
+    kind: "postgres",
+    default: null,
+    env: "DATABASE_URL",
+    secret: true,
+    doc: "Database of the web side: a `postgres://` URL or `{host, port, database, user, password}`. Unset: embedded PostgreSQL in the data folder.",
+  },
+  {
+    key: "webapi.secure",
+    kind: "bool",
+    default: false,
+    env: "FAIRYWREN_SECURE",
+    doc: "Send session cookies with `Secure` (set when the site is served over HTTPS).",
+  },
+  {
+    key: "webapi.host",
+    kind: "string",
+    default: "0.0.0.0",
+    env: "FAIRYWREN_WEB_HOST",
+    doc: "Address the web site binds to.",
+  },
+  {
+    key: "webapi.port",
+    kind: "int",
+    default: 8080,
+    min: 0,
+    max: 65535,
+    env: "FAIRYWREN_WEB_PORT",
+    doc: "Port of the web site (0 picks a free one).",
+  },
+  {
+    key: "webapi.flushIntervalMs",
+    kind: "int",
+    default: 3000,
+    min: 100,
+    max: 600000,
+    env: "FAIRYWREN_FLUSH_INTERVAL_MS",
+    doc: "How often the tracker's upload/download deltas are written to the database.",
+  },
+  {
+    key: "webapi.maxTorrentBytes",
+    kind: "int",
+    default: 10 * 1024 * 1024,
+    min: 1024,
+    max: 1024 * 1024 * 1024,
+    env: "FAIRYWREN_MAX_TORRENT_BYTES",
+    doc: "Largest .torrent file accepted on upload.",
+  },
+  {
+    key: "tracker.postgresql",
+    kind: "postgres",
+    default: null,
+    env: "TRACKER_DATABASE_URL",
+    secret: true,
+    doc: "The tracker's own read-only database login (see `sql/roles.sql`). Unset: the web side's database.",
+  },
+  {
+    key: "tracker.host",
+    kind: "string",
+    default: "0.0.0.0",
+    env: "FAIRYWREN_TRACKER_HOST",
+    doc: "Address the tracker binds to.",
+  },
+  {
+    key: "tracker.port",
+    kind: "int",
+    default: 6969,
+    min: 0,
+    max: 65535,
+    env: "FAIRYWREN_TRACKER_PORT",
+    doc: "Port of the tracker (0 picks a free one).",
+  },
+  {
+    key: "tracker.announceIntervalSeconds",
+    kind: "int",
+    default: 1800,
+    min: 10,
+    max: 86400,
+    env: "FAIRYWREN_ANNOUNCE_INTERVAL",
+    doc: "`interval` sent to clients (jittered by up to 10%).",
+  },
+  {
+    key: "tracker.minAnnounceIntervalSeconds",
+    kind: "int",
+    default: 900,
+    min: 0,
+    max: 86400,
+    env: "FAIRYWREN_MIN_ANNOUNCE_INTERVAL",
+    doc: "`min interval`; a member re-announcing sooner gets a reply that changes no accounting.",
+  },
+  {
+    key: "tracker.numwantDefault",
+    kind: "int",
+    default: 50,
+    min: 0,
+    max: 1000,
+    env: "FAIRYWREN_NUMWANT_DEFAULT",
+    doc: "Peers returned when the client sends no `numwant`.",
+  },
+  {
+    key: "tracker.numwantMax",
+    kind: "int",
+    default: 100,
+    min: 0,
+    max: 1000,
+    env: "FAIRYWREN_NUMWANT_MAX",
+    doc: "Most peers returned in one reply.",
+  },
+  {
+    key: "tracker.maxPeersPerUserPerTorrent",
+    kind: "int",
+    default: 3,
+    min: 1,
+    max: 100,
+    env: "FAIRYWREN_MAX_PEERS_PER_USER",
+    doc: "Concurrent peers (clients) one member may have in one swarm.",
+  },
+  {
+    key: "tracker.reloadIntervalSeconds",
+    kind: "int",
+    default: 300,
+    min: 5,
+    max: 86400,
+    env: "FAIRYWREN_RELOAD_INTERVAL",
+    doc: "Full reload of members and torrents from the database, a safety net behind the live updates.",
+  },
+  {
+    key: "tracker.scrapeMaxHashes",
+    kind: "int",
+    default: 100,
+    min: 1,
+    max: 1000,
+    env: "FAIRYWREN_SCRAPE_MAX_HASHES",
+    doc: "Most `info_hash` values in one scrape.",
+  },
+  {
+    key: "tracker.trustedProxies",
+    kind: "strings",
+    default: [],
+    env: "FAIRYWREN_TRUSTED_PROXIES",
+    doc: "Addresses of reverse proxies whose `X-Forwarded-For` is believed (comma-separated in the environment).",
+  },
+  {
+    key: "tracker.allowedClients",
+    kind: "strings",
+    default: [],
+    env: "FAIRYWREN_ALLOWED_CLIENTS",
+    doc: "peer_id prefixes allowed to announce, e.g. `-TR4`, `-qB`; empty allows every client.",
+  },
+];
+
+/** A configuration that failed validation; `problems` lists every problem found. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+const SECTIONS = new Set(CONFIG_KEYS.filter((k) => k.key.includes(".")).map((k) => k.key.split(".")[0]!));
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function checkUrl(text: string, protocols: string[]): string | null {
+  try {
+    const url = new URL(text);
+    if (!protocols.includes(url.protocol)) return `must start with ${protocols.join(" or ")}`;
+    return null;
+  } catch {
+    return "is not a valid URL";
+  }
+}
+
+const PG_PARTS: Record<string, "string" | "number"> = {
+  host: "string",
+  port: "number",
+  database: "string",
+  user: "string",
+  password: "string",
+};
+
+/** Checks one value against its key's type; returns the converted value or a problem. */
+function checkValue(spec: KeySpec, raw: unknown, fromEnv: boolean): { value?: unknown; problem?: string } {
+  const where = fromEnv ? `${spec.env}` : spec.key;
+  switch (spec.kind) {
+    case "string":
+    case "path":
+      if (typeof raw !== "string") return { problem: `${where} must be a string, not ${describe(raw)}` };
+      return { value: raw };
+    case "level":
+      if (raw !== "debug" && raw !== "info" && raw !== "warn" && raw !== "error")
+        return { problem: `${where} must be one of debug, info, warn, error, not ${describe(raw)}` };
+      return { value: raw };
+    case "url": {
+      if (typeof raw !== "string") return { problem: `${where} must be a URL string, not ${describe(raw)}` };
+      const bad = checkUrl(raw, ["http:", "https:"]);
+      return bad
+        ? { problem: `${where} ${bad}: ${JSON.stringify(raw)}` }
+        : { value: raw.replace(/\/+$/, "") };
+    }
+    case "int": {
+      let n = raw;
+      if (fromEnv && typeof raw === "string" && /^-?\d+$/.test(raw.trim())) n = Number(raw);
+      if (typeof n !== "number" || !Number.isInteger(n))
+        return { problem: `${where} must be a whole number, not ${describe(raw)}` };
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max))
+        return { problem: `${where} must be between ${spec.min} and ${spec.max}, not ${n}` };
+      return { value: n };
+    }
+    case "bool": {
+      if (fromEnv && typeof raw === "string") {
+        const t = raw.trim().toLowerCase();
+        if (["1", "true", "yes", "on"].includes(t)) return { value: true };
+        if (["0", "false", "no", "off", ""].includes(t)) return { value: false };
+      }
+      if (typeof raw !== "boolean")
+        return { problem: `${where} must be true or false, not ${describe(raw)}` };
+      return { value: raw };
+    }
+    case "strings": {
+      if (fromEnv && typeof raw === "string")
+        return {
+          value: raw
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean),
+        };
+      if (!Array.isArray(raw) || raw.some((s) => typeof s !== "string"))
+        return { problem: `${where} must be a list of strings, not ${describe(raw)}` };
+      return { value: raw };
+    }
+    case "postgres": {
+      if (raw === null || raw === "") return { value: null };
+      if (typeof raw === "string") {
+        const bad = checkUrl(raw, ["postgres:", "postgresql:"]);
+        return bad ? { problem: `${where} ${bad}` } : { value: raw };
+      }
+      if (typeof raw !== "object" || Array.isArray(raw))
+        return { problem: `${where} must be a postgres:// URL or an object, not ${describe(raw)}` };
+      const problems: string[] = [];
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        const want = PG_PARTS[k];
+        if (!want)
+          problems.push(`${where}.${k} is not a known key (use ${Object.keys(PG_PARTS).join(", ")})`);
+        else if (typeof v !== want) problems.push(`${where}.${k} must be a ${want}, not ${describe(v)}`);
+      }
+      return problems.length ? { problem: problems.join("; ") } : { value: raw };
+    }
+  }
+}
+
+function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split(".");
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    node[part] ??= {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+function getPath(source: Record<string, unknown>, key: string): unknown {
+  let node: unknown = source;
+  for (const part of key.split(".")) {
+    if (node === null || typeof node !== "object" || !Object.hasOwn(node, part)) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Builds the configuration from an optional JSON file and the environment (which wins), checking
+ * every key. Throws a ConfigError naming every problem at once.
+ */
+export function loadConfig(
+  options: { file?: string; env?: Record<string, string | undefined> } = {},
+): Config {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.FAIRYWREN_CONFIG;
+  const source = file ? resolve(file) : "defaults and environment";
+  const problems: string[] = [];
+  let parsed: Record<string, unknown> = {};
+  if (file) {
+    if (!existsSync(file)) throw new ConfigError(source, [`the file ${source} does not exist`]);
+    try {
+      parsed = JSON.parse(readFileSync(file, "utf8"));
+    } catch (error) {
+      throw new ConfigError(source, [`the file is not valid JSON: ${(error as Error).message}`]);
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+      throw new ConfigError(source, ["the file must hold a JSON object"]);
+    for (const [key, value] of Object.entries(parsed)) {
+      if (SECTIONS.has(key)) {
+        if (value === null || typeof value !== "object" || Array.isArray(value)) {
+          problems.push(`${key} must be an object, not ${describe(value)}`);
+          continue;
+        }
+        for (const sub of Object.keys(value))
+          if (!CONFIG_KEYS.some((k) => k.key === `${key}.${sub}`)) problems.push(`unknown key ${key}.${sub}`);
+      } else if (!CONFIG_KEYS.some((k) => k.key === key)) problems.push(`unknown key ${key}`);
+    }
+  }
+  const result: Record<string, unknown> = {};
+  for (const spec of CONFIG_KEYS) {
+    const fromEnv = env[spec.env];
+    const fromFile = getPath(parsed, spec.key);
+    let value = spec.default;
+    if (fromEnv !== undefined) {
+      const checked = checkValue(spec, fromEnv, true);
+      if (checked.problem) problems.push(checked.problem);
+      else value = checked.value;
+    } else if (fromFile !== undefined) {
+      const checked = checkValue(spec, fromFile, false);
+      if (checked.problem) problems.push(checked.problem);
+      else value = checked.value;
+    }
+    setPath(result, spec.key, Array.isArray(value) ? [...value] : value);
+  }
+  const tracker = result.tracker as Record<string, number>;
+  if (tracker.minAnnounceIntervalSeconds! > tracker.announceIntervalSeconds!)
+    problems.push("tracker.minAnnounceIntervalSeconds must not exceed tracker.announceIntervalSeconds");
+  if (tracker.numwantDefault! > tracker.numwantMax!)
+    problems.push("tracker.numwantDefault must not exceed tracker.numwantMax");
+  if (problems.length) throw new ConfigError(source, problems);
+  result.dataDir = resolve(result.dataDir as string);
+  return deepFreeze(result as unknown as Config);
+}
+
+/** The configuration as JSON with every secret masked, for `fairywren config`. */
+export function describeConfig(config: Config): string {
+  const copy = structuredClone(config) as unknown as Record<string, unknown>;
+  for (const spec of CONFIG_KEYS) {
+    if (!spec.secret) continue;
+    const value = getPath(copy, spec.key);
+    if (value === null || value === "" || value === undefined) continue;
+    if (typeof value === "string" && spec.kind === "postgres") {
+      const url = new URL(value);
+      if (url.password) url.password = "****";
+      setPath(copy, spec.key, url.toString());
+    } else if (typeof value === "object") {
+      setPath(copy, spec.key, {
+        ...(value as object),
+        ...("password" in (value as object) ? { password: "****" } : {}),
+      });
+    } else setPath(copy, spec.key, "****");
+  }
+  return JSON.stringify(copy, null, 2);
+}
+
+/** Leading path a reverse proxy adds, from the first `pathDepth` segments of a request path. */
+export function stripPrefix(pathname: string, depth: number): string | null {
+  if (depth === 0) return pathname;
+  let at = 0;
+  for (let i = 0; i < depth; i++) {
+    const next = pathname.indexOf("/", at + 1);
+    if (next === -1) return null;
+    at = next;
+  }
+  return pathname.slice(at);
+}

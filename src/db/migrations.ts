@@ -1,0 +1,13 @@
+// Every numbered file in sql/, embedded as text so the compiled binary carries its schema.
+// A new migration is a new file here and a new line below; a landed one is never edited.
+import m001 from "../../sql/001_schema.sql" with { type: "text" };
+
+/** One forward-only schema change. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** The migrations in the order they apply. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "001_schema.sql", sql: m001 }];

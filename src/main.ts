@@ -1,0 +1,230 @@
+#!/usr/bin/env bun
+// The fairywren command: serves the tracker and site, and administers them.
+import { accessSync, constants, mkdirSync } from "node:fs";
+import pkg from "../package.json" with { type: "json" };
+import { ask, readStdinLines } from "./cli/prompt.ts";
+import { type Config, ConfigError, describeConfig, loadConfig } from "./config.ts";
+import { openDatabase } from "./db/client.ts";
+import { DataDirBusyError } from "./db/embedded.ts";
+import { migrate } from "./db/migrate.ts";
+import { createUser, NameTakenError, nameProblem, passwordProblem } from "./db/queries/users.ts";
+import { configureLog, log } from "./log.ts";
+import { StartupError, serve } from "./server.ts";
+import { hashPassword, resolvePepper } from "./shared/secrets.ts";
+
+const HELP = `fairywren ${pkg.version}: a private BitTorrent tracker and its web site
+
+Usage:
+  fairywren [serve]            run the tracker and the web site
+  fairywren adduser            create a member (the first one gets every role)
+      --name NAME              the member's name (asked when omitted)
+      --password-stdin         read the password from standard input
+  fairywren migrate            apply pending database migrations and exit
+  fairywren config             print the effective configuration (secrets masked)
+  fairywren --help | --version
+
+Options for every command:
+  --config FILE                JSON configuration file (or FAIRYWREN_CONFIG)
+  --data-dir DIR               data folder (or FAIRYWREN_DATA_DIR; default ./data)
+
+With no database configured (DATABASE_URL or webapi.postgresql), an embedded PostgreSQL
+runs in the data folder.`;
+
+/** A problem the operator must fix; printed as one line, exit code `code`. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly code = 1,
+  ) {
+    super(message);
+  }
+}
+
+interface Args {
+  command: string;
+  flags: Map<string, string | true>;
+}
+
+const VALUE_FLAGS = new Set(["--config", "--data-dir", "--name"]);
+const BOOL_FLAGS = new Set(["--password-stdin", "--help", "-h", "--version", "-v"]);
+
+function parseArgs(argv: string[]): Args {
+  const flags = new Map<string, string | true>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf("=");
+    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    if (VALUE_FLAGS.has(name)) {
+      const value = eq > 0 && name !== arg ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new UsageError(`${name} needs a value`, 2);
+      flags.set(name, value);
+    } else if (BOOL_FLAGS.has(arg)) flags.set(arg, true);
+    else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg} (see fairywren --help)`, 2);
+    else positional.push(arg);
+  }
+  if (positional.length > 1)
+    throw new UsageError(`unexpected argument ${positional[1]} (see fairywren --help)`, 2);
+  return { command: positional[0] ?? "serve", flags };
+}
+
+function configFrom(args: Args): Config {
+  const env = { ...process.env };
+  const dataDir = args.flags.get("--data-dir");
+  if (typeof dataDir === "string") env.FAIRYWREN_DATA_DIR = dataDir;
+  const file = args.flags.get("--config");
+  return loadConfig({ file: typeof file === "string" ? file : undefined, env });
+}
+
+/** The data folder must exist (or be creatable) and be writable before anything else starts. */
+function ensureDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    throw new UsageError(
+      `the data folder ${dir} cannot be created or written (${code}): choose another with --data-dir or FAIRYWREN_DATA_DIR, or fix its permissions`,
+    );
+  }
+}
+
+/** Turns a database connection failure into one line naming the fix. */
+function databaseProblem(error: unknown, config: Config): string | null {
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = config.webapi.postgresql
+    ? "the database in DATABASE_URL / webapi.postgresql"
+    : "the embedded database";
+  const known: Record<string, string> = {
+    ECONNREFUSED: "refused the connection: is PostgreSQL running and listening there?",
+    ENOTFOUND: "has a host name that does not resolve",
+    CONNECT_TIMEOUT: "did not answer within 10 s",
+    "28P01": "rejected the password",
+    "28000": "rejected the login (check the user name and pg_hba.conf)",
+    "3D000": "names a database that does not exist: create it first",
+    "42501": "lacks a permission: run `fairywren migrate` as the database owner",
+  };
+  if (code && known[code]) return `${where} ${known[code]}`;
+  return null;
+}
+
+async function commandServe(config: Config): Promise<void> {
+  ensureDataDir(config.dataDir);
+  const running = await serve(config);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping", { signal });
+    const force = setTimeout(() => {
+      log.error("shutdown took longer than 10 s; exiting");
+      process.exit(1);
+    }, 10_000);
+    await running.stop();
+    clearTimeout(force);
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+async function commandMigrate(config: Config): Promise<void> {
+  if (!config.webapi.postgresql) ensureDataDir(config.dataDir);
+  const db = await openDatabase(config.webapi.postgresql, config.dataDir);
+  try {
+    const applied = await migrate(db.sql);
+    console.log(applied.length ? `applied ${applied.join(", ")}` : "the schema is up to date");
+  } finally {
+    await db.close();
+  }
+}
+
+async function commandAddUser(config: Config, args: Args): Promise<void> {
+  const interactive = process.stdin.isTTY && !args.flags.has("--password-stdin");
+  let name = args.flags.get("--name");
+  let password: string;
+  if (interactive) {
+    if (typeof name !== "string") name = (await ask("Name: ")).trim();
+    const problem = nameProblem(name);
+    if (problem) throw new UsageError(`invalid name: ${problem}`);
+    password = await ask("Password: ", true);
+    const again = await ask("Repeat password: ", true);
+    if (password !== again) throw new UsageError("the passwords do not match");
+  } else {
+    const lines = await readStdinLines();
+    if (typeof name !== "string") name = (lines.shift() ?? "").trim();
+    password = lines.shift() ?? "";
+  }
+  const nameBad = nameProblem(name);
+  if (nameBad) throw new UsageError(`invalid name: ${nameBad}`);
+  const passwordBad = passwordProblem(password);
+  if (passwordBad) throw new UsageError(`invalid password: ${passwordBad}`);
+
+  if (!config.webapi.postgresql) ensureDataDir(config.dataDir);
+  const pepper = resolvePepper(config.salt, config.dataDir);
+  const db = await openDatabase(config.webapi.postgresql, config.dataDir);
+  try {
+    await migrate(db.sql);
+    const { user, roles } = await createUser(db.sql, {
+      name,
+      passwordHash: await hashPassword(password, pepper),
+    });
+    console.log(
+      `created ${user.name} (id ${user.id}) with roles: ${roles.length ? roles.join(", ") : "none"}`,
+    );
+  } catch (error) {
+    if (error instanceof NameTakenError) throw new UsageError(error.message);
+    throw error;
+  } finally {
+    await db.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  if (args.flags.has("--help") || args.flags.has("-h") || args.command === "help") {
+    console.log(HELP);
+    return;
+  }
+  if (args.flags.has("--version") || args.flags.has("-v") || args.command === "version") {
+    console.log(pkg.version);
+    return;
+  }
+  const config = configFrom(args);
+  // Administrative commands print their own results; their logs are for problems only.
+  configureLog(args.command === "serve" || config.logLevel === "error" ? config.logLevel : "warn", "web");
+  try {
+    switch (args.command) {
+      case "serve":
+        return await commandServe(config);
+      case "migrate":
+        return await commandMigrate(config);
+      case "adduser":
+        return await commandAddUser(config, args);
+      case "config":
+        console.log(describeConfig(config));
+        return;
+      default:
+        throw new UsageError(`unknown command ${args.command} (see fairywren --help)`, 2);
+    }
+  } catch (error) {
+    const db = databaseProblem(error, config);
+    if (db) throw new UsageError(db);
+    throw error;
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(`fairywren: ${error.message}`);
+    process.exit(2);
+  }
+  if (error instanceof UsageError || error instanceof StartupError || error instanceof DataDirBusyError) {
+    console.error(`fairywren: ${error.message}`);
+    process.exit(error instanceof UsageError ? error.code : 1);
+  }
+  log.error("unexpected failure", { error: (error as Error).stack ?? String(error) });
+  console.error(`fairywren: unexpected failure: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,101 @@
+import type { Config } from "./config.ts";
+import { type Database, openDatabase } from "./db/client.ts";
+import { migrate } from "./db/migrate.ts";
+import { configureLog, log } from "./log.ts";
+import { type Channel, type TrackerToWeb, type WebToTracker, webEnd } from "./shared/channel.ts";
+import { listenProblem } from "./shared/listen.ts";
+import { createWebApp } from "./web/app.ts";
+
+/** A running Fairywren: both ports, the channel, and how to stop it cleanly. */
+export interface Running {
+  readonly webPort: number;
+  readonly trackerPort: number;
+  readonly db: Database;
+  readonly channel: Channel<WebToTracker, TrackerToWeb>;
+  stop(): Promise<void>;
+}
+
+/** A start-up failure with a one-line message for the operator. */
+export class StartupError extends Error {}
+
+const TRACKER_START_TIMEOUT_MS = 15_000;
+
+function startTracker(
+  config: Config,
+): Promise<{ worker: Worker; channel: Channel<WebToTracker, TrackerToWeb>; port: number }> {
+  // The compiler embeds this entry point because the build names it (scripts/build.ts).
+  const worker = new Worker(new URL("./tracker/worker.ts", import.meta.url).href);
+  const channel = webEnd(worker as never, (data) =>
+    log.warn("web dropped an unknown message", { data: String(data) }),
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      worker.terminate();
+      reject(new StartupError("the tracker did not start within 15 s"));
+    }, TRACKER_START_TIMEOUT_MS);
+    worker.addEventListener("error", (event) => {
+      clearTimeout(timer);
+      reject(new StartupError(`the tracker failed to start: ${(event as ErrorEvent).message}`));
+    });
+    channel.onMessage((message) => {
+      if (message.kind === "ready") {
+        clearTimeout(timer);
+        resolve({ worker, channel, port: message.port });
+      } else if (message.kind === "fatal") {
+        clearTimeout(timer);
+        worker.terminate();
+        reject(new StartupError(message.message));
+      }
+    });
+    channel.send({ kind: "init", config });
+  });
+}
+
+/** Opens and migrates the database, starts the tracker Worker and the web site. */
+export async function serve(config: Config): Promise<Running> {
+  configureLog(config.logLevel, "web");
+  const db = await openDatabase(config.webapi.postgresql, config.dataDir);
+  let tracker: Awaited<ReturnType<typeof startTracker>> | null = null;
+  try {
+    await migrate(db.sql);
+    tracker = await startTracker(config);
+    const app = createWebApp({ config, sql: db.sql, ready: () => true });
+    let web: ReturnType<typeof Bun.serve>;
+    try {
+      web = Bun.serve({ hostname: config.webapi.host, port: config.webapi.port, fetch: app.fetch });
+    } catch (error) {
+      throw new StartupError(listenProblem("web site", config.webapi, error));
+    }
+    log.info("web site listening", { host: config.webapi.host, port: web.port, embedded: db.embedded });
+    const { worker, channel } = tracker;
+    let stopping: Promise<void> | null = null;
+    return {
+      webPort: web.port ?? 0,
+      trackerPort: tracker.port,
+      db,
+      channel,
+      stop() {
+        stopping ??= (async () => {
+          await web.stop(true);
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 5000);
+            channel.onMessage((message) => {
+              if (message.kind === "stopped") {
+                clearTimeout(timer);
+                resolve();
+              }
+            });
+            channel.send({ kind: "shutdown" });
+          });
+          worker.terminate();
+          await db.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    tracker?.worker.terminate();
+    await db.close().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,173 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pkg from "../package.json";
+import { freshServerDatabase } from "./helpers/server.ts";
+
+const MAIN = join(import.meta.dir, "../src/main.ts");
+
+/** Runs the fairywren command (from source) and collects its output. */
+async function run(
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
+) {
+  const proc = Bun.spawn([process.execPath, MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
+    cwd: options.cwd ?? mkdtempSync(join(tmpdir(), "fw-cwd-")),
+    stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { stdout, stderr, code };
+}
+
+/** A free TCP port on loopback. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitForHealth(url: string, deadlineMs = 20_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (Date.now() < end) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await Bun.sleep(100);
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+describe("fairywren command", () => {
+  test("--help and --version", async () => {
+    const help = await run(["--help"]);
+    expect(help.code).toBe(0);
+    for (const word of ["adduser", "migrate", "config", "--data-dir"]) expect(help.stdout).toContain(word);
+    const version = await run(["--version"]);
+    expect(version.stdout.trim()).toBe(pkg.version);
+  });
+
+  test("a bad configuration stops with every problem listed and exit code 2", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fw-bad-"));
+    const file = join(dir, "config.json");
+    writeFileSync(file, JSON.stringify({ trackerUrl: "ftp://x", webapi: { port: -1 }, nonsense: true }));
+    const result = await run(["--config", file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("trackerUrl must start with http: or https:");
+    expect(result.stderr).toContain("webapi.port must be between 0 and 65535");
+    expect(result.stderr).toContain("unknown key nonsense");
+    expect(result.stderr).not.toContain("    at ");
+  });
+
+  test("unknown commands and options are refused with exit code 2", async () => {
+    expect((await run(["frobnicate"])).code).toBe(2);
+    const option = await run(["--frob"]);
+    expect(option.code).toBe(2);
+    expect(option.stderr).toContain("unknown option --frob");
+  });
+
+  test("config prints the effective configuration with secrets masked", async () => {
+    const result = await run(["config"], {
+      env: {
+        FAIRYWREN_SALT: "s3cr3t-pepper",
+        DATABASE_URL: "postgres://u:pw123@h/db",
+        FAIRYWREN_WEB_PORT: "9000",
+      },
+    });
+    expect(result.code).toBe(0);
+    const shown = JSON.parse(result.stdout);
+    expect(shown.webapi.port).toBe(9000);
+    expect(result.stdout).not.toContain("s3cr3t-pepper");
+    expect(result.stdout).not.toContain("pw123");
+  });
+
+  test("adduser from standard input, then migrate finds nothing to do", async () => {
+    const db = await freshServerDatabase();
+    try {
+      const first = await run(["adduser"], { env: db.env, stdin: "admin\ncorrect horse battery\n" });
+      expect(first.stderr).toBe("");
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain("created admin");
+      expect(first.stdout).toContain("with roles: upload, invite, moderate, admin");
+      const second = await run(["adduser", "--name", "carol", "--password-stdin"], {
+        env: db.env,
+        stdin: "another password\n",
+      });
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain("roles: none");
+      const taken = await run(["adduser", "--name", "CAROL", "--password-stdin"], {
+        env: db.env,
+        stdin: "another password\n",
+      });
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toContain("The name CAROL is taken");
+      const short = await run(["adduser", "--name", "dave", "--password-stdin"], {
+        env: db.env,
+        stdin: "short\n",
+      });
+      expect(short.code).toBe(1);
+      expect(short.stderr).toContain("invalid password");
+      const migrate = await run(["migrate"], { env: db.env });
+      expect(migrate.stdout).toContain("up to date");
+    } finally {
+      await db.drop();
+    }
+  });
+
+  test("an unreachable database is one clear line, exit 1", async () => {
+    const port = await freePort();
+    const result = await run(["migrate"], { env: { DATABASE_URL: `postgres://u@127.0.0.1:${port}/x` } });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain("refused the connection");
+  });
+
+  test("an unwritable data folder is one clear line, exit 1", async () => {
+    const result = await run([], { env: { FAIRYWREN_DATA_DIR: "/proc/fairywren-data" } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("the data folder /proc/fairywren-data cannot be created or written");
+  });
+
+  test("serves both ports, refuses a second server on the same folder or port, stops on SIGTERM", async () => {
+    const db = await freshServerDatabase();
+    const webPort = await freePort();
+    const trackerPort = await freePort();
+    const env: Record<string, string> = {
+      ...db.env,
+      FAIRYWREN_WEB_PORT: String(webPort),
+      FAIRYWREN_TRACKER_PORT: String(trackerPort),
+      FAIRYWREN_WEB_HOST: "127.0.0.1",
+      FAIRYWREN_TRACKER_HOST: "127.0.0.1",
+    };
+    const proc = Bun.spawn([process.execPath, MAIN], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      await waitForHealth(`http://127.0.0.1:${webPort}/health`);
+      await waitForHealth(`http://127.0.0.1:${trackerPort}/health`);
+      const other = await freePort();
+      const again = await run([], { env: { ...env, FAIRYWREN_WEB_PORT: String(other) } });
+      expect(again.code).toBe(1);
+      if (env.DATABASE_URL)
+        expect(again.stderr).toContain(`port ${trackerPort} on 127.0.0.1 is already in use`);
+      else expect(again.stderr).toContain("is in use by another fairywren process");
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+    } finally {
+      proc.kill("SIGKILL");
+      await db.drop();
+    }
+  });
+});
