@@ -1,10 +1,14 @@
 import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
+import { trackerTorrents } from "./db/queries/torrents.ts";
+import { trackerUsers } from "./db/queries/users.ts";
 import { configureLog, log } from "./log.ts";
 import { type Channel, type TrackerToWeb, type WebToTracker, webEnd } from "./shared/channel.ts";
 import { listenProblem } from "./shared/listen.ts";
 import { createWebApp } from "./web/app.ts";
+import { LiveCounts, StatsWriter } from "./web/live.ts";
+import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
 
 /** A running Fairywren: both ports, the channel, and how to stop it cleanly. */
 export interface Running {
@@ -12,6 +16,9 @@ export interface Running {
   readonly trackerPort: number;
   readonly db: Database;
   readonly channel: Channel<WebToTracker, TrackerToWeb>;
+  readonly counts: LiveCounts;
+  readonly stats: StatsWriter;
+  readonly sync: TrackerSync;
   stop(): Promise<void>;
 }
 
@@ -22,6 +29,7 @@ const TRACKER_START_TIMEOUT_MS = 15_000;
 
 function startTracker(
   config: Config,
+  onMessage: (message: TrackerToWeb, channel: Channel<WebToTracker, TrackerToWeb>) => void,
 ): Promise<{ worker: Worker; channel: Channel<WebToTracker, TrackerToWeb>; port: number }> {
   // The compiler embeds this entry point because the build names it (scripts/build.ts).
   const worker = new Worker(new URL("./tracker/worker.ts", import.meta.url).href);
@@ -38,6 +46,7 @@ function startTracker(
       reject(new StartupError(`the tracker failed to start: ${(event as ErrorEvent).message}`));
     });
     channel.onMessage((message) => {
+      onMessage(message, channel);
       if (message.kind === "ready") {
         clearTimeout(timer);
         resolve({ worker, channel, port: message.port });
@@ -58,11 +67,30 @@ export async function serve(config: Config): Promise<Running> {
   let tracker: Awaited<ReturnType<typeof startTracker>> | null = null;
   try {
     await migrate(db.sql);
-    tracker = await startTracker(config);
+    const counts = new LiveCounts();
+    const stats = new StatsWriter(db.sql, counts, config.webapi.flushIntervalMs);
+    tracker = await startTracker(config, (message, channel) => {
+      switch (message.kind) {
+        case "counts":
+          counts.apply(message.counts);
+          break;
+        case "stats":
+          stats.add(message.source, message.seq, message.deltas);
+          break;
+        case "snapshot-request":
+          void Promise.all([trackerUsers(db.sql), trackerTorrents(db.sql)]).then(
+            ([users, torrents]) => channel.send({ kind: "snapshot", users, torrents }),
+            (error) => log.error("cannot read members and torrents for the tracker", { error }),
+          );
+          break;
+      }
+    });
+    stats.start();
     const app = createWebApp({ config, sql: db.sql, ready: () => true });
-    let web: ReturnType<typeof Bun.serve>;
+    let web: NonNullable<typeof app.server>;
     try {
-      web = Bun.serve({ hostname: config.webapi.host, port: config.webapi.port, fetch: app.fetch });
+      app.listen({ hostname: config.webapi.host, port: config.webapi.port, reusePort: false });
+      web = app.server!;
     } catch (error) {
       throw new StartupError(listenProblem("web site", config.webapi, error));
     }
@@ -74,6 +102,9 @@ export async function serve(config: Config): Promise<Running> {
       trackerPort: tracker.port,
       db,
       channel,
+      counts,
+      stats,
+      sync: trackerSync(db.sql, channel),
       stop() {
         stopping ??= (async () => {
           await web.stop(true);
@@ -88,6 +119,7 @@ export async function serve(config: Config): Promise<Running> {
             channel.send({ kind: "shutdown" });
           });
           worker.terminate();
+          await stats.stop();
           await db.close();
         })();
         return stopping;

@@ -14,7 +14,10 @@ export interface Database {
 }
 
 /** Connection settings as postgres.js options, from a URL or the original `{host, ...}` object. */
-function connectionOptions(setting: PostgresSetting): { url?: string; options: postgres.Options<Record<string, never>> } {
+function connectionOptions(setting: PostgresSetting): {
+  url?: string;
+  options: postgres.Options<Record<string, never>>;
+} {
   if (typeof setting === "string") return { url: setting, options: {} };
   return {
     options: {

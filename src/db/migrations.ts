@@ -1,6 +1,7 @@
 // Every numbered file in sql/, embedded as text so the compiled binary carries its schema.
 // A new migration is a new file here and a new line below; a landed one is never edited.
 import m001 from "../../sql/001_schema.sql" with { type: "text" };
+import m002 from "../../sql/002_stat_batches.sql" with { type: "text" };
 
 /** One forward-only schema change. */
 export interface Migration {
@@ -10,4 +11,7 @@ export interface Migration {
 }
 
 /** The migrations in the order they apply. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "001_schema.sql", sql: m001 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "001_schema.sql", sql: m001 },
+  { version: 2, name: "002_stat_batches.sql", sql: m002 },
+];

@@ -29,7 +29,6 @@ export type WebToTracker =
   | { readonly kind: "user-removed"; readonly id: number }
   | { readonly kind: "torrent-upsert"; readonly torrent: TrackerTorrent }
   | { readonly kind: "torrent-removed"; readonly id: number }
-  | { readonly kind: "stats-ack"; readonly seq: number }
   | { readonly kind: "ping"; readonly nonce: number }
   | { readonly kind: "shutdown" };
 
@@ -51,7 +50,7 @@ export type TrackerToWeb =
   | { readonly kind: "fatal"; readonly message: string }
   | { readonly kind: "snapshot-request" }
   | { readonly kind: "counts"; readonly counts: TorrentCounts[] }
-  | { readonly kind: "stats"; readonly seq: number; readonly deltas: StatDelta[] }
+  | { readonly kind: "stats"; readonly source: string; readonly seq: number; readonly deltas: StatDelta[] }
   | { readonly kind: "pong"; readonly nonce: number }
   | { readonly kind: "stopped" };
 

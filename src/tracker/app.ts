@@ -1,6 +1,80 @@
 import { Elysia } from "elysia";
+import { log } from "../log.ts";
+import { addressBytes, clientAddress } from "./address.ts";
+import { CLIENT_ERRORS } from "./protocol/errors.ts";
+import type { Outcome, Tracker } from "./tracker.ts";
 
-/** The tracker's HTTP app: health now; announce and scrape are mounted by the tracker. */
-export function createTrackerApp() {
-  return new Elysia().get("/health", () => ({ status: "ok" }));
+/** What the HTTP layer needs besides the tracker. */
+export interface TrackerHttpOptions {
+  readonly pathDepth: number;
+  readonly trustedProxies: readonly string[];
+  /** Current time in whole seconds. */
+  readonly now: () => number;
+  /** Called once per announce or scrape with its outcome (metrics). */
+  readonly onOutcome?: (kind: "announce" | "scrape", outcome: Outcome) => void;
+}
+
+const HEADERS = { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" };
+const PASSKEY_LENGTH = 32;
+
+type Server = { requestIP(request: Request): { address: string } | null };
+
+/** The tracker's HTTP app: `<prefix>/<passkey>/announce`, `<prefix>/<passkey>/scrape`, `/health`. */
+export function createTrackerApp(tracker: Tracker, options: TrackerHttpOptions) {
+  const trusted = new Set(options.trustedProxies);
+  const reply = (body: Uint8Array, status = 200) =>
+    new Response(body as Uint8Array<ArrayBuffer>, { status, headers: HEADERS });
+
+  function handle(request: Request, server: Server | null): Response {
+    const url = request.url;
+    // request.url is absolute; the path starts at the first "/" after "scheme://host".
+    const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+    const queryStart = url.indexOf("?", pathStart);
+    let path = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
+    for (let i = 0; i < options.pathDepth; i++) {
+      const next = path.indexOf("/", 1);
+      if (next < 0) return reply(CLIENT_ERRORS.notFound.body, 404);
+      path = path.slice(next);
+    }
+    const kind = path.endsWith("/announce") ? "announce" : path.endsWith("/scrape") ? "scrape" : null;
+    if (!kind) return reply(CLIENT_ERRORS.notFound.body, 404);
+    if (request.method !== "GET") return reply(CLIENT_ERRORS.methodNotAllowed.body, 405);
+    const passkey = path.slice(1, path.length - kind.length - 1);
+    if (passkey.length !== PASSKEY_LENGTH) {
+      options.onOutcome?.(kind, "unknown_passkey");
+      return reply(CLIENT_ERRORS.unknownPasskey.body);
+    }
+    const query = queryStart < 0 ? "" : url.slice(queryStart + 1);
+    if (kind === "scrape") {
+      const result = tracker.scrape(passkey, query);
+      options.onOutcome?.(kind, result.outcome);
+      return reply(result.body);
+    }
+    const direct = server?.requestIP(request)?.address ?? "";
+    const address = clientAddress(
+      direct,
+      trusted.size ? request.headers.get("x-forwarded-for") : null,
+      trusted,
+    );
+    const ip = addressBytes(address);
+    if (!ip) {
+      options.onOutcome?.(kind, "internal");
+      return reply(CLIENT_ERRORS.internal.body);
+    }
+    const result = tracker.announce(passkey, query, ip, options.now());
+    options.onOutcome?.(kind, result.outcome);
+    return reply(result.body);
+  }
+
+  return new Elysia()
+    .get("/health", () => ({ status: "ok" }))
+    .all("/*", ({ request, server }) => {
+      try {
+        return handle(request, server as Server | null);
+      } catch (error) {
+        // Never a stack trace to a client: log it, and send the catalogue's generic reason.
+        log.error("announce failed", { error: (error as Error).stack ?? String(error), url: request.url });
+        return reply(CLIENT_ERRORS.internal.body);
+      }
+    });
 }

@@ -1,50 +1,159 @@
-// Entry point of the tracker Worker: waits for its configuration over the channel, serves the
-// tracker on its own port and answers the web side.
+// Entry point of the tracker Worker: receives its configuration over the channel, loads members
+// and torrents, serves announce and scrape on its own port, and reports counts and credit back.
 import type { Config } from "../config.ts";
+import { connect } from "../db/client.ts";
+import { trackerTorrents } from "../db/queries/torrents.ts";
+import { trackerUsers } from "../db/queries/users.ts";
 import { configureLog, log } from "../log.ts";
-import { trackerEnd } from "../shared/channel.ts";
+import { type TrackerTorrent, type TrackerUser, trackerEnd } from "../shared/channel.ts";
 import { listenProblem } from "../shared/listen.ts";
 import { createTrackerApp } from "./app.ts";
+import { Tracker } from "./tracker.ts";
 
 declare const self: Worker;
+
+/** How often coalesced counts go to the web side: well within the 1 s promise. */
+const COUNTS_EVERY_MS = 250;
+/** How often credit batches go to the web side (which writes them on its own timer). */
+const DELTAS_EVERY_MS = 1000;
+const REAP_EVERY_MS = 30_000;
 
 const channel = trackerEnd(self as unknown as Parameters<typeof trackerEnd>[0], (data) =>
   log.warn("tracker dropped a message it does not understand", { data: String(data) }),
 );
-let server: ReturnType<typeof Bun.serve> | null = null;
+/** Identifies this run's stat batches; sequence numbers restart with it. */
+const source = crypto.randomUUID();
+const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-function start(config: Config): void {
-  configureLog(config.logLevel, "tracker");
-  const app = createTrackerApp();
+let tracker: Tracker | null = null;
+let server: { stop(force?: boolean): unknown; port?: number } | null = null;
+const timers: ReturnType<typeof setInterval>[] = [];
+let pendingSnapshot: ((snapshot: { users: TrackerUser[]; torrents: TrackerTorrent[] }) => void) | null = null;
+
+/** Members and torrents: from the tracker's own database login, or from the web side when embedded. */
+async function loadSnapshot(config: Config): Promise<{ users: TrackerUser[]; torrents: TrackerTorrent[] }> {
+  const setting = config.tracker.postgresql ?? config.webapi.postgresql;
+  if (setting) {
+    const sql = connect(setting, 1);
+    try {
+      const [users, torrents] = [await trackerUsers(sql), await trackerTorrents(sql)];
+      return { users, torrents };
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  }
+  // The embedded database serves one connection, the web side's: it reads the snapshot for us.
+  return new Promise((resolve) => {
+    pendingSnapshot = resolve;
+    channel.send({ kind: "snapshot-request" });
+  });
+}
+
+function sendUpdates(): void {
+  if (!tracker) return;
+  const counts = tracker.takeCounts();
+  if (counts.length) channel.send({ kind: "counts", counts });
+}
+
+function sendDeltas(): void {
+  const batch = tracker?.takeDeltas();
+  if (batch) channel.send({ kind: "stats", source, seq: batch.seq, deltas: batch.deltas });
+}
+
+async function reload(config: Config): Promise<void> {
   try {
-    server = Bun.serve({
-      hostname: config.tracker.host,
-      port: config.tracker.port,
-      fetch: app.fetch,
-      error: () => new Response("internal error", { status: 500 }),
+    const snapshot = await loadSnapshot(config);
+    tracker?.load(snapshot.users, snapshot.torrents);
+    log.debug("reloaded members and torrents", {
+      users: snapshot.users.length,
+      torrents: snapshot.torrents.length,
     });
+  } catch (error) {
+    log.warn("reload failed; serving from memory", { error: error as Error });
+  }
+}
+
+async function start(config: Config): Promise<void> {
+  configureLog(config.logLevel, "tracker");
+  const t = new Tracker(config.tracker);
+  let snapshot: Awaited<ReturnType<typeof loadSnapshot>>;
+  try {
+    snapshot = await loadSnapshot(config);
+  } catch (error) {
+    channel.send({
+      kind: "fatal",
+      message: `the tracker cannot load members and torrents: ${(error as Error).message}`,
+    });
+    return;
+  }
+  t.load(snapshot.users, snapshot.torrents);
+  tracker = t;
+  const app = createTrackerApp(t, {
+    pathDepth: config.pathDepth,
+    trustedProxies: config.tracker.trustedProxies,
+    now: nowSeconds,
+  });
+  try {
+    // Elysia must own the server to hand each request's socket address to the handler.
+    // reusePort off: a second instance must fail loudly, not share the port.
+    app.listen({ hostname: config.tracker.host, port: config.tracker.port, reusePort: false });
+    server = app.server!;
   } catch (error) {
     channel.send({ kind: "fatal", message: listenProblem("tracker", config.tracker, error) });
     return;
   }
-  log.info("tracker listening", { host: config.tracker.host, port: server.port });
-  channel.send({ kind: "ready", port: server.port ?? 0 });
+  const staleAfter = Math.ceil(config.tracker.announceIntervalSeconds * 1.5);
+  timers.push(
+    setInterval(sendUpdates, COUNTS_EVERY_MS),
+    setInterval(sendDeltas, DELTAS_EVERY_MS),
+    setInterval(() => {
+      const removed = t.reap(nowSeconds() - staleAfter);
+      if (removed) log.debug("reaped stale peers", { removed });
+    }, REAP_EVERY_MS),
+    setInterval(() => void reload(config), config.tracker.reloadIntervalSeconds * 1000),
+  );
+  const port = app.server?.port ?? 0;
+  log.info("tracker listening", {
+    host: config.tracker.host,
+    port,
+    users: snapshot.users.length,
+    torrents: snapshot.torrents.length,
+  });
+  channel.send({ kind: "ready", port });
 }
 
 channel.onMessage((message) => {
   switch (message.kind) {
     case "init":
-      start(message.config as Config);
+      void start(message.config as Config);
+      break;
+    case "snapshot":
+      pendingSnapshot?.({ users: message.users, torrents: message.torrents });
+      pendingSnapshot = null;
+      break;
+    case "user-upsert":
+      tracker?.upsertUser(message.user);
+      break;
+    case "user-removed":
+      tracker?.removeUser(message.id);
+      break;
+    case "torrent-upsert":
+      tracker?.upsertTorrent(message.torrent);
+      break;
+    case "torrent-removed":
+      tracker?.removeTorrent(message.id);
       break;
     case "ping":
       channel.send({ kind: "pong", nonce: message.nonce });
       break;
     case "shutdown":
+      for (const timer of timers) clearInterval(timer);
       server?.stop(true);
       server = null;
+      // Whatever was credited up to now goes out before the web side's last flush.
+      sendUpdates();
+      sendDeltas();
       channel.send({ kind: "stopped" });
-      break;
-    default:
       break;
   }
 });

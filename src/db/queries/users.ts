@@ -80,3 +80,9 @@ export async function countUsers(sql: Sql): Promise<number> {
   const [row] = (await sql`select count(*)::int as n from users`) as unknown as [{ n: number }];
   return row.n;
 }
+
+/** One member as the tracker needs them, or null. */
+export async function trackerUser(sql: Sql, id: number): Promise<TrackerUser | null> {
+  const [row] = await sql`select id, passkey, disabled from users where id = ${id}`;
+  return (row as TrackerUser | undefined) ?? null;
+}

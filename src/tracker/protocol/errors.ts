@@ -1,0 +1,111 @@
+/** Machine-readable codes for every failure the tracker reports to a BitTorrent client. */
+export type ClientErrorCode =
+  | "unknown_passkey"
+  | "disabled_account"
+  | "unregistered_torrent"
+  | "client_not_allowed"
+  | "too_many_peers"
+  | "peer_id_in_use"
+  | "scrape_needs_hash"
+  | "malformed"
+  | "method_not_allowed"
+  | "not_found"
+  | "internal";
+
+/** Every failure message starts with this when a request parameter is missing or unreadable. */
+export const MALFORMED_PREFIX = "Malformed request: ";
+
+const encoder = new TextEncoder();
+const FAILURE_HEAD = encoder.encode("d14:failure reason");
+
+/**
+ * Encodes `d14:failure reason<len>:<message>e`, the body every client shows to its user when an
+ * announce or scrape fails. The length is the message's UTF-8 byte count, not its UTF-16 length.
+ * The returned array is new on every call and belongs to the caller.
+ */
+export function failureResponse(message: string): Uint8Array {
+  const text = encoder.encode(message);
+  const length = String(text.length);
+  const out = new Uint8Array(FAILURE_HEAD.length + length.length + 1 + text.length + 1);
+  out.set(FAILURE_HEAD, 0);
+  let pos = FAILURE_HEAD.length;
+  for (let i = 0; i < length.length; i++) out[pos++] = length.charCodeAt(i);
+  out[pos++] = 0x3a;
+  out.set(text, pos);
+  out[pos + text.length] = 0x65;
+  return out;
+}
+
+/**
+ * A failure shown to the member in their BitTorrent client. `body` is the bencoded failure response,
+ * encoded once at construction and shared: callers must not modify it.
+ */
+export class ClientError {
+  /** Stable code for logs and metrics. */
+  readonly code: ClientErrorCode;
+  /** Text the member reads; says what to do next. */
+  readonly message: string;
+  /** `failureResponse(message)`, computed once. Shared between requests: treat as read-only. */
+  readonly body: Uint8Array;
+
+  /** Builds an error and its bencoded body; prefer the fixed entries of `CLIENT_ERRORS`. */
+  constructor(code: ClientErrorCode, message: string) {
+    this.code = code;
+    this.message = message;
+    this.body = failureResponse(message);
+  }
+}
+
+/**
+ * The closed catalogue of client-facing errors. Fixed errors are prebuilt with their bodies;
+ * `malformed` builds one naming the offending parameter (the parsers in `query.ts` keep their own
+ * prebuilt messages, so this is not needed on the request path).
+ */
+export const CLIENT_ERRORS = {
+  /** The passkey in the URL matches no member. */
+  unknownPasskey: new ClientError(
+    "unknown_passkey",
+    "Unknown passkey: download the .torrent again from the site.",
+  ),
+  /** The passkey belongs to a disabled account. */
+  disabledAccount: new ClientError("disabled_account", "Your account is disabled: contact the staff."),
+  /** The info hash is not a torrent the site knows. */
+  unregisteredTorrent: new ClientError(
+    "unregistered_torrent",
+    "This torrent is not registered on this tracker: upload it or download the site's copy.",
+  ),
+  /** The peer id prefix is not on the allowed-client list. */
+  clientNotAllowed: new ClientError(
+    "client_not_allowed",
+    "Your BitTorrent client is not allowed here: see the site's list of allowed clients.",
+  ),
+  /** The member already has as many peers in this swarm as the site allows. */
+  tooManyPeers: new ClientError(
+    "too_many_peers",
+    "You are already in this torrent's swarm from too many places: stop it in one of your clients first.",
+  ),
+  /** Another member's client already uses this peer id in this swarm. */
+  peerIdInUse: new ClientError(
+    "peer_id_in_use",
+    "Another client in this swarm uses the same peer id: restart your BitTorrent client.",
+  ),
+  /** A scrape without any info_hash: a private tracker does not list its torrents. */
+  scrapeNeedsHash: new ClientError(
+    "scrape_needs_hash",
+    "Malformed request: scrape needs at least one info_hash.",
+  ),
+  /** Anything but GET on an announce or scrape URL. */
+  methodNotAllowed: new ClientError(
+    "method_not_allowed",
+    "Method not allowed: the tracker only answers GET requests.",
+  ),
+  /** A path that is neither announce nor scrape. */
+  notFound: new ClientError(
+    "not_found",
+    "Not found: use the announce URL from a .torrent downloaded from the site.",
+  ),
+  /** Something failed on the tracker's side; the client retries on its own schedule. */
+  internal: new ClientError("internal", "Tracker error: try again later."),
+  /** A missing or unreadable parameter; `detail` names it, e.g. "info_hash must be 20 bytes." */
+  malformed: (detail: string): ClientError => new ClientError("malformed", MALFORMED_PREFIX + detail),
+} as const;

@@ -1,0 +1,113 @@
+import type { TrackerTorrent, TrackerUser } from "../shared/channel.ts";
+
+/** A member as the announce path sees them. */
+export interface UserEntry {
+  readonly id: number;
+  disabled: boolean;
+}
+
+/** A registered torrent; `index` is its dense number in the swarm store. */
+export interface TorrentEntry {
+  readonly id: number;
+  readonly index: number;
+  /** The v1 info hash (20 bytes), used as its key in scrape replies. */
+  readonly infoHash: Uint8Array;
+  /** Key of the truncated v2 hash, when the torrent is hybrid or v2. */
+  readonly v2Key: string | null;
+  snatches: number;
+}
+
+/** The 20 bytes of an info hash as a Map key (one char per byte). */
+export function hashKey(bytes: Uint8Array): string {
+  let key = "";
+  for (let i = 0; i < 20; i++) key += String.fromCharCode(bytes[i]!);
+  return key;
+}
+
+function hexBytes(hex: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(hex, "hex"));
+}
+
+/**
+ * Passkeys and torrents in memory, kept current by channel messages and full reloads. A hybrid
+ * torrent is reachable by its v1 hash and by its v2 hash truncated to 20 bytes (BEP 52), so both
+ * reach the same swarm.
+ */
+export class TrackerState {
+  /** passkey → member */
+  readonly users = new Map<string, UserEntry>();
+  private readonly passkeyOf = new Map<number, string>();
+  /** hash key (v1, or truncated v2) → torrent */
+  readonly torrents = new Map<string, TorrentEntry>();
+  private readonly byId = new Map<number, TorrentEntry>();
+  /** swarm index → torrent */
+  readonly byIndex: (TorrentEntry | undefined)[] = [];
+  private readonly freeIndexes: number[] = [];
+
+  /** Adds a member or applies a change (disabled, passkey rotated: the old passkey stops working). */
+  upsertUser(user: TrackerUser): void {
+    const old = this.passkeyOf.get(user.id);
+    if (old !== undefined && old !== user.passkey) this.users.delete(old);
+    this.passkeyOf.set(user.id, user.passkey);
+    this.users.set(user.passkey, { id: user.id, disabled: user.disabled });
+  }
+
+  /** Forgets a member. */
+  removeUser(id: number): void {
+    const passkey = this.passkeyOf.get(id);
+    if (passkey !== undefined) this.users.delete(passkey);
+    this.passkeyOf.delete(id);
+  }
+
+  /** Registers a torrent (or updates its snatch count); returns its entry. */
+  upsertTorrent(torrent: TrackerTorrent): TorrentEntry {
+    const existing = this.byId.get(torrent.id);
+    if (existing) {
+      existing.snatches = Math.max(existing.snatches, torrent.snatches);
+      return existing;
+    }
+    const infoHash = hexBytes(torrent.infoHash);
+    const v2Key = torrent.infoHashV2 ? hashKey(hexBytes(torrent.infoHashV2)) : null;
+    const index = this.freeIndexes.pop() ?? this.byIndex.length;
+    const entry: TorrentEntry = { id: torrent.id, index, infoHash, v2Key, snatches: torrent.snatches };
+    this.byIndex[index] = entry;
+    this.byId.set(torrent.id, entry);
+    this.torrents.set(hashKey(infoHash), entry);
+    if (v2Key) this.torrents.set(v2Key, entry);
+    return entry;
+  }
+
+  /** Unregisters a torrent; returns its swarm index so the caller can drop the swarm, or -1. */
+  removeTorrent(id: number): number {
+    const entry = this.byId.get(id);
+    if (!entry) return -1;
+    this.byId.delete(id);
+    this.torrents.delete(hashKey(entry.infoHash));
+    if (entry.v2Key) this.torrents.delete(entry.v2Key);
+    this.byIndex[entry.index] = undefined;
+    this.freeIndexes.push(entry.index);
+    return entry.index;
+  }
+
+  /**
+   * Replaces everything with a full snapshot; returns the swarm indexes of torrents that are gone.
+   * Swarms of torrents still registered are kept.
+   */
+  replaceAll(users: readonly TrackerUser[], torrents: readonly TrackerTorrent[]): number[] {
+    this.users.clear();
+    this.passkeyOf.clear();
+    for (const user of users) this.upsertUser(user);
+    const keep = new Set(torrents.map((t) => t.id));
+    const dropped: number[] = [];
+    for (const id of [...this.byId.keys()]) {
+      if (!keep.has(id)) dropped.push(this.removeTorrent(id));
+    }
+    for (const torrent of torrents) this.upsertTorrent(torrent);
+    return dropped;
+  }
+
+  /** Number of registered torrents. */
+  get torrentCount(): number {
+    return this.byId.size;
+  }
+}

@@ -1,0 +1,362 @@
+import { describe, expect, test } from "bun:test";
+import bencode from "bencode";
+import type { TrackerPolicy } from "../../src/tracker/tracker.ts";
+import { Tracker } from "../../src/tracker/tracker.ts";
+import { announceQuery, bytes20, escapeBytes } from "../helpers/announce.ts";
+
+const POLICY: TrackerPolicy = {
+  announceIntervalSeconds: 1800,
+  minAnnounceIntervalSeconds: 900,
+  numwantDefault: 50,
+  numwantMax: 100,
+  maxPeersPerUserPerTorrent: 3,
+  scrapeMaxHashes: 100,
+  allowedClients: [],
+};
+const ALICE = "a".repeat(32);
+const BOB = "b".repeat(32);
+const CAROL = "c".repeat(32);
+const HASH = bytes20(1);
+const V2 = new Uint8Array(32).fill(9);
+const OTHER = bytes20(2);
+const IP_A = new Uint8Array([10, 0, 0, 1]);
+const IP_B = new Uint8Array([10, 0, 0, 2]);
+const IP_6 = new Uint8Array([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5]);
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString("hex");
+}
+
+/** A tracker with three members (carol disabled) and two torrents, one of them hybrid. */
+function setup(policy: Partial<TrackerPolicy> = {}) {
+  const tracker = new Tracker({ ...POLICY, ...policy }, () => 0);
+  tracker.load(
+    [
+      { id: 1, passkey: ALICE, disabled: false },
+      { id: 2, passkey: BOB, disabled: false },
+      { id: 3, passkey: CAROL, disabled: true },
+    ],
+    [
+      { id: 10, infoHash: hex(HASH), infoHashV2: hex(V2), snatches: 4 },
+      { id: 11, infoHash: hex(OTHER), infoHashV2: null, snatches: 0 },
+    ],
+  );
+  return tracker;
+}
+
+type Decoded = Record<string, unknown>;
+function decode(body: Uint8Array): Decoded {
+  return bencode.decode(Buffer.from(body)) as Decoded;
+}
+function failure(body: Uint8Array): string | null {
+  const reason = decode(body)["failure reason"];
+  return reason ? Buffer.from(reason as Uint8Array).toString() : null;
+}
+const peerA = bytes20(0x41, 0x2d);
+const peerB = bytes20(0x42, 0x2d);
+
+describe("announce refusals", () => {
+  test.each([
+    // Nobody has this passkey.
+    ["unknown passkey", "f".repeat(32), announceQuery({ infoHash: HASH, peerId: peerA }), "Unknown passkey"],
+    // Carol's account is disabled.
+    ["disabled account", CAROL, announceQuery({ infoHash: HASH, peerId: peerA }), "account is disabled"],
+    // The hash is not a torrent of the site.
+    ["unregistered torrent", ALICE, announceQuery({ infoHash: bytes20(7), peerId: peerA }), "not registered"],
+    // A parameter the parser rejects, named in the reason.
+    ["malformed", ALICE, "info_hash=abc&peer_id=x", "info_hash"],
+  ])("%s", (_name, passkey, query, expected) => {
+    const tracker = setup();
+    const reply = tracker.announce(passkey, query, IP_A, 1000);
+    expect(failure(reply.body)).toContain(expected);
+    expect(tracker.swarms.size).toBe(0);
+    expect(tracker.takeDeltas()).toBeNull();
+  });
+
+  test("a client not on the allow-list is refused; one on it is served", () => {
+    const tracker = setup({ allowedClients: ["-TR", "-qB"] });
+    const refused = tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: HASH, peerId: bytes20(1, 0x58) }),
+      IP_A,
+      1,
+    );
+    expect(refused.outcome).toBe("client_not_allowed");
+    const id = new TextEncoder().encode("-TR4060-abcdefghijkl");
+    expect(tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: id }), IP_A, 1).outcome).toBe(
+      "ok",
+    );
+  });
+});
+
+describe("swarm replies", () => {
+  test("a leecher gets the other peers, never itself; a seeder gets leechers only", () => {
+    const tracker = setup();
+    tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA, left: 0, port: 1111 }), IP_A, 100);
+    const bob = decode(
+      tracker.announce(BOB, announceQuery({ infoHash: HASH, peerId: peerB, port: 2222 }), IP_B, 100).body,
+    );
+    expect(bob.complete).toBe(1);
+    expect(bob.incomplete).toBe(1);
+    expect(bob.downloaded).toBe(4);
+    expect(Buffer.from(bob.peers as Uint8Array)).toEqual(Buffer.from([10, 0, 0, 1, 0x04, 0x57]));
+    expect(bob.interval).toBe(1800);
+    expect(bob["min interval"]).toBe(900);
+    // A second seeder sees the leecher bob but not the seeder alice.
+    const carolId = bytes20(0x43, 0x2d);
+    const seeder = decode(
+      tracker.announce(BOB, announceQuery({ infoHash: HASH, peerId: carolId, left: 0 }), IP_6, 100).body,
+    );
+    expect(Buffer.from(seeder.peers as Uint8Array)).toEqual(Buffer.from([10, 0, 0, 2, 0x08, 0xae]));
+    expect(seeder.peers6).toBeUndefined();
+    // A leecher gets the IPv6 seeder in peers6 (BEP 7).
+    const leecher = decode(
+      tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: bytes20(0x44, 0x2d) }), IP_A, 100).body,
+    );
+    expect((leecher.peers6 as Uint8Array).length).toBe(18);
+    expect((leecher.peers as Uint8Array).length).toBe(12);
+  });
+
+  test("compact=0 lists peers as dictionaries with their peer ids", () => {
+    const tracker = setup();
+    tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA, port: 1111 }), IP_A, 100);
+    const reply = decode(
+      tracker.announce(BOB, announceQuery({ infoHash: HASH, peerId: peerB, compact: 0 }), IP_B, 100).body,
+    );
+    const peers = reply.peers as Decoded[];
+    expect(peers).toHaveLength(1);
+    expect(Buffer.from(peers[0]!.ip as Uint8Array).toString()).toBe("10.0.0.1");
+    expect(peers[0]!.port).toBe(1111);
+    expect(Buffer.from(peers[0]!["peer id"] as Uint8Array)).toEqual(Buffer.from(peerA));
+  });
+
+  test("the v1 hash and the truncated v2 hash of a hybrid torrent reach the same swarm", () => {
+    const tracker = setup();
+    tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA, left: 0 }), IP_A, 100);
+    const viaV2 = decode(
+      tracker.announce(BOB, announceQuery({ infoHash: V2.subarray(0, 20), peerId: peerB }), IP_B, 100).body,
+    );
+    expect(viaV2.complete).toBe(1);
+    expect((viaV2.peers as Uint8Array).length).toBe(6);
+  });
+
+  test("numwant limits the peers returned", () => {
+    const tracker = setup({ maxPeersPerUserPerTorrent: 50 });
+    for (let i = 0; i < 20; i++)
+      tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: bytes20(i, 0x2d) }), IP_A, 100);
+    const reply = decode(
+      tracker.announce(BOB, announceQuery({ infoHash: HASH, peerId: peerB, numwant: 5 }), IP_B, 100).body,
+    );
+    expect((reply.peers as Uint8Array).length).toBe(30);
+  });
+
+  test("a member may have at most the configured number of peers in one swarm", () => {
+    const tracker = setup({ maxPeersPerUserPerTorrent: 2 });
+    for (const n of [1, 2]) {
+      const reply = tracker.announce(
+        ALICE,
+        announceQuery({ infoHash: HASH, peerId: bytes20(n, 0x2d) }),
+        IP_A,
+        100,
+      );
+      expect(reply.outcome).toBe("ok");
+    }
+    const third = tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: HASH, peerId: bytes20(3, 0x2d) }),
+      IP_A,
+      100,
+    );
+    expect(third.outcome).toBe("too_many_peers");
+    expect(tracker.swarms.size).toBe(2);
+    // Other torrents and other members are not affected.
+    expect(
+      tracker.announce(ALICE, announceQuery({ infoHash: OTHER, peerId: bytes20(3, 0x2d) }), IP_A, 100)
+        .outcome,
+    ).toBe("ok");
+    expect(
+      tracker.announce(BOB, announceQuery({ infoHash: HASH, peerId: bytes20(3, 0x2d) }), IP_A, 100).outcome,
+    ).toBe("ok");
+  });
+
+  test("another member's peer id in the same swarm is refused", () => {
+    const tracker = setup();
+    tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA }), IP_A, 100);
+    const reply = tracker.announce(
+      BOB,
+      announceQuery({ infoHash: HASH, peerId: peerA, event: "stopped" }),
+      IP_B,
+      100,
+    );
+    expect(reply.outcome).toBe("peer_id_in_use");
+    expect(tracker.swarms.size).toBe(1);
+  });
+});
+
+describe("accounting", () => {
+  test("no credit on a first announce; the difference on the next one", () => {
+    const tracker = setup();
+    tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 500, downloaded: 700 }),
+      IP_A,
+      0,
+    );
+    expect(tracker.takeDeltas()).toBeNull();
+    tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 1500, downloaded: 900 }),
+      IP_A,
+      1000,
+    );
+    expect(tracker.takeDeltas()).toEqual({ seq: 1, deltas: [[1, 10, 1000, 200, 0]] });
+  });
+
+  test("re-announcing before min interval changes nothing; the credit comes with the next announce", () => {
+    const tracker = setup();
+    tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA }), IP_A, 0);
+    const early = tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 100 }),
+      IP_A,
+      899,
+    );
+    expect(early.outcome).toBe("throttled");
+    expect(decode(early.body).interval).toBe(1800);
+    expect(tracker.takeDeltas()).toBeNull();
+    tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 300 }), IP_A, 900);
+    expect(tracker.takeDeltas()?.deltas).toEqual([[1, 10, 300, 0, 0]]);
+  });
+
+  test("a counter going backwards is a client restart: no credit, new baseline", () => {
+    const tracker = setup();
+    tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 5000, downloaded: 5000 }),
+      IP_A,
+      0,
+    );
+    tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 10, downloaded: 6000 }),
+      IP_A,
+      1000,
+    );
+    expect(tracker.takeDeltas()?.deltas).toEqual([[1, 10, 0, 1000, 0]]);
+    tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 110, downloaded: 6000 }),
+      IP_A,
+      2000,
+    );
+    expect(tracker.takeDeltas()?.deltas).toEqual([[1, 10, 100, 0, 0]]);
+  });
+
+  test("stopped credits the last difference and leaves the swarm", () => {
+    const tracker = setup();
+    tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA }), IP_A, 0);
+    const stopped = tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 42, event: "stopped" }),
+      IP_A,
+      10,
+    );
+    expect(stopped.outcome).toBe("ok");
+    expect(decode(stopped.body).incomplete).toBe(0);
+    expect(tracker.swarms.size).toBe(0);
+    expect(tracker.takeDeltas()?.deltas).toEqual([[1, 10, 42, 0, 0]]);
+    expect(tracker.takeCounts()).toEqual([[10, 0, 0, 4]]);
+  });
+
+  test("completed is one snatch per member and torrent and moves the peer to the seeders", () => {
+    const tracker = setup();
+    tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA, left: 100 }), IP_A, 0);
+    tracker.takeCounts();
+    const done = decode(
+      tracker.announce(
+        ALICE,
+        announceQuery({ infoHash: HASH, peerId: peerA, left: 0, downloaded: 100, event: "completed" }),
+        IP_A,
+        5,
+      ).body,
+    );
+    expect(done.complete).toBe(1);
+    expect(done.incomplete).toBe(0);
+    expect(done.downloaded).toBe(5);
+    expect(tracker.takeDeltas()?.deltas).toEqual([[1, 10, 0, 100, 1]]);
+    expect(tracker.takeCounts()).toEqual([[10, 1, 0, 5]]);
+    // Completing again (another client of the same member) is not another snatch.
+    tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: HASH, peerId: peerB, left: 0, event: "completed" }),
+      IP_A,
+      6,
+    );
+    expect(tracker.takeDeltas()).toBeNull();
+    expect(tracker.takeCounts()).toEqual([[10, 2, 0, 5]]);
+  });
+
+  test("credit for one member and torrent is summed into one row per batch; sequence numbers increase", () => {
+    const tracker = setup({ minAnnounceIntervalSeconds: 0 });
+    tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA }), IP_A, 0);
+    for (const up of [10, 30, 60])
+      tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA, uploaded: up }), IP_A, up);
+    expect(tracker.takeDeltas()).toEqual({ seq: 1, deltas: [[1, 10, 60, 0, 0]] });
+    tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 70 }), IP_A, 100);
+    expect(tracker.takeDeltas()?.seq).toBe(2);
+  });
+});
+
+describe("state changes from the web side", () => {
+  test("a disabled member, a rotated passkey and a removed torrent are refused at once", () => {
+    const tracker = setup();
+    tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA }), IP_A, 0);
+    tracker.upsertUser({ id: 2, passkey: BOB, disabled: true });
+    expect(tracker.announce(BOB, announceQuery({ infoHash: HASH, peerId: peerB }), IP_B, 1).outcome).toBe(
+      "disabled_account",
+    );
+    const rotated = "d".repeat(32);
+    tracker.upsertUser({ id: 1, passkey: rotated, disabled: false });
+    expect(tracker.announce(ALICE, announceQuery({ infoHash: OTHER, peerId: peerA }), IP_A, 1).outcome).toBe(
+      "unknown_passkey",
+    );
+    expect(
+      tracker.announce(rotated, announceQuery({ infoHash: OTHER, peerId: peerA }), IP_A, 1).outcome,
+    ).toBe("ok");
+    tracker.removeTorrent(10);
+    expect(tracker.announce(rotated, announceQuery({ infoHash: HASH, peerId: peerA }), IP_A, 1).outcome).toBe(
+      "unregistered_torrent",
+    );
+    expect(tracker.swarms.seeders(0) + tracker.swarms.leechers(0)).toBe(0);
+  });
+
+  test("stale peers are reaped and the counts follow", () => {
+    const tracker = setup();
+    tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA }), IP_A, 100);
+    tracker.announce(BOB, announceQuery({ infoHash: HASH, peerId: peerB, left: 0 }), IP_B, 3000);
+    tracker.takeCounts();
+    expect(tracker.reap(2000)).toBe(1);
+    expect(tracker.takeCounts()).toEqual([[10, 1, 0, 4]]);
+  });
+});
+
+describe("scrape", () => {
+  test("counts for each registered hash asked for; unknown hashes are left out", () => {
+    const tracker = setup();
+    tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA, left: 0 }), IP_A, 0);
+    tracker.announce(BOB, announceQuery({ infoHash: HASH, peerId: peerB }), IP_B, 0);
+    const query = [HASH, OTHER, bytes20(77)].map((h) => `info_hash=${escapeBytes(h)}`);
+    const reply = decode(tracker.scrape(ALICE, query.join("&")).body);
+    const files = reply.files as Record<string, Decoded>;
+    expect(Object.keys(files).sort()).toEqual([hex(HASH), hex(OTHER)].sort());
+    expect(files[hex(HASH)]).toEqual({ complete: 1, incomplete: 1, downloaded: 4 });
+    expect(files[hex(OTHER)]).toEqual({ complete: 0, incomplete: 0, downloaded: 0 });
+  });
+
+  test("scrape refuses unknown and disabled passkeys and an empty request", () => {
+    const tracker = setup();
+    expect(tracker.scrape("e".repeat(32), "").outcome).toBe("unknown_passkey");
+    expect(tracker.scrape(CAROL, "").outcome).toBe("disabled_account");
+    expect(tracker.scrape(ALICE, "").outcome).toBe("scrape_needs_hash");
+  });
+});
