@@ -10,3 +10,11 @@ declare module "*.data" {
   const path: string;
   export default path;
 }
+declare module "*.js" {
+  const text: string;
+  export default text;
+}
+declare module "*.css" {
+  const text: string;
+  export default text;
+}

@@ -6,7 +6,8 @@ import { trackerUsers } from "./db/queries/users.ts";
 import { configureLog, log } from "./log.ts";
 import { type Channel, type TrackerToWeb, type WebToTracker, webEnd } from "./shared/channel.ts";
 import { listenProblem } from "./shared/listen.ts";
-import { createWebApp } from "./web/app.ts";
+import { resolvePepper } from "./shared/secrets.ts";
+import { createWebApp, webFetch } from "./web/app.tsx";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
 import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
 
@@ -86,11 +87,18 @@ export async function serve(config: Config): Promise<Running> {
       }
     });
     stats.start();
-    const app = createWebApp({ config, sql: db.sql, ready: () => true });
-    let web: NonNullable<typeof app.server>;
+    const sync = trackerSync(db.sql, tracker.channel);
+    const pepper = resolvePepper(config.salt, config.dataDir);
+    const app = createWebApp({ config, sql: db.sql, pepper, counts, sync, ready: () => true });
+    let web: ReturnType<typeof Bun.serve>;
     try {
-      app.listen({ hostname: config.webapi.host, port: config.webapi.port, reusePort: false });
-      web = app.server!;
+      web = Bun.serve({
+        hostname: config.webapi.host,
+        port: config.webapi.port,
+        fetch: webFetch(app, config.pathDepth),
+        // Uploads are checked against webapi.maxTorrentBytes; this only bounds what is read at all.
+        maxRequestBodySize: config.webapi.maxTorrentBytes + 1024 * 1024,
+      });
     } catch (error) {
       throw new StartupError(listenProblem("web site", config.webapi, error));
     }
@@ -104,7 +112,7 @@ export async function serve(config: Config): Promise<Running> {
       channel,
       counts,
       stats,
-      sync: trackerSync(db.sql, channel),
+      sync,
       stop() {
         stopping ??= (async () => {
           await web.stop(true);

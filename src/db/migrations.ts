@@ -2,6 +2,7 @@
 // A new migration is a new file here and a new line below; a landed one is never edited.
 import m001 from "../../sql/001_schema.sql" with { type: "text" };
 import m002 from "../../sql/002_stat_batches.sql" with { type: "text" };
+import m003 from "../../sql/003_web.sql" with { type: "text" };
 
 /** One forward-only schema change. */
 export interface Migration {
@@ -14,4 +15,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "001_schema.sql", sql: m001 },
   { version: 2, name: "002_stat_batches.sql", sql: m002 },
+  { version: 3, name: "003_web.sql", sql: m003 },
 ];

@@ -6,6 +6,9 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { connect, openDatabase, type Sql } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
+import { configureLog } from "../../src/log.ts";
+
+configureLog("warn");
 
 /** A database for one test file. */
 export interface TestDatabase {

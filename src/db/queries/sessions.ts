@@ -1,0 +1,52 @@
+import { hashSecret, newSecret } from "../../shared/secrets.ts";
+import type { Sql } from "../client.ts";
+import type { Role } from "./users.ts";
+
+/** How long a log-in lasts without being used. */
+export const SESSION_DAYS = 30;
+
+/** The member behind a session, as pages need them. */
+export interface SessionUser {
+  id: number;
+  name: string;
+  passkey: string;
+  roles: Role[];
+}
+
+/** Starts a session; returns the token for the cookie (only its hash is stored). */
+export async function createSession(sql: Sql, userId: number): Promise<string> {
+  const token = newSecret();
+  await sql`
+    insert into sessions (token_hash, user_id, expires_at)
+    values (${hashSecret(token)}, ${userId}, now() + make_interval(days => ${SESSION_DAYS}))
+  `;
+  return token;
+}
+
+/** The member of a live session whose account is enabled, or null. Extends the session's life. */
+export async function sessionUser(sql: Sql, token: string): Promise<SessionUser | null> {
+  const [row] = await sql`
+    update sessions s
+    set last_seen_at = now(), expires_at = now() + make_interval(days => ${SESSION_DAYS})
+    from users u
+    where s.token_hash = ${hashSecret(token)}
+      and s.expires_at > now()
+      and u.id = s.user_id
+      and not u.disabled
+    returning u.id, u.name, u.passkey,
+      array(select role from user_roles r where r.user_id = u.id order by role) as roles
+  `;
+  return (row as SessionUser | undefined) ?? null;
+}
+
+/** Ends one session. */
+export async function deleteSession(sql: Sql, token: string): Promise<void> {
+  await sql`delete from sessions where token_hash = ${hashSecret(token)}`;
+}
+
+/** Ends every session of a member except, optionally, one. */
+export async function deleteOtherSessions(sql: Sql, userId: number, keepToken?: string): Promise<void> {
+  if (keepToken)
+    await sql`delete from sessions where user_id = ${userId} and token_hash <> ${hashSecret(keepToken)}`;
+  else await sql`delete from sessions where user_id = ${userId}`;
+}

@@ -1,0 +1,92 @@
+import { html } from "@elysiajs/html";
+import { Elysia } from "elysia";
+import { ErrorPage } from "../../views/layout.tsx";
+import { log } from "../log.ts";
+import { authRoutes } from "./auth.tsx";
+import { BASE_HEADER, IP_HEADER, type PageContext } from "./context.ts";
+import type { WebDeps } from "./deps.ts";
+import { staticRoutes } from "./static.ts";
+
+export type { WebDeps } from "./deps.ts";
+
+/** The web site and API on the main thread. */
+export function createWebApp(deps: WebDeps) {
+  return new Elysia()
+    .use(html())
+    .onError(({ code, error, request, set }) => {
+      const page: PageContext = {
+        base: request.headers.get(BASE_HEADER) ?? "",
+        viewer: null,
+        siteName: deps.config.siteName,
+      };
+      if (code === "NOT_FOUND") {
+        set.status = 404;
+        return (
+          <ErrorPage page={page} status={404} title="Not found" message="There is nothing at this address." />
+        );
+      }
+      if (code === "VALIDATION" || code === "PARSE") {
+        set.status = 422;
+        return (
+          <ErrorPage
+            page={page}
+            status={422}
+            title="Request not understood"
+            message="The form or link was incomplete or malformed. Go back and try again."
+          />
+        );
+      }
+      set.status = 500;
+      log.error("web request failed", {
+        error: (error as Error)?.stack ?? String(error),
+        path: new URL(request.url).pathname,
+      });
+      return (
+        <ErrorPage
+          page={page}
+          status={500}
+          title="Something went wrong"
+          message="The site could not answer. Try again in a moment."
+        />
+      );
+    })
+    .get("/health", () => ({ status: "ok" }))
+    .get("/readyz", ({ set }) => {
+      if (deps.ready()) return { status: "ready" };
+      set.status = 503;
+      return { status: "starting" };
+    })
+    .use(staticRoutes())
+    .use(authRoutes(deps))
+    .get("/", ({ request, redirect }) => redirect(`${request.headers.get(BASE_HEADER) ?? ""}/torrents`, 303));
+}
+
+/**
+ * The front of the web server: strips the reverse proxy's path prefix (`pathDepth` segments) and
+ * passes it on as the base for links, with the client's address, in headers the app trusts (any
+ * sent by the client are replaced).
+ */
+export function webFetch(app: { handle(request: Request): Promise<Response> }, pathDepth: number) {
+  return (request: Request, server: { requestIP(r: Request): { address: string } | null }) => {
+    const url = new URL(request.url);
+    let base = "";
+    if (pathDepth > 0) {
+      const parts = url.pathname.split("/");
+      if (parts.length < pathDepth + 2) return new Response("Not found", { status: 404 });
+      base = parts.slice(0, pathDepth + 1).join("/");
+      url.pathname = `/${parts.slice(pathDepth + 1).join("/")}`;
+    }
+    const headers = new Headers(request.headers);
+    headers.set(BASE_HEADER, base);
+    headers.set(IP_HEADER, server.requestIP(request)?.address ?? "unknown");
+    const hasBody = request.method !== "GET" && request.method !== "HEAD";
+    return app.handle(
+      new Request(url, {
+        method: request.method,
+        headers,
+        body: hasBody ? request.body : null,
+        redirect: "manual",
+      }),
+    );
+  };
+}

@@ -1,0 +1,82 @@
+import { createHmac } from "node:crypto";
+import { Elysia } from "elysia";
+import type { Config } from "../config.ts";
+import type { Sql } from "../db/client.ts";
+import { type SessionUser, sessionUser } from "../db/queries/sessions.ts";
+import type { Role } from "../db/queries/users.ts";
+import { constantTimeEqual } from "../shared/secrets.ts";
+
+/** Name of the session cookie. */
+export const SESSION_COOKIE = "fw_session";
+/** Headers set by the front of the web server (`webFetch`); any sent by a client are replaced. */
+export const BASE_HEADER = "x-fairywren-base";
+export const IP_HEADER = "x-fairywren-ip";
+
+/** The member viewing a page, with what the views need. */
+export interface Viewer extends SessionUser {
+  /** Token for forms and htmx requests, tied to the session. */
+  readonly csrf: string;
+  can(role: Role): boolean;
+}
+
+/** Per-request facts every page needs. */
+export interface PageContext {
+  /** Path prefix added by a reverse proxy ("" or e.g. "/tracker"); every link starts with it. */
+  readonly base: string;
+  readonly viewer: Viewer | null;
+  readonly siteName: string;
+}
+
+/** A CSRF token derived from the session token: nothing to store, and it dies with the session. */
+export function csrfToken(sessionToken: string): string {
+  return createHmac("sha256", sessionToken).update("csrf").digest("base64url");
+}
+
+/**
+ * The session, base path and client address of every request, and the CSRF rule: every request
+ * that changes state must come from this site (Origin / Sec-Fetch-Site) and, when logged in, carry
+ * the session's token in the `_csrf` field or the X-CSRF-Token header.
+ */
+export function webContext(deps: { sql: Sql; config: Config }) {
+  return new Elysia({ name: "web-context" })
+    .derive({ as: "global" }, async ({ request, cookie }) => {
+      const base = request.headers.get(BASE_HEADER) ?? "";
+      const ip = request.headers.get(IP_HEADER) ?? "unknown";
+      const token = cookie[SESSION_COOKIE]?.value;
+      let viewer: Viewer | null = null;
+      if (typeof token === "string" && token.length > 0 && token.length < 100) {
+        const user = await sessionUser(deps.sql, token);
+        if (user) {
+          const roles = new Set(user.roles);
+          viewer = { ...user, csrf: csrfToken(token), can: (role) => roles.has(role) };
+        }
+      }
+      const page: PageContext = { base, viewer, siteName: deps.config.siteName };
+      return { page, viewer, base, ip, sessionToken: typeof token === "string" ? token : null };
+    })
+    .onBeforeHandle({ as: "global" }, ({ request, viewer, body, set }) => {
+      if (request.method === "GET" || request.method === "HEAD") return;
+      const site = request.headers.get("sec-fetch-site");
+      const origin = request.headers.get("origin");
+      const host = request.headers.get("host");
+      const crossSite =
+        (site !== null && site !== "same-origin" && site !== "none") ||
+        (origin !== null && host !== null && origin !== "null" && new URL(origin).host !== host);
+      if (crossSite) {
+        set.status = 403;
+        return "This request came from another site and was refused.";
+      }
+      if (viewer && !csrfValid(viewer, request, body)) {
+        set.status = 403;
+        return "This form has expired: go back, reload the page and try again.";
+      }
+    });
+}
+
+/** Checks the CSRF token a logged-in form or htmx request carries. */
+export function csrfValid(viewer: Viewer, request: Request, body: unknown): boolean {
+  const sent =
+    request.headers.get("x-csrf-token") ??
+    (body && typeof body === "object" && "_csrf" in body ? String((body as { _csrf: unknown })._csrf) : "");
+  return constantTimeEqual(sent, viewer.csrf);
+}

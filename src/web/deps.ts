@@ -1,0 +1,18 @@
+import type { Config } from "../config.ts";
+import type { Sql } from "../db/client.ts";
+import type { LiveCounts } from "./live.ts";
+import type { TrackerSync } from "./tracker-sync.ts";
+
+/** What the web side's routes need from the running process. */
+export interface WebDeps {
+  readonly config: Config;
+  readonly sql: Sql;
+  /** The password pepper (configured salt, or the generated one). */
+  readonly pepper: string;
+  /** Live counts from the tracker. */
+  readonly counts: LiveCounts;
+  /** Tells the tracker about changes to members and torrents. */
+  readonly sync: TrackerSync;
+  /** True once the database is migrated and the tracker answered. */
+  ready(): boolean;
+}

@@ -1,0 +1,25 @@
+import { Elysia } from "elysia";
+import live from "../../public/live.js" with { type: "text" };
+import style from "../../public/style.css" with { type: "text" };
+// Embedded as text: the compiled binary serves them with nothing beside it.
+import htmx from "../../public/vendor/htmx-2.0.11.min.js" with { type: "text" };
+
+const FILES: Record<string, { body: string; type: string }> = {
+  "style.css": { body: style, type: "text/css; charset=utf-8" },
+  "htmx.min.js": { body: htmx, type: "text/javascript; charset=utf-8" },
+  "live.js": { body: live, type: "text/javascript; charset=utf-8" },
+};
+
+/** The stylesheet and scripts, from memory, cached by browsers for a day. */
+export function staticRoutes() {
+  return new Elysia({ name: "static" }).get("/static/:file", ({ params, set }) => {
+    const file = FILES[params.file];
+    if (!file) {
+      set.status = 404;
+      return "not found";
+    }
+    return new Response(file.body, {
+      headers: { "content-type": file.type, "cache-control": "public, max-age=86400" },
+    });
+  });
+}

@@ -1,0 +1,81 @@
+import { loadConfig } from "../../src/config.ts";
+import { createUser, type Role } from "../../src/db/queries/users.ts";
+import type { WebToTracker } from "../../src/shared/channel.ts";
+import { hashPassword } from "../../src/shared/secrets.ts";
+import { createWebApp } from "../../src/web/app.tsx";
+import { BASE_HEADER, csrfToken, IP_HEADER } from "../../src/web/context.ts";
+import type { WebDeps } from "../../src/web/deps.ts";
+import { LiveCounts } from "../../src/web/live.ts";
+import { trackerSync } from "../../src/web/tracker-sync.ts";
+import { type TestDatabase, testDatabase } from "./database.ts";
+
+export const PEPPER = "test-pepper";
+
+/** The web app on a fresh database, driven through `app.handle` (no socket). */
+export async function webHarness(env: Record<string, string> = {}) {
+  const db: TestDatabase = await testDatabase();
+  const config = loadConfig({ env: { FAIRYWREN_LOG_LEVEL: "error", ...env } });
+  /** Messages the web side sent to the tracker, in order. */
+  const sent: WebToTracker[] = [];
+  const channel = { send: (m: WebToTracker) => sent.push(m), onMessage: () => {} };
+  const counts = new LiveCounts();
+  const deps: WebDeps = {
+    config,
+    sql: db.sql,
+    pepper: PEPPER,
+    counts,
+    sync: trackerSync(db.sql, channel),
+    ready: () => true,
+  };
+  const app = createWebApp(deps);
+  const origin = "http://site.test";
+
+  /** A request as a browser on this site would send it (Origin set for state changes). */
+  async function request(
+    path: string,
+    init: {
+      method?: string;
+      cookie?: string;
+      form?: Record<string, string> | FormData;
+      headers?: Record<string, string>;
+      ip?: string;
+      base?: string;
+    } = {},
+  ): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set("host", "site.test");
+    headers.set(IP_HEADER, init.ip ?? "192.0.2.1");
+    if (init.base) headers.set(BASE_HEADER, init.base);
+    if (init.cookie) headers.set("cookie", init.cookie);
+    const method = init.method ?? (init.form ? "POST" : "GET");
+    if (method !== "GET" && !headers.has("origin")) headers.set("origin", origin);
+    let body: BodyInit | undefined;
+    if (init.form instanceof FormData) body = init.form;
+    else if (init.form) {
+      body = new URLSearchParams(init.form).toString();
+      headers.set("content-type", "application/x-www-form-urlencoded");
+    }
+    return app.handle(new Request(`${origin}${path}`, { method, headers, body }));
+  }
+
+  /** Creates a member with these roles (the very first member gets every role regardless). */
+  async function member(name: string, roles: Role[] = [], password = "password123") {
+    const { user } = await createUser(db.sql, {
+      name,
+      passwordHash: await hashPassword(password, PEPPER),
+      roles,
+    });
+    return user;
+  }
+
+  /** Logs in and returns the cookie header and the page's CSRF token. */
+  async function login(name: string, password = "password123"): Promise<{ cookie: string; csrf: string }> {
+    const response = await request("/login", { form: { name, password } });
+    if (response.status !== 303)
+      throw new Error(`log-in failed: ${response.status} ${await response.text()}`);
+    const cookie = response.headers.get("set-cookie")!.split(";")[0]!;
+    return { cookie, csrf: csrfToken(decodeURIComponent(cookie.split("=")[1]!)) };
+  }
+
+  return { app, db, deps, sent, counts, request, member, login, close: () => db.close() };
+}

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { webHarness } from "../helpers/web.ts";
+
+let web: Awaited<ReturnType<typeof webHarness>>;
+beforeAll(async () => {
+  web = await webHarness();
+  await web.member("admin");
+  await web.member("alice");
+});
+afterAll(async () => {
+  await web?.close();
+});
+
+describe("log in and log out", () => {
+  test("the log-in page escapes what it shows back", async () => {
+    const response = await web.request("/login", {
+      form: { name: '"><script>x</script>', password: "nope" },
+    });
+    expect(response.status).toBe(401);
+    const page = await response.text();
+    // Kept in the name field's value, with the quote escaped so it cannot close the attribute.
+    expect(page).not.toContain('"><script>x</script>');
+    expect(page).toMatch(/value="(&#34;|&quot;)><script>x<\/script>"/);
+    expect(page).toContain("Wrong name or password.");
+  });
+
+  test("a right password starts a session with a safe cookie; logging out ends it", async () => {
+    const response = await web.request("/login", {
+      form: { name: "ALICE", password: "password123", next: "/torrents" },
+    });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/torrents");
+    const setCookie = response.headers.get("set-cookie")!;
+    expect(setCookie).toContain("HttpOnly");
+    expect(setCookie).toContain("SameSite=Lax");
+    expect(setCookie).not.toContain("Secure");
+    const cookie = setCookie.split(";")[0]!;
+    const [row] = await web.db.sql`select count(*)::int as n from sessions`;
+    expect(row!.n).toBeGreaterThan(0);
+    // The token is stored hashed, never as sent.
+    const token = decodeURIComponent(cookie.split("=")[1]!);
+    const plain = await web.db.sql`select 1 from sessions where token_hash = ${Buffer.from(token)}`;
+    expect(plain).toHaveLength(0);
+    const loggedIn = await web.request("/login", { cookie });
+    expect(loggedIn.status).toBe(303);
+    const { csrf } = { csrf: (await import("../../src/web/context.ts")).csrfToken(token) };
+    const out = await web.request("/logout", { cookie, form: { _csrf: csrf } });
+    expect(out.status).toBe(303);
+    const after = await web.request("/login", { cookie });
+    expect(after.status).toBe(200);
+  });
+
+  test("next never leads off the site", async () => {
+    const response = await web.request("/login", {
+      form: { name: "alice", password: "password123", next: "//evil.example/x" },
+    });
+    expect(response.headers.get("location")).toBe("/torrents");
+  });
+
+  test("a state change without the CSRF token, or from another site, is refused", async () => {
+    const { cookie } = await web.login("alice");
+    const noToken = await web.request("/logout", { cookie, form: {} });
+    expect(noToken.status).toBe(403);
+    const crossSite = await web.request("/logout", {
+      cookie,
+      form: {},
+      headers: { origin: "http://evil.example" },
+    });
+    expect(crossSite.status).toBe(403);
+  });
+
+  test("repeated failures for one account are throttled, even with the right password", async () => {
+    await web.member("bob");
+    for (let i = 0; i < 5; i++) {
+      const r = await web.request("/login", {
+        form: { name: "bob", password: "wrong" },
+        ip: `198.51.100.${i}`,
+      });
+      expect(r.status).toBe(401);
+    }
+    const throttled = await web.request("/login", {
+      form: { name: "bob", password: "password123" },
+      ip: "198.51.100.99",
+    });
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.get("retry-after")).toBe("900");
+    expect(await throttled.text()).toContain("Too many failed log-ins");
+  });
+
+  test("repeated failures from one address are throttled across accounts", async () => {
+    for (let i = 0; i < 20; i++)
+      await web.request("/login", { form: { name: `ghost${i}`, password: "x" }, ip: "203.0.113.7" });
+    const r = await web.request("/login", {
+      form: { name: "alice", password: "password123" },
+      ip: "203.0.113.7",
+    });
+    expect(r.status).toBe(429);
+    const elsewhere = await web.request("/login", {
+      form: { name: "alice", password: "password123" },
+      ip: "203.0.113.8",
+    });
+    expect(elsewhere.status).toBe(303);
+  });
+
+  test("a disabled member cannot log in and existing sessions stop working", async () => {
+    await web.member("carol");
+    const { cookie } = await web.login("carol");
+    await web.db.sql`update users set disabled = true where name = 'carol'`;
+    expect((await web.request("/login", { cookie })).status).toBe(200);
+    const r = await web.request("/login", { form: { name: "carol", password: "password123" } });
+    expect(r.status).toBe(403);
+    expect(await r.text()).toContain("disabled");
+  });
+});
