@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
 import { ErrorPage } from "../../views/layout.tsx";

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 import { Elysia, t } from "elysia";
 import { LoginPage } from "../../views/login.tsx";
 import {
@@ -14,7 +15,7 @@ import type { WebDeps } from "./deps.ts";
 
 /** Where to go after logging in: only a path on this site, never another host. */
 export function safeNext(next: string | undefined, base: string): string {
-  if (next && next.startsWith("/") && !next.startsWith("//") && !next.includes("\\")) return next;
+  if (next?.startsWith("/") && !next.startsWith("//") && !next.includes("\\")) return next;
   return `${base}/torrents`;
 }
 
