@@ -1,8 +1,9 @@
 import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
+import { createInvite } from "./db/queries/invites.ts";
 import { trackerTorrents } from "./db/queries/torrents.ts";
-import { trackerUsers } from "./db/queries/users.ts";
+import { countUsers, trackerUsers } from "./db/queries/users.ts";
 import { configureLog, log } from "./log.ts";
 import { type Channel, type TrackerToWeb, type WebToTracker, webEnd } from "./shared/channel.ts";
 import { listenProblem } from "./shared/listen.ts";
@@ -61,6 +62,22 @@ function startTracker(
   });
 }
 
+/**
+ * With no members yet, prints a one-day invite link: whoever registers through it first gets every
+ * role. (`fairywren adduser` does the same from the command line while the server is stopped.)
+ */
+async function offerFirstAccount(config: Config, db: Database, port: number): Promise<void> {
+  if ((await countUsers(db.sql)) > 0) return;
+  const invite = await createInvite(db.sql, { inviterId: null, days: 1 });
+  // The default site URL names the default port; follow the port actually used.
+  const site = config.siteUrl === "http://localhost:8080" ? `http://localhost:${port}` : config.siteUrl;
+  const link = `${site}/register/${invite.secret}`;
+  log.info("no members yet: open the first-account link to create the administrator", { valid: "24 hours" });
+  process.stdout.write(
+    `\n  No members yet. Create the first account (it gets every role) at:\n  ${link}\n\n`,
+  );
+}
+
 /** Opens and migrates the database, starts the tracker Worker and the web site. */
 export async function serve(config: Config): Promise<Running> {
   configureLog(config.logLevel, "web");
@@ -103,6 +120,7 @@ export async function serve(config: Config): Promise<Running> {
       throw new StartupError(listenProblem("web site", config.webapi, error));
     }
     log.info("web site listening", { host: config.webapi.host, port: web.port, embedded: db.embedded });
+    await offerFirstAccount(config, db, web.port ?? config.webapi.port);
     const { worker, channel } = tracker;
     let stopping: Promise<void> | null = null;
     return {

@@ -3,10 +3,15 @@ import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
 import { ErrorPage } from "../../views/layout.tsx";
 import { log } from "../log.ts";
+import { accountRoutes } from "./account.tsx";
+import { adminRoutes } from "./admin.tsx";
 import { authRoutes } from "./auth.tsx";
 import { BASE_HEADER, IP_HEADER, type PageContext } from "./context.ts";
 import type { WebDeps } from "./deps.ts";
+import { eventRoutes } from "./events.ts";
+import { inviteRoutes } from "./invites.tsx";
 import { staticRoutes } from "./static.ts";
+import { torrentRoutes } from "./torrents.tsx";
 
 export type { WebDeps } from "./deps.ts";
 
@@ -59,6 +64,11 @@ export function createWebApp(deps: WebDeps) {
     })
     .use(staticRoutes())
     .use(authRoutes(deps))
+    .use(inviteRoutes(deps))
+    .use(accountRoutes(deps))
+    .use(adminRoutes(deps))
+    .use(torrentRoutes(deps))
+    .use(eventRoutes(deps))
     .get("/", ({ request, redirect }) => redirect(`${request.headers.get(BASE_HEADER) ?? ""}/torrents`, 303));
 }
 

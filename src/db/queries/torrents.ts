@@ -18,3 +18,150 @@ export async function trackerTorrent(sql: Sql, id: number): Promise<TrackerTorre
   `;
   return (row as TrackerTorrent | undefined) ?? null;
 }
+
+/** A torrent as lists show it. */
+export interface TorrentRow {
+  id: number;
+  title: string;
+  size: number;
+  created_at: Date;
+  creator_id: number | null;
+  creator: string | null;
+  seeders: number;
+  leechers: number;
+  snatches: number;
+}
+
+/** A torrent with everything its page shows. */
+export interface TorrentDetail extends TorrentRow {
+  description: string;
+  files: { path: string; length: number }[];
+  info_hash: Buffer;
+  info_hash_v2: Buffer | null;
+}
+
+/** Columns a list can be sorted by. */
+export const SORTS = ["date", "seeders", "leechers", "snatches", "size", "title"] as const;
+export type Sort = (typeof SORTS)[number];
+
+/**
+ * Words of a search as a prefix-matching full-text query: "debi book" finds "Debian Bookworm".
+ * Only letters and digits survive, so the result is always a valid tsquery (or null: no words).
+ */
+export function searchQuery(text: string): string | null {
+  const words =
+    text
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu)
+      ?.slice(0, 16) ?? [];
+  return words.length ? words.map((w) => `${w}:*`).join(" & ") : null;
+}
+
+/**
+ * One page of torrents, newest first or by `sort`; with a search, best matches first unless a sort
+ * is asked for. Fetches one row more than `limit` so the caller knows whether a next page exists.
+ */
+export async function listTorrents(
+  sql: Sql,
+  options: {
+    search?: string;
+    sort?: Sort;
+    order?: "asc" | "desc";
+    limit: number;
+    offset: number;
+    creatorId?: number;
+  },
+): Promise<TorrentRow[]> {
+  const ts = options.search ? searchQuery(options.search) : null;
+  if (options.search && !ts) return [];
+  const dir = options.order === "asc" ? sql`asc` : sql`desc`;
+  const column = {
+    date: sql`t.created_at ${dir}, t.id ${dir}`,
+    seeders: sql`t.seeders ${dir}, t.id desc`,
+    leechers: sql`t.leechers ${dir}, t.id desc`,
+    snatches: sql`t.snatches ${dir}, t.id desc`,
+    size: sql`t.size ${dir}, t.id desc`,
+    title: sql`lower(t.title) ${dir}, t.id desc`,
+  }[options.sort ?? "date"];
+  const order =
+    ts && !options.sort ? sql`ts_rank(t.search, to_tsquery('simple', ${ts})) desc, t.id desc` : column;
+  return (await sql`
+    select t.id, t.title, t.size, t.created_at, t.creator_id, u.name as creator, t.seeders, t.leechers, t.snatches
+    from torrents t
+    left join users u on u.id = t.creator_id
+    where true
+      ${ts ? sql`and t.search @@ to_tsquery('simple', ${ts})` : sql``}
+      ${options.creatorId !== undefined ? sql`and t.creator_id = ${options.creatorId}` : sql``}
+    order by ${order}
+    limit ${options.limit + 1}
+    offset ${options.offset}
+  `) as unknown as TorrentRow[];
+}
+
+/** One torrent with its page's details, or null. */
+export async function getTorrent(sql: Sql, id: number): Promise<TorrentDetail | null> {
+  const [row] = await sql`
+    select t.id, t.title, t.description, t.size, t.files, t.info_hash, t.info_hash_v2, t.created_at,
+      t.creator_id, u.name as creator, t.seeders, t.leechers, t.snatches
+    from torrents t
+    left join users u on u.id = t.creator_id
+    where t.id = ${id}
+  `;
+  return (row as TorrentDetail | undefined) ?? null;
+}
+
+/** The stored metainfo and title of a torrent, for downloads. */
+export async function torrentFile(sql: Sql, id: number): Promise<{ title: string; metainfo: Buffer } | null> {
+  const [row] = await sql`select title, metainfo from torrents where id = ${id}`;
+  return (row as { title: string; metainfo: Buffer } | undefined) ?? null;
+}
+
+/** The id of a torrent already registered with either hash, or null. */
+export async function findDuplicate(
+  sql: Sql,
+  infoHash: Buffer,
+  infoHashV2: Buffer | null,
+): Promise<number | null> {
+  const [row] = await sql`
+    select id from torrents
+    where info_hash = ${infoHash}
+      or (${infoHashV2}::bytea is not null and info_hash_v2 = ${infoHashV2})
+    limit 1
+  `;
+  return row ? (row.id as number) : null;
+}
+
+/** Stores a new torrent; returns its id. */
+export async function insertTorrent(
+  sql: Sql,
+  t: {
+    infoHash: Buffer;
+    infoHashV2: Buffer | null;
+    title: string;
+    description: string;
+    size: number;
+    files: { path: string; length: number }[];
+    creatorId: number;
+    metainfo: Buffer;
+  },
+): Promise<number> {
+  const [row] = await sql`
+    insert into torrents (info_hash, info_hash_v2, title, description, size, files, creator_id, metainfo)
+    values (
+      ${t.infoHash}, ${t.infoHashV2}, ${t.title}, ${t.description}, ${t.size},
+      ${sql.json(t.files)}, ${t.creatorId}, ${t.metainfo}
+    )
+    returning id
+  `;
+  return row!.id as number;
+}
+
+/** Changes a torrent's title and description. */
+export async function updateTorrent(sql: Sql, id: number, title: string, description: string): Promise<void> {
+  await sql`update torrents set title = ${title}, description = ${description} where id = ${id}`;
+}
+
+/** Deletes a torrent (its statistics go with it). */
+export async function deleteTorrent(sql: Sql, id: number): Promise<void> {
+  await sql`delete from torrents where id = ${id}`;
+}

@@ -1,0 +1,311 @@
+/** @jsxImportSource @kitajs/html */
+import { Elysia, t } from "elysia";
+import { ErrorPage } from "../../views/layout.tsx";
+import { DESCRIPTION_MAX, EditTorrentPage, TITLE_MAX, TorrentPage } from "../../views/torrent.tsx";
+import { type ListState, TorrentResults, TorrentsPage } from "../../views/torrents.tsx";
+import { UploadForm, UploadPage, type UploadState } from "../../views/upload.tsx";
+import {
+  deleteTorrent,
+  findDuplicate,
+  getTorrent,
+  insertTorrent,
+  listTorrents,
+  SORTS,
+  type Sort,
+  type TorrentRow,
+  torrentFile,
+  updateTorrent,
+} from "../db/queries/torrents.ts";
+import { type PageContext, webContext } from "./context.ts";
+import type { WebDeps } from "./deps.ts";
+import { MetainfoError, parseTorrent, personalise, safeFileName } from "./metainfo.ts";
+
+/** Rows on one page of the torrent list. */
+export const PAGE_SIZE = 50;
+
+/** Where a logged-out visitor is sent: the log-in page, coming back here afterwards. */
+export function loginRedirect(base: string, request: Request): Response {
+  const url = new URL(request.url);
+  const next = `${base}${url.pathname}${url.search}`;
+  return new Response(null, {
+    status: 303,
+    headers: { location: `${base}/login?next=${encodeURIComponent(next)}` },
+  });
+}
+
+function problem(
+  page: PageContext,
+  set: { status?: number | string },
+  status: number,
+  title: string,
+  message: string,
+) {
+  set.status = status;
+  return <ErrorPage page={page} status={status} title={title} message={message} />;
+}
+
+/** Torrents: list and search, detail, upload, download, edit and delete. */
+export function torrentRoutes(deps: WebDeps) {
+  const counts = (row: TorrentRow) => deps.counts.get(row.id) ?? row;
+  return new Elysia({ name: "torrents" })
+    .use(webContext(deps))
+    .onBeforeHandle(({ viewer, base, request }) => {
+      if (!viewer) return loginRedirect(base, request);
+    })
+    .get(
+      "/torrents",
+      async ({ page, query, request }) => {
+        const pageNumber = query.page ?? 1;
+        const state: ListState = {
+          q: (query.q ?? "").trim(),
+          sort: query.sort as Sort | undefined,
+          order: query.order === "asc" ? "asc" : "desc",
+          page: pageNumber,
+          rows: [],
+          hasNext: false,
+        };
+        const rows = await listTorrents(deps.sql, {
+          search: state.q || undefined,
+          sort: state.sort,
+          order: state.order,
+          limit: PAGE_SIZE,
+          offset: (pageNumber - 1) * PAGE_SIZE,
+        });
+        state.hasNext = rows.length > PAGE_SIZE;
+        state.rows = rows.slice(0, PAGE_SIZE);
+        const byId = new Map(state.rows.map((r) => [r.id, r]));
+        const live = (id: number) => counts(byId.get(id)!) as TorrentRow;
+        // htmx asks for the results alone while a search is typed; a browser gets the whole page.
+        if (request.headers.get("hx-request") === "true" && request.headers.get("hx-boosted") !== "true")
+          return <TorrentResults base={page.base} state={state} counts={live} />;
+        return <TorrentsPage page={page} state={state} counts={live} />;
+      },
+      {
+        query: t.Object({
+          q: t.Optional(t.String({ maxLength: 200 })),
+          // Plain strings checked by pattern: Elysia fills an absent optional enum with its first value.
+          sort: t.Optional(t.String({ pattern: `^(${SORTS.join("|")})$` })),
+          order: t.Optional(t.String({ pattern: "^(asc|desc)$" })),
+          page: t.Optional(t.Numeric({ minimum: 1, maximum: 100000 })),
+        }),
+      },
+    )
+    .get(
+      "/torrents/:id",
+      async ({ page, params, query, set, viewer }) => {
+        const torrent = await getTorrent(deps.sql, params.id);
+        if (!torrent)
+          return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
+        const own = torrent.creator_id === viewer!.id;
+        const notice =
+          query.uploaded === "changed"
+            ? "Uploaded. The site made this torrent private, which changed its info hash: download the site's copy and seed from that."
+            : query.uploaded
+              ? "Uploaded. Download the site's copy to seed it with your passkey."
+              : query.saved
+                ? "Saved."
+                : undefined;
+        return (
+          <TorrentPage
+            page={page}
+            torrent={torrent}
+            counts={deps.counts.get(torrent.id) ?? torrent}
+            canEdit={own || viewer!.can("moderate")}
+            canDelete={viewer!.can("moderate")}
+            notice={notice}
+          />
+        );
+      },
+      {
+        params: t.Object({ id: t.Numeric({ minimum: 1, maximum: 2 ** 53 }) }),
+        query: t.Object({
+          uploaded: t.Optional(t.String({ maxLength: 10 })),
+          saved: t.Optional(t.String({ maxLength: 10 })),
+        }),
+      },
+    )
+    .get(
+      "/torrents/:id/download",
+      async ({ page, params, set, viewer }) => {
+        const file = await torrentFile(deps.sql, params.id);
+        if (!file)
+          return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
+        const announce = `${deps.config.trackerUrl}/${viewer!.passkey}/announce`;
+        const body = personalise(file.metainfo, announce);
+        return new Response(body as Uint8Array<ArrayBuffer>, {
+          headers: {
+            "content-type": "application/x-bittorrent",
+            "content-disposition": `attachment; filename="${safeFileName(file.title)}"`,
+            "cache-control": "private, no-store",
+          },
+        });
+      },
+      { params: t.Object({ id: t.Numeric({ minimum: 1, maximum: 2 ** 53 }) }) },
+    )
+    .get("/upload", ({ page, viewer, set }) => {
+      if (!viewer!.can("upload"))
+        return problem(page, set, 403, "Not allowed", "Your account may not upload torrents.");
+      return <UploadPage page={page} state={{}} maxBytes={deps.config.webapi.maxTorrentBytes} />;
+    })
+    .post(
+      "/upload",
+      async ({ page, viewer, body, set, request }) => {
+        if (!viewer!.can("upload"))
+          return problem(page, set, 403, "Not allowed", "Your account may not upload torrents.");
+        const isHtmx = request.headers.get("hx-request") === "true";
+        const maxBytes = deps.config.webapi.maxTorrentBytes;
+        const title = (body.title ?? "").trim();
+        const description = (body.description ?? "").replace(/\r\n/g, "\n").trim();
+        const again = (state: UploadState, status: number) => {
+          set.status = isHtmx ? 200 : status;
+          const full = { title, description, ...state };
+          return isHtmx ? (
+            <UploadForm page={page} state={full} maxBytes={maxBytes} />
+          ) : (
+            <UploadPage page={page} state={full} maxBytes={maxBytes} />
+          );
+        };
+        if (!(body.file instanceof Blob) || body.file.size === 0)
+          return again({ errors: { file: "Choose a .torrent file." } }, 422);
+        if (body.file.size > maxBytes)
+          return again(
+            { errors: { file: `The file is larger than ${Math.floor(maxBytes / 1024)} KiB.` } },
+            413,
+          );
+        let parsed: ReturnType<typeof parseTorrent>;
+        try {
+          parsed = parseTorrent(new Uint8Array(await body.file.arrayBuffer()), {
+            source: deps.config.siteName,
+            maxBytes,
+          });
+        } catch (error) {
+          if (error instanceof MetainfoError) return again({ errors: { file: error.message } }, 422);
+          throw error;
+        }
+        const finalTitle = title || parsed.name;
+        if (finalTitle.length > TITLE_MAX)
+          return again({ errors: { title: `Use at most ${TITLE_MAX} characters.` } }, 422);
+        const duplicate = await findDuplicate(deps.sql, parsed.infoHash, parsed.infoHashV2);
+        if (duplicate !== null)
+          return again(
+            { errors: { form: "This torrent is already on the site." }, duplicateOf: duplicate },
+            409,
+          );
+        let id: number;
+        try {
+          id = await insertTorrent(deps.sql, {
+            infoHash: parsed.infoHash,
+            infoHashV2: parsed.infoHashV2,
+            title: finalTitle,
+            description,
+            size: parsed.size,
+            files: parsed.files,
+            creatorId: viewer!.id,
+            metainfo: parsed.metainfo,
+          });
+        } catch (error) {
+          // Two uploads of one torrent at once: the unique index decides, the loser hears why.
+          if ((error as { code?: string }).code === "23505")
+            return again({ errors: { form: "This torrent is already on the site." } }, 409);
+          throw error;
+        }
+        await deps.sync.torrent(id);
+        const location = `${page.base}/torrents/${id}?uploaded=${parsed.changed ? "changed" : "1"}`;
+        if (isHtmx) {
+          set.headers["hx-redirect"] = location;
+          return "";
+        }
+        return new Response(null, { status: 303, headers: { location } });
+      },
+      {
+        body: t.Object({
+          file: t.Optional(t.Any()),
+          title: t.Optional(t.String({ maxLength: TITLE_MAX })),
+          description: t.Optional(t.String({ maxLength: DESCRIPTION_MAX })),
+          _csrf: t.Optional(t.String({ maxLength: 200 })),
+        }),
+      },
+    )
+    .get(
+      "/torrents/:id/edit",
+      async ({ page, params, set, viewer }) => {
+        const torrent = await getTorrent(deps.sql, params.id);
+        if (!torrent)
+          return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
+        if (torrent.creator_id !== viewer!.id && !viewer!.can("moderate"))
+          return problem(
+            page,
+            set,
+            403,
+            "Not allowed",
+            "Only the uploader and moderators may edit this torrent.",
+          );
+        return (
+          <EditTorrentPage
+            page={page}
+            id={torrent.id}
+            title={torrent.title}
+            description={torrent.description}
+          />
+        );
+      },
+      { params: t.Object({ id: t.Numeric({ minimum: 1, maximum: 2 ** 53 }) }) },
+    )
+    .post(
+      "/torrents/:id/edit",
+      async ({ page, params, body, set, viewer }) => {
+        const torrent = await getTorrent(deps.sql, params.id);
+        if (!torrent)
+          return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
+        if (torrent.creator_id !== viewer!.id && !viewer!.can("moderate"))
+          return problem(
+            page,
+            set,
+            403,
+            "Not allowed",
+            "Only the uploader and moderators may edit this torrent.",
+          );
+        const title = body.title.trim();
+        const description = body.description.replace(/\r\n/g, "\n").trim();
+        if (!title) {
+          set.status = 422;
+          return (
+            <EditTorrentPage
+              page={page}
+              id={torrent.id}
+              title={title}
+              description={description}
+              errors={{ title: "Enter a title." }}
+            />
+          );
+        }
+        await updateTorrent(deps.sql, torrent.id, title, description);
+        return new Response(null, {
+          status: 303,
+          headers: { location: `${page.base}/torrents/${torrent.id}?saved=1` },
+        });
+      },
+      {
+        params: t.Object({ id: t.Numeric({ minimum: 1, maximum: 2 ** 53 }) }),
+        body: t.Object({
+          title: t.String({ maxLength: TITLE_MAX }),
+          description: t.String({ maxLength: DESCRIPTION_MAX }),
+          _csrf: t.Optional(t.String({ maxLength: 200 })),
+        }),
+      },
+    )
+    .post(
+      "/torrents/:id/delete",
+      async ({ page, params, set, viewer }) => {
+        if (!viewer!.can("moderate"))
+          return problem(page, set, 403, "Not allowed", "Only moderators may delete torrents.");
+        const torrent = await getTorrent(deps.sql, params.id);
+        if (!torrent)
+          return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
+        await deleteTorrent(deps.sql, torrent.id);
+        await deps.sync.torrent(torrent.id);
+        return new Response(null, { status: 303, headers: { location: `${page.base}/torrents` } });
+      },
+      { params: t.Object({ id: t.Numeric({ minimum: 1, maximum: 2 ** 53 }) }) },
+    );
+}

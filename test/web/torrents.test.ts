@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { decodeStrict } from "../helpers/bdecode.ts";
+import { webHarness } from "../helpers/web.ts";
+import { buildInfo, content, torrentBytes } from "./metainfo/fixtures.ts";
+
+let web: Awaited<ReturnType<typeof webHarness>>;
+let admin: { cookie: string; csrf: string };
+let alice: { cookie: string; csrf: string };
+let reader: { cookie: string; csrf: string };
+
+/** A small single-file v1 torrent whose name (and so info hash) depends on `name`. */
+function torrent(name: string, extraTop: Record<string, string> = {}): Buffer {
+  const { info } = buildInfo({ kind: "v1", name, files: [{ path: [], data: content(40000, name.length) }] });
+  return torrentBytes(info, { announce: "http://other.example/announce", ...extraTop });
+}
+
+async function upload(
+  who: { cookie: string; csrf: string },
+  file: Buffer | null,
+  fields: Record<string, string> = {},
+) {
+  const form = new FormData();
+  form.set("_csrf", who.csrf);
+  if (file)
+    form.set("file", new File([new Uint8Array(file)], "x.torrent", { type: "application/x-bittorrent" }));
+  for (const [k, v] of Object.entries(fields)) form.set(k, v);
+  return web.request("/upload", { cookie: who.cookie, form });
+}
+
+beforeAll(async () => {
+  web = await webHarness({ FAIRYWREN_TRACKER_URL: "https://t.example/tr", FAIRYWREN_SITE_NAME: "Wren" });
+  await web.member("admin");
+  await web.member("alice", ["upload"]);
+  await web.member("reader");
+  admin = await web.login("admin");
+  alice = await web.login("alice");
+  reader = await web.login("reader");
+});
+afterAll(async () => {
+  await web?.close();
+});
+
+describe("upload", () => {
+  test("logged-out visitors are sent to log in, members without the role get 403", async () => {
+    const out = await web.request("/upload");
+    expect(out.status).toBe(303);
+    expect(out.headers.get("location")).toBe("/login?next=%2Fupload");
+    expect((await web.request("/upload", { cookie: reader.cookie })).status).toBe(403);
+    expect((await upload(reader, torrent("nope"))).status).toBe(403);
+  });
+
+  test("a valid torrent is stored private with the site's source and announced to the tracker", async () => {
+    const response = await upload(alice, torrent("Debian Bookworm netinst"), { description: "<b>hi</b>" });
+    expect(response.status).toBe(303);
+    const location = response.headers.get("location")!;
+    expect(location).toMatch(/^\/torrents\/\d+\?uploaded=changed$/);
+    const id = Number(/torrents\/(\d+)/.exec(location)![1]);
+    const [row] = await web.db
+      .sql`select title, description, size, metainfo, creator_id from torrents where id = ${id}`;
+    expect(row!.title).toBe("Debian Bookworm netinst");
+    expect(row!.size).toBe(40000);
+    const stored = decodeStrict(row!.metainfo) as Map<string, unknown>;
+    expect(stored.has("announce")).toBe(false);
+    const info = stored.get("info") as Map<string, unknown>;
+    expect(info.get("private")).toBe(1);
+    expect(Buffer.from(info.get("source") as Uint8Array).toString()).toBe("Wren");
+    const message = web.sent.at(-1)!;
+    expect(message.kind).toBe("torrent-upsert");
+    // The detail page escapes the description and shows the notice about the changed hash.
+    const page = await (await web.request(location, { cookie: alice.cookie })).text();
+    expect(page).toContain("&lt;b&gt;hi&lt;/b&gt;");
+    expect(page).toContain("changed its info hash");
+  });
+
+  test("a duplicate is refused with a link to the torrent already there", async () => {
+    const response = await upload(alice, torrent("Debian Bookworm netinst"));
+    expect(response.status).toBe(409);
+    const page = await response.text();
+    expect(page).toContain("already on the site");
+    expect(page).toMatch(/href="\/torrents\/\d+"/);
+  });
+
+  test("bad files get a clear message next to the file field and store nothing", async () => {
+    const [before] = await web.db.sql`select count(*)::int as n from torrents`;
+    const cases: [Buffer | null, number, string][] = [
+      [null, 422, "Choose a .torrent file."],
+      [Buffer.from("not bencode at all"), 422, ""],
+      [Buffer.alloc(11 * 1024 * 1024, 0x31), 413, "larger than"],
+    ];
+    for (const [file, status, text] of cases) {
+      const response = await upload(alice, file);
+      expect(response.status).toBe(status);
+      const page = await response.text();
+      expect(page).toContain('class="error"');
+      if (text) expect(page).toContain(text);
+    }
+    const [after] = await web.db.sql`select count(*)::int as n from torrents`;
+    expect(after!.n).toBe(before!.n);
+  });
+
+  test("an htmx upload gets the form back on errors and HX-Redirect on success", async () => {
+    const form = new FormData();
+    form.set("_csrf", alice.csrf);
+    form.set("file", new File([new Uint8Array(torrent("Via htmx"))], "x.torrent"));
+    const response = await web.request("/upload", {
+      cookie: alice.cookie,
+      form,
+      headers: { "hx-request": "true" },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("hx-redirect")).toMatch(/^\/torrents\/\d+\?uploaded=/);
+  });
+});
+
+describe("list, search, detail, download", () => {
+  test("the list shows the newest first; search finds partial words; the query stays in the links", async () => {
+    await upload(alice, torrent("Ubuntu Noble Desktop"));
+    await upload(alice, torrent("Arch Linux 2026.11"));
+    const list = await (await web.request("/torrents", { cookie: reader.cookie })).text();
+    const order = ["Arch Linux 2026.11", "Ubuntu Noble Desktop", "Debian Bookworm netinst"].map((t) =>
+      list.indexOf(t),
+    );
+    expect(order.every((i) => i > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const search = await (await web.request("/torrents?q=bookw%20deb", { cookie: reader.cookie })).text();
+    expect(search).toContain("Debian Bookworm netinst");
+    expect(search).not.toContain("Ubuntu Noble");
+    expect(search).toContain('value="bookw deb"');
+    const none = await (await web.request("/torrents?q=zzzz", { cookie: reader.cookie })).text();
+    expect(none).toContain("No torrent matches this search.");
+    const htmx = await (
+      await web.request("/torrents?q=ubu", { cookie: reader.cookie, headers: { "hx-request": "true" } })
+    ).text();
+    expect(htmx.startsWith('<div id="results">')).toBe(true);
+    expect(htmx).toContain("Ubuntu Noble Desktop");
+  });
+
+  test("sorting by size and by title", async () => {
+    const page = await (
+      await web.request("/torrents?sort=title&order=asc", { cookie: reader.cookie })
+    ).text();
+    expect(page.indexOf("Arch Linux")).toBeLessThan(page.indexOf("Debian Bookworm"));
+    expect((await web.request("/torrents?sort=bogus", { cookie: reader.cookie })).status).toBe(422);
+  });
+
+  test("live counts from the tracker show on the list and the detail page", async () => {
+    const [row] = await web.db.sql`select id from torrents where title = 'Ubuntu Noble Desktop'`;
+    web.counts.apply([[row!.id, 7, 3, 2]]);
+    const detail = await (await web.request(`/torrents/${row!.id}`, { cookie: reader.cookie })).text();
+    expect(detail).toMatch(/data-count="seeders">7</);
+    expect(detail).toMatch(/data-count="leechers">3</);
+  });
+
+  test("download is personalised with the member's passkey and has a safe file name", async () => {
+    const [row] = await web.db
+      .sql`select id, info_hash from torrents where title = 'Debian Bookworm netinst'`;
+    const [me] = await web.db.sql`select passkey from users where name = 'reader'`;
+    const response = await web.request(`/torrents/${row!.id}/download`, { cookie: reader.cookie });
+    expect(response.headers.get("content-type")).toBe("application/x-bittorrent");
+    expect(response.headers.get("content-disposition")).toBe(
+      'attachment; filename="Debian Bookworm netinst.torrent"',
+    );
+    const file = decodeStrict(Buffer.from(await response.arrayBuffer())) as Map<string, unknown>;
+    expect(Buffer.from(file.get("announce") as Uint8Array).toString()).toBe(
+      `https://t.example/tr/${me!.passkey}/announce`,
+    );
+  });
+
+  test("missing torrents are 404 pages; malformed ids are rejected", async () => {
+    expect((await web.request("/torrents/999999", { cookie: reader.cookie })).status).toBe(404);
+    expect((await web.request("/torrents/999999/download", { cookie: reader.cookie })).status).toBe(404);
+    expect((await web.request("/torrents/abc", { cookie: reader.cookie })).status).toBe(422);
+  });
+});
+
+describe("edit and delete", () => {
+  test("the uploader may edit; another member may not; a moderator may delete", async () => {
+    const [row] = await web.db.sql`select id from torrents where title = 'Arch Linux 2026.11'`;
+    const id = row!.id;
+    const edit = await web.request(`/torrents/${id}/edit`, {
+      cookie: alice.cookie,
+      form: { _csrf: alice.csrf, title: "Arch Linux (Nov)", description: "fresh" },
+    });
+    expect(edit.status).toBe(303);
+    const [after] = await web.db.sql`select title from torrents where id = ${id}`;
+    expect(after!.title).toBe("Arch Linux (Nov)");
+    const denied = await web.request(`/torrents/${id}/edit`, {
+      cookie: reader.cookie,
+      form: { _csrf: reader.csrf, title: "mine", description: "" },
+    });
+    expect(denied.status).toBe(403);
+    expect(
+      (await web.request(`/torrents/${id}/delete`, { cookie: alice.cookie, form: { _csrf: alice.csrf } }))
+        .status,
+    ).toBe(403);
+    const deleted = await web.request(`/torrents/${id}/delete`, {
+      cookie: admin.cookie,
+      form: { _csrf: admin.csrf },
+    });
+    expect(deleted.status).toBe(303);
+    expect(await web.db.sql`select 1 from torrents where id = ${id}`).toHaveLength(0);
+    expect(web.sent.at(-1)).toEqual({ kind: "torrent-removed", id });
+  });
+});

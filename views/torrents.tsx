@@ -1,0 +1,161 @@
+/** @jsxImportSource @kitajs/html */
+import type { Sort, TorrentRow } from "../src/db/queries/torrents.ts";
+import type { PageContext } from "../src/web/context.ts";
+import { formatAge, formatSize } from "./format.ts";
+import { Layout } from "./layout.tsx";
+
+/** What a list shows: the search, the sort, the page and its rows. */
+export interface ListState {
+  q: string;
+  sort?: Sort;
+  order: "asc" | "desc";
+  page: number;
+  rows: TorrentRow[];
+  hasNext: boolean;
+}
+
+function listUrl(
+  base: string,
+  state: ListState,
+  change: Partial<{ sort: Sort; order: string; page: number }>,
+): string {
+  const params = new URLSearchParams();
+  if (state.q) params.set("q", state.q);
+  const sort = change.sort ?? state.sort;
+  if (sort) params.set("sort", sort);
+  const order = change.order ?? (change.sort ? "desc" : state.order);
+  if (sort && order !== "desc") params.set("order", order);
+  const page = change.page ?? (change.sort ? 1 : state.page);
+  if (page > 1) params.set("page", String(page));
+  const text = params.toString();
+  return `${base}/torrents${text ? `?${text}` : ""}`;
+}
+
+function SortHeader(props: { base: string; state: ListState; sort: Sort; label: string; num?: boolean }) {
+  const active = props.state.sort === props.sort;
+  const next = active && props.state.order === "desc" ? "asc" : "desc";
+  return (
+    <th class={props.num ? "num" : undefined}>
+      <a href={listUrl(props.base, props.state, { sort: props.sort, order: next })}>
+        <span safe>{props.label}</span>
+        {active ? (props.state.order === "desc" ? " ↓" : " ↑") : ""}
+      </a>
+    </th>
+  );
+}
+
+/** The results table and pager: what htmx swaps in while searching. */
+export function TorrentResults(props: {
+  base: string;
+  state: ListState;
+  counts: (id: number) => TorrentRow;
+}) {
+  const { base, state } = props;
+  return (
+    <div id="results">
+      {state.rows.length === 0 ? (
+        <p class="notice">{state.q ? "No torrent matches this search." : "No torrents yet."}</p>
+      ) : (
+        <table class="list">
+          <thead>
+            <tr>
+              <SortHeader base={base} state={state} sort="title" label="Title" />
+              <SortHeader base={base} state={state} sort="size" label="Size" num />
+              <th>Uploader</th>
+              <SortHeader base={base} state={state} sort="date" label="Age" />
+              <SortHeader base={base} state={state} sort="seeders" label="Seeders" num />
+              <SortHeader base={base} state={state} sort="leechers" label="Leechers" num />
+              <SortHeader base={base} state={state} sort="snatches" label="Snatches" num />
+            </tr>
+          </thead>
+          <tbody>
+            {state.rows.map((row) => {
+              const live = props.counts(row.id);
+              return (
+                <tr>
+                  <td class="title">
+                    <a href={`${base}/torrents/${row.id}`} safe>
+                      {row.title}
+                    </a>
+                  </td>
+                  <td class="num" data-label="Size" safe>
+                    {formatSize(row.size)}
+                  </td>
+                  <td data-label="Uploader" safe>
+                    {row.creator ?? "—"}
+                  </td>
+                  <td data-label="Age">
+                    <time datetime={row.created_at.toISOString()} safe>
+                      {formatAge(row.created_at)}
+                    </time>
+                  </td>
+                  <td
+                    class="num seeders"
+                    data-label="Seeders"
+                    data-torrent-id={String(row.id)}
+                    data-count="seeders"
+                  >
+                    {live.seeders}
+                  </td>
+                  <td
+                    class="num leechers"
+                    data-label="Leechers"
+                    data-torrent-id={String(row.id)}
+                    data-count="leechers"
+                  >
+                    {live.leechers}
+                  </td>
+                  <td
+                    class="num"
+                    data-label="Snatches"
+                    data-torrent-id={String(row.id)}
+                    data-count="snatches"
+                  >
+                    {live.snatches}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      <nav class="pager">
+        {state.page > 1 ? <a href={listUrl(base, state, { page: state.page - 1 })}>← Newer</a> : <span />}
+        <span class="muted">Page {state.page}</span>
+        {state.hasNext ? <a href={listUrl(base, state, { page: state.page + 1 })}>Older →</a> : <span />}
+      </nav>
+    </div>
+  );
+}
+
+/** The torrent list with its search box. */
+export function TorrentsPage(props: {
+  page: PageContext;
+  state: ListState;
+  counts: (id: number) => TorrentRow;
+}) {
+  const { base } = props.page;
+  return (
+    <Layout page={props.page} title={props.state.q ? `Search: ${props.state.q}` : "Torrents"} live>
+      <h1>Torrents</h1>
+      <form class="searchbar" method="get" action={`${base}/torrents`}>
+        <input
+          type="search"
+          name="q"
+          value={props.state.q}
+          maxlength="200"
+          placeholder="Search titles"
+          aria-label="Search titles"
+          hx-get={`${base}/torrents`}
+          hx-trigger="input changed delay:300ms, search"
+          hx-target="#results"
+          hx-select="#results"
+          hx-swap="outerHTML"
+          hx-push-url="true"
+        />
+        <button type="submit">Search</button>
+      </form>
+      <TorrentResults base={base} state={props.state} counts={props.counts} />
+    </Layout>
+  );
+}
