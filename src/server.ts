@@ -9,6 +9,7 @@ import { type Channel, type TrackerToWeb, type WebToTracker, webEnd } from "./sh
 import { listenProblem } from "./shared/listen.ts";
 import { resolvePepper } from "./shared/secrets.ts";
 import { createWebApp, webFetch } from "./web/app.tsx";
+import { DEFAULT_SITE_URL } from "./web/context.ts";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
 import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
 
@@ -70,7 +71,7 @@ async function offerFirstAccount(config: Config, db: Database, port: number): Pr
   if ((await countUsers(db.sql)) > 0) return;
   const invite = await createInvite(db.sql, { inviterId: null, days: 1 });
   // The default site URL names the default port; follow the port actually used.
-  const site = config.siteUrl === "http://localhost:8080" ? `http://localhost:${port}` : config.siteUrl;
+  const site = config.siteUrl === DEFAULT_SITE_URL ? `http://localhost:${port}` : config.siteUrl;
   const link = `${site}/register/${invite.secret}`;
   log.info("no members yet: open the first-account link to create the administrator", { valid: "24 hours" });
   process.stdout.write(

@@ -21,7 +21,7 @@ import { NameTakenError, nameProblem, PASSWORD_MAX, passwordProblem } from "../d
 import { hashPassword } from "../shared/secrets.ts";
 import { admit, notFound, parseId } from "./account.tsx";
 import { sessionCookie } from "./auth.tsx";
-import { type PageContext, SESSION_COOKIE, type Viewer, webContext } from "./context.ts";
+import { type PageContext, publicOrigin, SESSION_COOKIE, type Viewer, webContext } from "./context.ts";
 import type { WebDeps } from "./deps.ts";
 
 /** Secrets are 43 characters; anything much longer is not worth a database lookup. */
@@ -69,7 +69,7 @@ export function inviteRoutes(deps: WebDeps) {
       async (ctx) => {
         const gate = admit(ctx, "/invites", ["invite"]);
         if (!gate.ok) return gate.response;
-        const { body, set, page } = ctx;
+        const { body, set, page, request } = ctx;
         const text = body.days.trim();
         const days = /^[0-9]{1,3}$/.test(text) ? Number(text) : Number.NaN;
         if (!(days >= INVITE_DAYS_MIN && days <= INVITE_DAYS_MAX)) {
@@ -92,7 +92,7 @@ export function inviteRoutes(deps: WebDeps) {
         // Only the secret's hash is stored: this answer is the one chance to show the link, so it
         // is rendered here rather than after a redirect.
         set.status = 201;
-        const link = `${deps.config.siteUrl}${page.base}/register/${invite.secret}`;
+        const link = `${publicOrigin(deps.config.siteUrl, request)}${page.base}/register/${invite.secret}`;
         return invitesPage(page, gate.viewer, { created: { link, expiresAt: invite.expiresAt } });
       },
       {

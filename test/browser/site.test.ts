@@ -137,4 +137,38 @@ describe.skipIf(!run)("the site in a browser", () => {
     await shoot(page, "torrents");
     await page.close();
   });
+
+  test("an invite link registers a new member, who is logged in; the link then says it was used", async () => {
+    const page = await browser.newPage();
+    await logIn(page, "admin", "correct horse battery");
+    await page.goto(`${server.web}/invites`);
+    await page.fill('input[name="days"]', "3");
+    await page.click('main form button[type="submit"]');
+    const link = (await page.textContent("#invite-link"))!.trim();
+    expect(link).toStartWith(`${server.web}/register/`);
+    await shoot(page, "invites");
+    const path = new URL(link).pathname;
+
+    const guest = await browser.newContext();
+    const visitor = await guest.newPage();
+    await visitor.goto(`${server.web}${path}`);
+    await visitor.fill('input[name="name"]', "newcomer");
+    await visitor.fill('input[name="password"]', "a long enough password");
+    await visitor.fill('input[name="confirm"]', "a different password");
+    await visitor.click('main form button[type="submit"]');
+    expect(await visitor.textContent("#confirm-error")).toBeTruthy();
+    await visitor.fill('input[name="password"]', "a long enough password");
+    await visitor.fill('input[name="confirm"]', "a long enough password");
+    await Promise.all([visitor.waitForURL(/\/torrents$/), visitor.click('main form button[type="submit"]')]);
+    expect(await visitor.textContent("header.site")).toContain("newcomer");
+    await shoot(visitor, "registered");
+
+    const again = await (await guest.newPage()).goto(`${server.web}${path}`);
+    expect(again!.status()).toBe(410);
+    expect(await again!.text()).toContain("already used");
+    await page.goto(`${server.web}/invites`);
+    expect(await page.textContent("main")).toContain("newcomer");
+    await guest.close();
+    await page.close();
+  });
 });

@@ -202,3 +202,28 @@ describe("edit and delete", () => {
     expect(web.sent.at(-1)).toEqual({ kind: "torrent-removed", id });
   });
 });
+
+describe("behind a reverse proxy", () => {
+  test("with pathDepth the prefix is stripped for routing and kept in every link", async () => {
+    const { webFetch } = await import("../../src/web/app.tsx");
+    const fetchWeb = webFetch(web.app, 1);
+    const server = { requestIP: () => ({ address: "192.0.2.9" }) };
+    const response = await fetchWeb(
+      new Request("http://site.test/wren/torrents", { headers: { cookie: reader.cookie } }),
+      server,
+    );
+    expect(response.status).toBe(200);
+    const page = await response.text();
+    expect(page).toContain('href="/wren/static/style.css"');
+    expect(page).toContain('href="/wren/torrents"');
+    expect(page).not.toMatch(/href="\/torrents/);
+    const out = await fetchWeb(new Request("http://site.test/wren/upload"), server);
+    expect(out.headers.get("location")).toBe("/wren/login?next=%2Fwren%2Fupload");
+    // A client cannot pretend to be behind another prefix.
+    const spoofed = await fetchWeb(
+      new Request("http://site.test/wren/login", { headers: { "x-fairywren-base": "https://evil.example" } }),
+      server,
+    );
+    expect(await spoofed.text()).not.toContain("evil.example");
+  });
+});
