@@ -34,6 +34,12 @@ export interface Config {
     /** Largest accepted .torrent upload. */
     readonly maxTorrentBytes: number;
   };
+  readonly metrics: {
+    /** Serve /metrics, /healthz and /readyz on their own address. */
+    readonly enabled: boolean;
+    readonly host: string;
+    readonly port: number;
+  };
   readonly tracker: {
     /** The tracker's own (read-only) database login; empty means the web side's server. */
     readonly postgresql: PostgresSetting | null;
@@ -171,6 +177,29 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     max: 1024 * 1024 * 1024,
     env: "FAIRYWREN_MAX_TORRENT_BYTES",
     doc: "Largest .torrent file accepted on upload.",
+  },
+  {
+    key: "metrics.enabled",
+    kind: "bool",
+    default: true,
+    env: "FAIRYWREN_METRICS",
+    doc: "Serve Prometheus `/metrics`, `/healthz` and `/readyz` on the admin address below.",
+  },
+  {
+    key: "metrics.host",
+    kind: "string",
+    default: "127.0.0.1",
+    env: "FAIRYWREN_METRICS_HOST",
+    doc: "Address of the metrics and health endpoints (keep it private: loopback or an admin network).",
+  },
+  {
+    key: "metrics.port",
+    kind: "int",
+    default: 9669,
+    min: 0,
+    max: 65535,
+    env: "FAIRYWREN_METRICS_PORT",
+    doc: "Port of the metrics and health endpoints (0 picks a free one).",
   },
   {
     key: "tracker.postgresql",

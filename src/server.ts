@@ -5,6 +5,7 @@ import { createInvite } from "./db/queries/invites.ts";
 import { trackerTorrents } from "./db/queries/torrents.ts";
 import { countUsers, trackerUsers } from "./db/queries/users.ts";
 import { configureLog, log } from "./log.ts";
+import { Metrics, MetricsListenError, startMetricsServer } from "./metrics-server.ts";
 import { type Channel, type TrackerToWeb, type WebToTracker, webEnd } from "./shared/channel.ts";
 import { listenProblem } from "./shared/listen.ts";
 import { resolvePepper } from "./shared/secrets.ts";
@@ -22,6 +23,9 @@ export interface Running {
   readonly counts: LiveCounts;
   readonly stats: StatsWriter;
   readonly sync: TrackerSync;
+  readonly metrics: Metrics;
+  /** Port of /metrics, /healthz and /readyz; 0 when they are off. */
+  readonly metricsPort: number;
   stop(): Promise<void>;
 }
 
@@ -88,6 +92,7 @@ export async function serve(config: Config): Promise<Running> {
     await migrate(db.sql);
     const counts = new LiveCounts();
     const stats = new StatsWriter(db.sql, counts, config.webapi.flushIntervalMs);
+    const metrics = new Metrics(stats);
     tracker = await startTracker(config, (message, channel) => {
       switch (message.kind) {
         case "counts":
@@ -95,6 +100,9 @@ export async function serve(config: Config): Promise<Running> {
           break;
         case "stats":
           stats.add(message.source, message.seq, message.deltas);
+          break;
+        case "metrics":
+          metrics.fromTracker(message.metrics);
           break;
         case "snapshot-request":
           void Promise.all([trackerUsers(db.sql), trackerTorrents(db.sql)]).then(
@@ -108,12 +116,21 @@ export async function serve(config: Config): Promise<Running> {
     const sync = trackerSync(db.sql, tracker.channel);
     const pepper = resolvePepper(config.salt, config.dataDir);
     const app = createWebApp({ config, sql: db.sql, pepper, counts, sync, ready: () => true });
+    const front = webFetch(app, config.pathDepth);
     let web: ReturnType<typeof Bun.serve>;
     try {
       web = Bun.serve({
         hostname: config.webapi.host,
         port: config.webapi.port,
-        fetch: webFetch(app, config.pathDepth),
+        async fetch(request, server) {
+          const started = performance.now();
+          const response = await front(request, server);
+          metrics.webLatency.observe(
+            { method: request.method, status: `${Math.floor(response.status / 100)}xx` },
+            (performance.now() - started) / 1000,
+          );
+          return response;
+        },
         // Uploads are checked against webapi.maxTorrentBytes; this only bounds what is read at all.
         maxRequestBodySize: config.webapi.maxTorrentBytes + 1024 * 1024,
       });
@@ -121,6 +138,13 @@ export async function serve(config: Config): Promise<Running> {
       throw new StartupError(listenProblem("web site", config.webapi, error));
     }
     log.info("web site listening", { host: config.webapi.host, port: web.port, embedded: db.embedded });
+    let admin: ReturnType<typeof startMetricsServer>;
+    try {
+      admin = startMetricsServer(config, metrics, db.sql);
+    } catch (error) {
+      await web.stop(true);
+      throw error instanceof MetricsListenError ? new StartupError(error.message) : error;
+    }
     await offerFirstAccount(config, db, web.port ?? config.webapi.port);
     const { worker, channel } = tracker;
     let stopping: Promise<void> | null = null;
@@ -132,9 +156,12 @@ export async function serve(config: Config): Promise<Running> {
       counts,
       stats,
       sync,
+      metrics,
+      metricsPort: admin?.port ?? 0,
       stop() {
         stopping ??= (async () => {
           await web.stop(true);
+          await admin?.stop(true);
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, 5000);
             channel.onMessage((message) => {

@@ -148,6 +148,7 @@ describe("fairywren command", () => {
       FAIRYWREN_TRACKER_PORT: String(trackerPort),
       FAIRYWREN_WEB_HOST: "127.0.0.1",
       FAIRYWREN_TRACKER_HOST: "127.0.0.1",
+      FAIRYWREN_METRICS_PORT: "0",
     };
     const proc = Bun.spawn([process.execPath, MAIN], {
       env: { PATH: process.env.PATH ?? "", ...env },

@@ -52,7 +52,21 @@ export type TrackerToWeb =
   | { readonly kind: "counts"; readonly counts: TorrentCounts[] }
   | { readonly kind: "stats"; readonly source: string; readonly seq: number; readonly deltas: StatDelta[] }
   | { readonly kind: "pong"; readonly nonce: number }
+  | { readonly kind: "metrics"; readonly metrics: TrackerMetrics }
   | { readonly kind: "stopped" };
+
+/** The tracker's own figures, sent every few seconds for /metrics. */
+export interface TrackerMetrics {
+  /** Totals since start: [kind (announce|scrape), outcome, count]. */
+  readonly requests: [string, string, number][];
+  /** Handling time of announces and scrapes, as a histogram snapshot (seconds). */
+  readonly latency: { key: string; counts: number[]; sum: number; count: number }[];
+  readonly peers: number;
+  readonly torrents: number;
+  readonly users: number;
+  readonly swarmBytes: number;
+  readonly reaped: number;
+}
 
 type Envelope<T> = { readonly v: number; readonly msg: T };
 

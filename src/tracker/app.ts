@@ -10,8 +10,8 @@ export interface TrackerHttpOptions {
   readonly trustedProxies: readonly string[];
   /** Current time in whole seconds. */
   readonly now: () => number;
-  /** Called once per announce or scrape with its outcome (metrics). */
-  readonly onOutcome?: (kind: "announce" | "scrape", outcome: Outcome) => void;
+  /** Called once per announce or scrape with its outcome and handling time in seconds (metrics). */
+  readonly onOutcome?: (kind: "announce" | "scrape", outcome: Outcome, seconds: number) => void;
 }
 
 const HEADERS = { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" };
@@ -26,6 +26,9 @@ export function createTrackerApp(tracker: Tracker, options: TrackerHttpOptions) 
     new Response(body as Uint8Array<ArrayBuffer>, { status, headers: HEADERS });
 
   function handle(request: Request, server: Server | null): Response {
+    const started = performance.now();
+    const done = (kind: "announce" | "scrape", outcome: Outcome) =>
+      options.onOutcome?.(kind, outcome, (performance.now() - started) / 1000);
     const url = request.url;
     // request.url is absolute; the path starts at the first "/" after "scheme://host".
     const pathStart = url.indexOf("/", url.indexOf("//") + 2);
@@ -41,13 +44,13 @@ export function createTrackerApp(tracker: Tracker, options: TrackerHttpOptions) 
     if (request.method !== "GET") return reply(CLIENT_ERRORS.methodNotAllowed.body, 405);
     const passkey = path.slice(1, path.length - kind.length - 1);
     if (passkey.length !== PASSKEY_LENGTH) {
-      options.onOutcome?.(kind, "unknown_passkey");
+      done(kind, "unknown_passkey");
       return reply(CLIENT_ERRORS.unknownPasskey.body);
     }
     const query = queryStart < 0 ? "" : url.slice(queryStart + 1);
     if (kind === "scrape") {
       const result = tracker.scrape(passkey, query);
-      options.onOutcome?.(kind, result.outcome);
+      done(kind, result.outcome);
       return reply(result.body);
     }
     const direct = server?.requestIP(request)?.address ?? "";
@@ -58,11 +61,11 @@ export function createTrackerApp(tracker: Tracker, options: TrackerHttpOptions) 
     );
     const ip = addressBytes(address);
     if (!ip) {
-      options.onOutcome?.(kind, "internal");
+      done(kind, "internal");
       return reply(CLIENT_ERRORS.internal.body);
     }
     const result = tracker.announce(passkey, query, ip, options.now());
-    options.onOutcome?.(kind, result.outcome);
+    done(kind, result.outcome);
     return reply(result.body);
   }
 

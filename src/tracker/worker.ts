@@ -7,6 +7,7 @@ import { trackerUsers } from "../db/queries/users.ts";
 import { configureLog, log } from "../log.ts";
 import { type TrackerTorrent, type TrackerUser, trackerEnd } from "../shared/channel.ts";
 import { listenProblem } from "../shared/listen.ts";
+import { Histogram, LATENCY_BUCKETS } from "../shared/metrics.ts";
 import { createTrackerApp } from "./app.ts";
 import { Tracker } from "./tracker.ts";
 
@@ -17,6 +18,7 @@ const COUNTS_EVERY_MS = 250;
 /** How often credit batches go to the web side (which writes them on its own timer). */
 const DELTAS_EVERY_MS = 1000;
 const REAP_EVERY_MS = 30_000;
+const METRICS_EVERY_MS = 2000;
 
 const channel = trackerEnd(self as unknown as Parameters<typeof trackerEnd>[0], (data) =>
   log.warn("tracker dropped a message it does not understand", { data: String(data) }),
@@ -28,6 +30,9 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 let tracker: Tracker | null = null;
 let server: { stop(force?: boolean): unknown; port?: number } | null = null;
 const timers: ReturnType<typeof setInterval>[] = [];
+const requestTotals = new Map<string, number>();
+const latency = new Histogram("latency", "", LATENCY_BUCKETS);
+let reapedTotal = 0;
 let pendingSnapshot: ((snapshot: { users: TrackerUser[]; torrents: TrackerTorrent[] }) => void) | null = null;
 
 /** Members and torrents: from the tracker's own database login, or from the web side when embedded. */
@@ -58,6 +63,27 @@ function sendUpdates(): void {
 function sendDeltas(): void {
   const batch = tracker?.takeDeltas();
   if (batch) channel.send({ kind: "stats", source, seq: batch.seq, deltas: batch.deltas });
+}
+
+function sendMetrics(): void {
+  if (!tracker) return;
+  const requests: [string, string, number][] = [];
+  for (const [key, count] of requestTotals) {
+    const [kind, outcome] = key.split("|") as [string, string];
+    requests.push([kind, outcome, count]);
+  }
+  channel.send({
+    kind: "metrics",
+    metrics: {
+      requests,
+      latency: latency.snapshot(),
+      peers: tracker.swarms.size,
+      torrents: tracker.state.torrentCount,
+      users: tracker.state.users.size,
+      swarmBytes: tracker.swarms.memoryBytes(),
+      reaped: reapedTotal,
+    },
+  });
 }
 
 async function reload(config: Config): Promise<void> {
@@ -92,6 +118,11 @@ async function start(config: Config): Promise<void> {
     pathDepth: config.pathDepth,
     trustedProxies: config.tracker.trustedProxies,
     now: nowSeconds,
+    onOutcome(kind, outcome, seconds) {
+      const key = `${kind}|${outcome}`;
+      requestTotals.set(key, (requestTotals.get(key) ?? 0) + 1);
+      latency.observe({ kind }, seconds);
+    },
   });
   try {
     // Elysia must own the server to hand each request's socket address to the handler.
@@ -108,9 +139,11 @@ async function start(config: Config): Promise<void> {
     setInterval(sendDeltas, DELTAS_EVERY_MS),
     setInterval(() => {
       const removed = t.reap(nowSeconds() - staleAfter);
+      reapedTotal += removed;
       if (removed) log.debug("reaped stale peers", { removed });
     }, REAP_EVERY_MS),
     setInterval(() => void reload(config), config.tracker.reloadIntervalSeconds * 1000),
+    setInterval(sendMetrics, METRICS_EVERY_MS),
   );
   const port = app.server?.port ?? 0;
   log.info("tracker listening", {
@@ -120,6 +153,7 @@ async function start(config: Config): Promise<void> {
     torrents: snapshot.torrents.length,
   });
   channel.send({ kind: "ready", port });
+  sendMetrics();
 }
 
 channel.onMessage((message) => {

@@ -2,6 +2,7 @@
 import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
 import { ErrorPage } from "../../views/layout.tsx";
+import { databaseErrors, isDatabaseUnavailable } from "../db/client.ts";
 import { log } from "../log.ts";
 import { accountRoutes } from "./account.tsx";
 import { adminRoutes } from "./admin.tsx";
@@ -39,6 +40,20 @@ export function createWebApp(deps: WebDeps) {
             status={422}
             title="Request not understood"
             message="The form or link was incomplete or malformed. Go back and try again."
+          />
+        );
+      }
+      if (isDatabaseUnavailable(error)) {
+        databaseErrors.count++;
+        set.status = 503;
+        set.headers["retry-after"] = "30";
+        log.warn("database unavailable", { error: error as Error, path: new URL(request.url).pathname });
+        return (
+          <ErrorPage
+            page={page}
+            status={503}
+            title="Temporarily unavailable"
+            message="The site cannot reach its database right now. The tracker keeps working; try this page again in a minute."
           />
         );
       }

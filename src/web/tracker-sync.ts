@@ -11,16 +11,46 @@ export interface TrackerSync {
   torrent(id: number): Promise<void>;
 }
 
-/** Reads the committed row and sends it over the channel. */
+/** How long a change may wait for the tracker's acknowledgement before the web side moves on. */
+const ACK_TIMEOUT_MS = 1000;
+
+/**
+ * Reads the committed row and sends it over the channel, then waits (briefly) until the tracker has
+ * applied it: the tracker handles messages in order, so the answer to a ping sent after the change
+ * means the change is live. A member who disables someone, or rotates a passkey, gets the page back
+ * only once announces see the change.
+ */
 export function trackerSync(sql: Sql, channel: Channel<WebToTracker, TrackerToWeb>): TrackerSync {
+  const waiting = new Map<number, () => void>();
+  let nonce = 0;
+  channel.onMessage((message) => {
+    if (message.kind !== "pong") return;
+    waiting.get(message.nonce)?.();
+    waiting.delete(message.nonce);
+  });
+  const applied = () =>
+    new Promise<void>((resolve) => {
+      const n = ++nonce;
+      const timer = setTimeout(() => {
+        waiting.delete(n);
+        resolve();
+      }, ACK_TIMEOUT_MS);
+      waiting.set(n, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      channel.send({ kind: "ping", nonce: n });
+    });
   return {
     async user(id) {
       const user = await trackerUser(sql, id);
       channel.send(user ? { kind: "user-upsert", user } : { kind: "user-removed", id });
+      await applied();
     },
     async torrent(id) {
       const torrent = await trackerTorrent(sql, id);
       channel.send(torrent ? { kind: "torrent-upsert", torrent } : { kind: "torrent-removed", id });
+      await applied();
     },
   };
 }

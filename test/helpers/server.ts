@@ -35,6 +35,8 @@ export function testConfig(env: Record<string, string>): Config {
       FAIRYWREN_WEB_PORT: "0",
       FAIRYWREN_TRACKER_PORT: "0",
       FAIRYWREN_LOG_LEVEL: "warn",
+      FAIRYWREN_METRICS_HOST: "127.0.0.1",
+      FAIRYWREN_METRICS_PORT: "0",
       FAIRYWREN_FLUSH_INTERVAL_MS: "200",
       ...env,
     },

@@ -1,6 +1,6 @@
 import { loadConfig } from "../../src/config.ts";
 import { createUser, type Role } from "../../src/db/queries/users.ts";
-import type { WebToTracker } from "../../src/shared/channel.ts";
+import type { TrackerToWeb, WebToTracker } from "../../src/shared/channel.ts";
 import { hashPassword } from "../../src/shared/secrets.ts";
 import { createWebApp } from "../../src/web/app.tsx";
 import { BASE_HEADER, csrfToken, IP_HEADER } from "../../src/web/context.ts";
@@ -17,7 +17,17 @@ export async function webHarness(env: Record<string, string> = {}) {
   const config = loadConfig({ env: { FAIRYWREN_LOG_LEVEL: "error", ...env } });
   /** Messages the web side sent to the tracker, in order. */
   const sent: WebToTracker[] = [];
-  const channel = { send: (m: WebToTracker) => sent.push(m), onMessage: () => {} };
+  // Stands in for the Worker's port: records changes and acknowledges pings as the tracker would.
+  let listener: ((m: TrackerToWeb) => void) | null = null;
+  const channel = {
+    send(m: WebToTracker) {
+      if (m.kind === "ping") queueMicrotask(() => listener?.({ kind: "pong", nonce: m.nonce }));
+      else sent.push(m);
+    },
+    onMessage(handler: (m: TrackerToWeb) => void) {
+      listener = handler;
+    },
+  };
   const counts = new LiveCounts();
   const deps: WebDeps = {
     config,
