@@ -110,23 +110,30 @@ function databaseProblem(error: unknown, config: Config): string | null {
 
 async function commandServe(config: Config): Promise<void> {
   ensureDataDir(config.dataDir);
-  const running = await serve(config);
-  let stopping = false;
+  // Handlers go in before start-up: a SIGTERM that arrives while starting still stops cleanly.
+  let running: Awaited<ReturnType<typeof serve>> | null = null;
+  let stopRequested: string | null = null;
   const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+    if (!running) {
+      stopRequested ??= signal;
+      return;
+    }
+    const current = running;
+    running = null;
     log.info("stopping", { signal });
     const force = setTimeout(() => {
       log.error("shutdown took longer than 10 s; exiting");
       process.exit(1);
     }, 10_000);
-    await running.stop();
+    await current.stop();
     clearTimeout(force);
     log.info("stopped");
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  running = await serve(config);
+  if (stopRequested) await stop(stopRequested);
 }
 
 async function commandMigrate(config: Config): Promise<void> {
