@@ -52,6 +52,10 @@ export interface Config {
     readonly maxPeersPerUserPerTorrent: number;
     readonly reloadIntervalSeconds: number;
     readonly scrapeMaxHashes: number;
+    /** Most peers held in all swarms together; new peers are refused beyond it. */
+    readonly maxPeers: number;
+    /** Most torrents the tracker registers; more are left out with a log line. */
+    readonly maxTorrents: number;
     /** Direct peers whose `X-Forwarded-For` is believed. */
     readonly trustedProxies: readonly string[];
     /** peer_id prefixes allowed to announce; empty allows every client. */
@@ -287,6 +291,24 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     max: 1000,
     env: "FAIRYWREN_SCRAPE_MAX_HASHES",
     doc: "Most `info_hash` values in one scrape.",
+  },
+  {
+    key: "tracker.maxPeers",
+    kind: "int",
+    default: 10_000_000,
+    min: 1,
+    max: 60_000_000,
+    env: "FAIRYWREN_MAX_PEERS",
+    doc: "Most peers held in memory (about 60 bytes each); beyond it new peers are told the tracker is full.",
+  },
+  {
+    key: "tracker.maxTorrents",
+    kind: "int",
+    default: 5_000_000,
+    min: 1,
+    max: 50_000_000,
+    env: "FAIRYWREN_MAX_TORRENTS",
+    doc: "Most torrents the tracker registers; any beyond it are left out with a warning in the log.",
   },
   {
     key: "tracker.trustedProxies",

@@ -106,6 +106,11 @@ export class TrackerState {
     return dropped;
   }
 
+  /** Whether a torrent is registered. */
+  hasTorrent(id: number): boolean {
+    return this.byId.has(id);
+  }
+
   /** Number of registered torrents. */
   get torrentCount(): number {
     return this.byId.size;

@@ -25,6 +25,9 @@ export interface TrackerPolicy {
   readonly numwantMax: number;
   readonly maxPeersPerUserPerTorrent: number;
   readonly scrapeMaxHashes: number;
+  /** Most peers in all swarms; most torrents registered. */
+  readonly maxPeers: number;
+  readonly maxTorrents: number;
   /** peer_id prefixes allowed to announce; empty allows all. */
   readonly allowedClients: readonly string[];
 }
@@ -64,6 +67,8 @@ export class Tracker {
   constructor(
     private readonly policy: TrackerPolicy,
     private readonly rand: () => number = Math.random,
+    /** Told when a memory limit refuses something (the caller logs it, rate-limited). */
+    private readonly onLimit: (what: "peers" | "torrents", limit: number) => void = () => {},
   ) {
     this.allowed = policy.allowedClients.map((p) => new TextEncoder().encode(p));
   }
@@ -96,6 +101,10 @@ export class Tracker {
     }
 
     if (slot < 0) {
+      if (swarms.size >= this.policy.maxPeers) {
+        this.onLimit("peers", this.policy.maxPeers);
+        return fail(CLIENT_ERRORS.trackerFull);
+      }
       if (swarms.peersOfUser(t, user.id) >= this.policy.maxPeersPerUserPerTorrent)
         return fail(CLIENT_ERRORS.tooManyPeers);
       // A first announce earns no credit: there is nothing to compare its counters with.
@@ -176,8 +185,12 @@ export class Tracker {
     this.state.removeUser(id);
   }
 
-  /** Registers a torrent, or refreshes its snatch count. */
+  /** Registers a torrent, or refreshes its snatch count; refused beyond `maxTorrents`. */
   upsertTorrent(torrent: TrackerTorrent): void {
+    if (this.state.torrentCount >= this.policy.maxTorrents && !this.state.hasTorrent(torrent.id)) {
+      this.onLimit("torrents", this.policy.maxTorrents);
+      return;
+    }
     this.state.upsertTorrent(torrent);
   }
 
@@ -192,6 +205,10 @@ export class Tracker {
 
   /** Replaces members and torrents with a full snapshot, keeping swarms of torrents still registered. */
   load(users: readonly TrackerUser[], torrents: readonly TrackerTorrent[]): void {
+    if (torrents.length > this.policy.maxTorrents) {
+      this.onLimit("torrents", this.policy.maxTorrents);
+      torrents = torrents.slice(0, this.policy.maxTorrents);
+    }
     for (const index of this.state.replaceAll(users, torrents)) {
       this.swarms.removeTorrent(index);
       this.dirty.delete(index);

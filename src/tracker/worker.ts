@@ -101,7 +101,16 @@ async function reload(config: Config): Promise<void> {
 
 async function start(config: Config): Promise<void> {
   configureLog(config.logLevel, "tracker");
-  const t = new Tracker(config.tracker);
+  let lastLimitLog = 0;
+  const t = new Tracker(config.tracker, Math.random, (what, limit) => {
+    // At most one line a minute: a full tracker is hit by every new peer.
+    if (Date.now() - lastLimitLog < 60_000) return;
+    lastLimitLog = Date.now();
+    log.warn(`tracker limit reached: ${what}`, {
+      limit,
+      setting: what === "peers" ? "tracker.maxPeers" : "tracker.maxTorrents",
+    });
+  });
   let snapshot: Awaited<ReturnType<typeof loadSnapshot>>;
   try {
     snapshot = await loadSnapshot(config);

@@ -11,6 +11,8 @@ const POLICY: TrackerPolicy = {
   numwantMax: 100,
   maxPeersPerUserPerTorrent: 3,
   scrapeMaxHashes: 100,
+  maxPeers: 1_000_000,
+  maxTorrents: 1_000_000,
   allowedClients: [],
 };
 const ALICE = "a".repeat(32);
@@ -337,6 +339,59 @@ describe("state changes from the web side", () => {
     tracker.takeCounts();
     expect(tracker.reap(2000)).toBe(1);
     expect(tracker.takeCounts()).toEqual([[10, 1, 0, 4]]);
+  });
+});
+
+describe("memory limits", () => {
+  test("beyond maxPeers new peers are told the tracker is full; known peers are still served", () => {
+    const limits: string[] = [];
+    const tracker = new Tracker(
+      { ...POLICY, maxPeers: 2 },
+      () => 0,
+      (what) => limits.push(what),
+    );
+    tracker.load(
+      [{ id: 1, passkey: ALICE, disabled: false }],
+      [{ id: 10, infoHash: hex(HASH), infoHashV2: null, snatches: 0 }],
+    );
+    for (const n of [1, 2])
+      tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: bytes20(n, 0x2d) }), IP_A, 0);
+    const third = tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: HASH, peerId: bytes20(3, 0x2d) }),
+      IP_A,
+      0,
+    );
+    expect(failure(third.body)).toContain("at capacity");
+    expect(limits).toEqual(["peers"]);
+    expect(tracker.swarms.size).toBe(2);
+    const known = tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: HASH, peerId: bytes20(1, 0x2d) }),
+      IP_A,
+      5000,
+    );
+    expect(known.outcome).toBe("ok");
+  });
+
+  test("beyond maxTorrents further torrents are left out and reported", () => {
+    const limits: string[] = [];
+    const tracker = new Tracker(
+      { ...POLICY, maxTorrents: 1 },
+      () => 0,
+      (what) => limits.push(what),
+    );
+    tracker.load(
+      [],
+      [
+        { id: 10, infoHash: hex(HASH), infoHashV2: null, snatches: 0 },
+        { id: 11, infoHash: hex(OTHER), infoHashV2: null, snatches: 0 },
+      ],
+    );
+    expect(tracker.state.torrentCount).toBe(1);
+    tracker.upsertTorrent({ id: 12, infoHash: hex(bytes20(9)), infoHashV2: null, snatches: 0 });
+    expect(tracker.state.torrentCount).toBe(1);
+    expect(limits).toEqual(["torrents", "torrents"]);
   });
 });
 

@@ -6,6 +6,7 @@ export type ClientErrorCode =
   | "client_not_allowed"
   | "too_many_peers"
   | "peer_id_in_use"
+  | "tracker_full"
   | "scrape_needs_hash"
   | "malformed"
   | "method_not_allowed"
@@ -89,6 +90,8 @@ export const CLIENT_ERRORS = {
     "peer_id_in_use",
     "Another client in this swarm uses the same peer id: restart your BitTorrent client.",
   ),
+  /** The tracker holds as many peers as it is configured to. */
+  trackerFull: new ClientError("tracker_full", "The tracker is at capacity: try again later."),
   /** A scrape without any info_hash: a private tracker does not list its torrents. */
   scrapeNeedsHash: new ClientError(
     "scrape_needs_hash",

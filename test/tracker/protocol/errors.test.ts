@@ -71,7 +71,7 @@ describe("CLIENT_ERRORS", () => {
 
   test("every fixed message is distinct and ends with a full stop", () => {
     const fixed = Object.values(CLIENT_ERRORS).filter((e): e is ClientError => e instanceof ClientError);
-    expect(fixed).toHaveLength(10);
+    expect(fixed).toHaveLength(11);
     expect(new Set(fixed.map((e) => e.message)).size).toBe(fixed.length);
     for (const e of fixed) expect(e.message.endsWith(".")).toBe(true);
   });
