@@ -12,6 +12,7 @@ import type { WebDeps } from "./deps.ts";
 import { eventRoutes } from "./events.ts";
 import { inviteRoutes } from "./invites.tsx";
 import { staticRoutes } from "./static.ts";
+import { textGuard } from "./text-guard.ts";
 import { torrentRoutes } from "./torrents.tsx";
 
 export type { WebDeps } from "./deps.ts";
@@ -77,6 +78,7 @@ export function createWebApp(deps: WebDeps) {
       set.status = 503;
       return { status: "starting" };
     })
+    .use(textGuard())
     .use(staticRoutes())
     .use(authRoutes(deps))
     .use(inviteRoutes(deps))

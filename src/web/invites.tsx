@@ -115,7 +115,8 @@ export function inviteRoutes(deps: WebDeps) {
       { body: t.Optional(t.Object({ _csrf: t.Optional(t.String({ maxLength: 200 })) })) },
     )
     .get("/register/:secret", async ({ page, params, set }) => {
-      const secret = params.secret;
+      // Elysia hands over null for a path that is not valid percent-encoded UTF-8.
+      const secret = typeof params.secret === "string" ? params.secret : "";
       const { state, inviter } =
         secret.length > SECRET_MAX
           ? { state: "unknown" as const, inviter: null }
@@ -129,7 +130,8 @@ export function inviteRoutes(deps: WebDeps) {
     .post(
       "/register/:secret",
       async ({ page, base, params, body, set, cookie, redirect }) => {
-        const secret = params.secret;
+        // Elysia hands over null for a path that is not valid percent-encoded UTF-8.
+      const secret = typeof params.secret === "string" ? params.secret : "";
         const { state, inviter } =
           secret.length > SECRET_MAX
             ? { state: "unknown" as const, inviter: null }

@@ -78,6 +78,11 @@ const MAX_INTEGER_DIGITS = 32;
 const MAX_FILES = 100_000;
 /** UTF-8 bytes of a file's path including the torrent's name and separators. */
 const MAX_PATH_BYTES = 4096;
+/**
+ * Folder depth of one file path. Real torrents nest a handful of levels; the cap also bounds the
+ * work of checking folder prefixes, which grows with depth times path length.
+ */
+const MAX_PATH_COMPONENTS = 32;
 /** BEP 52 forbids v2 pieces below 16 KiB; we hold v1 to the same floor. */
 const MIN_PIECE_LENGTH = 16 * 1024;
 const MAX_PIECE_LENGTH = 64 * 1024 * 1024;
@@ -322,6 +327,11 @@ function joinedForDisplay(components: readonly Uint8Array[]): string {
 }
 
 function checkPath(components: readonly Uint8Array[], nameBytes: number): void {
+  if (components.length > MAX_PATH_COMPONENTS) {
+    throw new MetainfoError(
+      `A file path is ${components.length} folders deep; at most ${MAX_PATH_COMPONENTS} levels are allowed.`,
+    );
+  }
   let total = nameBytes;
   for (const component of components) {
     const problem = componentProblem(component);
@@ -473,9 +483,8 @@ function readV1Files(info: BDict, name: string, nameBytes: number): V1File[] {
         throw new MetainfoError(`The file list names "${printable(display)}" twice.`);
       }
       seen.add(display);
-      const parts = display.split("/");
-      for (let i = 1; i < parts.length; i++) {
-        const folder = parts.slice(0, i).join("/");
+      for (let slash = display.indexOf("/"); slash > 0; slash = display.indexOf("/", slash + 1)) {
+        const folder = display.slice(0, slash);
         if (seen.has(folder)) {
           throw new MetainfoError(`The file list uses "${printable(folder)}" as both a file and a folder.`);
         }

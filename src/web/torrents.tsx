@@ -20,6 +20,9 @@ import { type PageContext, webContext } from "./context.ts";
 import type { WebDeps } from "./deps.ts";
 import { MetainfoError, parseTorrent, personalise, safeFileName } from "./metainfo.ts";
 
+/** A torrent number in a path: digits only (no signs, exponents, hex or spaces), as PostgreSQL takes it. */
+export const ID_PARAMS = t.Object({ id: t.String({ pattern: "^[1-9][0-9]{0,14}$" }) });
+
 /** Rows on one page of the torrent list. */
 export const PAGE_SIZE = 50;
 
@@ -55,7 +58,7 @@ export function torrentRoutes(deps: WebDeps) {
     .get(
       "/torrents",
       async ({ page, query, request }) => {
-        const pageNumber = query.page ?? 1;
+        const pageNumber = query.page ? Number(query.page) : 1;
         const state: ListState = {
           q: (query.q ?? "").trim(),
           sort: query.sort as Sort | undefined,
@@ -86,14 +89,14 @@ export function torrentRoutes(deps: WebDeps) {
           // Plain strings checked by pattern: Elysia fills an absent optional enum with its first value.
           sort: t.Optional(t.String({ pattern: `^(${SORTS.join("|")})$` })),
           order: t.Optional(t.String({ pattern: "^(asc|desc)$" })),
-          page: t.Optional(t.Numeric({ minimum: 1, maximum: 100000 })),
+          page: t.Optional(t.String({ pattern: "^[1-9][0-9]{0,5}$" })),
         }),
       },
     )
     .get(
       "/torrents/:id",
       async ({ page, params, query, set, viewer }) => {
-        const torrent = await getTorrent(deps.sql, params.id);
+        const torrent = await getTorrent(deps.sql, Number(params.id));
         if (!torrent)
           return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
         const own = torrent.creator_id === viewer!.id;
@@ -117,7 +120,7 @@ export function torrentRoutes(deps: WebDeps) {
         );
       },
       {
-        params: t.Object({ id: t.Numeric({ minimum: 1, maximum: 2 ** 53 }) }),
+        params: ID_PARAMS,
         query: t.Object({
           uploaded: t.Optional(t.String({ maxLength: 10 })),
           saved: t.Optional(t.String({ maxLength: 10 })),
@@ -127,7 +130,7 @@ export function torrentRoutes(deps: WebDeps) {
     .get(
       "/torrents/:id/download",
       async ({ page, params, set, viewer }) => {
-        const file = await torrentFile(deps.sql, params.id);
+        const file = await torrentFile(deps.sql, Number(params.id));
         if (!file)
           return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
         const announce = `${deps.config.trackerUrl}/${viewer!.passkey}/announce`;
@@ -140,7 +143,7 @@ export function torrentRoutes(deps: WebDeps) {
           },
         });
       },
-      { params: t.Object({ id: t.Numeric({ minimum: 1, maximum: 2 ** 53 }) }) },
+      { params: ID_PARAMS },
     )
     .get("/upload", ({ page, viewer, set }) => {
       if (!viewer!.can("upload"))
@@ -229,7 +232,7 @@ export function torrentRoutes(deps: WebDeps) {
     .get(
       "/torrents/:id/edit",
       async ({ page, params, set, viewer }) => {
-        const torrent = await getTorrent(deps.sql, params.id);
+        const torrent = await getTorrent(deps.sql, Number(params.id));
         if (!torrent)
           return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
         if (torrent.creator_id !== viewer!.id && !viewer!.can("moderate"))
@@ -249,12 +252,12 @@ export function torrentRoutes(deps: WebDeps) {
           />
         );
       },
-      { params: t.Object({ id: t.Numeric({ minimum: 1, maximum: 2 ** 53 }) }) },
+      { params: ID_PARAMS },
     )
     .post(
       "/torrents/:id/edit",
       async ({ page, params, body, set, viewer }) => {
-        const torrent = await getTorrent(deps.sql, params.id);
+        const torrent = await getTorrent(deps.sql, Number(params.id));
         if (!torrent)
           return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
         if (torrent.creator_id !== viewer!.id && !viewer!.can("moderate"))
@@ -286,7 +289,7 @@ export function torrentRoutes(deps: WebDeps) {
         });
       },
       {
-        params: t.Object({ id: t.Numeric({ minimum: 1, maximum: 2 ** 53 }) }),
+        params: ID_PARAMS,
         body: t.Object({
           title: t.String({ maxLength: TITLE_MAX }),
           description: t.String({ maxLength: DESCRIPTION_MAX }),
@@ -299,13 +302,13 @@ export function torrentRoutes(deps: WebDeps) {
       async ({ page, params, set, viewer }) => {
         if (!viewer!.can("moderate"))
           return problem(page, set, 403, "Not allowed", "Only moderators may delete torrents.");
-        const torrent = await getTorrent(deps.sql, params.id);
+        const torrent = await getTorrent(deps.sql, Number(params.id));
         if (!torrent)
           return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
         await deleteTorrent(deps.sql, torrent.id);
         await deps.sync.torrent(torrent.id);
         return new Response(null, { status: 303, headers: { location: `${page.base}/torrents` } });
       },
-      { params: t.Object({ id: t.Numeric({ minimum: 1, maximum: 2 ** 53 }) }) },
+      { params: ID_PARAMS },
     );
 }

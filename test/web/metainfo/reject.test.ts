@@ -254,8 +254,14 @@ const CASES: Case[] = [
   // A path over 4096 bytes.
   {
     name: "path too long",
-    bytes: () => v1((i) => firstFile(i).set("path", Array(50).fill("x".repeat(100)))),
+    bytes: () => v1((i) => firstFile(i).set("path", Array(30).fill("x".repeat(150)))),
     error: /too long/,
+  },
+  // More folder levels than any real torrent uses.
+  {
+    name: "path too deep",
+    bytes: () => v1((i) => firstFile(i).set("path", Array(33).fill("x"))),
+    error: /33 folders deep/,
   },
   // A negative file length.
   {

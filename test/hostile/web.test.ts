@@ -1,0 +1,869 @@
+// Hostile requests to every form of the web site (and the JSON API, when present), through
+// `app.handle`: malformed, mistyped, oversized and mis-encoded bodies, hostile ids and paths. Never
+// a 5xx, never a stack trace or a source path, a readable 4xx, and no change in the database when
+// a request is refused.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createInvite } from "../../src/db/queries/invites.ts";
+import { ALL_ROLES, nameProblem, passwordProblem } from "../../src/db/queries/users.ts";
+import { parseId } from "../../src/web/account.tsx";
+import { parseTorrent } from "../../src/web/metainfo.ts";
+import { webHarness } from "../helpers/web.ts";
+import { buildInfo, content, torrentBytes } from "../web/metainfo/fixtures.ts";
+import { type Body, encodeBody, hostileValue, pickFields } from "./bodies.ts";
+import { type FuzzContext, leak, type Rng, seeded } from "./fuzz.ts";
+
+type Harness = Awaited<ReturnType<typeof webHarness>>;
+interface Session {
+  id: number;
+  name: string;
+  password: string;
+  cookie: string;
+  csrf: string;
+}
+
+let web: Harness;
+let admin: Session;
+let uploader: Session;
+let member: Session;
+let targetId: number;
+let torrentId: number;
+let inviteSecret: string;
+
+const PASSWORD = "password123";
+
+async function session(name: string, roles: Parameters<Harness["member"]>[1]): Promise<Session> {
+  const user = await web.member(name, roles, PASSWORD);
+  const { cookie, csrf } = await web.login(name, PASSWORD);
+  return { id: user.id, name, password: PASSWORD, cookie, csrf };
+}
+
+function validTorrent(name: string): Buffer {
+  const { info } = buildInfo({
+    kind: "v1",
+    name,
+    files: [{ path: [], data: content(40000, name.length + 7) }],
+  });
+  return torrentBytes(info);
+}
+
+beforeAll(async () => {
+  web = await webHarness({ FAIRYWREN_SITE_NAME: "Wren" });
+  admin = await session("root_admin", []);
+  uploader = await session("up_loader", ["upload"]);
+  member = await session("plain_member", []);
+  targetId = (await web.member("role_target", [])).id;
+  const form = new FormData();
+  form.set("_csrf", uploader.csrf);
+  form.set("file", new File([new Uint8Array(validTorrent("Hostile target"))], "x.torrent"));
+  const response = await web.request("/upload", { cookie: uploader.cookie, form });
+  expect(response.status).toBe(303);
+  torrentId = Number(/torrents\/(\d+)/.exec(response.headers.get("location")!)![1]);
+  inviteSecret = (await createInvite(web.db.sql, { inviterId: admin.id, days: 7 })).secret;
+});
+afterAll(async () => {
+  await web?.close();
+});
+
+// ---------------------------------------------------------------------------------------------
+
+interface Sent {
+  status: number;
+  text: string;
+  type: string;
+  location: string | null;
+}
+
+async function send(
+  path: string,
+  init: {
+    method?: string;
+    body?: Body | null;
+    as?: Session | null;
+    csrf?: "good" | "bad" | "none";
+    headers?: Record<string, string>;
+    ip?: string;
+  } = {},
+): Promise<Sent> {
+  const headers = new Headers(init.headers);
+  headers.set("host", "site.test");
+  headers.set("x-fairywren-ip", init.ip ?? "192.0.2.1");
+  const method = init.method ?? "POST";
+  if (method !== "GET" && method !== "HEAD") headers.set("origin", "http://site.test");
+  if (init.as) {
+    headers.set("cookie", init.as.cookie);
+    const csrf = init.csrf ?? "good";
+    if (csrf === "good") headers.set("x-csrf-token", init.as.csrf);
+    else if (csrf === "bad") headers.set("x-csrf-token", `${init.as.csrf.slice(0, -2)}xx`);
+  }
+  if (init.body?.type) headers.set("content-type", init.body.type);
+  const request = new Request(`http://site.test${path}`, {
+    method,
+    headers,
+    body: method === "GET" || method === "HEAD" ? null : (init.body?.body ?? null),
+  });
+  const response = await web.app.handle(request);
+  const type = response.headers.get("content-type") ?? "";
+  // Event streams never end; their first bytes are all there is to check.
+  const text = type.startsWith("text/event-stream") ? "" : await response.text();
+  if (type.startsWith("text/event-stream")) await response.body?.cancel();
+  return { status: response.status, text, type, location: response.headers.get("location") };
+}
+
+/** Everything a refused request must leave alone, as one comparable string. */
+async function snapshot(): Promise<string> {
+  const [row] = await web.db.sql`
+    select
+      (select count(*) from users)::int as users,
+      (select count(*) from torrents)::int as torrents,
+      (select count(*) from invites)::int as invites,
+      (select count(*) from sessions)::int as sessions,
+      (select count(*) from user_roles)::int as roles,
+      (select md5(coalesce(string_agg(id || ':' || name || ':' || passkey || ':' || password_hash || ':' || disabled, ',' order by id), '')) from users) as users_hash,
+      (select md5(coalesce(string_agg(id || ':' || title || ':' || description, ',' order by id), '')) from torrents) as torrents_hash,
+      (select md5(coalesce(string_agg(id || ':' || coalesce(claimed_at::text, '-') || ':' || coalesce(revoked_at::text, '-'), ',' order by id), '')) from invites) as invites_hash,
+      (select md5(coalesce(string_agg(user_id || ':' || role, ',' order by user_id, role), '')) from user_roles) as roles_hash
+  `;
+  return JSON.stringify({ ...row, sent: web.sent.length });
+}
+
+/** Problems found in one test, deduplicated by kind, reported together at the end. */
+class Problems {
+  private readonly seen = new Map<string, string>();
+  add(kind: string, detail: string) {
+    if (!this.seen.has(kind)) this.seen.set(kind, `${kind}\n    ${detail}`);
+  }
+  get list(): string[] {
+    return [...this.seen.values()];
+  }
+}
+
+/** Text of an HTML page without its tags. */
+function visibleText(text: string): string {
+  return text
+    .replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/g, " ")
+    .replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ");
+}
+
+/**
+ * The checks every answer gets: below 500, no leak, and a refusal is readable (JSON under /api).
+ * Returns whether the request was refused (4xx).
+ */
+function inspect(problems: Problems, label: string, sent: Sent, detail: string): boolean {
+  if (sent.status >= 500) problems.add(`${label}: HTTP ${sent.status}`, detail);
+  const leaked = leak(sent.text);
+  if (leaked) problems.add(`${label}: the body leaks "${leaked}"`, detail);
+  if (sent.status >= 400 && sent.status < 500) {
+    if (label.startsWith("/api")) {
+      let ok = false;
+      try {
+        const body = JSON.parse(sent.text) as { error?: { code?: unknown; message?: unknown } };
+        ok =
+          typeof body.error?.code === "string" &&
+          typeof body.error?.message === "string" &&
+          body.error.message.length > 0;
+      } catch {}
+      if (!ok || !sent.type.includes("json"))
+        problems.add(
+          `${label}: HTTP ${sent.status} without the JSON error shape`,
+          `${detail}\n    body: ${sent.text.slice(0, 200)}`,
+        );
+    } else if (!/[A-Za-z]{3,}\W+[A-Za-z]{3,}/.test(visibleText(sent.text))) {
+      problems.add(
+        `${label}: HTTP ${sent.status} with no readable message`,
+        `${detail}\n    body: ${sent.text.slice(0, 200)}`,
+      );
+    }
+  }
+  return sent.status >= 400;
+}
+
+interface FormSpec {
+  label: string;
+  path: (rng: Rng) => string;
+  as: () => Session | null;
+  /** Good values per field, so that some requests get past validation into the handler. */
+  good: Record<string, (rng: Rng) => string>;
+  goodRate?: number;
+  /** Whether fields read as sent make a request the server should carry out. */
+  valid: (fields: Record<string, string>, path: string) => boolean;
+  /** Random input can never be right here (wrong credentials, random file bytes). */
+  neverValid?: boolean;
+  /** Called after an accepted request, to restore what the next iterations need. */
+  accepted?: (fields: Record<string, string> | null) => Promise<void>;
+}
+
+async function fuzzForm({ rng, note }: FuzzContext, spec: FormSpec, iterations: number): Promise<string[]> {
+  const problems = new Problems();
+  let accepted = 0;
+  for (let i = 0; i < iterations; i++) {
+    const fields = pickFields(rng, spec.good, spec.goodRate ?? 0.5);
+    const body = encodeBody(rng, fields);
+    const path = spec.path(rng);
+    const as = spec.as();
+    const csrf = as ? (rng.chance(0.9) ? "good" : rng.pick(["bad", "none"] as const)) : "none";
+    const detail = `${path} as ${as?.name ?? "nobody"}, csrf ${csrf}, ${body.how}: ${body.preview}`;
+    note(detail);
+    const before = await snapshot();
+    const sent = await send(path, { body, as, csrf, ip: `198.51.100.${rng.int(250)}` });
+    const refused = inspect(problems, spec.label, sent, detail);
+    if (refused) {
+      const after = await snapshot();
+      if (after !== before)
+        problems.add(`${spec.label}: HTTP ${sent.status} but the database changed`, detail);
+      continue;
+    }
+    if (sent.status >= 300 && sent.status < 400 && sent.location?.startsWith("/login")) continue;
+    accepted++;
+    if (as && csrf !== "good") problems.add(`${spec.label}: accepted without a valid CSRF token`, detail);
+    else if (spec.neverValid) problems.add(`${spec.label}: accepted a request that cannot be valid`, detail);
+    else if (body.fields && !spec.valid(body.fields, path))
+      problems.add(`${spec.label}: accepted an invalid request (HTTP ${sent.status})`, detail);
+    await spec.accepted?.(body.fields);
+  }
+  note(`${iterations} requests, ${accepted} accepted`);
+  return problems.list;
+}
+
+/** Ids as a path segment: hostile spellings and, sometimes, a real one. */
+const HOSTILE_IDS = [
+  "-1",
+  "0",
+  "1e309",
+  "0x10",
+  "99999999999999999999",
+  "9007199254740993",
+  "NaN",
+  "Infinity",
+  "-Infinity",
+  "1.5",
+  "0.5",
+  "1e-7",
+  "%201",
+  "1%00",
+  "%00",
+  "%FF",
+  "%C3%A9",
+  "%E2%80%AE1",
+  "١",
+  "１",
+  "null",
+  "undefined",
+  "[1]",
+  "1,2",
+  "%2F1",
+  "x".repeat(300),
+];
+
+function idSegment(rng: Rng, real: number): string {
+  return rng.chance(0.25) ? String(real) : rng.pick(HOSTILE_IDS);
+}
+
+/** The id a lenient numeric reading of a segment gives, or null. */
+function numericId(segment: string): number | null {
+  let text: string;
+  try {
+    text = decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+  if (text.trim() === "") return null;
+  const n = Number(text);
+  return Number.isInteger(n) ? n : null;
+}
+
+async function torrentIds(): Promise<number[]> {
+  return (await web.db.sql`select id from torrents`).map((r) => Number(r.id));
+}
+
+const titleGood = (rng: Rng) => rng.pick(["A title", "Debian 12", "x", " spaced ", "é😀"]);
+
+// ---------------------------------------------------------------------------------------------
+
+describe("forms under hostile bodies", () => {
+  test(
+    "POST /login (60 requests): refused, readable, nothing changes",
+    seeded("web /login", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/login",
+          path: (rng) =>
+            rng.chance(0.8)
+              ? "/login"
+              : `/login?next=${encodeURIComponent(hostileValue(rng).toWellFormed())}`,
+          as: () => null,
+          good: {
+            name: (rng) => `nobody_${rng.int(1e6)}`,
+            password: (rng) => rng.chars(10, "abc"),
+            next: () => "/torrents",
+          },
+          valid: () => false,
+          neverValid: true,
+        },
+        60,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /upload (120 requests, random bytes as the file): refused, readable, nothing stored",
+    seeded("web /upload", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/upload",
+          path: () => "/upload",
+          as: () => uploader,
+          good: { title: titleGood, description: (rng) => rng.nastyText(30) },
+          valid: () => false,
+          neverValid: true,
+        },
+        60,
+      );
+      // The same with a file part of random bytes (or a damaged torrent).
+      const { rng, note } = ctx;
+      const more = new Problems();
+      for (let i = 0; i < 60; i++) {
+        const form = new FormData();
+        const bytes = rng.chance(0.5)
+          ? rng.bytes(rng.pick([0, 1, 100, 5000]))
+          : (() => {
+              const t = validTorrent(`Damaged ${i}`);
+              const at = rng.int(t.length);
+              t[at] = t[at]! ^ (1 << rng.int(8));
+              return t;
+            })();
+        // A flipped bit inside a piece hash or a name can leave a valid torrent: the validator decides.
+        let acceptable = false;
+        try {
+          parseTorrent(bytes, { source: "Wren", maxBytes: 10 * 1024 * 1024 });
+          acceptable = true;
+        } catch {}
+        form.set(
+          rng.chance(0.9) ? "file" : rng.pick(["File", "file[]", "torrent"]),
+          new File([new Uint8Array(bytes)], rng.pick(["x.torrent", "", "../../x", "a\u0000b"])),
+        );
+        if (rng.chance(0.5)) form.set("title", hostileValue(rng));
+        if (rng.chance(0.5)) form.set("description", hostileValue(rng));
+        const detail = `upload of ${bytes.length} bytes, title ${JSON.stringify(form.get("title"))?.slice(0, 80)}, description ${JSON.stringify(form.get("description"))?.slice(0, 80)}`;
+        note(detail);
+        const before = await snapshot();
+        const sent = await send("/upload", {
+          body: { body: form, type: null, fields: null, how: "file", preview: "" },
+          as: uploader,
+        });
+        const refused = inspect(more, "/upload", sent, detail);
+        if (!refused && !(acceptable && form.has("file")))
+          more.add(`/upload: accepted a damaged file (HTTP ${sent.status})`, detail);
+        else if (
+          refused &&
+          sent.status < 500 &&
+          acceptable &&
+          form.has("file") &&
+          sent.status !== 409 &&
+          sent.status !== 422
+        )
+          more.add(`/upload: refused a valid file with HTTP ${sent.status}`, detail);
+        if (!refused) continue;
+        if ((await snapshot()) !== before) more.add("/upload: refused but the database changed", detail);
+      }
+      expect([...problems, ...more.list]).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /invites (100 requests): refused unless the days are right",
+    seeded("web /invites", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/invites",
+          path: () => "/invites",
+          as: () => admin,
+          good: { days: (rng) => String(rng.range(0, 40)) },
+          goodRate: 0.3,
+          valid: (fields) => {
+            const text = (fields.days ?? "").trim();
+            return /^[0-9]{1,3}$/.test(text) && Number(text) >= 1 && Number(text) <= 30;
+          },
+        },
+        100,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /register/<secret> (80 requests): hostile secrets and fields",
+    seeded("web /register", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/register",
+          path: (rng) =>
+            `/register/${rng.chance(0.6) ? inviteSecret : rng.pick([encodeURIComponent(hostileValue(rng).toWellFormed()), "x".repeat(5000), "%00", "%FF", inviteSecret.slice(0, -1), `${inviteSecret}%00`])}`,
+          as: () => null,
+          good: {
+            name: (rng) =>
+              rng.pick([
+                "ab",
+                "new_member",
+                "a".repeat(33),
+                "root_admin",
+                "Root_Admin",
+                "-dash",
+                `m${rng.int(1e6)}`,
+              ]),
+            password: (rng) => rng.pick(["short", "long enough pw", "x".repeat(1025)]),
+            confirm: (rng) => rng.pick(["short", "long enough pw"]),
+          },
+          goodRate: 0.7,
+          valid: (fields, path) =>
+            path === `/register/${inviteSecret}` &&
+            typeof fields.name === "string" &&
+            nameProblem(fields.name.trim()) === null &&
+            typeof fields.password === "string" &&
+            passwordProblem(fields.password) === null &&
+            fields.confirm === fields.password,
+          accepted: async () => {
+            inviteSecret = (await createInvite(web.db.sql, { inviterId: admin.id, days: 7 })).secret;
+          },
+        },
+        80,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /account/password (60 requests): refused unless the current password is right",
+    seeded("web /account/password", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/account/password",
+          path: () => "/account/password",
+          as: () => member,
+          good: {
+            old: (rng) => (rng.chance(0.3) ? member.password : "wrong password"),
+            password: (rng) => rng.pick(["new password 1", "short", "x".repeat(1025)]),
+            confirm: (rng) => rng.pick(["new password 1", "other"]),
+          },
+          goodRate: 0.7,
+          valid: (fields) =>
+            fields.old === member.password &&
+            typeof fields.password === "string" &&
+            passwordProblem(fields.password) === null &&
+            fields.confirm === fields.password,
+          accepted: async (fields) => {
+            if (fields?.password) member.password = fields.password;
+          },
+        },
+        60,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /account/passkey (40 requests): never without the CSRF token",
+    seeded("web /account/passkey", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/account/passkey",
+          path: () => "/account/passkey",
+          as: () => member,
+          good: {},
+          // Any same-site request with the session's token may rotate the passkey.
+          valid: () => true,
+        },
+        40,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /admin/users/:id/roles (100 requests): hostile ids, roles and actions",
+    seeded("web roles", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/admin/users/:id/roles",
+          path: (rng) => `/admin/users/${idSegment(rng, rng.chance(0.8) ? targetId : admin.id)}/roles`,
+          as: () => admin,
+          good: {
+            role: (rng) => rng.pick(ALL_ROLES),
+            action: (rng) => rng.pick(["grant", "revoke"]),
+          },
+          goodRate: 0.6,
+          valid: (fields, path) => {
+            const id = parseId(path.split("/")[3]!);
+            return (
+              (id === targetId || id === admin.id) &&
+              (ALL_ROLES as readonly string[]).includes(fields.role ?? "") &&
+              (fields.action === "grant" || fields.action === "revoke") &&
+              !(id === admin.id && fields.action === "revoke" && fields.role === "admin")
+            );
+          },
+        },
+        100,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /torrents/:id/edit (100 requests): hostile ids, titles and descriptions",
+    seeded("web edit", async (ctx) => {
+      // Uploads above may have added torrents (a bit flipped in a piece hash is still a torrent).
+      const ids = await torrentIds();
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/torrents/:id/edit",
+          path: (rng) => `/torrents/${idSegment(rng, torrentId)}/edit`,
+          as: () => (ctx.rng.chance(0.5) ? uploader : admin),
+          good: { title: titleGood, description: (rng) => rng.nastyText(20) },
+          goodRate: 0.6,
+          valid: (fields, path) =>
+            ids.includes(numericId(path.split("/")[2]!) ?? -1) &&
+            typeof fields.title === "string" &&
+            fields.title.trim() !== "" &&
+            fields.title.length <= 200 &&
+            typeof fields.description === "string" &&
+            fields.description.length <= 20000,
+        },
+        100,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+});
+
+describe("specific hostile inputs", () => {
+  test("a 20 MiB upload gets 413 with a message; a 1 MB title and a 2 MB description get 422", async () => {
+    const before = await snapshot();
+    const big = new FormData();
+    big.set("file", new File([new Uint8Array(20 * 1024 * 1024).fill(0x64)], "big.torrent"));
+    const large = await send("/upload", {
+      body: { body: big, type: null, fields: null, how: "", preview: "" },
+      as: uploader,
+    });
+    expect(large.status).toBe(413);
+    expect(large.text).toContain("larger than");
+    for (const [field, size] of [
+      ["title", 1024 * 1024],
+      ["description", 2 * 1024 * 1024],
+    ] as const) {
+      const form = new FormData();
+      form.set("file", new File([new Uint8Array(validTorrent(`Big ${field}`))], "x.torrent"));
+      form.set(field, "t".repeat(size));
+      const sent = await send("/upload", {
+        body: { body: form, type: null, fields: null, how: "", preview: "" },
+        as: uploader,
+      });
+      expect(sent.status).toBe(422);
+    }
+    expect(await snapshot()).toBe(before);
+  });
+
+  test("fractional and out-of-range ids get a 4xx, not a database error", async () => {
+    const before = await snapshot();
+    const failures: string[] = [];
+    const form = (fields: Record<string, string>): Body => ({
+      body: new URLSearchParams(fields).toString(),
+      type: "application/x-www-form-urlencoded",
+      fields,
+      how: "form",
+      preview: "",
+    });
+    const cases: [string, string, Body | null][] = [];
+    for (const id of ["1.5", "0.5", "1.0000001", "1e-7", "9007199254740993", "2e53"]) {
+      cases.push(["GET", `/torrents/${id}`, null]);
+      cases.push(["GET", `/torrents/${id}/download`, null]);
+      cases.push(["GET", `/torrents/${id}/edit`, null]);
+      cases.push(["POST", `/torrents/${id}/edit`, form({ title: "t", description: "d" })]);
+      cases.push(["POST", `/torrents/${id}/delete`, form({})]);
+    }
+    for (const page of ["1.01", "1.5", "2.25", "1e-9"]) cases.push(["GET", `/torrents?page=${page}`, null]);
+    // The RSS feed's download link, when the feeds exist (opened by the member's RSS key).
+    const rssKey = await web.db.sql`select rss_key from users where id = ${admin.id}`.then(
+      (rows) => rows[0]?.rss_key as string | undefined,
+      () => undefined,
+    );
+    if (rssKey) for (const id of ["1.5", "0.5"]) cases.push(["GET", `/rss/${rssKey}/download/${id}`, null]);
+    for (const [method, path, body] of cases) {
+      const sent = await send(path, { method, body, as: admin });
+      if (sent.status >= 500 || leak(sent.text)) failures.push(`${method} ${path} → ${sent.status}`);
+    }
+    expect(failures).toEqual([]);
+    expect(await snapshot()).toBe(before);
+  });
+
+  test("NUL characters in text fields get a 4xx, not a database error", async () => {
+    const before = await snapshot();
+    const failures: string[] = [];
+    const form = (fields: Record<string, string>): Body => ({
+      body: new URLSearchParams(fields).toString(),
+      type: "application/x-www-form-urlencoded",
+      fields,
+      how: "form",
+      preview: "",
+    });
+    const check = async (label: string, sent: Sent) => {
+      if (sent.status >= 500 || leak(sent.text)) failures.push(`${label} → ${sent.status}`);
+    };
+    await check(
+      "POST /login name=a\\0b",
+      await send("/login", { body: form({ name: "a\u0000b", password: "whatever1" }) }),
+    );
+    await check("GET /admin/users?q=a%00", await send("/admin/users?q=a%00", { method: "GET", as: admin }));
+    await check("GET /torrents?q=a%00", await send("/torrents?q=a%00", { method: "GET", as: admin }));
+    await check(
+      "POST /torrents/:id/edit title=a\\0",
+      await send(`/torrents/${torrentId}/edit`, {
+        body: form({ title: "a\u0000", description: "" }),
+        as: uploader,
+      }),
+    );
+    await check(
+      "POST /torrents/:id/edit description=\\0",
+      await send(`/torrents/${torrentId}/edit`, {
+        body: form({ title: "a", description: "\u0000" }),
+        as: uploader,
+      }),
+    );
+    for (const field of ["title", "description"]) {
+      const upload = new FormData();
+      upload.set("file", new File([new Uint8Array(validTorrent(`Nul in ${field}`))], "x.torrent"));
+      upload.set(field, "a\u0000b");
+      await check(
+        `POST /upload ${field}=a\\0b`,
+        await send("/upload", {
+          body: { body: upload, type: null, fields: null, how: "", preview: "" },
+          as: uploader,
+        }),
+      );
+    }
+    await check("GET /rss/%00", await send("/rss/%00", { method: "GET" }));
+    const apiLogin = await send("/api/v1/session", {
+      body: {
+        body: JSON.stringify({ name: "a\u0000b", password: "whatever1" }),
+        type: "application/json",
+        fields: null,
+        how: "",
+        preview: "",
+      },
+      ip: "203.0.113.77",
+    });
+    if (apiLogin.status !== 404) await check("POST /api/v1/session name=a\\0b", apiLogin);
+    await check("GET /register/a%00", await send("/register/a%00", { method: "GET" }));
+    expect(failures).toEqual([]);
+    expect(await snapshot()).toBe(before);
+  });
+
+  test("invalid percent-encoding in a path segment gets a 4xx, not a crash", async () => {
+    const before = await snapshot();
+    const failures: string[] = [];
+    const body: Body = {
+      body: "name=new_member&password=long enough pw&confirm=long enough pw&role=upload&action=grant&title=t&description=d",
+      type: "application/x-www-form-urlencoded",
+      fields: null,
+      how: "form",
+      preview: "",
+    };
+    for (const bad of ["%FF", "%C3", "a%E2%82", "%ED%A0%80", "%C0%AF"]) {
+      const cases: [string, string][] = [
+        ["GET", `/register/${bad}`],
+        ["POST", `/register/${bad}`],
+        ["GET", `/admin/users/${bad}`],
+        ["POST", `/admin/users/${bad}/roles`],
+        ["POST", `/admin/users/${bad}/disable`],
+        ["POST", `/invites/${bad}/revoke`],
+        ["GET", `/torrents/${bad}`],
+        ["POST", `/torrents/${bad}/edit`],
+        ["GET", `/rss/${bad}`],
+        ["GET", `/rss/${bad}/download/1`],
+      ];
+      for (const [method, path] of cases) {
+        const sent = await send(path, { method, body, as: path.startsWith("/register") ? null : admin });
+        if (sent.status >= 500 || leak(sent.text)) failures.push(`${method} ${path} → ${sent.status}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(await snapshot()).toBe(before);
+  });
+
+  test(
+    "GET pages with hostile ids, queries and paths (300 requests): never a 5xx or a leak",
+    seeded("web GET", async ({ rng, note }) => {
+      const problems = new Problems();
+      const v = () =>
+        rng.chance(0.15)
+          ? rng.pick(["%FF", "%C3", "a%E2%82", "%ED%A0%80", "%", "%%", "%zz", "%00"])
+          : encodeURIComponent(hostileValue(rng).slice(0, 3000).toWellFormed());
+      const templates: (() => string)[] = [
+        () => `/torrents?page=${rng.pick(HOSTILE_IDS)}`,
+        () => `/torrents?q=${v()}&sort=${rng.pick(["size", "title", v()])}&order=${rng.pick(["asc", v()])}`,
+        () => `/torrents/${idSegment(rng, torrentId)}`,
+        () => `/torrents/${idSegment(rng, torrentId)}/download`,
+        () => `/torrents/${idSegment(rng, torrentId)}/edit`,
+        () => `/torrents/${torrentId}?uploaded=${v()}&saved=${v()}`,
+        () => `/admin/users?q=${v()}&page=${rng.pick(HOSTILE_IDS)}`,
+        () => `/admin/users/${idSegment(rng, targetId)}?done=${v()}&role=${v()}`,
+        () => `/register/${v()}`,
+        () => `/login?next=${v()}`,
+        () => `/account?done=${v()}`,
+        () => `/invites?${v()}=${v()}`,
+        () => `/rss/${v()}?q=${v()}`,
+        () => `/rss/${v()}/download/${rng.pick(HOSTILE_IDS)}`,
+        () => `/events/counts?ids=${rng.pick(["", "1,2", v(), "-1,NaN,1e309", "1,".repeat(2000)])}`,
+        () =>
+          `/static/${rng.pick(["..%2F..%2Fpackage.json", "%2e%2e/%2e%2e/etc/passwd", v(), "style.css%00.js"])}`,
+        () => `/${v()}`,
+        () => `/torrents/${torrentId}/${v()}`,
+      ];
+      for (let i = 0; i < 300; i++) {
+        const path = rng.pick(templates)();
+        const as = rng.pick([admin, uploader, null]);
+        note(`GET ${path} as ${as?.name ?? "nobody"}`);
+        const before = i % 20 === 0 ? await snapshot() : null;
+        const sent = await send(path, { method: "GET", as });
+        inspect(
+          problems,
+          `GET ${path.split("?")[0]!.split("/").slice(0, 2).join("/")}`,
+          sent,
+          `GET ${path.slice(0, 300)} as ${as?.name ?? "nobody"}`,
+        );
+        if (before !== null && (await snapshot()) !== before)
+          problems.add("a GET changed the database", path);
+      }
+      expect(problems.list).toEqual([]);
+    }),
+  );
+
+  test(
+    "other methods on every form (60 requests): never a 5xx",
+    seeded("web methods", async ({ rng, note }) => {
+      const problems = new Problems();
+      const before = await snapshot();
+      for (let i = 0; i < 60; i++) {
+        const method = rng.pick(["PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "FOO", "PROPFIND"]);
+        const path = rng.pick([
+          "/login",
+          "/upload",
+          "/invites",
+          `/register/${inviteSecret}`,
+          "/account/password",
+          "/account/passkey",
+          `/admin/users/${targetId}/roles`,
+          `/torrents/${torrentId}/edit`,
+          `/torrents/${torrentId}/delete`,
+          `/torrents/${torrentId}`,
+        ]);
+        note(`${method} ${path}`);
+        const sent = await send(path, {
+          method,
+          as: rng.pick([admin, null]),
+          body: encodeBody(rng, { x: hostileValue(rng) }),
+        });
+        if (sent.status >= 500) problems.add(`${method} ${path}: HTTP ${sent.status}`, "");
+        const leaked = leak(sent.text);
+        if (leaked) problems.add(`${method} ${path}: leaks ${leaked}`, "");
+      }
+      expect(problems.list).toEqual([]);
+      expect(await snapshot()).toBe(before);
+    }),
+  );
+});
+
+describe("JSON API under hostile bodies", () => {
+  test(
+    "random JSON and junk to /api/v1 (150 requests): JSON errors, never a 5xx, nothing changes",
+    seeded("web api", async ({ rng, note }) => {
+      const probe = await send("/api/v1/session", {
+        body: { body: "{}", type: "application/json", fields: null, how: "", preview: "" },
+      });
+      if (probe.status === 404) {
+        console.info("[hostile] /api/v1 is not there: API checks skipped");
+        return;
+      }
+      const problems = new Problems();
+      const paths = [
+        "/api/v1/session",
+        "/api/v1/me",
+        "/api/v1/torrents",
+        `/api/v1/torrents/${rng.pick(HOSTILE_IDS)}`,
+        `/api/v1/users/${rng.pick(HOSTILE_IDS)}`,
+        "/api/v1/tokens",
+        `/api/v1/tokens/${rng.pick(HOSTILE_IDS)}`,
+        "/api/v1/invites",
+        "/api/v1/",
+        "/api/v1",
+        "/api",
+        `/api/v1/${encodeURIComponent(hostileValue(rng).toWellFormed())}`,
+      ];
+      for (let i = 0; i < 150; i++) {
+        const path = rng.pick(paths);
+        const method = rng.pick(["GET", "POST", "POST", "PATCH", "PUT", "DELETE"]);
+        const body = encodeBody(
+          rng,
+          pickFields(rng, {
+            name: () => `nobody_${rng.int(1e6)}`,
+            password: () => "password123",
+            title: titleGood,
+          }),
+        );
+        const headers: Record<string, string> = {};
+        if (rng.chance(0.3))
+          headers.authorization = rng.pick([
+            "Bearer ",
+            "Bearer x",
+            `Bearer ${"a".repeat(5000)}`,
+            "Basic YTpi",
+            "bearer\tzz",
+            `Bearer ${rng.chars(40, "abcdef0123456789")}`,
+          ]);
+        // Logged in only for reads and for writes that cannot be valid (junk bodies, hostile ids).
+        const as =
+          method === "GET" || (body.fields === null && !/\d+$/.test(path)) ? rng.pick([admin, null]) : null;
+        const detail = `${method} ${path} as ${as?.name ?? "nobody"}, ${body.how}: ${body.preview}`;
+        note(detail);
+        const before = await snapshot();
+        const sent = await send(path, { method, body, as, headers, ip: `203.0.113.${rng.int(250)}` });
+        const refused = inspect(problems, `/api ${method}`, sent, detail);
+        if (refused && (await snapshot()) !== before)
+          problems.add(`/api ${method}: refused but the database changed`, detail);
+        if (!refused && method !== "GET" && as === null && !headers.authorization?.startsWith("Bearer "))
+          problems.add(`/api ${method} ${path}: accepted from nobody (HTTP ${sent.status})`, detail);
+      }
+      expect(problems.list).toEqual([]);
+    }),
+  );
+});
+
+// Last: an id like " 1" is read as 1, so a delete can be accepted and empty the torrent table.
+describe("deletion under hostile ids", () => {
+  test(
+    "POST /torrents/:id/delete (60 requests with hostile ids): nothing is deleted",
+    seeded("web delete", async (ctx) => {
+      const ids = await torrentIds();
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/torrents/:id/delete",
+          path: (rng) => `/torrents/${rng.pick(HOSTILE_IDS)}/delete`,
+          as: () => (ctx.rng.chance(0.7) ? admin : uploader),
+          good: {},
+          valid: (_fields, path) => ids.includes(numericId(path.split("/")[2]!) ?? -1),
+        },
+        60,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+});
