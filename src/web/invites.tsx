@@ -131,7 +131,7 @@ export function inviteRoutes(deps: WebDeps) {
       "/register/:secret",
       async ({ page, base, params, body, set, cookie, redirect }) => {
         // Elysia hands over null for a path that is not valid percent-encoded UTF-8.
-      const secret = typeof params.secret === "string" ? params.secret : "";
+        const secret = typeof params.secret === "string" ? params.secret : "";
         const { state, inviter } =
           secret.length > SECRET_MAX
             ? { state: "unknown" as const, inviter: null }

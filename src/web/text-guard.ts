@@ -21,16 +21,19 @@ export function fieldWithNul(value: unknown, name = "", depth = 0): string | nul
  * its error shape.
  */
 export function textGuard() {
-  return new Elysia({ name: "text-guard" }).onBeforeHandle({ as: "global" }, ({ request, query, body, set }) => {
-    const field = fieldWithNul(query) ?? fieldWithNul(body);
-    if (!field) return;
-    set.status = 422;
-    const message = `The field ${field} contains a NUL character, which is not allowed in text.`;
-    if (new URL(request.url).pathname.startsWith("/api/"))
-      return Response.json(
-        { error: { code: "validation", message, fields: { [field]: "contains a NUL character" } } },
-        { status: 422 },
-      );
-    return new Response(message, { status: 422, headers: { "content-type": "text/plain; charset=utf-8" } });
-  });
+  return new Elysia({ name: "text-guard" }).onBeforeHandle(
+    { as: "global" },
+    ({ request, query, body, set }) => {
+      const field = fieldWithNul(query) ?? fieldWithNul(body);
+      if (!field) return;
+      set.status = 422;
+      const message = `The field ${field} contains a NUL character, which is not allowed in text.`;
+      if (new URL(request.url).pathname.startsWith("/api/"))
+        return Response.json(
+          { error: { code: "validation", message, fields: { [field]: "contains a NUL character" } } },
+          { status: 422 },
+        );
+      return new Response(message, { status: 422, headers: { "content-type": "text/plain; charset=utf-8" } });
+    },
+  );
 }

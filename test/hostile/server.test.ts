@@ -259,7 +259,8 @@ describe("the tracker's port", () => {
           // and it names the registered torrent. (Rare draws mutate the valid template harmlessly.)
           if (reason === null) {
             const parsed = parseAnnounce(query.toString("latin1"), { numwantDefault: 50, numwantMax: 100 });
-            if ("error" in parsed) problems.push(`accepted a malformed announce: ${escapeAll(query.subarray(0, 100))}`);
+            if ("error" in parsed)
+              problems.push(`accepted a malformed announce: ${escapeAll(query.subarray(0, 100))}`);
             else acceptedByChance++;
           }
         }
