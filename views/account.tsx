@@ -1,10 +1,12 @@
 /** @jsxImportSource @kitajs/html */
 import type { MemberDetail, UploadRow } from "../src/db/queries/members.ts";
+import type { NewToken, TokenRow } from "../src/db/queries/tokens.ts";
 import { PASSWORD_MAX, PASSWORD_MIN } from "../src/db/queries/users.ts";
 import type { PageContext } from "../src/web/context.ts";
 import { formatRatio, formatSize } from "./format.ts";
 import { DateTime } from "./invites.tsx";
 import { Csrf, FieldError, Layout } from "./layout.tsx";
+import { ApiTokensSection, RssSection } from "./tokens.tsx";
 
 /** The member's own page: totals, uploads, announce URL, passkey and password forms. */
 export function AccountPage(props: {
@@ -12,6 +14,10 @@ export function AccountPage(props: {
   member: MemberDetail;
   uploads: { rows: UploadRow[]; total: number };
   announceUrl: string;
+  tokens: TokenRow[];
+  createdToken?: NewToken;
+  tokenName?: string;
+  feedUrl: string;
   notice?: string;
   errors?: Record<string, string>;
 }) {
@@ -62,6 +68,16 @@ export function AccountPage(props: {
           </button>
         </form>
       </section>
+
+      <ApiTokensSection
+        page={props.page}
+        tokens={props.tokens}
+        created={props.createdToken}
+        name={props.tokenName}
+        errors={props.errors}
+      />
+
+      <RssSection page={props.page} feedUrl={props.feedUrl} />
 
       <h2>Your uploads</h2>
       {uploads.rows.length === 0 ? (

@@ -11,9 +11,19 @@ import {
   setPasswordHash,
 } from "../db/queries/members.ts";
 import { deleteOtherSessions } from "../db/queries/sessions.ts";
+import {
+  createToken,
+  MAX_TOKENS,
+  memberTokens,
+  type NewToken,
+  revokeToken,
+  rotateRssKey,
+  rssKey,
+  TOKEN_NAME_MAX,
+} from "../db/queries/tokens.ts";
 import { PASSWORD_MAX, passwordProblem, type Role } from "../db/queries/users.ts";
 import { hashPassword, verifyPassword } from "../shared/secrets.ts";
-import { type PageContext, type Viewer, webContext } from "./context.ts";
+import { type PageContext, publicOrigin, type Viewer, webContext } from "./context.ts";
 import type { WebDeps } from "./deps.ts";
 
 /** Who may go on: the viewer, or what to answer instead (a log-in redirect or a 403 page). */
@@ -74,6 +84,8 @@ export function notFound(page: PageContext, set: { status?: number | string }, m
 const DONE: Record<string, string> = {
   passkey: "Your passkey changed: download your .torrent files again.",
   password: "Your password changed. Your other log-ins have ended.",
+  token: "The token was revoked: programs using it are refused from now on.",
+  rss: "Your feed has a new address: update it in your feed reader.",
 };
 
 /** The member's own account: statistics, uploads, announce URL, new passkey, new password. */
@@ -81,13 +93,31 @@ export function accountRoutes(deps: WebDeps) {
   async function render(
     page: PageContext,
     viewer: Viewer,
-    extra: { notice?: string; errors?: Record<string, string> } = {},
+    request: Request,
+    extra: {
+      notice?: string;
+      errors?: Record<string, string>;
+      createdToken?: NewToken;
+      tokenName?: string;
+    } = {},
   ) {
     const member = await memberDetail(deps.sql, viewer.id);
     if (!member) throw new Error(`member ${viewer.id} of a live session is missing`);
     const uploads = await memberUploads(deps.sql, viewer.id);
     const announceUrl = `${deps.config.trackerUrl}/${member.passkey}/announce`;
-    return <AccountPage page={page} member={member} uploads={uploads} announceUrl={announceUrl} {...extra} />;
+    const tokens = await memberTokens(deps.sql, viewer.id);
+    const feedUrl = `${publicOrigin(deps.config.siteUrl, request)}${page.base}/rss/${await rssKey(deps.sql, viewer.id)}`;
+    return (
+      <AccountPage
+        page={page}
+        member={member}
+        uploads={uploads}
+        announceUrl={announceUrl}
+        tokens={tokens}
+        feedUrl={feedUrl}
+        {...extra}
+      />
+    );
   }
 
   return new Elysia({ name: "account" })
@@ -97,7 +127,9 @@ export function accountRoutes(deps: WebDeps) {
       async (ctx) => {
         const gate = admit(ctx, "/account");
         if (!gate.ok) return gate.response;
-        return render(ctx.page, gate.viewer, { notice: ctx.query.done ? DONE[ctx.query.done] : undefined });
+        return render(ctx.page, gate.viewer, ctx.request, {
+          notice: ctx.query.done ? DONE[ctx.query.done] : undefined,
+        });
       },
       { query: t.Object({ done: t.Optional(t.String({ maxLength: 20 })) }) },
     )
@@ -109,6 +141,59 @@ export function accountRoutes(deps: WebDeps) {
         await rotatePasskey(deps.sql, gate.viewer.id);
         await deps.sync.user(gate.viewer.id);
         return ctx.redirect(`${ctx.base}/account?done=passkey`, 303);
+      },
+      { body: t.Optional(t.Object({ _csrf: t.Optional(t.String({ maxLength: 200 })) })) },
+    )
+    .post(
+      "/account/tokens",
+      async (ctx) => {
+        const gate = admit(ctx, "/account");
+        if (!gate.ok) return gate.response;
+        const name = ctx.body.name.trim();
+        const again = (status: number, errors: Record<string, string>) => {
+          ctx.set.status = status;
+          return render(ctx.page, gate.viewer, ctx.request, { errors, tokenName: name });
+        };
+        if (!name) return again(422, { token_name: "Name the token, e.g. after the program that uses it." });
+        // PostgreSQL text cannot hold U+0000 (nor should a name).
+        if (/[\u0000-\u001f\u007f]/.test(name))
+          return again(422, { token_name: "Use letters, digits, spaces and punctuation only." });
+        if (name.length > TOKEN_NAME_MAX)
+          return again(422, { token_name: `Use at most ${TOKEN_NAME_MAX} characters.` });
+        const created = await createToken(deps.sql, gate.viewer.id, name);
+        if (!created)
+          return again(409, { tokens: `You have ${MAX_TOKENS} tokens, the most allowed: revoke one first.` });
+        // Only the token's hash is stored: this answer is the one chance to show it.
+        ctx.set.status = 201;
+        ctx.set.headers["cache-control"] = "no-store";
+        return render(ctx.page, gate.viewer, ctx.request, { createdToken: created });
+      },
+      {
+        body: t.Object({
+          name: t.String({ maxLength: 200 }),
+          _csrf: t.Optional(t.String({ maxLength: 200 })),
+        }),
+      },
+    )
+    .post(
+      "/account/tokens/:id/revoke",
+      async (ctx) => {
+        const gate = admit(ctx, "/account");
+        if (!gate.ok) return gate.response;
+        const id = parseId(ctx.params.id);
+        if (id === null || !(await revokeToken(deps.sql, id, gate.viewer.id)))
+          return notFound(ctx.page, ctx.set, "You have no API token with this number.");
+        return ctx.redirect(`${ctx.base}/account?done=token`, 303);
+      },
+      { body: t.Optional(t.Object({ _csrf: t.Optional(t.String({ maxLength: 200 })) })) },
+    )
+    .post(
+      "/account/rss",
+      async (ctx) => {
+        const gate = admit(ctx, "/account");
+        if (!gate.ok) return gate.response;
+        await rotateRssKey(deps.sql, gate.viewer.id);
+        return ctx.redirect(`${ctx.base}/account?done=rss`, 303);
       },
       { body: t.Optional(t.Object({ _csrf: t.Optional(t.String({ maxLength: 200 })) })) },
     )
@@ -126,14 +211,14 @@ export function accountRoutes(deps: WebDeps) {
         else if (body.confirm !== body.password) errors.confirm = "The two new passwords differ.";
         if (Object.keys(errors).length) {
           set.status = 422;
-          return render(ctx.page, viewer, { errors });
+          return render(ctx.page, viewer, ctx.request, { errors });
         }
         // Guesses at the current password count as failed log-ins, so a stolen session cannot be
         // used to find the password faster than the log-in form allows.
         if (await loginThrottled(deps.sql, viewer.name, ctx.ip)) {
           set.status = 429;
           set.headers["retry-after"] = String(FAILURE_WINDOW_MINUTES * 60);
-          return render(ctx.page, viewer, {
+          return render(ctx.page, viewer, ctx.request, {
             errors: {
               old: `Too many wrong passwords. Wait ${FAILURE_WINDOW_MINUTES} minutes and try again.`,
             },
@@ -143,7 +228,9 @@ export function accountRoutes(deps: WebDeps) {
         if (!stored || !(await verifyPassword(body.old, stored, deps.pepper))) {
           await recordLoginFailure(deps.sql, viewer.name, ctx.ip);
           set.status = 422;
-          return render(ctx.page, viewer, { errors: { old: "This is not your current password." } });
+          return render(ctx.page, viewer, ctx.request, {
+            errors: { old: "This is not your current password." },
+          });
         }
         await setPasswordHash(deps.sql, viewer.id, await hashPassword(body.password, deps.pepper));
         await deleteOtherSessions(deps.sql, viewer.id, ctx.sessionToken ?? undefined);

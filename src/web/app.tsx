@@ -6,11 +6,14 @@ import { databaseErrors, isDatabaseUnavailable } from "../db/client.ts";
 import { log } from "../log.ts";
 import { accountRoutes } from "./account.tsx";
 import { adminRoutes } from "./admin.tsx";
+import { apiErrorResponse, isApiPath } from "./api/errors.ts";
+import { apiRoutes } from "./api/index.tsx";
 import { authRoutes } from "./auth.tsx";
 import { BASE_HEADER, IP_HEADER, type PageContext } from "./context.ts";
 import type { WebDeps } from "./deps.ts";
 import { eventRoutes } from "./events.ts";
 import { inviteRoutes } from "./invites.tsx";
+import { rssRoutes } from "./rss.ts";
 import { staticRoutes } from "./static.ts";
 import { textGuard } from "./text-guard.ts";
 import { torrentRoutes } from "./torrents.tsx";
@@ -22,6 +25,7 @@ export function createWebApp(deps: WebDeps) {
   return new Elysia()
     .use(html())
     .onError(({ code, error, request, set }) => {
+      if (isApiPath(new URL(request.url).pathname)) return apiErrorResponse(code, error, request);
       const page: PageContext = {
         base: request.headers.get(BASE_HEADER) ?? "",
         viewer: null,
@@ -86,6 +90,8 @@ export function createWebApp(deps: WebDeps) {
     .use(adminRoutes(deps))
     .use(torrentRoutes(deps))
     .use(eventRoutes(deps))
+    .use(apiRoutes(deps))
+    .use(rssRoutes(deps))
     .get("/", ({ request, redirect }) => redirect(`${request.headers.get(BASE_HEADER) ?? ""}/torrents`, 303));
 }
 

@@ -42,7 +42,8 @@ export function webContext(deps: { sql: Sql; config: Config }) {
     .derive({ as: "global" }, async ({ request, cookie }) => {
       const base = request.headers.get(BASE_HEADER) ?? "";
       const ip = request.headers.get(IP_HEADER) ?? "unknown";
-      const token = cookie[SESSION_COOKIE]?.value;
+      // A request that authenticates with an API token carries no session, whatever its cookies.
+      const token = hasBearer(request) ? undefined : cookie[SESSION_COOKIE]?.value;
       let viewer: Viewer | null = null;
       if (typeof token === "string" && token.length > 0 && token.length < 100) {
         const user = await sessionUser(deps.sql, token);
@@ -56,13 +57,10 @@ export function webContext(deps: { sql: Sql; config: Config }) {
     })
     .onBeforeHandle({ as: "global" }, ({ request, viewer, body, set }) => {
       if (request.method === "GET" || request.method === "HEAD") return;
-      const site = request.headers.get("sec-fetch-site");
-      const origin = request.headers.get("origin");
-      const host = request.headers.get("host");
-      const crossSite =
-        (site !== null && site !== "same-origin" && site !== "none") ||
-        (origin !== null && host !== null && origin !== "null" && new URL(origin).host !== host);
-      if (crossSite) {
+      // A browser never adds an Authorization header to a cross-site request by itself, and such a
+      // request is not logged in by its cookie (see the derive above): there is no session to forge.
+      if (hasBearer(request)) return;
+      if (isCrossSite(request)) {
         set.status = 403;
         return "This request came from another site and was refused.";
       }
@@ -71,6 +69,25 @@ export function webContext(deps: { sql: Sql; config: Config }) {
         return "This form has expired: go back, reload the page and try again.";
       }
     });
+}
+
+/** Whether a request authenticates with `Authorization: Bearer <token>` (an API token). */
+export function hasBearer(request: Request): boolean {
+  return /^bearer\s/i.test(request.headers.get("authorization") ?? "");
+}
+
+/** Whether a request says (Sec-Fetch-Site, Origin) that it comes from another site. */
+export function isCrossSite(request: Request): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  const origin = request.headers.get("origin");
+  const host = request.headers.get("host");
+  return (
+    (site !== null && site !== "same-origin" && site !== "none") ||
+    (origin !== null &&
+      host !== null &&
+      origin !== "null" &&
+      (!URL.canParse(origin) || new URL(origin).host !== host))
+  );
 }
 
 /** Checks the CSRF token a logged-in form or htmx request carries. */

@@ -1,0 +1,151 @@
+import { t } from "elysia";
+import { databaseErrors, isDatabaseUnavailable } from "../../db/client.ts";
+import { log } from "../../log.ts";
+
+/** Machine-readable error codes of the API, each with the HTTP status it always comes with. */
+export const ERROR_STATUS = {
+  bad_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  payload_too_large: 413,
+  validation: 422,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The one error body of every answer under /api: `{"error": {"code", "message", "fields"?}}`. */
+export const ErrorBody = t.Object(
+  {
+    error: t.Object({
+      code: t.String({ description: `One of: ${Object.keys(ERROR_STATUS).join(", ")}` }),
+      message: t.String({ description: "What went wrong, for a person to read" }),
+      fields: t.Optional(
+        t.Record(t.String(), t.String(), {
+          description: "Per input field (body, query or path parameter): what is wrong with it",
+        }),
+      ),
+    }),
+  },
+  { description: "An error" },
+);
+export type ErrorBodyType = typeof ErrorBody.static;
+
+/** An error a route throws to answer with the API's error body. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fields?: Record<string, string>,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+/** Shorthands for the errors most routes raise. */
+export const fail = {
+  unauthenticated: () =>
+    new ApiError(
+      "unauthenticated",
+      "Log in, or send a personal API token as 'Authorization: Bearer <token>'.",
+    ),
+  forbidden: (message: string) => new ApiError("forbidden", message),
+  notFound: (message: string) => new ApiError("not_found", message),
+  validation: (fields: Record<string, string>, message = "Some fields are not valid.") =>
+    new ApiError("validation", message, fields),
+};
+
+/** The JSON response for an error body. */
+export function errorResponse(
+  code: ErrorCode,
+  message: string,
+  fields?: Record<string, string>,
+  headers: Record<string, string> = {},
+): Response {
+  const body: ErrorBodyType = { error: fields ? { code, message, fields } : { code, message } };
+  return new Response(JSON.stringify(body), {
+    status: ERROR_STATUS[code],
+    headers: { ...headers, "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
+  });
+}
+
+/** Whether a path belongs to the API, whose errors are JSON (after the proxy prefix was stripped). */
+export function isApiPath(pathname: string): boolean {
+  return pathname === "/api" || pathname.startsWith("/api/");
+}
+
+interface ValueErrorLike {
+  path?: string;
+  message?: string;
+}
+
+/** Field name → first problem, from an Elysia validation error (never echoing the value sent). */
+function validationFields(error: {
+  type?: string;
+  all?: ValueErrorLike[];
+  customError?: unknown;
+}): Record<string, string> {
+  const custom = error.customError as { field?: unknown; message?: unknown } | undefined;
+  if (custom && typeof custom.field === "string" && typeof custom.message === "string")
+    return { [custom.field]: custom.message };
+  const fields: Record<string, string> = {};
+  let problems: ValueErrorLike[] = [];
+  try {
+    problems = error.all ?? [];
+  } catch {}
+  for (const problem of problems) {
+    const path = (problem.path ?? "").replace(/^\//, "").replaceAll("/", ".");
+    const field = path && path !== "root" ? path : (error.type ?? "body");
+    fields[field] ??= problem.message ?? "Not valid.";
+  }
+  if (Object.keys(fields).length === 0) fields[error.type ?? "body"] = "Not valid.";
+  return fields;
+}
+
+/**
+ * The API's answer to any error under /api: Elysia's own (no route, validation, unparsable body),
+ * an ApiError, or anything unexpected (logged; the client gets no detail and never a stack trace).
+ */
+export function apiErrorResponse(code: string | number, error: unknown, request: Request): Response {
+  // An ApiError thrown while parsing the body comes wrapped in Elysia's ParseError.
+  const own = error instanceof ApiError ? error : (error as { cause?: unknown } | null)?.cause;
+  if (own instanceof ApiError) return errorResponse(own.code, own.message, own.fields, own.headers);
+  if (code === "NOT_FOUND") return errorResponse("not_found", "There is no API endpoint at this address.");
+  if (code === "VALIDATION") {
+    const validation = error as { type?: string; all?: ValueErrorLike[] };
+    // A response that does not match its own schema is a bug here, not the client's mistake.
+    if (validation.type !== "response")
+      return errorResponse("validation", "The request is not valid.", validationFields(validation));
+  }
+  if (code === "PARSE")
+    return errorResponse(
+      "bad_request",
+      "The request body could not be parsed: check its syntax and Content-Type (JSON, form or multipart, as documented).",
+    );
+  if (code === "INVALID_FILE_TYPE")
+    return errorResponse("validation", "The file is not of an accepted type.", { file: "Not accepted." });
+  if (code === "INVALID_COOKIE_SIGNATURE") return errorResponse("bad_request", "A cookie is malformed.");
+  if (isDatabaseUnavailable(error)) {
+    databaseErrors.count++;
+    log.warn("database unavailable", { error: error as Error, path: new URL(request.url).pathname });
+    return errorResponse(
+      "unavailable",
+      "The site cannot reach its database right now. Try again in a minute.",
+      undefined,
+      { "retry-after": "30" },
+    );
+  }
+  log.error("api request failed", {
+    error: (error as Error)?.stack ?? String(error),
+    path: new URL(request.url).pathname,
+  });
+  return errorResponse("internal", "The server could not answer. Try again in a moment.");
+}

@@ -1,0 +1,190 @@
+import { t } from "elysia";
+import type { MemberDetail } from "../../db/queries/members.ts";
+import type { TorrentDetail, TorrentRow } from "../../db/queries/torrents.ts";
+import { ALL_ROLES } from "../../db/queries/users.ts";
+import type { Counts } from "../live.ts";
+import { ErrorBody } from "./errors.ts";
+
+/** What a number schema's `error` gives a validation error, so the error names the field. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * A whole number in a path or query (or a form field), from `min` to `max`. Elysia checks the range
+ * after turning the text into a number and then no longer knows the field's name, so the schema's
+ * `error` (a function: it stays out of the OpenAPI document) carries it.
+ */
+export function wholeNumber(field: string, min: number, max: number, description: string, message?: string) {
+  const problem: FieldProblem = { field, message: message ?? `Use a whole number from ${min} to ${max}.` };
+  return t.Numeric({ minimum: min, maximum: max, multipleOf: 1, description, error: () => problem as never });
+}
+
+/**
+ * A database id in a path: digits only (no sign, space, point or exponent, which a plain number
+ * conversion would accept), at most 15 of them, given to the handler as a number.
+ */
+export const idOf = (field = "id", description = "A positive whole number") => {
+  const problem: FieldProblem = { field, message: "Use a positive whole number." };
+  return t
+    .Transform(t.String({ pattern: "^[1-9][0-9]{0,14}$", description, error: () => problem as never }))
+    .Decode((text) => Number(text))
+    .Encode((id: number) => String(id));
+};
+export const IdParams = t.Object({ id: idOf() });
+
+export const RoleName = t.Union(
+  ALL_ROLES.map((role) => t.Literal(role)),
+  { description: `One of: ${ALL_ROLES.join(", ")}` },
+);
+
+const Time = (description: string) => t.String({ format: "date-time", description });
+const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
+
+export const MemberRef = t.Object({ id: t.Number(), name: t.String() });
+
+export const User = t.Object(
+  {
+    id: t.Number(),
+    name: t.String(),
+    roles: t.Array(t.String(), { description: `Roles held: ${ALL_ROLES.join(", ")}` }),
+    disabled: t.Boolean(),
+    created_at: Time("When the account was made"),
+    uploaded: t.Number({ description: "Bytes uploaded, as reported by the tracker" }),
+    downloaded: t.Number({ description: "Bytes downloaded, as reported by the tracker" }),
+    snatches: t.Number({ description: "Torrents this member completed" }),
+    invited_by: Nullable(MemberRef),
+  },
+  { description: "A member" },
+);
+
+export const Me = t.Object(
+  {
+    ...User.properties,
+    announce_url: t.String({ description: "Announce URL with the member's passkey: keep it private" }),
+    auth: t.Union([t.Literal("session"), t.Literal("token")], {
+      description: "How this call was authenticated",
+    }),
+    csrf: Nullable(
+      t.String({
+        description:
+          "With the session cookie: the token to send as X-CSRF-Token on every change. Null with an API token.",
+      }),
+    ),
+  },
+  { description: "The calling member" },
+);
+
+export const Roles = t.Object({ roles: t.Array(t.String()) }, { description: "The member's roles" });
+
+export const CountsBody = t.Object(
+  {
+    id: t.Number(),
+    seeders: t.Number(),
+    leechers: t.Number(),
+    snatches: t.Number(),
+  },
+  { description: "Live counts of a torrent" },
+);
+
+export const TorrentSummary = t.Object({
+  id: t.Number(),
+  title: t.String(),
+  size: t.Number({ description: "Bytes" }),
+  created_at: Time("When it was uploaded"),
+  creator: Nullable(MemberRef),
+  seeders: t.Number(),
+  leechers: t.Number(),
+  snatches: t.Number(),
+});
+
+export const TorrentFull = t.Object(
+  {
+    ...TorrentSummary.properties,
+    description: t.String(),
+    info_hash: t.String({ description: "v1 info hash, 40 hex digits" }),
+    info_hash_v2: Nullable(t.String({ description: "v2 info hash, 64 hex digits" })),
+    files: t.Array(t.Object({ path: t.String(), length: t.Number() })),
+    can_edit: t.Boolean({ description: "Whether the caller may change title and description" }),
+    can_delete: t.Boolean({ description: "Whether the caller may delete it" }),
+  },
+  { description: "A torrent" },
+);
+
+export const TorrentPage = t.Object(
+  {
+    items: t.Array(TorrentSummary),
+    page: t.Number(),
+    limit: t.Number(),
+    has_next: t.Boolean({ description: "Whether a next page exists" }),
+  },
+  { description: "One page of torrents" },
+);
+
+/** What each error status means, as the documentation says it. */
+const ERROR_MEANING = {
+  400: "Malformed request",
+  401: "Not logged in, or the API token is not valid",
+  403: "Not allowed: a role or ownership is missing, or the CSRF token",
+  404: "Not found",
+  409: "Conflict: a duplicate, or a change not allowed in this state",
+  410: "Gone: the invite was used, revoked or expired",
+  413: "The file is too large",
+  422: "Not valid: `fields` names the inputs at fault",
+  429: "Too many requests: wait for Retry-After seconds",
+} as const;
+
+/** Error responses of a route (429 always: every route is rate limited), each with the error body. */
+export function errors(...statuses: (keyof typeof ERROR_MEANING)[]) {
+  const out: Record<number, typeof ErrorBody> = {};
+  for (const status of [...statuses, 429] as const)
+    out[status] = t.Object(ErrorBody.properties, { description: ERROR_MEANING[status] });
+  return out;
+}
+
+const iso = (date: Date) => date.toISOString();
+
+export function userBody(member: MemberDetail): typeof User.static {
+  return {
+    id: member.id,
+    name: member.name,
+    roles: member.roles,
+    disabled: member.disabled,
+    created_at: iso(member.created_at),
+    uploaded: member.uploaded,
+    downloaded: member.downloaded,
+    snatches: member.snatches,
+    invited_by: member.invited_by !== null ? { id: member.invited_by, name: member.inviter ?? "" } : null,
+  };
+}
+
+export function summaryBody(row: TorrentRow, live: Counts | null): typeof TorrentSummary.static {
+  const counts = live ?? row;
+  return {
+    id: row.id,
+    title: row.title,
+    size: row.size,
+    created_at: iso(row.created_at),
+    creator: row.creator_id !== null ? { id: row.creator_id, name: row.creator ?? "" } : null,
+    seeders: counts.seeders,
+    leechers: counts.leechers,
+    snatches: counts.snatches,
+  };
+}
+
+export function fullBody(
+  row: TorrentDetail,
+  live: Counts | null,
+  rights: { canEdit: boolean; canDelete: boolean },
+): typeof TorrentFull.static {
+  return {
+    ...summaryBody(row, live),
+    description: row.description,
+    info_hash: Buffer.from(row.info_hash).toString("hex"),
+    info_hash_v2: row.info_hash_v2 ? Buffer.from(row.info_hash_v2).toString("hex") : null,
+    files: row.files,
+    can_edit: rights.canEdit,
+    can_delete: rights.canDelete,
+  };
+}

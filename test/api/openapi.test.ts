@@ -1,0 +1,289 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { type ApiHarness, apiHarness, expectError, expectJson } from "../helpers/api.ts";
+
+interface Doc {
+  openapi: string;
+  info: { title: string };
+  paths: Record<string, Record<string, Record<string, unknown>>>;
+  components: { securitySchemes: Record<string, unknown> };
+}
+
+let api: ApiHarness;
+let doc: Doc;
+
+/** Every API route the app serves (except the document and the docs page), as "METHOD /path/{param}". */
+function apiRoutes(): string[] {
+  return api.app.routes
+    .filter(
+      (r) => r.path.startsWith("/api/v1/") && !["/api/v1/openapi.json", "/api/v1/docs"].includes(r.path),
+    )
+    .map((r) => `${r.method.toUpperCase()} ${r.path.replace(/:([^/]+)/g, "{$1}")}`)
+    .sort();
+}
+
+beforeAll(async () => {
+  api = await apiHarness();
+  const response = await api.call("/api/v1/openapi.json");
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toStartWith("application/json");
+  // Under the API's rate limit like every other route.
+  expect(response.headers.get("ratelimit-limit")).toBe("60");
+  doc = JSON.parse(await response.text()) as Doc;
+}, 60000);
+afterAll(async () => {
+  await api?.close();
+});
+
+describe("the OpenAPI document", () => {
+  test("is OpenAPI 3.x JSON", () => {
+    expect(doc.openapi).toMatch(/^3\.\d+\.\d+$/);
+    expect(doc.info.title).toBe("Fairywren API");
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["bearerToken", "sessionCookie"]);
+  });
+
+  test("lists every /api/v1 route the app serves, and nothing else", () => {
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`))
+      .sort();
+    const served = apiRoutes();
+    expect(served.length).toBeGreaterThanOrEqual(22);
+    expect(documented).toEqual(served);
+  });
+
+  test("the endpoints of the issue are all there", () => {
+    const served = new Set(apiRoutes());
+    for (const route of [
+      "POST /api/v1/session",
+      "DELETE /api/v1/session",
+      "GET /api/v1/me",
+      "GET /api/v1/users/{id}",
+      "POST /api/v1/users",
+      "PUT /api/v1/users/{id}/password",
+      "GET /api/v1/users/{id}/roles",
+      "PUT /api/v1/users/{id}/roles/{role}",
+      "DELETE /api/v1/users/{id}/roles/{role}",
+      "POST /api/v1/users/{id}/disable",
+      "POST /api/v1/users/{id}/enable",
+      "POST /api/v1/invites",
+      "GET /api/v1/invites",
+      "GET /api/v1/invites/{invite}",
+      "POST /api/v1/invites/{invite}/claim",
+      "DELETE /api/v1/invites/{invite}",
+      "GET /api/v1/torrents",
+      "GET /api/v1/torrents/{id}",
+      "POST /api/v1/torrents",
+      "PATCH /api/v1/torrents/{id}",
+      "DELETE /api/v1/torrents/{id}",
+      "GET /api/v1/torrents/{id}/download",
+      "GET /api/v1/counts",
+      "GET /api/v1/torrents/{id}/counts",
+    ])
+      expect(served.has(route)).toBe(true);
+  });
+
+  test("every operation has a tag, a summary, its path parameters and documented error responses", () => {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item) as [string, Record<string, unknown>][]) {
+        const where = `${method} ${path}`;
+        expect({ where, tags: (op.tags as string[] | undefined)?.length }).toEqual({ where, tags: 1 });
+        expect({ where, summary: typeof op.summary }).toEqual({ where, summary: "string" });
+        const params = ((op.parameters as { name: string; in: string }[] | undefined) ?? [])
+          .filter((p) => p.in === "path")
+          .map((p) => p.name)
+          .sort();
+        const inPath = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!).sort();
+        expect({ where, params }).toEqual({ where, params: inPath });
+        const responses = op.responses as Record<string, { content?: Record<string, { schema: unknown }> }>;
+        expect(Object.keys(responses).some((s) => s.startsWith("2"))).toBe(true);
+        expect(Object.keys(responses)).toContain("429");
+        const error = responses["429"]!.content!["application/json"]!.schema as {
+          properties: { error: { properties: Record<string, unknown>; required: string[] } };
+        };
+        expect(Object.keys(error.properties.error.properties).sort()).toEqual(["code", "fields", "message"]);
+        expect(error.properties.error.required.sort()).toEqual(["code", "message"]);
+      }
+    }
+  });
+
+  test("query parameters and the upload body are described", () => {
+    const list = doc.paths["/api/v1/torrents"]!.get! as {
+      parameters: { name: string; schema: Record<string, unknown> }[];
+    };
+    expect(list.parameters.map((p) => p.name).sort()).toEqual(["limit", "order", "page", "q", "sort"]);
+    const limit = list.parameters.find((p) => p.name === "limit")!;
+    expect(limit.schema.maximum).toBe(100);
+    // The schema's error helper is a function: it never reaches the document.
+    expect(JSON.stringify(doc)).not.toContain('"error":"');
+    const upload = doc.paths["/api/v1/torrents"]!.post! as {
+      requestBody: {
+        content: Record<string, { schema: { properties: Record<string, { format?: string }> } }>;
+      };
+    };
+    expect(Object.keys(upload.requestBody.content)).toEqual(["multipart/form-data"]);
+    expect(upload.requestBody.content["multipart/form-data"]!.schema.properties.file!.format).toBe("binary");
+    const publicOps = [
+      doc.paths["/api/v1/session"]!.post!,
+      doc.paths["/api/v1/invites/{invite}"]!.get!,
+      doc.paths["/api/v1/invites/{invite}/claim"]!.post!,
+    ];
+    for (const op of publicOps) expect(op.security).toEqual([]);
+  });
+});
+
+describe("the documentation page", () => {
+  test("renders every route from the document, with no request to another host", async () => {
+    const response = await api.call("/api/v1/docs");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toStartWith("text/html");
+    const page = await response.text();
+    for (const [path, item] of Object.entries(doc.paths))
+      for (const method of Object.keys(item))
+        expect(page).toContain(`<code>${method.toUpperCase()}</code> <code>${path}</code>`);
+    expect(page).toContain('href="/api/v1/openapi.json"');
+    expect(page).toContain("Parameters");
+    expect(page).toContain("Request body");
+    expect(page).toContain("Responses");
+    // Every script, stylesheet, image or frame comes from this site.
+    const external = [...page.matchAll(/\b(?:src|href)="([^"]*)"/g)]
+      .map((m) => m[1]!)
+      .filter((u) => /^(https?:)?\/\//.test(u));
+    expect(external).toEqual([]);
+  });
+
+  test("follows the reverse proxy's path prefix", async () => {
+    const response = await api.call("/api/v1/docs", { headers: { "x-fairywren-base": "/t" } });
+    expect(await response.text()).toContain('href="/t/api/v1/openapi.json"');
+  });
+
+  test("its JSX passes the XSS scan", () => {
+    const root = join(import.meta.dir, "../..");
+    const result = Bun.spawnSync(
+      [
+        join(root, "node_modules/.bin/xss-scan"),
+        "-s",
+        "src/web/api/docs.tsx",
+        "src/web/api/index.tsx",
+        "views/tokens.tsx",
+      ],
+      { cwd: root },
+    );
+    const output = result.stdout.toString() + result.stderr.toString();
+    expect(output).not.toMatch(/K60\d/);
+    expect(result.exitCode).toBe(0);
+  }, 60_000);
+});
+
+describe("errors under /api", () => {
+  test("Elysia's own errors come in the API's shape: no route, wrong method, bad input", async () => {
+    await expectError(await api.call("/api/v1/nothing-here"), 404, "not_found");
+    await expectError(await api.call("/api/v1"), 404, "not_found");
+    await expectError(await api.call("/api/v2/torrents"), 404, "not_found");
+    await expectError(await api.call("/api/v1/me", { method: "PATCH", json: {} }), 404, "not_found");
+    await expectError(await api.call("/api/v1/torrents/1/nothing"), 404, "not_found");
+    // The page site keeps its HTML error pages.
+    const page = await api.call("/nothing-here");
+    expect(page.status).toBe(404);
+    expect(page.headers.get("content-type")).toStartWith("text/html");
+  });
+
+  test("NUL characters and broken percent-encoding are refused in the shape, never a 5xx", async () => {
+    const nul = await expectError(
+      await api.call("/api/v1/session", {
+        json: { name: "a\u0000b", password: "whatever1" },
+        ip: "203.0.113.9",
+      }),
+      422,
+      "validation",
+    );
+    expect(Object.keys(nul.fields!)).toEqual(["name"]);
+    const { token } = await api.memberWithToken("nul");
+    const query = await expectError(
+      await api.call("/api/v1/torrents?q=a%00", { as: { token } }),
+      422,
+      "validation",
+    );
+    expect(Object.keys(query.fields!)).toEqual(["q"]);
+    for (const bad of ["%FF", "%C3", "a%E2%82"]) {
+      const response = await api.call(`/api/v1/invites/${bad}`, { ip: "203.0.113.9" });
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      await expectError(response, response.status, response.status === 404 ? "not_found" : "validation");
+    }
+    for (const id of ["1.5", "0.5", "1e-7", "9007199254740993", "2e53", " 1"]) {
+      const response = await api.call(`/api/v1/torrents/${encodeURIComponent(id)}`, { as: { token } });
+      await expectError(response, 422, "validation");
+    }
+  });
+
+  test("an unexpected failure is 500 in the shape, with no stack trace or detail", async () => {
+    const { token } = await api.memberWithToken("broken");
+    // A torrent whose stored file is damaged: personalising it throws.
+    const [row] = await api.db.sql`
+      insert into torrents (info_hash, title, size, files, metainfo)
+      values (${Buffer.alloc(20, 7)}, 'Damaged', 1, ${api.db.sql.json([])}, ${Buffer.from("garbage")})
+      returning id
+    `;
+    const error = await expectError(
+      await api.call(`/api/v1/torrents/${row!.id}/download`, { as: { token } }),
+      500,
+      "internal",
+    );
+    expect(error.message).not.toContain("garbage");
+    expect(error.message).not.toContain("info dictionary");
+  });
+});
+
+describe("rate limits", () => {
+  test("60 a minute per address without a token, then 429 with Retry-After, in the shape", async () => {
+    const ip = "203.0.113.50";
+    for (let i = 0; i < 60; i++) {
+      const response = await api.call("/api/v1/invites/xyz", { ip });
+      expect(response.status).toBe(404);
+      expect(response.headers.get("ratelimit-remaining")).toBe(String(59 - i));
+    }
+    const limited = await api.call("/api/v1/invites/xyz", { ip });
+    await expectError(limited, 429, "rate_limited");
+    const retry = Number(limited.headers.get("retry-after"));
+    expect(retry).toBeGreaterThanOrEqual(1);
+    expect(retry).toBeLessThanOrEqual(60);
+    // Other addresses are not affected; wrong tokens count against the address too.
+    expect((await api.call("/api/v1/invites/xyz", { ip: "203.0.113.51" })).status).toBe(404);
+    await expectError(
+      await api.call("/api/v1/me", {
+        ip,
+        headers: { authorization: "Bearer fw_guessing_tokens_0000000000" },
+      }),
+      429,
+      "rate_limited",
+    );
+  });
+
+  test("120 a minute per token, whatever the address", async () => {
+    const { token } = await api.memberWithToken("busy");
+    for (let i = 0; i < 120; i++) {
+      const response = await api.call("/api/v1/me", { as: { token }, ip: `198.51.100.${i % 200}` });
+      expect(response.status).toBe(200);
+    }
+    const limited = await api.call("/api/v1/me", { as: { token }, ip: "198.51.100.250" });
+    await expectError(limited, 429, "rate_limited");
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    // Another token of the same member has its own allowance.
+    const other = await api.memberWithToken("calm");
+    expect((await api.call("/api/v1/me", { as: { token: other.token } })).status).toBe(200);
+  });
+});
+
+describe("JSON bodies", () => {
+  test("success answers are JSON with the documented fields", async () => {
+    const { token } = await api.memberWithToken("shape");
+    const me = await expectJson<Record<string, unknown>>(await api.call("/api/v1/me", { as: { token } }));
+    const schema = (
+      doc.paths["/api/v1/me"]!.get!.responses as Record<
+        string,
+        { content: Record<string, { schema: { required: string[] } }> }
+      >
+    )["200"]!.content["application/json"]!.schema;
+    expect(Object.keys(me).sort()).toEqual([...schema.required].sort());
+  });
+});
