@@ -1,6 +1,7 @@
 /** @jsxImportSource @kitajs/html */
 import { Elysia, t } from "elysia";
 import { InvitesPage } from "../../views/invites.tsx";
+import { ErrorPage } from "../../views/layout.tsx";
 import { InviteClosedPage, RegisterPage } from "../../views/register.tsx";
 import {
   createMemberInvite,
@@ -23,6 +24,11 @@ import { admit, notFound, parseId } from "./account.tsx";
 import { sessionCookie } from "./auth.tsx";
 import { type PageContext, publicOrigin, SESSION_COOKIE, type Viewer, webContext } from "./context.ts";
 import type { WebDeps } from "./deps.ts";
+import { FixedWindowLimiter } from "./rate-limit.ts";
+
+/** Registration attempts allowed per address in each window. */
+export const REGISTRATIONS_PER_WINDOW = 10;
+export const REGISTRATION_WINDOW_MS = 10 * 60_000;
 
 /** Secrets are 43 characters; anything much longer is not worth a database lookup. */
 const SECRET_MAX = 100;
@@ -57,6 +63,7 @@ export function inviteRoutes(deps: WebDeps) {
     );
   }
 
+  const registrations = new FixedWindowLimiter(REGISTRATIONS_PER_WINDOW, REGISTRATION_WINDOW_MS);
   return new Elysia({ name: "invites" })
     .use(webContext(deps))
     .get("/invites", async (ctx) => {
@@ -129,7 +136,21 @@ export function inviteRoutes(deps: WebDeps) {
     })
     .post(
       "/register/:secret",
-      async ({ page, base, params, body, set, cookie, redirect }) => {
+      async ({ page, base, ip, params, body, set, cookie, redirect }) => {
+        // Registration tries are limited per address, so an invite link cannot be hammered.
+        const allowed = registrations.hit(ip);
+        if (!allowed.allowed) {
+          set.status = 429;
+          set.headers["retry-after"] = String(allowed.resetSeconds);
+          return (
+            <ErrorPage
+              page={page}
+              status={429}
+              title="Too many tries"
+              message={`Too many registration attempts from your address. Try again in ${Math.ceil(allowed.resetSeconds / 60)} minutes.`}
+            />
+          );
+        }
         // Elysia hands over null for a path that is not valid percent-encoded UTF-8.
         const secret = typeof params.secret === "string" ? params.secret : "";
         const { state, inviter } =

@@ -6,9 +6,7 @@ import { type ListState, TorrentResults, TorrentsPage } from "../../views/torren
 import { UploadForm, UploadPage, type UploadState } from "../../views/upload.tsx";
 import {
   deleteTorrent,
-  findDuplicate,
   getTorrent,
-  insertTorrent,
   listTorrents,
   SORTS,
   type Sort,
@@ -18,7 +16,8 @@ import {
 } from "../db/queries/torrents.ts";
 import { type PageContext, webContext } from "./context.ts";
 import type { WebDeps } from "./deps.ts";
-import { MetainfoError, parseTorrent, personalise, safeFileName } from "./metainfo.ts";
+import { personalise, safeFileName } from "./metainfo.ts";
+import { acceptUpload, cleanDescription, cleanTitle } from "./upload.ts";
 
 /** A torrent number in a path: digits only (no signs, exponents, hex or spaces), as PostgreSQL takes it. */
 export const ID_PARAMS = t.Object({ id: t.String({ pattern: "^[1-9][0-9]{0,14}$" }) });
@@ -157,63 +156,29 @@ export function torrentRoutes(deps: WebDeps) {
           return problem(page, set, 403, "Not allowed", "Your account may not upload torrents.");
         const isHtmx = request.headers.get("hx-request") === "true";
         const maxBytes = deps.config.webapi.maxTorrentBytes;
-        const title = (body.title ?? "").trim();
-        const description = (body.description ?? "").replace(/\r\n/g, "\n").trim();
-        const again = (state: UploadState, status: number) => {
-          set.status = isHtmx ? 200 : status;
-          const full = { title, description, ...state };
+        const result = await acceptUpload(deps, {
+          file: body.file,
+          title: body.title,
+          description: body.description,
+          creatorId: viewer!.id,
+        });
+        if (!result.ok) {
+          // htmx swaps the form back in only from a 2xx answer; a browser posting plainly gets the status.
+          set.status = isHtmx ? 200 : result.status;
+          const state: UploadState = {
+            title: cleanTitle(body.title),
+            description: cleanDescription(body.description),
+            errors: { [result.field ?? "form"]: result.message },
+            duplicateOf: result.duplicateOf ?? undefined,
+          };
           return isHtmx ? (
-            <UploadForm page={page} state={full} maxBytes={maxBytes} />
+            <UploadForm page={page} state={state} maxBytes={maxBytes} />
           ) : (
-            <UploadPage page={page} state={full} maxBytes={maxBytes} />
+            <UploadPage page={page} state={state} maxBytes={maxBytes} />
           );
-        };
-        if (!(body.file instanceof Blob) || body.file.size === 0)
-          return again({ errors: { file: "Choose a .torrent file." } }, 422);
-        if (body.file.size > maxBytes)
-          return again(
-            { errors: { file: `The file is larger than ${Math.floor(maxBytes / 1024)} KiB.` } },
-            413,
-          );
-        let parsed: ReturnType<typeof parseTorrent>;
-        try {
-          parsed = parseTorrent(new Uint8Array(await body.file.arrayBuffer()), {
-            source: deps.config.siteName,
-            maxBytes,
-          });
-        } catch (error) {
-          if (error instanceof MetainfoError) return again({ errors: { file: error.message } }, 422);
-          throw error;
         }
-        const finalTitle = title || parsed.name;
-        if (finalTitle.length > TITLE_MAX)
-          return again({ errors: { title: `Use at most ${TITLE_MAX} characters.` } }, 422);
-        const duplicate = await findDuplicate(deps.sql, parsed.infoHash, parsed.infoHashV2);
-        if (duplicate !== null)
-          return again(
-            { errors: { form: "This torrent is already on the site." }, duplicateOf: duplicate },
-            409,
-          );
-        let id: number;
-        try {
-          id = await insertTorrent(deps.sql, {
-            infoHash: parsed.infoHash,
-            infoHashV2: parsed.infoHashV2,
-            title: finalTitle,
-            description,
-            size: parsed.size,
-            files: parsed.files,
-            creatorId: viewer!.id,
-            metainfo: parsed.metainfo,
-          });
-        } catch (error) {
-          // Two uploads of one torrent at once: the unique index decides, the loser hears why.
-          if ((error as { code?: string }).code === "23505")
-            return again({ errors: { form: "This torrent is already on the site." } }, 409);
-          throw error;
-        }
-        await deps.sync.torrent(id);
-        const location = `${page.base}/torrents/${id}?uploaded=${parsed.changed ? "changed" : "1"}`;
+        const { id, changed } = result;
+        const location = `${page.base}/torrents/${id}?uploaded=${changed ? "changed" : "1"}`;
         if (isHtmx) {
           set.headers["hx-redirect"] = location;
           return "";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { FixedWindowLimiter } from "../../src/web/api/rate-limit.ts";
+import { FixedWindowLimiter } from "../../src/web/rate-limit.ts";
 
 describe("FixedWindowLimiter", () => {
   test("allows `limit` requests per window and key, then refuses until the window ends", () => {

@@ -30,8 +30,15 @@ async function newInvite(who = inviter, days = "7"): Promise<string> {
   return match![1]!;
 }
 
+let registrations = 0;
+/** Each try from its own address: registration is limited per address (tested separately below). */
 function register(secret: string, form: Record<string, string>, cookie?: string) {
-  return web.request(`/register/${secret}`, { cookie, form });
+  registrations++;
+  return web.request(`/register/${secret}`, {
+    cookie,
+    form,
+    ip: `198.18.${registrations >> 8}.${registrations & 255}`,
+  });
 }
 
 function cookieOf(response: Response): string {
@@ -364,5 +371,22 @@ describe("bootstrap invite", () => {
     } finally {
       await empty.close();
     }
+  });
+});
+
+describe("registration throttle", () => {
+  test("an address gets 10 registration tries in 10 minutes, then 429 with Retry-After", async () => {
+    const secret = await newInvite();
+    const form = { name: "x", password: "short", confirm: "short" };
+    for (let i = 0; i < 10; i++) {
+      const response = await web.request(`/register/${secret}`, { form, ip: "203.0.113.200" });
+      expect(response.status).toBe(422);
+    }
+    const refused = await web.request(`/register/${secret}`, { form, ip: "203.0.113.200" });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await refused.text()).toContain("Too many registration attempts");
+    const other = await web.request(`/register/${secret}`, { form, ip: "203.0.113.201" });
+    expect(other.status).toBe(422);
   });
 });

@@ -5,7 +5,7 @@ import { constantTimeEqual } from "../../shared/secrets.ts";
 import { isCrossSite, webContext } from "../context.ts";
 import type { WebDeps } from "../deps.ts";
 import { ApiError, fail } from "./errors.ts";
-import { FixedWindowLimiter } from "./rate-limit.ts";
+import { FixedWindowLimiter } from "../rate-limit.ts";
 
 /** Where the API lives. */
 export const API_PREFIX = "/api/v1";

@@ -10,6 +10,7 @@ import {
   updateTorrent,
 } from "../../db/queries/torrents.ts";
 import type { WebDeps } from "../deps.ts";
+import { acceptUpload, cleanDescription, cleanTitle } from "../upload.ts";
 import {
   API_PREFIX,
   type ApiCaller,
@@ -30,7 +31,6 @@ import {
   TorrentPage,
   wholeNumber,
 } from "./schemas.ts";
-import { acceptUpload, cleanDescription, cleanTitle } from "./upload-logic.ts";
 
 /** Rows per page unless `limit` says otherwise, and the most one page may hold. */
 export const DEFAULT_LIMIT = 50;

@@ -1,7 +1,7 @@
-import { TITLE_MAX } from "../../../views/torrent.tsx";
-import { findDuplicate, insertTorrent } from "../../db/queries/torrents.ts";
-import type { WebDeps } from "../deps.ts";
-import { MetainfoError, parseTorrent } from "../metainfo.ts";
+import { TITLE_MAX } from "../../views/torrent.tsx";
+import { findDuplicate, insertTorrent } from "../db/queries/torrents.ts";
+import type { WebDeps } from "./deps.ts";
+import { MetainfoError, parseTorrent } from "./metainfo.ts";
 
 /** What an upload form or API call sends. */
 export interface UploadInput {
