@@ -9,7 +9,7 @@ import { adminRoutes } from "./admin.tsx";
 import { apiErrorResponse, isApiPath } from "./api/errors.ts";
 import { apiRoutes } from "./api/index.tsx";
 import { authRoutes } from "./auth.tsx";
-import { BASE_HEADER, IP_HEADER, type PageContext } from "./context.ts";
+import { BASE_HEADER, IP_HEADER, type PageContext, REQUEST_ID_HEADER } from "./context.ts";
 import type { WebDeps } from "./deps.ts";
 import { eventRoutes } from "./events.ts";
 import { inviteRoutes } from "./invites.tsx";
@@ -52,7 +52,11 @@ export function createWebApp(deps: WebDeps) {
         databaseErrors.count++;
         set.status = 503;
         set.headers["retry-after"] = "30";
-        log.warn("database unavailable", { error: error as Error, path: new URL(request.url).pathname });
+        log.warn("database unavailable", {
+          error: error as Error,
+          path: new URL(request.url).pathname,
+          requestId: request.headers.get(REQUEST_ID_HEADER),
+        });
         return (
           <ErrorPage
             page={page}
@@ -64,6 +68,7 @@ export function createWebApp(deps: WebDeps) {
       }
       set.status = 500;
       log.error("web request failed", {
+        requestId: request.headers.get(REQUEST_ID_HEADER),
         error: (error as Error)?.stack ?? String(error),
         path: new URL(request.url).pathname,
       });
@@ -101,7 +106,7 @@ export function createWebApp(deps: WebDeps) {
  * sent by the client are replaced).
  */
 export function webFetch(app: { handle(request: Request): Promise<Response> }, pathDepth: number) {
-  return (request: Request, server: { requestIP(r: Request): { address: string } | null }) => {
+  return async (request: Request, server: { requestIP(r: Request): { address: string } | null }) => {
     const url = new URL(request.url);
     let base = "";
     if (pathDepth > 0) {
@@ -113,8 +118,10 @@ export function webFetch(app: { handle(request: Request): Promise<Response> }, p
     const headers = new Headers(request.headers);
     headers.set(BASE_HEADER, base);
     headers.set(IP_HEADER, server.requestIP(request)?.address ?? "unknown");
+    const requestId = crypto.randomUUID().slice(0, 8);
+    headers.set(REQUEST_ID_HEADER, requestId);
     const hasBody = request.method !== "GET" && request.method !== "HEAD";
-    return app.handle(
+    const response = await app.handle(
       new Request(url, {
         method: request.method,
         headers,
@@ -122,5 +129,11 @@ export function webFetch(app: { handle(request: Request): Promise<Response> }, p
         redirect: "manual",
       }),
     );
+    try {
+      response.headers.set(REQUEST_ID_HEADER, requestId);
+    } catch {
+      // Some responses (Response.redirect) have immutable headers; they go out without the id.
+    }
+    return response;
   };
 }

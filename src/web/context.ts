@@ -11,6 +11,8 @@ export const SESSION_COOKIE = "fw_session";
 /** Headers set by the front of the web server (`webFetch`); any sent by a client are replaced. */
 export const BASE_HEADER = "x-fairywren-base";
 export const IP_HEADER = "x-fairywren-ip";
+/** A short random id given to every request, echoed to the client and written with its log lines. */
+export const REQUEST_ID_HEADER = "x-request-id";
 
 /** The member viewing a page, with what the views need. */
 export interface Viewer extends SessionUser {

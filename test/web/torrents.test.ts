@@ -227,3 +227,19 @@ describe("behind a reverse proxy", () => {
     expect(await spoofed.text()).not.toContain("evil.example");
   });
 });
+
+describe("request ids", () => {
+  test("every answer through the front of the server carries an x-request-id", async () => {
+    const { webFetch } = await import("../../src/web/app.tsx");
+    const fetchWeb = webFetch(web.app, 0);
+    const server = { requestIP: () => ({ address: "192.0.2.9" }) };
+    const a = await fetchWeb(new Request("http://site.test/login"), server);
+    const b = await fetchWeb(
+      new Request("http://site.test/login", { headers: { "x-request-id": "forged" } }),
+      server,
+    );
+    expect(a.headers.get("x-request-id")).toMatch(/^[0-9a-f]{8}$/);
+    expect(b.headers.get("x-request-id")).toMatch(/^[0-9a-f]{8}$/);
+    expect(a.headers.get("x-request-id")).not.toBe(b.headers.get("x-request-id"));
+  });
+});

@@ -4,8 +4,8 @@ import type { Role } from "../../db/queries/users.ts";
 import { constantTimeEqual } from "../../shared/secrets.ts";
 import { isCrossSite, webContext } from "../context.ts";
 import type { WebDeps } from "../deps.ts";
-import { ApiError, fail } from "./errors.ts";
 import { FixedWindowLimiter } from "../rate-limit.ts";
+import { ApiError, fail } from "./errors.ts";
 
 /** Where the API lives. */
 export const API_PREFIX = "/api/v1";

@@ -144,6 +144,7 @@ export function apiErrorResponse(code: string | number, error: unknown, request:
     );
   }
   log.error("api request failed", {
+    requestId: request.headers.get("x-request-id"),
     error: (error as Error)?.stack ?? String(error),
     path: new URL(request.url).pathname,
   });
