@@ -15,6 +15,7 @@ export function configureLog(level: LogLevel, name?: string): void {
 export function redact(text: string): string {
   return text
     .replace(/\/[0-9a-f]{32}\/(announce|scrape)/gi, "/<passkey>/$1")
+    .replace(/\/(rss|register|invites)\/[A-Za-z0-9_-]{16,}/g, "/$1/<secret>")
     .replace(/(passkey|token|secret|key|password)=[^&\s"]+/gi, "$1=<redacted>");
 }
 
