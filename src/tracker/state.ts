@@ -18,10 +18,30 @@ export interface TorrentEntry {
 }
 
 /** The 20 bytes of an info hash as a Map key (one char per byte). */
-export function hashKey(bytes: Uint8Array): string {
-  let key = "";
-  for (let i = 0; i < 20; i++) key += String.fromCharCode(bytes[i]!);
-  return key;
+export function hashKey(b: Uint8Array): string {
+  // One call with twenty arguments: far cheaper on the announce path than twenty concatenations.
+  return String.fromCharCode(
+    b[0]!,
+    b[1]!,
+    b[2]!,
+    b[3]!,
+    b[4]!,
+    b[5]!,
+    b[6]!,
+    b[7]!,
+    b[8]!,
+    b[9]!,
+    b[10]!,
+    b[11]!,
+    b[12]!,
+    b[13]!,
+    b[14]!,
+    b[15]!,
+    b[16]!,
+    b[17]!,
+    b[18]!,
+    b[19]!,
+  );
 }
 
 function hexBytes(hex: string): Uint8Array {

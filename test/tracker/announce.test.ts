@@ -310,6 +310,27 @@ describe("accounting", () => {
 });
 
 describe("state changes from the web side", () => {
+  test("a new torrent that reuses a deleted one's swarm slot starts with no snatches recorded", () => {
+    const tracker = setup();
+    tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: OTHER, peerId: peerA, left: 0, event: "completed" }),
+      IP_A,
+      0,
+    );
+    expect(tracker.takeDeltas()?.deltas).toEqual([[1, 11, 0, 0, 1]]);
+    tracker.removeTorrent(11);
+    const third = bytes20(3);
+    tracker.upsertTorrent({ id: 12, infoHash: hex(third), infoHashV2: null, snatches: 0 });
+    tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: third, peerId: peerA, left: 0, event: "completed" }),
+      IP_A,
+      1,
+    );
+    expect(tracker.takeDeltas()?.deltas).toEqual([[1, 12, 0, 0, 1]]);
+  });
+
   test("a disabled member, a rotated passkey and a removed torrent are refused at once", () => {
     const tracker = setup();
     tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA }), IP_A, 0);
