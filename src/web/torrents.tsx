@@ -10,11 +10,12 @@ import {
   listTorrents,
   SORTS,
   type Sort,
+  type TorrentDetail,
   type TorrentRow,
   torrentFile,
   updateTorrent,
 } from "../db/queries/torrents.ts";
-import { type PageContext, webContext } from "./context.ts";
+import { type PageContext, type Viewer, webContext } from "./context.ts";
 import type { WebDeps } from "./deps.ts";
 import { personalise, safeFileName } from "./metainfo.ts";
 import { acceptUpload, cleanDescription, cleanTitle } from "./upload.ts";
@@ -35,6 +36,10 @@ export function loginRedirect(base: string, request: Request): Response {
   });
 }
 
+function notFound(page: PageContext, set: { status?: number | string }) {
+  return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
+}
+
 function problem(
   page: PageContext,
   set: { status?: number | string },
@@ -49,6 +54,27 @@ function problem(
 /** Torrents: list and search, detail, upload, download, edit and delete. */
 export function torrentRoutes(deps: WebDeps) {
   const counts = (row: TorrentRow) => deps.counts.get(row.id) ?? row;
+  /** The torrent, if it exists and this member may edit it (its uploader, or a moderator). */
+  const editable = async (
+    page: PageContext,
+    set: { status?: number | string },
+    viewer: Viewer,
+    id: number,
+  ): Promise<{ torrent: TorrentDetail } | { refused: JSX.Element }> => {
+    const torrent = await getTorrent(deps.sql, id);
+    if (!torrent) return { refused: notFound(page, set) };
+    if (torrent.creator_id !== viewer.id && !viewer.can("moderate"))
+      return {
+        refused: problem(
+          page,
+          set,
+          403,
+          "Not allowed",
+          "Only the uploader and moderators may edit this torrent.",
+        ),
+      };
+    return { torrent };
+  };
   return new Elysia({ name: "torrents" })
     .use(webContext(deps))
     .onBeforeHandle(({ viewer, base, request }) => {
@@ -96,8 +122,7 @@ export function torrentRoutes(deps: WebDeps) {
       "/torrents/:id",
       async ({ page, params, query, set, viewer }) => {
         const torrent = await getTorrent(deps.sql, Number(params.id));
-        if (!torrent)
-          return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
+        if (!torrent) return notFound(page, set);
         const own = torrent.creator_id === viewer!.id;
         const notice =
           query.uploaded === "changed"
@@ -130,8 +155,7 @@ export function torrentRoutes(deps: WebDeps) {
       "/torrents/:id/download",
       async ({ page, params, set, viewer }) => {
         const file = await torrentFile(deps.sql, Number(params.id));
-        if (!file)
-          return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
+        if (!file) return notFound(page, set);
         const announce = `${deps.config.trackerUrl}/${viewer!.passkey}/announce`;
         const body = personalise(file.metainfo, announce);
         return new Response(body as Uint8Array<ArrayBuffer>, {
@@ -197,17 +221,9 @@ export function torrentRoutes(deps: WebDeps) {
     .get(
       "/torrents/:id/edit",
       async ({ page, params, set, viewer }) => {
-        const torrent = await getTorrent(deps.sql, Number(params.id));
-        if (!torrent)
-          return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
-        if (torrent.creator_id !== viewer!.id && !viewer!.can("moderate"))
-          return problem(
-            page,
-            set,
-            403,
-            "Not allowed",
-            "Only the uploader and moderators may edit this torrent.",
-          );
+        const found = await editable(page, set, viewer!, Number(params.id));
+        if ("refused" in found) return found.refused;
+        const { torrent } = found;
         return (
           <EditTorrentPage
             page={page}
@@ -222,19 +238,11 @@ export function torrentRoutes(deps: WebDeps) {
     .post(
       "/torrents/:id/edit",
       async ({ page, params, body, set, viewer }) => {
-        const torrent = await getTorrent(deps.sql, Number(params.id));
-        if (!torrent)
-          return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
-        if (torrent.creator_id !== viewer!.id && !viewer!.can("moderate"))
-          return problem(
-            page,
-            set,
-            403,
-            "Not allowed",
-            "Only the uploader and moderators may edit this torrent.",
-          );
+        const found = await editable(page, set, viewer!, Number(params.id));
+        if ("refused" in found) return found.refused;
+        const { torrent } = found;
         const title = body.title.trim();
-        const description = body.description.replace(/\r\n/g, "\n").trim();
+        const description = cleanDescription(body.description);
         if (!title) {
           set.status = 422;
           return (
@@ -268,8 +276,7 @@ export function torrentRoutes(deps: WebDeps) {
         if (!viewer!.can("moderate"))
           return problem(page, set, 403, "Not allowed", "Only moderators may delete torrents.");
         const torrent = await getTorrent(deps.sql, Number(params.id));
-        if (!torrent)
-          return problem(page, set, 404, "Torrent not found", "There is no torrent with this number.");
+        if (!torrent) return notFound(page, set);
         await deleteTorrent(deps.sql, torrent.id);
         await deps.sync.torrent(torrent.id);
         return new Response(null, { status: 303, headers: { location: `${page.base}/torrents` } });
