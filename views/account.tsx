@@ -41,14 +41,7 @@ export function AccountPage(props: {
           </dd>
           <dt>Invited by</dt>
           <dd safe>{member.inviter ?? "—"}</dd>
-          <dt>Uploaded</dt>
-          <dd safe>{formatSize(member.uploaded)}</dd>
-          <dt>Downloaded</dt>
-          <dd safe>{formatSize(member.downloaded)}</dd>
-          <dt>Ratio</dt>
-          <dd safe>{formatRatio(member.uploaded, member.downloaded)}</dd>
-          <dt>Snatches</dt>
-          <dd>{member.snatches}</dd>
+          <TransferFacts member={member} />
         </dl>
       </section>
 
@@ -163,5 +156,22 @@ export function AccountPage(props: {
         <p class="muted">Your other log-ins (other browsers and devices) end when you change it.</p>
       </form>
     </Layout>
+  );
+}
+
+/** A member's totals as rows of a facts list: uploaded, downloaded, ratio, snatches. */
+export function TransferFacts(props: { member: { uploaded: number; downloaded: number; snatches: number } }) {
+  const { member } = props;
+  return (
+    <>
+      <dt>Uploaded</dt>
+      <dd safe>{formatSize(member.uploaded)}</dd>
+      <dt>Downloaded</dt>
+      <dd safe>{formatSize(member.downloaded)}</dd>
+      <dt>Ratio</dt>
+      <dd safe>{formatRatio(member.uploaded, member.downloaded)}</dd>
+      <dt>Snatches</dt>
+      <dd>{member.snatches}</dd>
+    </>
   );
 }

@@ -2,7 +2,8 @@
 import type { MemberDetail, MemberRow } from "../src/db/queries/members.ts";
 import { ALL_ROLES, type Role } from "../src/db/queries/users.ts";
 import type { PageContext } from "../src/web/context.ts";
-import { formatRatio, formatSize } from "./format.ts";
+import { TransferFacts } from "./account.tsx";
+import { formatSize } from "./format.ts";
 import { DateTime } from "./invites.tsx";
 import { Csrf, Layout } from "./layout.tsx";
 
@@ -150,14 +151,7 @@ export function AdminUserPage(props: {
               "—"
             )}
           </dd>
-          <dt>Uploaded</dt>
-          <dd safe>{formatSize(member.uploaded)}</dd>
-          <dt>Downloaded</dt>
-          <dd safe>{formatSize(member.downloaded)}</dd>
-          <dt>Ratio</dt>
-          <dd safe>{formatRatio(member.uploaded, member.downloaded)}</dd>
-          <dt>Snatches</dt>
-          <dd>{member.snatches}</dd>
+          <TransferFacts member={member} />
         </dl>
       </section>
 

@@ -44,6 +44,21 @@ function SortHeader(props: { base: string; state: ListState; sort: Sort; label: 
   );
 }
 
+/** A live count in a row: live.js updates it by its torrent id and count name. */
+function CountCell(props: { id: number; count: "seeders" | "leechers" | "snatches"; value: number }) {
+  const label = props.count[0]!.toUpperCase() + props.count.slice(1);
+  return (
+    <td
+      class={props.count === "snatches" ? "num" : `num ${props.count}`}
+      data-label={label}
+      data-torrent-id={String(props.id)}
+      data-count={props.count}
+    >
+      {props.value}
+    </td>
+  );
+}
+
 /** The results table and pager: what htmx swaps in while searching. */
 export function TorrentResults(props: {
   base: string;
@@ -89,30 +104,9 @@ export function TorrentResults(props: {
                       {formatAge(row.created_at)}
                     </time>
                   </td>
-                  <td
-                    class="num seeders"
-                    data-label="Seeders"
-                    data-torrent-id={String(row.id)}
-                    data-count="seeders"
-                  >
-                    {live.seeders}
-                  </td>
-                  <td
-                    class="num leechers"
-                    data-label="Leechers"
-                    data-torrent-id={String(row.id)}
-                    data-count="leechers"
-                  >
-                    {live.leechers}
-                  </td>
-                  <td
-                    class="num"
-                    data-label="Snatches"
-                    data-torrent-id={String(row.id)}
-                    data-count="snatches"
-                  >
-                    {live.snatches}
-                  </td>
+                  <CountCell id={row.id} count="seeders" value={live.seeders} />
+                  <CountCell id={row.id} count="leechers" value={live.leechers} />
+                  <CountCell id={row.id} count="snatches" value={live.snatches} />
                 </tr>
               );
             })}
