@@ -50,6 +50,36 @@ describe("log in and log out", () => {
     expect(after.status).toBe(200);
   });
 
+  test("a session in use lives on, written at most once a minute", async () => {
+    const response = await web.request("/login", { form: { name: "alice", password: "password123" } });
+    const cookie = response.headers.get("set-cookie")!.split(";")[0]!;
+    const token = decodeURIComponent(cookie.split("=")[1]!);
+    const { hashSecret } = await import("../../src/shared/secrets.ts");
+    const row = async () =>
+      (
+        await web.db.sql`
+          select last_seen_at, expires_at from sessions where token_hash = ${hashSecret(token)}
+        `
+      )[0]!;
+    // Fresh: pages read the session and leave it alone.
+    const before = await row();
+    expect((await web.request("/torrents", { cookie })).status).toBe(200);
+    expect(await row()).toEqual(before);
+    // Last seen two minutes ago and about to expire: the next page extends it.
+    await web.db.sql`
+      update sessions set last_seen_at = now() - interval '2 minutes', expires_at = now() + interval '1 hour'
+      where token_hash = ${hashSecret(token)}
+    `;
+    expect((await web.request("/torrents", { cookie })).status).toBe(200);
+    const after = await row();
+    expect(Date.now() - after.last_seen_at.getTime()).toBeLessThan(60_000);
+    expect(after.expires_at.getTime() - Date.now()).toBeGreaterThan(29 * 86400_000);
+    // Expired sessions stay dead.
+    await web.db
+      .sql`update sessions set expires_at = now() - interval '1 second' where token_hash = ${hashSecret(token)}`;
+    expect((await web.request("/torrents", { cookie })).status).toBe(303);
+  });
+
   test("next never leads off the site", async () => {
     const response = await web.request("/login", {
       form: { name: "alice", password: "password123", next: "//evil.example/x" },

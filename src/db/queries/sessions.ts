@@ -23,18 +23,29 @@ export async function createSession(sql: Sql, userId: number): Promise<string> {
   return token;
 }
 
-/** The member of a live session whose account is enabled, or null. Extends the session's life. */
+/**
+ * The member of a live session whose account is enabled, or null. Extends the session's life, at
+ * most once a minute: most page loads only read, so members' clicks never queue behind writes of
+ * the same row.
+ */
 export async function sessionUser(sql: Sql, token: string): Promise<SessionUser | null> {
   const [row] = await sql`
-    update sessions s
-    set last_seen_at = now(), expires_at = now() + make_interval(days => ${SESSION_DAYS})
-    from users u
-    where s.token_hash = ${hashSecret(token)}
-      and s.expires_at > now()
-      and u.id = s.user_id
-      and not u.disabled
-    returning u.id, u.name, u.passkey,
-      array(select role from user_roles r where r.user_id = u.id order by role) as roles
+    with live as (
+      select s.token_hash, s.last_seen_at, u.id, u.name, u.passkey
+      from sessions s
+      join users u on u.id = s.user_id
+      where s.token_hash = ${hashSecret(token)}
+        and s.expires_at > now()
+        and not u.disabled
+    ), touched as (
+      update sessions s
+      set last_seen_at = now(), expires_at = now() + make_interval(days => ${SESSION_DAYS})
+      from live
+      where s.token_hash = live.token_hash and live.last_seen_at < now() - interval '1 minute'
+    )
+    select id, name, passkey,
+      array(select role from user_roles r where r.user_id = live.id order by role) as roles
+    from live
   `;
   return (row as SessionUser | undefined) ?? null;
 }
