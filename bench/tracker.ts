@@ -247,10 +247,16 @@ export interface Running {
 
 const running = new Set<Running>();
 
-export async function startServer(def: ServerDef, tag: string): Promise<Running> {
+/** Starts a server pinned to the server core (or, with `allCores`, free to use every core). */
+export async function startServer(
+  def: ServerDef,
+  tag: string,
+  options: { allCores?: boolean } = {},
+): Promise<Running> {
   mkdirSync(LOGS, { recursive: true });
   const logFile = join(LOGS, `${def.name}-${tag}.log`);
-  const proc = Bun.spawn(["taskset", "-c", SETTINGS.serverCore, ...def.command], {
+  const pin = options.allCores ? [] : ["taskset", "-c", SETTINGS.serverCore];
+  const proc = Bun.spawn([...pin, ...def.command], {
     cwd: ROOT,
     env: { ...env, ...def.env },
     stdout: Bun.file(logFile),
