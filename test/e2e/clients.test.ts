@@ -196,13 +196,16 @@ function describeClient(version: string, requests: Recorded[], exitNote: string)
       ? "one connection, kept open for every request"
       : "connections kept open and reused";
 
+  // From the first `started` on: what a client sends before it (Transmission sometimes announces
+  // `stopped` first, after checking data on disk) depends on timing, and the prose covers it.
+  const session = announces.slice(Math.max(0, announces.indexOf(started)));
   const events: string[] = [];
-  for (const r of announces) {
+  for (const r of session) {
     const name = event(r) || "(none)";
     if (!events.includes(name)) events.push(name);
   }
-  const stoppedNumwant = announces.filter((r) => event(r) === "stopped").map((r) => param(r, "numwant"));
-  const otherNumwant = announces.filter((r) => event(r) !== "stopped").map((r) => param(r, "numwant"));
+  const stoppedNumwant = session.filter((r) => event(r) === "stopped").map((r) => param(r, "numwant"));
+  const otherNumwant = session.filter((r) => event(r) !== "stopped").map((r) => param(r, "numwant"));
   const addresses = ["ip", "ipv4", "ipv6"].filter((name) =>
     announces.some((r) => param(r, name) !== undefined),
   );
@@ -231,7 +234,7 @@ function describeClient(version: string, requests: Recorded[], exitNote: string)
     key: keyText,
     "ip / ipv6": addresses.length ? addresses.join(", ") : "not sent",
     encryption: crypto.length ? crypto.join(", ") : "not mentioned",
-    "`event` values, in order seen": events.join(", "),
+    "`event` values, in order seen (from `started`)": events.join(", "),
     "`stopped` on exit": exitNote,
     scrape: scrapes ? `${scrapes} scrape request(s)` : "none",
   };
