@@ -31,7 +31,8 @@ beforeAll(async () => {
   db = await testDatabase({ migrated: false });
   // A catalogue from before the search vector changed: the upgrade must make it searchable.
   await migrate(db.sql, MIGRATIONS.slice(0, 4));
-  await addTorrent("Debian Bookworm netinst");
+  const old = await addTorrent("Debian Bookworm netinst");
+  await db.sql`update torrents set seeders = 5, leechers = 2 where id = ${old}`;
   expect(await migrate(db.sql)).toEqual(MIGRATIONS.slice(4).map((m) => m.name));
   await addTorrent("Ubuntu Noble Desktop");
   await addTorrent("Électricité Française Archives");
@@ -82,6 +83,21 @@ describe("search", () => {
   test("results are newest first unless sorted", async () => {
     expect(await titles("b")).toEqual(["Bookkeeping Basics", "Debian Bookworm netinst"]);
     expect(await titles("b", "date", "asc")).toEqual(["Debian Bookworm netinst", "Bookkeeping Basics"]);
+  });
+});
+
+describe("counts", () => {
+  test("counts from before the upgrade are kept; every torrent inserted later gets its row", async () => {
+    const [debian] = await listTorrents(db.sql, { search: "debian", limit: 1, offset: 0 });
+    expect([debian!.seeders, debian!.leechers]).toEqual([5, 2]);
+    const [none] = await db.sql`
+      select count(*)::int as n from torrents t
+      where not exists (select 1 from torrent_counts c where c.torrent_id = t.id)
+    `;
+    expect(none!.n).toBe(0);
+    const total = (await listTorrents(db.sql, { limit: 100, offset: 0 })).length;
+    const [all] = await db.sql`select count(*)::int as n from torrents`;
+    expect(total).toBe(all!.n);
   });
 });
 

@@ -154,8 +154,10 @@ describe("announce and scrape", () => {
     expect(stats?.completed_at).toBeInstanceOf(Date);
     const [user] = await sql`select uploaded, downloaded from users where id = ${bob.id}`;
     expect(user).toEqual({ uploaded: 3000, downloaded: 7000 });
-    const [torrent] =
-      await sql`select snatches, seeders from torrents where info_hash = ${Buffer.from(HASH2)}`;
+    const [torrent] = await sql`
+        select t.snatches, c.seeders from torrents t join torrent_counts c on c.torrent_id = t.id
+        where t.info_hash = ${Buffer.from(HASH2)}
+      `;
     expect(torrent!.snatches).toBe(1);
     const counts = await until(
       async () => server.running.counts.get(torrentId + 1),

@@ -1,4 +1,4 @@
-import type { StatDelta, TorrentCounts } from "../../shared/channel.ts";
+import { DELTA_FIELDS, type StatDeltas, type TorrentCounts } from "../../shared/channel.ts";
 import type { Sql } from "../client.ts";
 
 /**
@@ -16,11 +16,25 @@ export function pgArray(values: readonly (number | boolean)[]): string {
   return `${out}}`;
 }
 
+/**
+ * One field of every packed credit row as a PostgreSQL array literal (see pgArray); `asBoolean`
+ * writes 1 as true and anything else as false.
+ */
+function pgColumn(deltas: StatDeltas, field: number, asBoolean = false): string {
+  let out = "{";
+  for (let o = field; o < deltas.length; o += DELTA_FIELDS) {
+    const v = deltas[o]!;
+    if (!Number.isFinite(v)) throw new RangeError(`not a finite number: ${v}`);
+    out += (o === field ? "" : ",") + (asBoolean ? (v === 1 ? "t" : "f") : String(v));
+  }
+  return `${out}}`;
+}
+
 /** Stat deltas to write, tagged with the tracker run and the highest sequence number they include. */
 export interface StatBatch {
   readonly source: string;
   readonly seq: number;
-  readonly deltas: readonly StatDelta[];
+  readonly deltas: StatDeltas;
 }
 
 /**
@@ -30,11 +44,11 @@ export interface StatBatch {
  */
 export async function applyStatBatch(sql: Sql, batch: StatBatch): Promise<boolean> {
   if (batch.deltas.length === 0) return true;
-  const users = pgArray(batch.deltas.map((d) => d[0]));
-  const torrents = pgArray(batch.deltas.map((d) => d[1]));
-  const ups = pgArray(batch.deltas.map((d) => d[2]));
-  const downs = pgArray(batch.deltas.map((d) => d[3]));
-  const done = pgArray(batch.deltas.map((d) => d[4] === 1));
+  const users = pgColumn(batch.deltas, 0);
+  const torrents = pgColumn(batch.deltas, 1);
+  const ups = pgColumn(batch.deltas, 2);
+  const downs = pgColumn(batch.deltas, 3);
+  const done = pgColumn(batch.deltas, 4, true);
   return (await sql.begin(async (tx) => {
     const [seen] = await tx`
       select last_seq from stat_batches
@@ -102,13 +116,14 @@ export async function applyStatBatch(sql: Sql, batch: StatBatch): Promise<boolea
 export async function writeSwarmCounts(sql: Sql, counts: readonly TorrentCounts[]): Promise<void> {
   if (counts.length === 0) return;
   await sql`
-    update torrents t
+    update torrent_counts t
     set seeders = c.seeders, leechers = c.leechers
     from unnest(
       ${pgArray(counts.map((c) => c[0]))}::bigint[],
       ${pgArray(counts.map((c) => c[1]))}::int[],
       ${pgArray(counts.map((c) => c[2]))}::int[]
     ) as c (id, seeders, leechers)
-    where t.id = c.id
+    where t.torrent_id = c.id
+      and (t.seeders, t.leechers) is distinct from (c.seeders, c.leechers)
   `;
 }

@@ -84,15 +84,16 @@ export async function listTorrents(
   const dir = options.order === "asc" ? sql`asc` : sql`desc`;
   const order = {
     date: sql`t.created_at ${dir}, t.id ${dir}`,
-    seeders: sql`t.seeders ${dir}, t.id ${dir}`,
-    leechers: sql`t.leechers ${dir}, t.id ${dir}`,
+    seeders: sql`c.seeders ${dir}, c.torrent_id ${dir}`,
+    leechers: sql`c.leechers ${dir}, c.torrent_id ${dir}`,
     snatches: sql`t.snatches ${dir}, t.id ${dir}`,
     size: sql`t.size ${dir}, t.id ${dir}`,
     title: sql`lower(t.title) ${dir}, t.id ${dir}`,
   }[options.sort ?? "date"];
   return (await sql`
-    select t.id, t.title, t.size, t.created_at, t.creator_id, u.name as creator, t.seeders, t.leechers, t.snatches
+    select t.id, t.title, t.size, t.created_at, t.creator_id, u.name as creator, c.seeders, c.leechers, t.snatches
     from torrents t
+    join torrent_counts c on c.torrent_id = t.id
     left join users u on u.id = t.creator_id
     where true
       ${ts ? sql`and t.search @@ to_tsquery('simple', ${ts})` : sql``}
@@ -107,8 +108,9 @@ export async function listTorrents(
 export async function getTorrent(sql: Sql, id: number): Promise<TorrentDetail | null> {
   const [row] = await sql`
     select t.id, t.title, t.description, t.size, t.files, t.info_hash, t.info_hash_v2, t.created_at,
-      t.creator_id, u.name as creator, t.seeders, t.leechers, t.snatches
+      t.creator_id, u.name as creator, c.seeders, c.leechers, t.snatches
     from torrents t
+    join torrent_counts c on c.torrent_id = t.id
     left join users u on u.id = t.creator_id
     where t.id = ${id}
   `;

@@ -36,9 +36,11 @@ export async function storedCounts(
 ): Promise<{ id: number; seeders: number; leechers: number; snatches: number }[]> {
   if (ids.length === 0) return [];
   return (await sql`
-    select id, seeders, leechers, snatches from torrents
-    where id = any(${`{${ids.join(",")}}`}::bigint[])
-    order by id
+    select t.id, c.seeders, c.leechers, t.snatches
+    from torrents t
+    join torrent_counts c on c.torrent_id = t.id
+    where t.id = any(${`{${ids.join(",")}}`}::bigint[])
+    order by t.id
   `) as unknown as { id: number; seeders: number; leechers: number; snatches: number }[];
 }
 
