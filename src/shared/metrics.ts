@@ -62,7 +62,14 @@ export class Histogram implements Metric {
     readonly buckets: readonly number[],
   ) {}
   observe(labels: Labels, value: number): void {
+    this.observeKey(labelText(labels), value);
+  }
+  /** An observer for one label set whose key is built once: for the announce path. */
+  observer(labels: Labels): (value: number) => void {
     const key = labelText(labels);
+    return (value) => this.observeKey(key, value);
+  }
+  private observeKey(key: string, value: number): void {
     let s = this.series.get(key);
     if (!s) {
       s = { counts: new Array(this.buckets.length).fill(0), sum: 0, count: 0 };

@@ -30,8 +30,13 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 let tracker: Tracker | null = null;
 let server: { stop(force?: boolean): unknown; port?: number } | null = null;
 const timers: ReturnType<typeof setInterval>[] = [];
-const requestTotals = new Map<string, number>();
+/** Requests answered, by kind and outcome. */
+const requestTotals = { announce: new Map<string, number>(), scrape: new Map<string, number>() };
 const latency = new Histogram("latency", "", LATENCY_BUCKETS);
+const observeLatency = {
+  announce: latency.observer({ kind: "announce" }),
+  scrape: latency.observer({ kind: "scrape" }),
+};
 let reapedTotal = 0;
 let pendingSnapshot: ((snapshot: { users: TrackerUser[]; torrents: TrackerTorrent[] }) => void) | null = null;
 
@@ -62,16 +67,18 @@ function sendUpdates(): void {
 
 function sendDeltas(): void {
   const batch = tracker?.takeDeltas();
-  if (batch) channel.send({ kind: "stats", source, seq: batch.seq, deltas: batch.deltas });
+  // The packed rows move to the web side without a copy.
+  if (batch)
+    channel.send({ kind: "stats", source, seq: batch.seq, deltas: batch.deltas }, [
+      batch.deltas.buffer as ArrayBuffer,
+    ]);
 }
 
 function sendMetrics(): void {
   if (!tracker) return;
   const requests: [string, string, number][] = [];
-  for (const [key, count] of requestTotals) {
-    const [kind, outcome] = key.split("|") as [string, string];
-    requests.push([kind, outcome, count]);
-  }
+  for (const kind of ["announce", "scrape"] as const)
+    for (const [outcome, count] of requestTotals[kind]) requests.push([kind, outcome, count]);
   channel.send({
     kind: "metrics",
     metrics: {
@@ -128,9 +135,9 @@ async function start(config: Config): Promise<void> {
     trustedProxies: config.tracker.trustedProxies,
     now: nowSeconds,
     onOutcome(kind, outcome, seconds) {
-      const key = `${kind}|${outcome}`;
-      requestTotals.set(key, (requestTotals.get(key) ?? 0) + 1);
-      latency.observe({ kind }, seconds);
+      const totals = requestTotals[kind];
+      totals.set(outcome, (totals.get(outcome) ?? 0) + 1);
+      observeLatency[kind](seconds);
     },
   });
   try {
