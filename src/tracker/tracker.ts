@@ -1,4 +1,10 @@
-import type { StatDelta, TorrentCounts, TrackerTorrent, TrackerUser } from "../shared/channel.ts";
+import {
+  DELTA_FIELDS,
+  type StatDeltas,
+  type TorrentCounts,
+  type TrackerTorrent,
+  type TrackerUser,
+} from "../shared/channel.ts";
 import { CLIENT_ERRORS, type ClientError } from "./protocol/errors.ts";
 import {
   type AnnounceRequest,
@@ -55,9 +61,11 @@ export class Tracker {
   private readonly peers4 = new Uint8Array(MAX_COMPACT_PEERS * 6);
   private readonly peers6 = new Uint8Array(MAX_COMPACT_PEERS * 18);
   private readonly allowed: Uint8Array[];
-  /** Pending credit: "user:torrent" → index into `deltas`. */
+  /** Pending credit: (member, torrent) pair key → row in `deltas`. */
   private deltaIndex = new Map<number, number>();
-  private deltas: [number, number, number, number, 0 | 1][] = [];
+  /** Pending credit rows, packed (see StatDeltas); `deltaRows` of them are in use. */
+  private deltas = new Float64Array(DELTA_FIELDS * 1024);
+  private deltaRows = 0;
   /** Snatches already counted in this run: "user:torrent". */
   private readonly snatched = new Set<number>();
   /** Swarm indexes whose counts changed since the last `takeCounts`. */
@@ -228,12 +236,30 @@ export class Tracker {
   }
 
   /** Credit accumulated since the last call, with the next sequence number; null when there is none. */
-  takeDeltas(): { seq: number; deltas: StatDelta[] } | null {
-    if (this.deltas.length === 0) return null;
-    const deltas = this.deltas;
-    this.deltas = [];
+  takeDeltas(): { seq: number; deltas: StatDeltas } | null {
+    if (this.deltaRows === 0) return null;
+    const deltas = this.deltas.slice(0, this.deltaRows * DELTA_FIELDS);
+    this.deltaRows = 0;
     this.deltaIndex = new Map();
     return { seq: ++this.seq, deltas };
+  }
+
+  /** The row of pending credit for a pair, added (zeroed) if there is none yet. */
+  private deltaRow(key: number, userId: number, torrentId: number): number {
+    const at = this.deltaIndex.get(key);
+    if (at !== undefined) return at;
+    const row = this.deltaRows++;
+    if (row * DELTA_FIELDS === this.deltas.length) {
+      const grown = new Float64Array(this.deltas.length * 2);
+      grown.set(this.deltas);
+      this.deltas = grown;
+    }
+    const o = row * DELTA_FIELDS;
+    this.deltas.fill(0, o, o + DELTA_FIELDS);
+    this.deltas[o] = userId;
+    this.deltas[o + 1] = torrentId;
+    this.deltaIndex.set(key, row);
+    return row;
   }
 
   private clientAllowed(peerId: Uint8Array): boolean {
@@ -261,17 +287,10 @@ export class Tracker {
     const downCredit = Math.max(down, 0);
     const snatch = completed && this.snatch(userId, torrent);
     if (upCredit === 0 && downCredit === 0 && !snatch) return;
-    const key = pairKey(userId, torrent);
-    const at = this.deltaIndex.get(key);
-    if (at === undefined) {
-      this.deltaIndex.set(key, this.deltas.length);
-      this.deltas.push([userId, torrent.id, upCredit, downCredit, snatch ? 1 : 0]);
-    } else {
-      const row = this.deltas[at]!;
-      row[2] += upCredit;
-      row[3] += downCredit;
-      if (snatch) row[4] = 1;
-    }
+    const o = this.deltaRow(pairKey(userId, torrent), userId, torrent.id) * DELTA_FIELDS;
+    this.deltas[o + 2]! += upCredit;
+    this.deltas[o + 3]! += downCredit;
+    if (snatch) this.deltas[o + 4] = 1;
   }
 
   /** Counts a member's first completion of a torrent in this run; false if already counted. */
@@ -282,11 +301,7 @@ export class Tracker {
     torrent.snatches++;
     this.dirty.add(torrent.index);
     // A completion on a first announce has no previous report to credit; record the snatch alone.
-    const at = this.deltaIndex.get(key);
-    if (at === undefined) {
-      this.deltaIndex.set(key, this.deltas.length);
-      this.deltas.push([userId, torrent.id, 0, 0, 1]);
-    } else this.deltas[at]![4] = 1;
+    this.deltas[this.deltaRow(key, userId, torrent.id) * DELTA_FIELDS + 4] = 1;
     return true;
   }
 

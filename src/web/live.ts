@@ -1,7 +1,7 @@
 import type { Sql } from "../db/client.ts";
 import { applyStatBatch, type StatBatch, writeSwarmCounts } from "../db/queries/stats.ts";
 import { log } from "../log.ts";
-import type { StatDelta, TorrentCounts } from "../shared/channel.ts";
+import { DELTA_FIELDS, type StatDeltas, type TorrentCounts } from "../shared/channel.ts";
 
 /** Seeders, leechers and snatches of one torrent, as last reported by the tracker. */
 export interface Counts {
@@ -74,13 +74,13 @@ export class StatsWriter {
   ) {}
 
   /** Queues a batch from the tracker. */
-  add(source: string, seq: number, deltas: readonly StatDelta[]): void {
+  add(source: string, seq: number, deltas: StatDeltas): void {
     if (deltas.length === 0) return;
     this.queue.push({ source, seq, deltas });
-    this.queued += deltas.length;
+    this.queued += deltas.length / DELTA_FIELDS;
     while (this.queued > MAX_QUEUED_DELTAS && this.queue.length > 1) {
       const dropped = this.queue.shift()!;
-      this.queued -= dropped.deltas.length;
+      this.queued -= dropped.deltas.length / DELTA_FIELDS;
       log.error("stat queue full: dropped the oldest batch", { source: dropped.source, seq: dropped.seq });
     }
   }
@@ -113,7 +113,7 @@ export class StatsWriter {
         return;
       }
       this.queue.shift();
-      this.queued -= batch.deltas.length;
+      this.queued -= batch.deltas.length / DELTA_FIELDS;
     }
     const dirty = this.counts.takeDirty();
     try {

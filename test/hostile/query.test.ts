@@ -2,6 +2,7 @@
 // query strings, checked against an independent (slow, obvious) reading of the documented rules,
 // and against the tracker's state, which a refused request must leave exactly as it was.
 import { describe, expect, test } from "bun:test";
+import { unpackDeltas } from "../../src/shared/channel.ts";
 import { MALFORMED_PREFIX } from "../../src/tracker/protocol/errors.ts";
 import {
   type AnnounceRequest,
@@ -697,7 +698,7 @@ describe("Tracker.announce and Tracker.scrape under hostile queries", () => {
         now += 10;
         tracker.announce("a".repeat(32), query, new Uint8Array([10, 0, 0, 1]), now);
         const batch = tracker.takeDeltas();
-        for (const [, , u, d, c] of batch?.deltas ?? []) {
+        for (const [, , u, d, c] of batch ? unpackDeltas(batch.deltas) : []) {
           expect(Number.isSafeInteger(u) && u >= 0).toBe(true);
           expect(Number.isSafeInteger(d) && d >= 0).toBe(true);
           expect(c === 0 || c === 1).toBe(true);

@@ -1,8 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import bencode from "bencode";
+import { unpackDeltas } from "../../src/shared/channel.ts";
 import type { TrackerPolicy } from "../../src/tracker/tracker.ts";
 import { Tracker } from "../../src/tracker/tracker.ts";
 import { announceQuery, bytes20, escapeBytes } from "../helpers/announce.ts";
+
+/** The tracker's pending credit, unpacked into rows. */
+function taken(tracker: Tracker) {
+  const batch = tracker.takeDeltas();
+  return batch && { seq: batch.seq, deltas: unpackDeltas(batch.deltas) };
+}
 
 const POLICY: TrackerPolicy = {
   announceIntervalSeconds: 1800,
@@ -72,7 +79,7 @@ describe("announce refusals", () => {
     const reply = tracker.announce(passkey, query, IP_A, 1000);
     expect(failure(reply.body)).toContain(expected);
     expect(tracker.swarms.size).toBe(0);
-    expect(tracker.takeDeltas()).toBeNull();
+    expect(taken(tracker)).toBeNull();
   });
 
   test("a client not on the allow-list is refused; one on it is served", () => {
@@ -204,14 +211,14 @@ describe("accounting", () => {
       IP_A,
       0,
     );
-    expect(tracker.takeDeltas()).toBeNull();
+    expect(taken(tracker)).toBeNull();
     tracker.announce(
       ALICE,
       announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 1500, downloaded: 900 }),
       IP_A,
       1000,
     );
-    expect(tracker.takeDeltas()).toEqual({ seq: 1, deltas: [[1, 10, 1000, 200, 0]] });
+    expect(taken(tracker)).toEqual({ seq: 1, deltas: [[1, 10, 1000, 200, 0]] });
   });
 
   test("re-announcing before min interval changes nothing; the credit comes with the next announce", () => {
@@ -225,9 +232,9 @@ describe("accounting", () => {
     );
     expect(early.outcome).toBe("throttled");
     expect(decode(early.body).interval).toBe(1800);
-    expect(tracker.takeDeltas()).toBeNull();
+    expect(taken(tracker)).toBeNull();
     tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 300 }), IP_A, 900);
-    expect(tracker.takeDeltas()?.deltas).toEqual([[1, 10, 300, 0, 0]]);
+    expect(taken(tracker)?.deltas).toEqual([[1, 10, 300, 0, 0]]);
   });
 
   test("a counter going backwards is a client restart: no credit, new baseline", () => {
@@ -244,14 +251,14 @@ describe("accounting", () => {
       IP_A,
       1000,
     );
-    expect(tracker.takeDeltas()?.deltas).toEqual([[1, 10, 0, 1000, 0]]);
+    expect(taken(tracker)?.deltas).toEqual([[1, 10, 0, 1000, 0]]);
     tracker.announce(
       ALICE,
       announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 110, downloaded: 6000 }),
       IP_A,
       2000,
     );
-    expect(tracker.takeDeltas()?.deltas).toEqual([[1, 10, 100, 0, 0]]);
+    expect(taken(tracker)?.deltas).toEqual([[1, 10, 100, 0, 0]]);
   });
 
   test("stopped credits the last difference and leaves the swarm", () => {
@@ -266,7 +273,7 @@ describe("accounting", () => {
     expect(stopped.outcome).toBe("ok");
     expect(decode(stopped.body).incomplete).toBe(0);
     expect(tracker.swarms.size).toBe(0);
-    expect(tracker.takeDeltas()?.deltas).toEqual([[1, 10, 42, 0, 0]]);
+    expect(taken(tracker)?.deltas).toEqual([[1, 10, 42, 0, 0]]);
     expect(tracker.takeCounts()).toEqual([[10, 0, 0, 4]]);
   });
 
@@ -285,7 +292,7 @@ describe("accounting", () => {
     expect(done.complete).toBe(1);
     expect(done.incomplete).toBe(0);
     expect(done.downloaded).toBe(5);
-    expect(tracker.takeDeltas()?.deltas).toEqual([[1, 10, 0, 100, 1]]);
+    expect(taken(tracker)?.deltas).toEqual([[1, 10, 0, 100, 1]]);
     expect(tracker.takeCounts()).toEqual([[10, 1, 0, 5]]);
     // Completing again (another client of the same member) is not another snatch.
     tracker.announce(
@@ -294,7 +301,7 @@ describe("accounting", () => {
       IP_A,
       6,
     );
-    expect(tracker.takeDeltas()).toBeNull();
+    expect(taken(tracker)).toBeNull();
     expect(tracker.takeCounts()).toEqual([[10, 2, 0, 5]]);
   });
 
@@ -303,9 +310,30 @@ describe("accounting", () => {
     tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA }), IP_A, 0);
     for (const up of [10, 30, 60])
       tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA, uploaded: up }), IP_A, up);
-    expect(tracker.takeDeltas()).toEqual({ seq: 1, deltas: [[1, 10, 60, 0, 0]] });
+    expect(taken(tracker)).toEqual({ seq: 1, deltas: [[1, 10, 60, 0, 0]] });
     tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 70 }), IP_A, 100);
-    expect(tracker.takeDeltas()?.seq).toBe(2);
+    expect(taken(tracker)?.seq).toBe(2);
+  });
+
+  test("thousands of members' credit in one batch: one packed row each, nothing lost or mixed up", () => {
+    const members = 3000;
+    const tracker = new Tracker({ ...POLICY, minAnnounceIntervalSeconds: 0 }, () => 0);
+    const passkey = (i: number) => i.toString(16).padStart(32, "0");
+    tracker.load(
+      Array.from({ length: members }, (_, i) => ({ id: i + 1, passkey: passkey(i + 1), disabled: false })),
+      [{ id: 10, infoHash: hex(HASH), infoHashV2: null, snatches: 0 }],
+    );
+    for (let round = 0; round < 3; round++)
+      for (let i = 1; i <= members; i++) {
+        const peerId = bytes20(i & 0xff, (i >> 8) + 1);
+        const query = announceQuery({ infoHash: HASH, peerId, uploaded: round * i, downloaded: round * 7 });
+        tracker.announce(passkey(i), query, IP_A, round);
+      }
+    const batch = taken(tracker)!;
+    expect(batch.deltas).toHaveLength(members);
+    batch.deltas.sort((a, b) => a[0] - b[0]);
+    for (const [k, row] of batch.deltas.entries()) expect(row).toEqual([k + 1, 10, 2 * (k + 1), 14, 0]);
+    expect(taken(tracker)).toBeNull();
   });
 });
 
@@ -318,7 +346,7 @@ describe("state changes from the web side", () => {
       IP_A,
       0,
     );
-    expect(tracker.takeDeltas()?.deltas).toEqual([[1, 11, 0, 0, 1]]);
+    expect(taken(tracker)?.deltas).toEqual([[1, 11, 0, 0, 1]]);
     tracker.removeTorrent(11);
     const third = bytes20(3);
     tracker.upsertTorrent({ id: 12, infoHash: hex(third), infoHashV2: null, snatches: 0 });
@@ -328,7 +356,7 @@ describe("state changes from the web side", () => {
       IP_A,
       1,
     );
-    expect(tracker.takeDeltas()?.deltas).toEqual([[1, 12, 0, 0, 1]]);
+    expect(taken(tracker)?.deltas).toEqual([[1, 12, 0, 0, 1]]);
   });
 
   test("a disabled member, a rotated passkey and a removed torrent are refused at once", () => {
