@@ -298,6 +298,26 @@ export async function stopServer(server: Running): Promise<void> {
   }
 }
 
+/** CPU seconds of each thread of a process, summed by thread name. */
+function threadCpuSeconds(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // the process ended
+  }
+  return out;
+}
+
 export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -468,6 +488,8 @@ export interface RunResult {
   p99Ms: number;
   maxMs: number;
   socketErrors: number;
+  /** Server CPU seconds by thread name (Worker, the main thread, JIT and GC helpers). */
+  threads: Record<string, number>;
   note?: string;
 }
 
@@ -542,6 +564,7 @@ async function measureOnce(server: Running, peers: number, mode: Mode): Promise<
     `seed=${12345 + run * 7919}`,
   );
   const cpuBefore = cpuSeconds(server.pid);
+  const threadsBefore = threadCpuSeconds(server.pid);
   const dbBefore = databaseCpuSeconds();
   const core0Before = coreBusySeconds(SETTINGS.serverCore);
   const core1Before = coreBusySeconds(SETTINGS.clientCore);
@@ -550,6 +573,12 @@ async function measureOnce(server: Running, peers: number, mode: Mode): Promise<
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   await proc.exited;
   const cpuAfter = cpuSeconds(server.pid);
+  const threadsAfter = threadCpuSeconds(server.pid);
+  const threads: Record<string, number> = {};
+  for (const [name, after] of Object.entries(threadsAfter)) {
+    const used = after - (threadsBefore[name] ?? 0);
+    if (used > 0) threads[name] = used;
+  }
   const dbCpu = databaseCpuSeconds() - dbBefore;
   const core0 = coreBusySeconds(SETTINGS.serverCore) - core0Before;
   const core1 = coreBusySeconds(SETTINGS.clientCore) - core1Before;
@@ -583,6 +612,7 @@ async function measureOnce(server: Running, peers: number, mode: Mode): Promise<
     p99Ms: r.p99_us / 1000,
     maxMs: r.max_us / 1000,
     socketErrors,
+    threads,
     note:
       mode !== "close" && def.closesConnections
         ? "closes every connection: no keep-alive"
@@ -774,6 +804,29 @@ function buildReport(runs: RunResult[], memory: MemoryResult[], warmups: WarmupR
       `| ${m.server} | ${fmtPeers(m.peers)} | ${fmtInt(w?.requestsPerSecond ?? Number.NaN)} | ${fmtInt(m.peersHeld)} | ` +
         `${fmt(m.rssEmpty / 2 ** 20, 1)} | ${fmt(m.rssLoaded / 2 ** 20, 1)} | ${fmt(m.bytesPerPeer, 1)} |`,
     );
+  }
+
+  const fwRunsByThread = runs.filter((r) => r.server === "fairywren");
+  if (fwRunsByThread.length) {
+    const names = [...new Set(fwRunsByThread.flatMap((r) => Object.keys(r.threads)))].sort(
+      (a, b) =>
+        fwRunsByThread.reduce((n, r) => n + (r.threads[b] ?? 0), 0) -
+        fwRunsByThread.reduce((n, r) => n + (r.threads[a] ?? 0), 0),
+    );
+    lines.push("");
+    lines.push(
+      "Fairywren's server CPU by thread, µs per request (Worker: the tracker and its HTTP server; " +
+        "bun: the main thread, the web side writing credit; the rest are the runtime's JIT and GC helpers):",
+    );
+    lines.push("");
+    lines.push(`| peers | mode | ${names.join(" | ")} | DB (PostgreSQL) |`);
+    lines.push(`|---|---|${names.map(() => "---:|").join("")}---:|`);
+    for (const r of fwRunsByThread)
+      lines.push(
+        `| ${fmtPeers(r.peers)} | ${modeLabel(r)} | ${names
+          .map((n) => fmt(((r.threads[n] ?? 0) / r.requests) * 1e6, 1))
+          .join(" | ")} | ${fmt((r.databaseCpuSeconds / r.requests) * 1e6, 1)} |`,
+      );
   }
 
   const goals: Goal[] = [];

@@ -101,6 +101,40 @@ describe("counts", () => {
   });
 });
 
+describe("sorted searches, with few matches and with many", () => {
+  test("both ways of answering give the same order as sorting every match", async () => {
+    // More matches than the few-matches path takes (5000), and a word only some of them have.
+    await db.sql`
+      insert into torrents (info_hash, title, size, files, metainfo)
+      select decode(md5('many' || g), 'hex') || '\\x00000000'::bytea,
+        'Plenty ' || case when g % 50 = 0 then 'Scarce ' else '' end || g, (g * 7919) % 1000, '[]', '\\x78'
+      from generate_series(1, 6000) g
+    `;
+    await db.sql`
+      update torrent_counts c set seeders = (t.id * 31) % 17
+      from torrents t where t.id = c.torrent_id and t.title like 'Plenty %'
+    `;
+    for (const [search, sort, order] of [
+      ["plenty", "size", "desc"],
+      ["plenty", "seeders", "asc"],
+      ["plenty scarce", "seeders", "desc"],
+      ["scarce", "size", "asc"],
+    ] as const) {
+      const got = await listTorrents(db.sql, { search, sort, order, limit: 50, offset: 50 });
+      const column = sort === "size" ? db.sql`t.size` : db.sql`c.seeders`;
+      const dir = order === "asc" ? db.sql`asc` : db.sql`desc`;
+      const like = search === "plenty" ? "Plenty %" : "Plenty Scarce %";
+      const want = await db.sql`
+        select t.id from torrents t join torrent_counts c on c.torrent_id = t.id
+        where t.title like ${like}
+        order by ${column} ${dir}, t.id ${dir}
+        limit 51 offset 50
+      `;
+      expect(got.map((r) => r.id)).toEqual(want.map((r) => r.id as number));
+    }
+  });
+});
+
 describe("list order", () => {
   test("ties break by id in the sort's direction, so pages neither repeat nor skip a torrent", async () => {
     const ids = [];

@@ -63,10 +63,23 @@ export function searchQuery(text: string): string | null {
 }
 
 /**
+ * A search with at most this many matches is sorted by collecting its matches first; one with
+ * more walks the sort's index and tests each torrent against the search.
+ */
+const FEW_MATCHES = 5000;
+
+/**
  * One page of torrents, newest first or by `sort`, optionally only those matching a search. Every
  * order has an index with the id as tie-breaker in the same direction (sql/005), so a page costs
  * the same at a million torrents as at a hundred. Fetches one row more than `limit` so the caller
  * knows whether a next page exists.
+ *
+ * A search in date order walks the date index: insertion order, so the rows it tests are close
+ * together. In any other order the walk jumps across the table, which is cheap for a common word
+ * (matches come every few rows) and ruinous for a rare one (it would test most of the catalogue).
+ * So a search sorted otherwise first counts its matches, up to FEW_MATCHES + 1 (cheap either way:
+ * the search index finds rare words, a scan stops early on common ones), and with few of them
+ * sorts just those.
  */
 export async function listTorrents(
   sql: Sql,
@@ -82,6 +95,7 @@ export async function listTorrents(
   const ts = options.search ? searchQuery(options.search) : null;
   if (options.search && !ts) return [];
   const dir = options.order === "asc" ? sql`asc` : sql`desc`;
+  const sort = options.sort ?? "date";
   const order = {
     date: sql`t.created_at ${dir}, t.id ${dir}`,
     seeders: sql`c.seeders ${dir}, c.torrent_id ${dir}`,
@@ -89,15 +103,32 @@ export async function listTorrents(
     snatches: sql`t.snatches ${dir}, t.id ${dir}`,
     size: sql`t.size ${dir}, t.id ${dir}`,
     title: sql`lower(t.title) ${dir}, t.id ${dir}`,
-  }[options.sort ?? "date"];
+  }[sort];
+  const matches = ts ? sql`t.search @@ to_tsquery('simple', ${ts})` : sql`true`;
+  const creator = options.creatorId !== undefined ? sql`and t.creator_id = ${options.creatorId}` : sql``;
+  let few = false;
+  if (ts && sort !== "date") {
+    const [row] = await sql`
+      select count(*)::int as n from (
+        select 1 from torrents t where ${matches} ${creator} limit ${FEW_MATCHES + 1}
+      ) as m
+    `;
+    few = (row!.n as number) <= FEW_MATCHES;
+  }
+  const from = few
+    ? sql`(
+        select t.id, t.title, t.size, t.created_at, t.creator_id, t.snatches, t.search
+        from torrents t
+        where ${matches} ${creator}
+        offset 0
+      ) as t`
+    : sql`torrents t`;
   return (await sql`
     select t.id, t.title, t.size, t.created_at, t.creator_id, u.name as creator, c.seeders, c.leechers, t.snatches
-    from torrents t
+    from ${from}
     join torrent_counts c on c.torrent_id = t.id
     left join users u on u.id = t.creator_id
-    where true
-      ${ts ? sql`and t.search @@ to_tsquery('simple', ${ts})` : sql``}
-      ${options.creatorId !== undefined ? sql`and t.creator_id = ${options.creatorId}` : sql``}
+    where ${matches} ${creator}
     order by ${order}
     limit ${options.limit + 1}
     offset ${options.offset}
