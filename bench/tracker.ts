@@ -354,26 +354,6 @@ function databaseCpuSeconds(): number {
   return total;
 }
 
-/**
- * Pins every PostgreSQL process to the load generator's core (`core`), or lets them use every
- * core again (`null`). While Fairywren is measured its database writes would otherwise land on the
- * server's core, taking turns with the tracker and evicting its caches: as if the database ran on
- * a machine of its own, its CPU is kept apart and reported as DB CPU-s.
- */
-function pinDatabase(core: string | null): void {
-  // Every online CPU (not this process's own affinity, which is the client core).
-  const cores = core ?? readFileSync("/sys/devices/system/cpu/online", "utf8").trim();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() !== "postgres") continue;
-      Bun.spawnSync(["taskset", "-a", "-pc", cores, entry], { stdout: "ignore", stderr: "ignore" });
-    } catch {
-      // gone meanwhile
-    }
-  }
-}
-
 function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const match = /VmRSS:\s+(\d+) kB/.exec(status);
@@ -583,7 +563,6 @@ async function measureOnce(server: Running, peers: number, mode: Mode): Promise<
     `base=${run * 1e11}`,
     `seed=${12345 + run * 7919}`,
   );
-  if (def.name === "fairywren") pinDatabase(SETTINGS.clientCore);
   const cpuBefore = cpuSeconds(server.pid);
   const threadsBefore = threadCpuSeconds(server.pid);
   const dbBefore = databaseCpuSeconds();
@@ -591,12 +570,8 @@ async function measureOnce(server: Running, peers: number, mode: Mode): Promise<
   const core1Before = coreBusySeconds(SETTINGS.clientCore);
   const wallStart = performance.now();
   const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
-  // Connections the server opens during the run get new backends: pin those too.
-  const pinning =
-    def.name === "fairywren" ? setInterval(() => pinDatabase(SETTINGS.clientCore), 1000) : undefined;
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   await proc.exited;
-  clearInterval(pinning);
   const cpuAfter = cpuSeconds(server.pid);
   const threadsAfter = threadCpuSeconds(server.pid);
   const threads: Record<string, number> = {};
@@ -605,7 +580,6 @@ async function measureOnce(server: Running, peers: number, mode: Mode): Promise<
     if (used > 0) threads[name] = used;
   }
   const dbCpu = databaseCpuSeconds() - dbBefore;
-  if (def.name === "fairywren") pinDatabase(null);
   const core0 = coreBusySeconds(SETTINGS.serverCore) - core0Before;
   const core1 = coreBusySeconds(SETTINGS.clientCore) - core1Before;
   const line = out.split("\n").find((l) => l.startsWith("BENCH_JSON "));
@@ -632,9 +606,7 @@ async function measureOnce(server: Running, peers: number, mode: Mode): Promise<
     serverCpuShare: cpu / seconds,
     clientCpuShare: clientCpu / seconds,
     serverCoreOther: Math.max(0, core0 - cpu) / wall,
-    // The database runs on the client core while Fairywren is measured (see pinDatabase).
-    clientCoreOther:
-      Math.max(0, core1 - clientCpu - (def.name === "fairywren" ? Math.max(0, dbCpu) : 0)) / wall,
+    clientCoreOther: Math.max(0, core1 - clientCpu) / wall,
     attempts: 1,
     p50Ms: r.p50_us / 1000,
     p99Ms: r.p99_us / 1000,
@@ -956,7 +928,6 @@ function buildReport(runs: RunResult[], memory: MemoryResult[], warmups: WarmupR
 }
 
 export async function cleanup() {
-  pinDatabase(null);
   await Promise.all([...running].map(stopServer));
 }
 
