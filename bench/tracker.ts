@@ -723,14 +723,19 @@ async function main() {
       }
     }
   }
-  const report = buildReport(runs, memory, warmups, (Date.now() - started) / 1000);
+  saveReport("tracker", buildReport(runs, memory, warmups, (Date.now() - started) / 1000));
+}
+
+/** Prints a report and writes it to bench/results/<kind>-<time>.{md,json} and <kind>-latest.*. */
+export function saveReport(kind: string, report: { markdown: string; json: unknown }): void {
   console.log(report.markdown);
+  mkdirSync(RESULTS, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
-  writeFileSync(join(RESULTS, `tracker-${stamp}.json`), JSON.stringify(report.json, null, 2));
-  writeFileSync(join(RESULTS, `tracker-${stamp}.md`), report.markdown);
-  writeFileSync(join(RESULTS, "tracker-latest.json"), JSON.stringify(report.json, null, 2));
-  writeFileSync(join(RESULTS, "tracker-latest.md"), report.markdown);
-  log(`saved bench/results/tracker-${stamp}.{json,md} (and tracker-latest.*)`);
+  for (const name of [`${kind}-${stamp}`, `${kind}-latest`]) {
+    writeFileSync(join(RESULTS, `${name}.json`), JSON.stringify(report.json, null, 2));
+    writeFileSync(join(RESULTS, `${name}.md`), report.markdown);
+  }
+  log(`saved bench/results/${kind}-${stamp}.{json,md} (and ${kind}-latest.*)`);
 }
 
 // ---------------------------------------------------------------------------------------------

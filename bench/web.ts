@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import postgres from "postgres";
 import type { Sql } from "../src/db/client.ts";
 import { createSession } from "../src/db/queries/sessions.ts";
-import { cpuSeconds, log, type Running, startServer, stopServer } from "./tracker.ts";
+import { cpuSeconds, log, type Running, saveReport, startServer, stopServer } from "./tracker.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const env = process.env;
@@ -561,14 +561,7 @@ async function main() {
   } finally {
     await stopServer(server);
   }
-  const report = buildReport(pages, rated, sse, (Date.now() - started) / 1000);
-  console.log(report.markdown);
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
-  writeFileSync(join(RESULTS, `web-${stamp}.json`), JSON.stringify(report.json, null, 2));
-  writeFileSync(join(RESULTS, `web-${stamp}.md`), report.markdown);
-  writeFileSync(join(RESULTS, "web-latest.json"), JSON.stringify(report.json, null, 2));
-  writeFileSync(join(RESULTS, "web-latest.md"), report.markdown);
-  log(`saved bench/results/web-${stamp}.{json,md} (and web-latest.*)`);
+  saveReport("web", buildReport(pages, rated, sse, (Date.now() - started) / 1000));
 }
 
 async function waitForTracker(passkey: string, hash: Buffer): Promise<void> {
