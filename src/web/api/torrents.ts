@@ -89,14 +89,14 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
             t.String({
               maxLength: 200,
               description:
-                "Search words in titles; each matches as a prefix ('deb book' finds 'Debian Bookworm')",
+                "Search words in titles; each must begin a word of the title ('deb book' finds 'Debian Bookworm')",
             }),
           ),
           // Plain strings checked by pattern: Elysia fills an absent optional enum with its first value.
           sort: t.Optional(
             t.String({
               pattern: `^(${SORTS.join("|")})$`,
-              description: `One of: ${SORTS.join(", ")}. Default: date, or relevance with a search`,
+              description: `One of: ${SORTS.join(", ")}. Default: date (newest first), with or without a search`,
             }),
           ),
           order: t.Optional(t.String({ pattern: "^(asc|desc)$", description: "asc or desc (default)" })),
