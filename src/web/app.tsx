@@ -22,92 +22,83 @@ export type { WebDeps } from "./deps.ts";
 
 /** The web site and API on the main thread. */
 export function createWebApp(deps: WebDeps) {
-  return (
-    new Elysia()
-      // Layout writes the doctype itself: the plugin's check for it copies every page twice.
-      .use(html({ autoDoctype: false, contentType: "text/html; charset=utf-8" }))
-      .onError(({ code, error, request, set }) => {
-        if (isApiPath(new URL(request.url).pathname)) return apiErrorResponse(code, error, request);
-        const page: PageContext = {
-          base: request.headers.get(BASE_HEADER) ?? "",
-          viewer: null,
-          siteName: deps.config.siteName,
-        };
-        if (code === "NOT_FOUND") {
-          set.status = 404;
-          return (
-            <ErrorPage
-              page={page}
-              status={404}
-              title="Not found"
-              message="There is nothing at this address."
-            />
-          );
-        }
-        if (code === "VALIDATION" || code === "PARSE") {
-          set.status = 422;
-          return (
-            <ErrorPage
-              page={page}
-              status={422}
-              title="Request not understood"
-              message="The form or link was incomplete or malformed. Go back and try again."
-            />
-          );
-        }
-        if (isDatabaseUnavailable(error)) {
-          databaseErrors.count++;
-          set.status = 503;
-          set.headers["retry-after"] = "30";
-          log.warn("database unavailable", {
-            error: error as Error,
-            path: new URL(request.url).pathname,
-            requestId: request.headers.get(REQUEST_ID_HEADER),
-          });
-          return (
-            <ErrorPage
-              page={page}
-              status={503}
-              title="Temporarily unavailable"
-              message="The site cannot reach its database right now. The tracker keeps working; try this page again in a minute."
-            />
-          );
-        }
-        set.status = 500;
-        log.error("web request failed", {
-          requestId: request.headers.get(REQUEST_ID_HEADER),
-          error: (error as Error)?.stack ?? String(error),
+  // Layout writes the doctype itself: the html plugin's check for one copies every page twice.
+  return new Elysia()
+    .use(html({ autoDoctype: false, contentType: "text/html; charset=utf-8" }))
+    .onError(({ code, error, request, set }) => {
+      if (isApiPath(new URL(request.url).pathname)) return apiErrorResponse(code, error, request);
+      const page: PageContext = {
+        base: request.headers.get(BASE_HEADER) ?? "",
+        viewer: null,
+        siteName: deps.config.siteName,
+      };
+      if (code === "NOT_FOUND") {
+        set.status = 404;
+        return (
+          <ErrorPage page={page} status={404} title="Not found" message="There is nothing at this address." />
+        );
+      }
+      if (code === "VALIDATION" || code === "PARSE") {
+        set.status = 422;
+        return (
+          <ErrorPage
+            page={page}
+            status={422}
+            title="Request not understood"
+            message="The form or link was incomplete or malformed. Go back and try again."
+          />
+        );
+      }
+      if (isDatabaseUnavailable(error)) {
+        databaseErrors.count++;
+        set.status = 503;
+        set.headers["retry-after"] = "30";
+        log.warn("database unavailable", {
+          error: error as Error,
           path: new URL(request.url).pathname,
+          requestId: request.headers.get(REQUEST_ID_HEADER),
         });
         return (
           <ErrorPage
             page={page}
-            status={500}
-            title="Something went wrong"
-            message="The site could not answer. Try again in a moment."
+            status={503}
+            title="Temporarily unavailable"
+            message="The site cannot reach its database right now. The tracker keeps working; try this page again in a minute."
           />
         );
-      })
-      .get("/health", () => ({ status: "ok" }))
-      .get("/readyz", ({ set }) => {
-        if (deps.ready()) return { status: "ready" };
-        set.status = 503;
-        return { status: "starting" };
-      })
-      .use(textGuard())
-      .use(staticRoutes())
-      .use(authRoutes(deps))
-      .use(inviteRoutes(deps))
-      .use(accountRoutes(deps))
-      .use(adminRoutes(deps))
-      .use(torrentRoutes(deps))
-      .use(eventRoutes(deps))
-      .use(apiRoutes(deps))
-      .use(rssRoutes(deps))
-      .get("/", ({ request, redirect }) =>
-        redirect(`${request.headers.get(BASE_HEADER) ?? ""}/torrents`, 303),
-      )
-  );
+      }
+      set.status = 500;
+      log.error("web request failed", {
+        requestId: request.headers.get(REQUEST_ID_HEADER),
+        error: (error as Error)?.stack ?? String(error),
+        path: new URL(request.url).pathname,
+      });
+      return (
+        <ErrorPage
+          page={page}
+          status={500}
+          title="Something went wrong"
+          message="The site could not answer. Try again in a moment."
+        />
+      );
+    })
+    .get("/health", () => ({ status: "ok" }))
+    .get("/readyz", ({ set }) => {
+      if (deps.ready()) return { status: "ready" };
+      set.status = 503;
+      return { status: "starting" };
+    })
+    .use(textGuard())
+    .use(staticRoutes())
+    .use(authRoutes(deps))
+    .use(inviteRoutes(deps))
+    .use(accountRoutes(deps))
+    .use(adminRoutes(deps))
+    .use(torrentRoutes(deps))
+    .use(eventRoutes(deps))
+    .use(apiRoutes(deps))
+    .use(rssRoutes(deps))
+    .get("/", ({ request, redirect }) => redirect(`${request.headers.get(BASE_HEADER) ?? ""}/torrents`, 303));
 }
 
 /**
