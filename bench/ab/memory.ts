@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Tracker } from "../../src/tracker/tracker.ts";
+import { BENCH_POLICY } from "./policy.ts";
 
 const PEERS = Number(process.argv[2] ?? 1_000_000);
 const DATA = resolve(import.meta.dir, "..", "results", "data");
@@ -31,17 +32,7 @@ const encoded = hashes.map((hex) => {
   }
   return out;
 });
-const tracker = new Tracker({
-  announceIntervalSeconds: 1800,
-  minAnnounceIntervalSeconds: 0,
-  numwantDefault: 50,
-  numwantMax: 100,
-  maxPeersPerUserPerTorrent: 100,
-  scrapeMaxHashes: 100,
-  maxPeers: 10_000_000,
-  maxTorrents: 5_000_000,
-  allowedClients: [],
-});
+const tracker = new Tracker(BENCH_POLICY);
 tracker.load(
   passkeys.map((passkey, i) => ({ id: i + 1, passkey, disabled: false })),
   hashes.map((infoHash, i) => ({ id: i + 1, infoHash, infoHashV2: null, snatches: 0 })),

@@ -117,7 +117,7 @@ export async function listTorrents(
   }
   const from = few
     ? sql`(
-        select t.id, t.title, t.size, t.created_at, t.creator_id, t.snatches, t.search
+        select t.id, t.title, t.size, t.created_at, t.creator_id, t.snatches
         from torrents t
         where ${matches} ${creator}
         offset 0
@@ -128,7 +128,7 @@ export async function listTorrents(
     from ${from}
     join torrent_counts c on c.torrent_id = t.id
     left join users u on u.id = t.creator_id
-    where ${matches} ${creator}
+    ${few ? sql`` : sql`where ${matches} ${creator}`}
     order by ${order}
     limit ${options.limit + 1}
     offset ${options.offset}
