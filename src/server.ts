@@ -10,7 +10,7 @@ import { type Channel, type TrackerToWeb, type WebToTracker, webEnd } from "./sh
 import { listenProblem } from "./shared/listen.ts";
 import { resolvePepper } from "./shared/secrets.ts";
 import { createWebApp, webFetch } from "./web/app.tsx";
-import { DEFAULT_SITE_URL } from "./web/context.ts";
+import { DEFAULT_SITE_URL } from "./web/links.ts";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
 import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
 

@@ -2,6 +2,9 @@ import postgres from "postgres";
 import type { PostgresSetting } from "../config.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded.ts";
 
+/** PostgreSQL's error code for a unique index refusing a row. */
+export const UNIQUE_VIOLATION = "23505";
+
 /** The one postgres.js client type used across the project. */
 export type Sql = postgres.Sql<{ bigint: number }>;
 

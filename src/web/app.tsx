@@ -1,22 +1,23 @@
 /** @jsxImportSource @kitajs/html */
 import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
-import { ErrorPage } from "../../views/layout.tsx";
+import { ErrorPage } from "../../views/layout/layout.tsx";
 import { databaseErrors, isDatabaseUnavailable } from "../db/client.ts";
 import { log } from "../log.ts";
-import { accountRoutes } from "./account.tsx";
-import { adminRoutes } from "./admin.tsx";
+import { accountPages } from "./account/pages.tsx";
 import { apiErrorResponse, isApiPath } from "./api/errors.ts";
 import { apiRoutes } from "./api/index.tsx";
-import { authRoutes } from "./auth.tsx";
-import { BASE_HEADER, IP_HEADER, type PageContext, REQUEST_ID_HEADER } from "./context.ts";
+import { authPages } from "./auth/pages.tsx";
+import { BASE_HEADER, IP_HEADER, type PageContext, REQUEST_ID_HEADER } from "./context.tsx";
 import type { WebDeps } from "./deps.ts";
-import { eventRoutes } from "./events.ts";
-import { inviteRoutes } from "./invites.tsx";
-import { rssRoutes } from "./rss.ts";
+import { PageRefusal } from "./gate.tsx";
+import { invitePages } from "./invites/pages.tsx";
+import { memberPages } from "./members/pages.tsx";
 import { staticRoutes } from "./static.ts";
 import { textGuard } from "./text-guard.ts";
-import { torrentRoutes } from "./torrents.tsx";
+import { eventRoutes } from "./torrents/events.ts";
+import { torrentPages } from "./torrents/pages.tsx";
+import { rssRoutes } from "./torrents/rss.ts";
 
 export type { WebDeps } from "./deps.ts";
 
@@ -27,12 +28,17 @@ export function createWebApp(deps: WebDeps) {
     .use(html({ autoDoctype: false, contentType: "text/html; charset=utf-8" }))
     .onError(({ code, error, request, set }) => {
       if (isApiPath(new URL(request.url).pathname)) return apiErrorResponse(code, error, request);
+      if (error instanceof PageRefusal) {
+        set.status = error.status;
+        return error.answer();
+      }
       const page: PageContext = {
         base: request.headers.get(BASE_HEADER) ?? "",
         viewer: null,
         siteName: deps.config.siteName,
       };
-      if (code === "NOT_FOUND") {
+      // A path segment that cannot be an id (`/torrents/abc`) names nothing.
+      if (code === "NOT_FOUND" || (code === "VALIDATION" && (error as { type?: string }).type === "params")) {
         set.status = 404;
         return (
           <ErrorPage page={page} status={404} title="Not found" message="There is nothing at this address." />
@@ -90,11 +96,11 @@ export function createWebApp(deps: WebDeps) {
     })
     .use(textGuard())
     .use(staticRoutes())
-    .use(authRoutes(deps))
-    .use(inviteRoutes(deps))
-    .use(accountRoutes(deps))
-    .use(adminRoutes(deps))
-    .use(torrentRoutes(deps))
+    .use(authPages(deps))
+    .use(invitePages(deps))
+    .use(accountPages(deps))
+    .use(memberPages(deps))
+    .use(torrentPages(deps))
     .use(eventRoutes(deps))
     .use(apiRoutes(deps))
     .use(rssRoutes(deps))

@@ -1,7 +1,7 @@
 import { expect } from "bun:test";
 import { createToken } from "../../src/db/queries/tokens.ts";
 import type { Role } from "../../src/db/queries/users.ts";
-import { IP_HEADER } from "../../src/web/context.ts";
+import { IP_HEADER } from "../../src/web/context.tsx";
 import { buildInfo, content, torrentBytes } from "../web/metainfo/fixtures.ts";
 import { webHarness } from "./web.ts";
 

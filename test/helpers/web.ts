@@ -3,7 +3,7 @@ import { createUser, type Role } from "../../src/db/queries/users.ts";
 import type { TrackerToWeb, WebToTracker } from "../../src/shared/channel.ts";
 import { hashPassword } from "../../src/shared/secrets.ts";
 import { createWebApp } from "../../src/web/app.tsx";
-import { BASE_HEADER, csrfToken, IP_HEADER } from "../../src/web/context.ts";
+import { BASE_HEADER, csrfToken, IP_HEADER } from "../../src/web/context.tsx";
 import type { WebDeps } from "../../src/web/deps.ts";
 import { LiveCounts } from "../../src/web/live.ts";
 import { trackerSync } from "../../src/web/tracker-sync.ts";

@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import { createUser } from "../../src/db/queries/users.ts";
 import { hashPassword, resolvePepper } from "../../src/shared/secrets.ts";
 import { parseAnnounce } from "../../src/tracker/protocol/query.ts";
-import { csrfToken } from "../../src/web/context.ts";
+import { csrfToken } from "../../src/web/context.tsx";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
 import { startTestServer } from "../helpers/server.ts";
 import { decodeReply, failureReason } from "./bencode.ts";

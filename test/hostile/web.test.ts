@@ -5,7 +5,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createInvite } from "../../src/db/queries/invites.ts";
 import { ALL_ROLES, nameProblem, passwordProblem } from "../../src/db/queries/users.ts";
-import { parseId } from "../../src/web/account.tsx";
 import { parseTorrent } from "../../src/web/metainfo.ts";
 import { webHarness } from "../helpers/web.ts";
 import { buildInfo, content, torrentBytes } from "../web/metainfo/fixtures.ts";
@@ -501,7 +500,9 @@ describe("forms under hostile bodies", () => {
           },
           goodRate: 0.6,
           valid: (fields, path) => {
-            const id = parseId(path.split("/")[3]!);
+            // An id is 1 to 15 digits without a leading zero; anything else names no member.
+            const segment = path.split("/")[3]!;
+            const id = /^[1-9][0-9]{0,14}$/.test(segment) ? Number(segment) : null;
             return (
               (id === targetId || id === admin.id) &&
               (ALL_ROLES as readonly string[]).includes(fields.role ?? "") &&

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { MEMBERS_PER_PAGE } from "../../src/web/admin.tsx";
+import { MEMBERS_PER_PAGE } from "../../src/web/members/service.ts";
 import { webHarness } from "../helpers/web.ts";
 
 let web: Awaited<ReturnType<typeof webHarness>>;

@@ -43,7 +43,7 @@ describe("log in and log out", () => {
     expect(plain).toHaveLength(0);
     const loggedIn = await web.request("/login", { cookie });
     expect(loggedIn.status).toBe(303);
-    const { csrf } = { csrf: (await import("../../src/web/context.ts")).csrfToken(token) };
+    const { csrf } = { csrf: (await import("../../src/web/context.tsx")).csrfToken(token) };
     const out = await web.request("/logout", { cookie, form: { _csrf: csrf } });
     expect(out.status).toBe(303);
     const after = await web.request("/login", { cookie });

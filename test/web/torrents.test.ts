@@ -169,7 +169,7 @@ describe("list, search, detail, download", () => {
   test("missing torrents are 404 pages; malformed ids are rejected", async () => {
     expect((await web.request("/torrents/999999", { cookie: reader.cookie })).status).toBe(404);
     expect((await web.request("/torrents/999999/download", { cookie: reader.cookie })).status).toBe(404);
-    expect((await web.request("/torrents/abc", { cookie: reader.cookie })).status).toBe(422);
+    expect((await web.request("/torrents/abc", { cookie: reader.cookie })).status).toBe(404);
   });
 });
 

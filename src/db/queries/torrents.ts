@@ -1,5 +1,5 @@
 import type { TrackerTorrent } from "../../shared/channel.ts";
-import type { Sql } from "../client.ts";
+import { type Sql, UNIQUE_VIOLATION } from "../client.ts";
 
 /** Every torrent as the tracker needs it (hashes in hex). */
 export async function trackerTorrents(sql: Sql): Promise<TrackerTorrent[]> {
@@ -169,7 +169,7 @@ export async function findDuplicate(
   return row ? (row.id as number) : null;
 }
 
-/** Stores a new torrent; returns its id. */
+/** Stores a new torrent; returns its id, or null when one with either info hash is already stored. */
 export async function insertTorrent(
   sql: Sql,
   t: {
@@ -182,16 +182,22 @@ export async function insertTorrent(
     creatorId: number;
     metainfo: Buffer;
   },
-): Promise<number> {
-  const [row] = await sql`
-    insert into torrents (info_hash, info_hash_v2, title, description, size, files, creator_id, metainfo)
-    values (
-      ${t.infoHash}, ${t.infoHashV2}, ${t.title}, ${t.description}, ${t.size},
-      ${sql.json(t.files)}, ${t.creatorId}, ${t.metainfo}
-    )
-    returning id
-  `;
-  return row!.id as number;
+): Promise<number | null> {
+  try {
+    const [row] = await sql<{ id: number }[]>`
+      insert into torrents (info_hash, info_hash_v2, title, description, size, files, creator_id, metainfo)
+      values (
+        ${t.infoHash}, ${t.infoHashV2}, ${t.title}, ${t.description}, ${t.size},
+        ${sql.json(t.files)}, ${t.creatorId}, ${t.metainfo}
+      )
+      returning id
+    `;
+    return row!.id;
+  } catch (error) {
+    // Two uploads of one torrent at once: the unique index decides.
+    if ((error as { code?: string }).code === UNIQUE_VIOLATION) return null;
+    throw error;
+  }
 }
 
 /** Changes a torrent's title and description. */
@@ -202,4 +208,31 @@ export async function updateTorrent(sql: Sql, id: number, title: string, descrip
 /** Deletes a torrent (its statistics go with it). */
 export async function deleteTorrent(sql: Sql, id: number): Promise<void> {
   await sql`delete from torrents where id = ${id}`;
+}
+
+/** Seeders, leechers and snatches as last stored, for the torrents among `ids` that exist. */
+export async function storedCounts(
+  sql: Sql,
+  ids: readonly number[],
+): Promise<{ id: number; seeders: number; leechers: number; snatches: number }[]> {
+  if (ids.length === 0) return [];
+  return sql<{ id: number; seeders: number; leechers: number; snatches: number }[]>`
+    select t.id, c.seeders, c.leechers, t.snatches
+    from torrents t
+    join torrent_counts c on c.torrent_id = t.id
+    where t.id in ${sql(ids)}
+    order by t.id
+  `;
+}
+
+/** Bytes of the stored .torrent of each of `ids` that exists. */
+export async function metainfoSizes(sql: Sql, ids: readonly number[]): Promise<Map<number, number>> {
+  const sizes = new Map<number, number>();
+  if (ids.length === 0) return sizes;
+  const rows = await sql<{ id: number; bytes: number }[]>`
+    select id, octet_length(metainfo)::bigint as bytes from torrents
+    where id in ${sql(ids)}
+  `;
+  for (const row of rows) sizes.set(row.id, row.bytes);
+  return sizes;
 }

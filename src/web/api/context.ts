@@ -2,8 +2,9 @@ import { Elysia } from "elysia";
 import { looksLikeToken, tokenUser } from "../../db/queries/tokens.ts";
 import type { Role } from "../../db/queries/users.ts";
 import { constantTimeEqual } from "../../shared/secrets.ts";
-import { isCrossSite, webContext } from "../context.ts";
+import { isCrossSite, webContext } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
+import { admission } from "../gate.tsx";
 import { FixedWindowLimiter } from "../rate-limit.ts";
 import { ApiError, fail } from "./errors.ts";
 
@@ -55,6 +56,10 @@ const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;
  * authenticated change must come from this site and carry the session's token in X-CSRF-Token,
  * like every form of the site. Then the rate limit: per token or session, or per address for
  * calls without valid credentials, counted before anything else happens.
+ *
+ * Routes ask for a caller with the same gate options as pages: `member: true` or `role: "invite"` /
+ * `role: ["moderate", "admin"]`; anonymous calls get 401 and callers without the role 403, and the
+ * handler gets `caller` as present.
  */
 export function apiContext(deps: WebDeps, limiters: ApiLimiters) {
   function limit(key: string, limiter: FixedWindowLimiter, headers: Record<string, string | number>) {
@@ -130,7 +135,23 @@ export function apiContext(deps: WebDeps, limiters: ApiLimiters) {
         can: viewer.can,
       };
       return { caller };
+    })
+    .macro({
+      member: (_: true) => ({ resolve: ({ caller }) => ({ caller: admitted(caller ?? null, []) }) }),
+      role: (anyOf: Role | readonly Role[]) => ({
+        resolve: ({ caller }) => ({
+          caller: admitted(caller ?? null, typeof anyOf === "string" ? [anyOf] : anyOf),
+        }),
+      }),
     });
+}
+
+/** The caller when the gate lets them through; the API's 401 or 403 otherwise. */
+function admitted(caller: ApiCaller | null, anyOf: readonly Role[]): ApiCaller {
+  const decision = admission(caller, anyOf);
+  if (!decision.ok || !caller)
+    throw decision.ok || decision.status === 401 ? fail.unauthenticated() : fail.forbidden(decision.message);
+  return caller;
 }
 
 /** Fields (top level of a body or query) holding a NUL character anywhere inside, by name. */
@@ -147,20 +168,4 @@ export function nulFields(input: unknown, whole: string): Record<string, string>
   for (const [key, value] of Object.entries(input))
     if (key.includes("\u0000") || has(value, 0)) out[key.includes("\u0000") ? whole : key] = message;
   return out;
-}
-
-/** The caller, or a 401 for an anonymous call. */
-export function requireCaller(caller: ApiCaller | null): ApiCaller {
-  if (!caller) throw fail.unauthenticated();
-  return caller;
-}
-
-/** The caller when they hold one of `anyOf`, a 401 when anonymous, a 403 otherwise. */
-export function requireRole(caller: ApiCaller | null, anyOf: readonly Role[]): ApiCaller {
-  const me = requireCaller(caller);
-  if (!anyOf.some((role) => me.can(role))) {
-    const needed = anyOf.length === 1 ? `the ${anyOf[0]} role` : `one of the roles ${anyOf.join(", ")}`;
-    throw fail.forbidden(`This needs ${needed}, which your account does not have.`);
-  }
-  return me;
 }

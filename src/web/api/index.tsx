@@ -1,14 +1,15 @@
 /** @jsxImportSource @kitajs/html */
 import { Elysia } from "elysia";
+import { ApiDocsPage, type OpenApiDocument } from "../../../views/api/docs.tsx";
+import { accountApi } from "../account/api.ts";
+import { authApi } from "../auth/api.ts";
 import type { WebDeps } from "../deps.ts";
+import { invitesApi } from "../invites/api.ts";
+import { membersApi } from "../members/api.ts";
+import { torrentsApi } from "../torrents/api.ts";
 import { API_PREFIX, type ApiLimits, apiContext, apiLimiters, DEFAULT_LIMITS } from "./context.ts";
-import { ApiDocsPage } from "./docs.tsx";
 import { apiErrorResponse } from "./errors.ts";
-import { invitesApi } from "./invites.ts";
-import { buildDocument, type OpenApiDocument } from "./openapi.ts";
-import { sessionApi } from "./session.ts";
-import { torrentsApi } from "./torrents.ts";
-import { usersApi } from "./users.ts";
+import { buildDocument } from "./openapi.ts";
 
 /** The JSON API under /api/v1, with its OpenAPI document and documentation page. */
 export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits } = {}) {
@@ -18,8 +19,9 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits } = {}) {
   const api = new Elysia({ name: "api", prefix: API_PREFIX })
     .onError({ as: "scoped" }, ({ code, error, request }) => apiErrorResponse(code, error, request))
     .use(apiContext(deps, limiters))
-    .use(sessionApi(deps, limiters))
-    .use(usersApi(deps, limiters))
+    .use(authApi(deps, limiters))
+    .use(membersApi(deps, limiters))
+    .use(accountApi(deps, limiters))
     .use(invitesApi(deps, limiters))
     .use(torrentsApi(deps, limiters));
   const document = () => {

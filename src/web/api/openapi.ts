@@ -1,57 +1,11 @@
 import { toOpenAPISchema } from "@elysiajs/openapi/openapi";
 import type { AnyElysia } from "elysia";
-import { SESSION_COOKIE } from "../context.ts";
+import type { OpenApiDocument, Operation } from "../../../views/api/docs.tsx";
+import { SESSION_COOKIE } from "../context.tsx";
 import { API_PREFIX, DEFAULT_LIMITS } from "./context.ts";
 
 /** OpenAPI version of the document. */
 export const OPENAPI_VERSION = "3.1.0";
-
-/** A JSON Schema as it appears in the document (only what the docs page reads). */
-export interface Schema {
-  type?: string | string[];
-  format?: string;
-  description?: string;
-  properties?: Record<string, Schema>;
-  required?: string[];
-  items?: Schema;
-  anyOf?: Schema[];
-  enum?: unknown[];
-  const?: unknown;
-  minimum?: number;
-  maximum?: number;
-  minLength?: number;
-  maxLength?: number;
-  pattern?: string;
-  [key: string]: unknown;
-}
-
-export interface Parameter {
-  name: string;
-  in: string;
-  required?: boolean;
-  schema?: Schema;
-  description?: string;
-}
-
-export interface Operation {
-  tags?: string[];
-  summary?: string;
-  description?: string;
-  operationId?: string;
-  security?: Record<string, string[]>[];
-  parameters?: Parameter[];
-  requestBody?: { description?: string; required?: boolean; content: Record<string, { schema: Schema }> };
-  responses?: Record<string, { description?: string; content?: Record<string, { schema: Schema }> }>;
-}
-
-export interface OpenApiDocument {
-  openapi: string;
-  info: { title: string; version: string; description: string };
-  tags: { name: string; description: string }[];
-  security: Record<string, string[]>[];
-  components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> };
-  paths: Record<string, Record<string, Operation>>;
-}
 
 export const TAGS = [
   { name: "Session", description: "Log in with the session cookie, log out, who am I." },

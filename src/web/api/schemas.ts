@@ -2,42 +2,7 @@ import { t } from "elysia";
 import type { MemberDetail } from "../../db/queries/members.ts";
 import type { TorrentDetail, TorrentRow } from "../../db/queries/torrents.ts";
 import { ALL_ROLES } from "../../db/queries/users.ts";
-import type { Counts } from "../live.ts";
 import { ErrorBody } from "./errors.ts";
-
-/** What a number schema's `error` gives a validation error, so the error names the field. */
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
-
-/**
- * A whole number in a path or query (or a form field), from `min` to `max`. Elysia checks the range
- * after turning the text into a number and then no longer knows the field's name, so the schema's
- * `error` (a function: it stays out of the OpenAPI document) carries it.
- */
-export function wholeNumber(field: string, min: number, max: number, description: string, message?: string) {
-  const problem: FieldProblem = { field, message: message ?? `Use a whole number from ${min} to ${max}.` };
-  return t.Numeric({ minimum: min, maximum: max, multipleOf: 1, description, error: () => problem as never });
-}
-
-/**
- * A database id in a path: digits only (no sign, space, point or exponent, which a plain number
- * conversion would accept), at most 15 of them, given to the handler as a number.
- */
-export const idOf = (field = "id", description = "A positive whole number") => {
-  const problem: FieldProblem = { field, message: "Use a positive whole number." };
-  return t
-    .Transform(t.String({ pattern: "^[1-9][0-9]{0,14}$", description, error: () => problem as never }))
-    .Decode((text) => Number(text))
-    .Encode((id: number) => String(id));
-};
-export const IdParams = t.Object({ id: idOf() });
-
-export const RoleName = t.Union(
-  ALL_ROLES.map((role) => t.Literal(role)),
-  { description: `One of: ${ALL_ROLES.join(", ")}` },
-);
 
 const Time = (description: string) => t.String({ format: "date-time", description });
 const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
@@ -145,6 +110,7 @@ export function errors(...statuses: (keyof typeof ERROR_MEANING)[]) {
 
 const iso = (date: Date) => date.toISOString();
 
+/** A member as the API shows them. */
 export function userBody(member: MemberDetail): typeof User.static {
   return {
     id: member.id,
@@ -159,27 +125,37 @@ export function userBody(member: MemberDetail): typeof User.static {
   };
 }
 
-export function summaryBody(row: TorrentRow, live: Counts | null): typeof TorrentSummary.static {
-  const counts = live ?? row;
+/** The `Me` body: the member's account, announce URL, and how they are calling. */
+export function meBody(
+  member: MemberDetail,
+  announceUrl: string,
+  auth: "session" | "token",
+  csrf: string | null,
+): typeof Me.static {
+  return { ...userBody(member), announce_url: announceUrl, auth, csrf };
+}
+
+/** A torrent row (with its live counts) as the API lists it. */
+export function summaryBody(row: TorrentRow): typeof TorrentSummary.static {
   return {
     id: row.id,
     title: row.title,
     size: row.size,
     created_at: iso(row.created_at),
     creator: row.creator_id !== null ? { id: row.creator_id, name: row.creator ?? "" } : null,
-    seeders: counts.seeders,
-    leechers: counts.leechers,
-    snatches: counts.snatches,
+    seeders: row.seeders,
+    leechers: row.leechers,
+    snatches: row.snatches,
   };
 }
 
+/** A torrent (with its live counts) as the API shows it, with what the caller may do to it. */
 export function fullBody(
   row: TorrentDetail,
-  live: Counts | null,
   rights: { canEdit: boolean; canDelete: boolean },
 ): typeof TorrentFull.static {
   return {
-    ...summaryBody(row, live),
+    ...summaryBody(row),
     description: row.description,
     info_hash: Buffer.from(row.info_hash).toString("hex"),
     info_hash_v2: row.info_hash_v2 ? Buffer.from(row.info_hash_v2).toString("hex") : null,

@@ -1,0 +1,52 @@
+import { Elysia, t } from "elysia";
+import { PASSWORD_MAX } from "../../db/queries/users.ts";
+import { type ApiLimiters, apiContext } from "../api/context.ts";
+import { ApiError, fail } from "../api/errors.ts";
+import { errors } from "../api/schemas.ts";
+import type { WebDeps } from "../deps.ts";
+import { IdParams } from "../schemas.ts";
+import { changePassword } from "./service.ts";
+
+/** The member's own account through the API: changing one's password. */
+export function accountApi(deps: WebDeps, limiters: ApiLimiters) {
+  return new Elysia({ name: "api-account" }).use(apiContext(deps, limiters)).put(
+    "/users/:id/password",
+    async ({ caller, params, body, ip, sessionToken, set }) => {
+      const result = await changePassword(deps, caller, {
+        userId: params.id,
+        old: body.old,
+        password: body.password,
+        ip,
+        keepSession: caller.via === "session" ? (sessionToken ?? undefined) : undefined,
+      });
+      if (!result.ok) {
+        if (result.status === 403) throw fail.forbidden(Object.values(result.fields)[0]!);
+        if (result.status === 429)
+          throw new ApiError("rate_limited", result.fields.old!, undefined, {
+            "retry-after": String(result.retryAfterSeconds),
+          });
+        throw fail.validation(result.fields);
+      }
+      set.status = 204;
+      return null;
+    },
+    {
+      member: true,
+      params: IdParams,
+      body: t.Object({
+        old: t.String({ maxLength: PASSWORD_MAX, description: "The current password" }),
+        password: t.String({
+          maxLength: PASSWORD_MAX,
+          description: "The new password, at least 8 characters",
+        }),
+      }),
+      response: { 204: t.Null({ description: "Changed" }), ...errors(401, 403, 422) },
+      detail: {
+        tags: ["Users"],
+        summary: "Change your password",
+        description:
+          "Only your own, with the current one. Ends every other session (with the cookie, the calling one stays); API tokens stay valid.",
+      },
+    },
+  );
+}

@@ -1,0 +1,135 @@
+/** @jsxImportSource @kitajs/html */
+import { Elysia, t } from "elysia";
+import { AccountPage } from "../../../views/account/account.tsx";
+import { PASSWORD_MAX } from "../../db/queries/users.ts";
+import { notFound, type PageContext, type Viewer } from "../context.tsx";
+import type { WebDeps } from "../deps.ts";
+import { pageGate } from "../gate.tsx";
+import { publicOrigin } from "../links.ts";
+import { PASSWORD_LIMITS } from "../members/service.ts";
+import { CsrfField, CsrfOnly, IdParams } from "../schemas.ts";
+import {
+  accountOverview,
+  changePassword,
+  createApiToken,
+  newFeedKey,
+  newPasskey,
+  revokeApiToken,
+  TOKEN_LIMITS,
+} from "./service.ts";
+
+const DONE: Record<string, string> = {
+  passkey: "Your passkey changed: download your .torrent files again.",
+  password: "Your password changed. Your other log-ins have ended.",
+  token: "The token was revoked: programs using it are refused from now on.",
+  rss: "Your feed has a new address: update it in your feed reader.",
+};
+
+/** The member's own account: statistics, uploads, announce URL, passkey, password, tokens, feed. */
+export function accountPages(deps: WebDeps) {
+  async function render(
+    page: PageContext,
+    viewer: Viewer,
+    request: Request,
+    extra: {
+      notice?: string;
+      errors?: Record<string, string>;
+      createdToken?: { token: string };
+      tokenName?: string;
+    } = {},
+  ) {
+    const overview = await accountOverview(
+      deps,
+      viewer.id,
+      `${publicOrigin(deps.config.siteUrl, request)}${page.base}`,
+    );
+    return (
+      <AccountPage
+        page={page}
+        {...overview}
+        tokenLimits={TOKEN_LIMITS}
+        passwordLimits={PASSWORD_LIMITS}
+        {...extra}
+      />
+    );
+  }
+
+  return new Elysia({ name: "account-pages" })
+    .use(pageGate(deps))
+    .get(
+      "/account",
+      ({ page, viewer, request, query }) =>
+        render(page, viewer, request, { notice: query.done ? DONE[query.done] : undefined }),
+      { member: true, query: t.Object({ done: t.Optional(t.String({ maxLength: 20 })) }) },
+    )
+    .post(
+      "/account/passkey",
+      async ({ viewer, base, redirect }) => {
+        await newPasskey(deps, viewer.id);
+        return redirect(`${base}/account?done=passkey`, 303);
+      },
+      { member: "/account", body: CsrfOnly },
+    )
+    .post(
+      "/account/tokens",
+      async ({ page, viewer, request, body, set }) => {
+        const result = await createApiToken(deps, viewer.id, body.name);
+        if (!result.ok) {
+          set.status = result.status;
+          return render(page, viewer, request, {
+            errors: { [result.field]: result.message },
+            tokenName: body.name.trim(),
+          });
+        }
+        // Only the token's hash is stored: this answer is the one chance to show it.
+        set.status = 201;
+        set.headers["cache-control"] = "no-store";
+        return render(page, viewer, request, { createdToken: result.token });
+      },
+      { member: "/account", body: t.Object({ name: t.String({ maxLength: 200 }), ...CsrfField }) },
+    )
+    .post(
+      "/account/tokens/:id/revoke",
+      async ({ page, viewer, params, set, base, redirect }) => {
+        if (!(await revokeApiToken(deps, viewer.id, params.id)))
+          return notFound(page, set, "You have no API token with this number.");
+        return redirect(`${base}/account?done=token`, 303);
+      },
+      { member: "/account", params: IdParams, body: CsrfOnly },
+    )
+    .post(
+      "/account/rss",
+      async ({ viewer, base, redirect }) => {
+        await newFeedKey(deps, viewer.id);
+        return redirect(`${base}/account?done=rss`, 303);
+      },
+      { member: "/account", body: CsrfOnly },
+    )
+    .post(
+      "/account/password",
+      async ({ page, viewer, request, body, set, ip, sessionToken, base, redirect }) => {
+        const result = await changePassword(deps, viewer, {
+          userId: viewer.id,
+          old: body.old,
+          password: body.password,
+          confirm: body.confirm,
+          ip,
+          keepSession: sessionToken ?? undefined,
+        });
+        if (result.ok) return redirect(`${base}/account?done=password`, 303);
+        set.status = result.status;
+        if (result.retryAfterSeconds) set.headers["retry-after"] = String(result.retryAfterSeconds);
+        return render(page, viewer, request, { errors: result.fields });
+      },
+      {
+        member: "/account",
+        body: t.Object({
+          old: t.String({ maxLength: PASSWORD_MAX }),
+          password: t.String({ maxLength: PASSWORD_MAX }),
+          confirm: t.String({ maxLength: PASSWORD_MAX }),
+          username: t.Optional(t.String({ maxLength: 64 })),
+          ...CsrfField,
+        }),
+      },
+    );
+}

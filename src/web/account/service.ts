@@ -1,0 +1,129 @@
+import { FAILURE_WINDOW_MINUTES } from "../../db/queries/logins.ts";
+import { memberUploads, passwordHash, rotatePasskey, setPasswordHash } from "../../db/queries/members.ts";
+import { deleteOtherSessions } from "../../db/queries/sessions.ts";
+import {
+  createToken,
+  MAX_TOKENS,
+  memberTokens,
+  type NewToken,
+  revokeToken,
+  rotateRssKey,
+  rssKey,
+  TOKEN_NAME_MAX,
+} from "../../db/queries/tokens.ts";
+import { passwordProblem } from "../../db/queries/users.ts";
+import { hashPassword } from "../../shared/secrets.ts";
+import { checkCurrentPassword, THROTTLE_SECONDS } from "../auth/service.ts";
+import type { WebDeps } from "../deps.ts";
+import { announceUrl } from "../links.ts";
+import { findMember } from "../members/service.ts";
+
+/** How many API tokens a member may hold, and the longest name, for the form and the rule. */
+export const TOKEN_LIMITS = { max: MAX_TOKENS, nameMax: TOKEN_NAME_MAX } as const;
+
+/** Everything the account page shows. */
+export async function accountOverview(deps: WebDeps, userId: number, siteRoot: string) {
+  const member = await findMember(deps, userId);
+  if (!member) throw new Error(`member ${userId} of a live session is missing`);
+  return {
+    member,
+    uploads: await memberUploads(deps.sql, userId),
+    announceUrl: announceUrl(deps.config, member.passkey),
+    tokens: await memberTokens(deps.sql, userId),
+    feedUrl: `${siteRoot}/rss/${await rssKey(deps.sql, userId)}`,
+  };
+}
+
+/** Gives the member a new passkey (their old .torrent files stop working) and tells the tracker. */
+export async function newPasskey(deps: WebDeps, userId: number): Promise<void> {
+  await rotatePasskey(deps.sql, userId);
+  await deps.sync.user(userId);
+}
+
+/** Gives the member a new RSS key: the old feed address stops working. */
+export async function newFeedKey(deps: WebDeps, userId: number): Promise<void> {
+  await rotateRssKey(deps.sql, userId);
+}
+
+/** A new API token (shown once), or why not. */
+export type TokenResult =
+  | { ok: true; token: NewToken }
+  | { ok: false; status: 409 | 422; field: "token_name" | "tokens"; message: string };
+
+/** Creates an API token named `rawName` for the member, within the name rules and the count limit. */
+export async function createApiToken(deps: WebDeps, userId: number, rawName: string): Promise<TokenResult> {
+  const name = rawName.trim();
+  const refuse = (status: 409 | 422, field: "token_name" | "tokens", message: string): TokenResult => ({
+    ok: false,
+    status,
+    field,
+    message,
+  });
+  if (!name) return refuse(422, "token_name", "Name the token, e.g. after the program that uses it.");
+  // PostgreSQL text cannot hold U+0000 (nor should a name).
+  if (/[\u0000-\u001f\u007f]/.test(name))
+    return refuse(422, "token_name", "Use letters, digits, spaces and punctuation only.");
+  if (name.length > TOKEN_NAME_MAX)
+    return refuse(422, "token_name", `Use at most ${TOKEN_NAME_MAX} characters.`);
+  const token = await createToken(deps.sql, userId, name);
+  if (!token)
+    return refuse(409, "tokens", `You have ${MAX_TOKENS} tokens, the most allowed: revoke one first.`);
+  return { ok: true, token };
+}
+
+/** Revokes one of the member's API tokens; false when they have no token with this id. */
+export function revokeApiToken(deps: WebDeps, userId: number, tokenId: number): Promise<boolean> {
+  return revokeToken(deps.sql, tokenId, userId);
+}
+
+/** A password change that was made, or why not (problems by field; 429 while throttled). */
+export type PasswordResult =
+  | { ok: true }
+  | { ok: false; status: 403 | 422 | 429; fields: Record<string, string>; retryAfterSeconds?: number };
+
+/**
+ * Changes a member's own password, for the account page and the API alike: the current one must be
+ * right (wrong guesses count as failed log-ins and are throttled as they are), the new one within
+ * the rules, and `confirm`, when sent, must repeat it. Every other session of theirs ends; the one
+ * named by `keepSession`, if any, stays.
+ */
+export async function changePassword(
+  deps: WebDeps,
+  actor: { id: number; name: string },
+  input: {
+    userId: number;
+    old: string;
+    password: string;
+    confirm?: string;
+    ip: string;
+    keepSession?: string;
+  },
+): Promise<PasswordResult> {
+  if (input.userId !== actor.id)
+    return { ok: false, status: 403, fields: { id: "Members change only their own password." } };
+  const fields: Record<string, string> = {};
+  if (!input.old) fields.old = "Enter your current password.";
+  const problem = passwordProblem(input.password);
+  if (problem) fields.password = problem;
+  else if (input.confirm !== undefined && input.confirm !== input.password)
+    fields.confirm = "The two new passwords differ.";
+  if (Object.keys(fields).length) return { ok: false, status: 422, fields };
+  const check = await checkCurrentPassword(deps, {
+    name: actor.name,
+    ip: input.ip,
+    password: input.old,
+    hash: await passwordHash(deps.sql, actor.id),
+  });
+  if (check === "throttled")
+    return {
+      ok: false,
+      status: 429,
+      fields: { old: `Too many wrong passwords. Wait ${FAILURE_WINDOW_MINUTES} minutes and try again.` },
+      retryAfterSeconds: THROTTLE_SECONDS,
+    };
+  if (check === "wrong")
+    return { ok: false, status: 422, fields: { old: "This is not your current password." } };
+  await setPasswordHash(deps.sql, actor.id, await hashPassword(input.password, deps.pepper));
+  await deleteOtherSessions(deps.sql, actor.id, input.keepSession);
+  return { ok: true };
+}

@@ -1,0 +1,94 @@
+import { Elysia, t } from "elysia";
+import { type ApiLimiters, apiContext } from "../api/context.ts";
+import { ApiError, fail } from "../api/errors.ts";
+import { errors, Me, meBody } from "../api/schemas.ts";
+import { csrfToken, SESSION_COOKIE, sessionCookie } from "../context.tsx";
+import type { WebDeps } from "../deps.ts";
+import { announceUrl } from "../links.ts";
+import { findMember } from "../members/service.ts";
+import { logIn, logOut } from "./service.ts";
+
+/** The `Me` answer for a member: their account, announce URL and how they are calling. */
+export async function meAnswer(
+  deps: WebDeps,
+  userId: number,
+  auth: "session" | "token",
+  csrf: string | null,
+): Promise<typeof Me.static> {
+  const member = await findMember(deps, userId);
+  if (!member) throw fail.notFound("This account no longer exists.");
+  return meBody(member, announceUrl(deps.config, member.passkey), auth, csrf);
+}
+
+export const Credentials = t.Object({
+  name: t.String({ minLength: 1, maxLength: 64 }),
+  password: t.String({ minLength: 1, maxLength: 1024 }),
+});
+
+/** Log in, log out, who am I. */
+export function authApi(deps: WebDeps, limiters: ApiLimiters) {
+  return new Elysia({ name: "api-session" })
+    .use(apiContext(deps, limiters))
+    .post(
+      "/session",
+      async ({ body, ip, base, cookie, set }) => {
+        const result = await logIn(deps, { name: body.name, password: body.password, ip });
+        if (!result.ok) {
+          switch (result.problem) {
+            case "invalid":
+              throw fail.validation(result.fields);
+            case "throttled":
+              throw new ApiError("rate_limited", result.message, undefined, {
+                "retry-after": String(result.retryAfterSeconds),
+              });
+            case "wrong":
+              throw new ApiError("unauthenticated", result.message);
+            case "disabled":
+              throw fail.forbidden(result.message);
+          }
+        }
+        cookie[SESSION_COOKIE]!.set(sessionCookie(deps.config, base, result.token));
+        set.status = 200;
+        return meAnswer(deps, result.userId, "session", csrfToken(result.token));
+      },
+      {
+        body: Credentials,
+        response: { 200: Me, ...errors(401, 403, 422) },
+        detail: {
+          tags: ["Session"],
+          summary: "Log in",
+          description:
+            "Checks the name and password and starts a session: sets the site's session cookie and returns the member with the CSRF token that changes made with the cookie must send as X-CSRF-Token. Failed log-ins are throttled as on the log-in page.",
+          security: [],
+        },
+      },
+    )
+    .delete(
+      "/session",
+      async ({ caller, sessionToken, base, cookie, set }) => {
+        if (caller.via !== "session" || !sessionToken)
+          throw new ApiError(
+            "bad_request",
+            "This call was made with an API token, which is not a session: revoke tokens on the account page.",
+          );
+        await logOut(deps, sessionToken);
+        cookie[SESSION_COOKIE]!.set(sessionCookie(deps.config, base, "", 0));
+        set.status = 204;
+        return null;
+      },
+      {
+        member: true,
+        response: { 204: t.Null({ description: "Logged out" }), ...errors(400, 401, 403) },
+        detail: {
+          tags: ["Session"],
+          summary: "Log out",
+          description: "Ends the session of the cookie sent and clears the cookie.",
+        },
+      },
+    )
+    .get("/me", ({ caller }) => meAnswer(deps, caller.id, caller.via, caller.csrf), {
+      member: true,
+      response: { 200: Me, ...errors(401) },
+      detail: { tags: ["Session"], summary: "Who am I", description: "The calling member." },
+    });
+}

@@ -1,0 +1,125 @@
+/** @jsxImportSource @kitajs/html */
+import { createHmac } from "node:crypto";
+import { Elysia } from "elysia";
+import { ErrorPage } from "../../views/layout/layout.tsx";
+import type { PageContext, PageViewer } from "../../views/layout/page.ts";
+import type { Config } from "../config.ts";
+import type { Sql } from "../db/client.ts";
+import { SESSION_DAYS, type SessionUser, sessionUser } from "../db/queries/sessions.ts";
+import type { Role } from "../db/queries/users.ts";
+import { constantTimeEqual } from "../shared/secrets.ts";
+
+export type { PageContext } from "../../views/layout/page.ts";
+
+/** Name of the session cookie. */
+export const SESSION_COOKIE = "fw_session";
+/** Headers set by the front of the web server (`webFetch`); any sent by a client are replaced. */
+export const BASE_HEADER = "x-fairywren-base";
+export const IP_HEADER = "x-fairywren-ip";
+/** A short random id given to every request, echoed to the client and written with its log lines. */
+export const REQUEST_ID_HEADER = "x-request-id";
+
+/** The member viewing a page: their session's account, CSRF token and roles. */
+export interface Viewer extends Readonly<SessionUser>, PageViewer {
+  can(role: Role): boolean;
+}
+
+/** A CSRF token derived from the session token: nothing to store, and it dies with the session. */
+export function csrfToken(sessionToken: string): string {
+  return createHmac("sha256", sessionToken).update("csrf").digest("base64url");
+}
+
+/**
+ * The session, base path and client address of every request, and the CSRF rule: every request
+ * that changes state must come from this site (Origin / Sec-Fetch-Site) and, when logged in, carry
+ * the session's token in the `_csrf` field or the X-CSRF-Token header.
+ */
+export function webContext(deps: { sql: Sql; config: Config }) {
+  return new Elysia({ name: "web-context" })
+    .derive({ as: "global" }, async ({ request, cookie }) => {
+      const base = request.headers.get(BASE_HEADER) ?? "";
+      const ip = request.headers.get(IP_HEADER) ?? "unknown";
+      // A request that authenticates with an API token carries no session, whatever its cookies.
+      const token = hasBearer(request) ? undefined : cookie[SESSION_COOKIE]?.value;
+      let viewer: Viewer | null = null;
+      if (typeof token === "string" && token.length > 0 && token.length < 100) {
+        const user = await sessionUser(deps.sql, token);
+        if (user) {
+          const roles = new Set(user.roles);
+          viewer = { ...user, csrf: csrfToken(token), can: (role) => roles.has(role) };
+        }
+      }
+      const page: PageContext = { base, viewer, siteName: deps.config.siteName };
+      return { page, viewer, base, ip, sessionToken: typeof token === "string" ? token : null };
+    })
+    .onBeforeHandle({ as: "global" }, ({ request, viewer, body, set }) => {
+      if (request.method === "GET" || request.method === "HEAD") return;
+      // A browser never adds an Authorization header to a cross-site request by itself, and such a
+      // request is not logged in by its cookie (see the derive above): there is no session to forge.
+      if (hasBearer(request)) return;
+      if (isCrossSite(request)) {
+        set.status = 403;
+        return "This request came from another site and was refused.";
+      }
+      if (viewer && !csrfValid(viewer, request, body)) {
+        set.status = 403;
+        return "This form has expired: go back, reload the page and try again.";
+      }
+    });
+}
+
+/** Whether a request authenticates with `Authorization: Bearer <token>` (an API token). */
+export function hasBearer(request: Request): boolean {
+  return /^bearer\s/i.test(request.headers.get("authorization") ?? "");
+}
+
+/** Whether a request says (Sec-Fetch-Site, Origin) that it comes from another site. */
+export function isCrossSite(request: Request): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  const origin = request.headers.get("origin");
+  const host = request.headers.get("host");
+  return (
+    (site !== null && site !== "same-origin" && site !== "none") ||
+    (origin !== null &&
+      host !== null &&
+      origin !== "null" &&
+      (!URL.canParse(origin) || new URL(origin).host !== host))
+  );
+}
+
+/** Checks the CSRF token a logged-in form or htmx request carries. */
+export function csrfValid(viewer: Viewer, request: Request, body: unknown): boolean {
+  const sent =
+    request.headers.get("x-csrf-token") ??
+    (body && typeof body === "object" && "_csrf" in body ? String((body as { _csrf: unknown })._csrf) : "");
+  return constantTimeEqual(sent, viewer.csrf);
+}
+
+/** The session cookie's settings: HttpOnly, SameSite=Lax, Secure behind HTTPS, scoped to the base path. */
+export function sessionCookie(config: Config, base: string, value: string, days = SESSION_DAYS) {
+  return {
+    value,
+    httpOnly: true,
+    sameSite: "lax" as const,
+    secure: config.webapi.secure,
+    path: base || "/",
+    maxAge: days * 86400,
+  };
+}
+
+/** A page saying what went wrong, with its status set. */
+export function problem(
+  page: PageContext,
+  set: { status?: number | string },
+  status: number,
+  title: string,
+  message: string,
+) {
+  set.status = status;
+  return <ErrorPage page={page} status={status} title={title} message={message} />;
+}
+
+/** A 404 page for something that is not (or no longer) there. */
+export function notFound(page: PageContext, set: { status?: number | string }, message: string) {
+  return problem(page, set, 404, "Not found", message);
+}

@@ -1,0 +1,91 @@
+/** @jsxImportSource @kitajs/html */
+import { Elysia } from "elysia";
+import type { Role } from "../db/queries/users.ts";
+import { type PageContext, problem, type Viewer, webContext } from "./context.tsx";
+import type { WebDeps } from "./deps.ts";
+
+/** Moderators and administrators: who may look after members and any torrent. */
+export const STAFF: readonly Role[] = ["moderate", "admin"];
+
+/** Who may go on: anyone logged in holding one of `anyOf` (any member when empty), for pages and API alike. */
+export type Admission = { ok: true } | { ok: false; status: 401 | 403; message: string };
+
+/** The one rule of who may use a page or an API route. */
+export function admission(viewer: { can(role: Role): boolean } | null, anyOf: readonly Role[]): Admission {
+  if (!viewer) return { ok: false, status: 401, message: "Log in first." };
+  if (anyOf.length > 0 && !anyOf.some((role) => viewer.can(role))) {
+    const needed = anyOf.length === 1 ? `the ${anyOf[0]} role` : `one of the roles ${anyOf.join(", ")}`;
+    return { ok: false, status: 403, message: `This needs ${needed}, which your account does not have.` };
+  }
+  return { ok: true };
+}
+
+/** The roles a gate asks for, and where a refused form sends the member after logging in. */
+export type RoleGate =
+  | Role
+  | readonly Role[]
+  | { readonly anyOf: Role | readonly Role[]; readonly back: string };
+
+/**
+ * A page's answer instead of its handler's: a log-in redirect or a refusal page. Thrown by the
+ * gate, answered by the web app's error handler.
+ */
+export class PageRefusal extends Error {
+  override name = "PageRefusal";
+  constructor(
+    readonly status: number,
+    readonly answer: () => Response | JSX.Element,
+  ) {
+    super("refused");
+  }
+}
+
+/** Where the log-in page sends a member afterwards: the page itself, or for a form, the page it is on. */
+function nextPath(request: Request, base: string, back: string | undefined, params: Record<string, string>) {
+  const url = new URL(request.url);
+  if (request.method === "GET" || request.method === "HEAD" || back === undefined)
+    return `${base}${url.pathname}${url.search}`;
+  return base + back.replace(/:(\w+)/g, (_, name: string) => params[name] ?? "");
+}
+
+/**
+ * The gate of member pages, as route options: `member: true` (or the page a form lives on, e.g.
+ * `member: "/account"`) for any logged-in member, `role: "invite"`, `role: STAFF` or
+ * `role: { anyOf: ["admin"], back: "/admin/users/:id" }` for those holding a role. Logged-out
+ * visitors are sent to log in and back; members without the role get a 403 page. Either way the
+ * handler gets `viewer` as present.
+ */
+export function pageGate(deps: WebDeps) {
+  const check = (
+    ctx: { viewer: Viewer | null; page: PageContext; request: Request; params: Record<string, string> },
+    anyOf: readonly Role[],
+    back: string | undefined,
+  ): { viewer: Viewer } => {
+    const { viewer, page, request } = ctx;
+    const decision = admission(viewer, anyOf);
+    if (decision.ok && viewer) return { viewer };
+    if (!decision.ok && decision.status === 403)
+      throw new PageRefusal(403, () => problem(page, {}, 403, "Not allowed", decision.message));
+    const next = nextPath(request, page.base, back, ctx.params);
+    throw new PageRefusal(
+      303,
+      () =>
+        new Response(null, {
+          status: 303,
+          headers: { location: `${page.base}/login?next=${encodeURIComponent(next)}` },
+        }),
+    );
+  };
+  return new Elysia({ name: "page-gate" }).use(webContext(deps)).macro({
+    member: (back: true | string) => ({
+      resolve: (ctx) => check(ctx, [], back === true ? undefined : back),
+    }),
+    role: (gate: RoleGate) => ({
+      resolve: (ctx) => {
+        const spec = typeof gate === "object" && "anyOf" in gate ? gate : { anyOf: gate, back: undefined };
+        const anyOf: readonly Role[] = typeof spec.anyOf === "string" ? [spec.anyOf] : spec.anyOf;
+        return check(ctx, anyOf, spec.back);
+      },
+    }),
+  });
+}

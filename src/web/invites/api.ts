@@ -1,0 +1,230 @@
+import { Elysia, t } from "elysia";
+import { PASSWORD_MAX } from "../../db/queries/users.ts";
+import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
+import { ApiError, fail } from "../api/errors.ts";
+import { errors, Me, MemberRef } from "../api/schemas.ts";
+import { meAnswer } from "../auth/api.ts";
+import { csrfToken, SESSION_COOKIE, sessionCookie } from "../context.tsx";
+import type { WebDeps } from "../deps.ts";
+import { publicOrigin } from "../links.ts";
+import { idOf, wholeNumber } from "../schemas.ts";
+import {
+  type ClosedState,
+  INVITE_LIMITS,
+  inviteLink,
+  inviteStatus,
+  invitesOf,
+  makeInvite,
+  register,
+  revokeMemberInvite,
+} from "./service.ts";
+
+const CLOSED: Record<Exclude<ClosedState, "unknown">, string> = {
+  used: "This invite was used already.",
+  revoked: "This invite was revoked by the member who made it.",
+  expired: "This invite has expired.",
+};
+
+// One parameter name at this place in the path for every method, as OpenAPI requires: the secret
+// (from the invite link) to look an invite up or claim it, the invite's number to revoke it.
+const SecretParams = t.Object({
+  invite: t.String({ maxLength: 200, description: "The invite's secret, from the invite link" }),
+});
+const NumberParams = t.Object({ invite: idOf("invite", "The invite's number (id)") });
+
+const NewInvite = t.Object(
+  {
+    id: t.Number(),
+    secret: t.String({ description: "Shown only in this answer: only its hash is stored" }),
+    link: t.String({ description: "The registration page for the invitee" }),
+    expires_at: t.String({ format: "date-time" }),
+  },
+  { description: "The new invite" },
+);
+
+const InviteList = t.Object(
+  {
+    pending: t.Array(
+      t.Object({
+        id: t.Number(),
+        created_at: t.String({ format: "date-time" }),
+        expires_at: t.String({ format: "date-time" }),
+      }),
+    ),
+    used: t.Array(
+      t.Object({
+        id: t.Number(),
+        created_at: t.String({ format: "date-time" }),
+        claimed_at: t.String({ format: "date-time" }),
+        invitee: t.Union([MemberRef, t.Null()]),
+      }),
+    ),
+  },
+  { description: "Your invites" },
+);
+
+const InviteStatus = t.Object(
+  {
+    state: t.Union([t.Literal("open"), t.Literal("used"), t.Literal("revoked"), t.Literal("expired")], {
+      description: "open: can be used to register; used, revoked or expired: cannot",
+    }),
+    inviter: t.Union([t.String(), t.Null()], { description: "Who made it (while open)" }),
+  },
+  { description: "The invite's state" },
+);
+
+/** The status of an invite as an error, when it cannot be used. */
+function closed(state: ClosedState): ApiError {
+  return state === "unknown"
+    ? fail.notFound("There is no invite with this secret.")
+    : new ApiError("gone", CLOSED[state]);
+}
+
+/** Invites: make, list and revoke one's own (role `invite`), look one up, and register through one. */
+export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
+  const { daysMin, daysMax, daysDefault, maxPending } = INVITE_LIMITS;
+  return new Elysia({ name: "api-invites" })
+    .use(apiContext(deps, limiters))
+    .post(
+      "/invites",
+      async ({ caller, body, set, request, base }) => {
+        const result = await makeInvite(deps, caller.id, body?.days ?? daysDefault);
+        if (!result.ok)
+          throw result.status === 409
+            ? new ApiError("conflict", result.message)
+            : fail.validation({ [result.field]: result.message });
+        const { invite } = result;
+        set.status = 201;
+        return {
+          id: invite.id,
+          secret: invite.secret,
+          link: inviteLink(`${publicOrigin(deps.config.siteUrl, request)}${base}`, invite.secret),
+          expires_at: invite.expiresAt.toISOString(),
+        };
+      },
+      {
+        role: "invite",
+        body: t.Optional(
+          t.Object({
+            days: t.Optional(
+              wholeNumber(
+                "days",
+                daysMin,
+                daysMax,
+                `Days it stays open: ${daysMin} to ${daysMax}, ${daysDefault} by default`,
+                `Enter a whole number of days from ${daysMin} to ${daysMax}.`,
+              ),
+            ),
+          }),
+        ),
+        response: { 201: NewInvite, ...errors(401, 403, 409, 422) },
+        detail: {
+          tags: ["Invites"],
+          summary: "Make an invite",
+          description: `Needs the invite role. At most ${maxPending} open invites at a time (409). The secret is shown only in this answer.`,
+        },
+      },
+    )
+    .get(
+      "/invites",
+      async ({ caller }) => {
+        const { pending, used } = await invitesOf(deps, caller.id);
+        return {
+          pending: pending.map((i) => ({
+            id: i.id,
+            created_at: i.created_at.toISOString(),
+            expires_at: i.expires_at.toISOString(),
+          })),
+          used: used.map((i) => ({
+            id: i.id,
+            created_at: i.created_at.toISOString(),
+            claimed_at: i.claimed_at!.toISOString(),
+            invitee: i.invitee_id !== null ? { id: i.invitee_id, name: i.invitee ?? "" } : null,
+          })),
+        };
+      },
+      {
+        role: "invite",
+        response: { 200: InviteList, ...errors(401, 403) },
+        detail: {
+          tags: ["Invites"],
+          summary: "Your invites",
+          description: "Open ones (oldest first) and used ones (latest first). Needs the invite role.",
+        },
+      },
+    )
+    .get(
+      "/invites/:invite",
+      async ({ params }) => {
+        const { state, inviter } = await inviteStatus(deps, params.invite);
+        if (state === "unknown") throw closed(state);
+        return { state, inviter: state === "open" ? inviter : null };
+      },
+      {
+        params: SecretParams,
+        response: { 200: InviteStatus, ...errors(404) },
+        detail: {
+          tags: ["Invites"],
+          summary: "An invite's status",
+          description: "Whether the invite with this secret can still be used. No log-in needed.",
+          security: [],
+        },
+      },
+    )
+    .post(
+      "/invites/:invite/claim",
+      async ({ params, body, base, cookie, set }) => {
+        const result = await register(deps, {
+          secret: params.invite,
+          name: body.name,
+          password: body.password,
+        });
+        if (!result.ok) {
+          if (result.problem === "closed") throw closed(result.state);
+          if (result.status === 409) {
+            const message = Object.values(result.fields)[0]!;
+            throw new ApiError("conflict", message, result.fields);
+          }
+          throw fail.validation(result.fields);
+        }
+        cookie[SESSION_COOKIE]!.set(sessionCookie(deps.config, base, result.sessionToken));
+        set.status = 201;
+        set.headers.location = `${base}${API_PREFIX}/users/${result.userId}`;
+        return meAnswer(deps, result.userId, "session", csrfToken(result.sessionToken));
+      },
+      {
+        params: SecretParams,
+        body: t.Object({
+          name: t.String({ maxLength: 64, description: "3 to 32 letters, digits, '_', '-' or '.'" }),
+          password: t.String({ maxLength: PASSWORD_MAX, description: "At least 8 characters" }),
+        }),
+        response: { 201: Me, ...errors(404, 409, 410, 422) },
+        detail: {
+          tags: ["Invites"],
+          summary: "Register through an invite",
+          description:
+            "Creates the member (with the upload role), uses up the invite and logs in: sets the session cookie and returns the new member with the CSRF token. 410 when the invite was used, revoked or expired.",
+          security: [],
+        },
+      },
+    )
+    .delete(
+      "/invites/:invite",
+      async ({ caller, params, set }) => {
+        if (!(await revokeMemberInvite(deps, caller.id, params.invite)))
+          throw fail.notFound("You have no open invite with this number.");
+        set.status = 204;
+        return null;
+      },
+      {
+        role: "invite",
+        params: NumberParams,
+        response: { 204: t.Null({ description: "Revoked" }), ...errors(401, 403, 404, 422) },
+        detail: {
+          tags: ["Invites"],
+          summary: "Revoke an invite",
+          description: "One of your open invites. Needs the invite role.",
+        },
+      },
+    );
+}

@@ -1,0 +1,165 @@
+/** @jsxImportSource @kitajs/html */
+import { Elysia, t } from "elysia";
+import { InvitesPage } from "../../../views/invites/invites.tsx";
+import { InviteClosedPage, RegisterPage } from "../../../views/invites/register.tsx";
+import { PASSWORD_MAX } from "../../db/queries/users.ts";
+import {
+  notFound,
+  type PageContext,
+  problem,
+  SESSION_COOKIE,
+  sessionCookie,
+  type Viewer,
+} from "../context.tsx";
+import type { WebDeps } from "../deps.ts";
+import { pageGate } from "../gate.tsx";
+import { publicOrigin } from "../links.ts";
+import { PASSWORD_LIMITS } from "../members/service.ts";
+import { FixedWindowLimiter } from "../rate-limit.ts";
+import { CsrfField, CsrfOnly, IdParams } from "../schemas.ts";
+import {
+  type ClosedState,
+  INVITE_LIMITS,
+  inviteLink,
+  inviteStatus,
+  invitesOf,
+  makeInvite,
+  register,
+  revokeMemberInvite,
+} from "./service.ts";
+
+/** Registration attempts allowed per address in each window. */
+export const REGISTRATIONS_PER_WINDOW = 10;
+export const REGISTRATION_WINDOW_MS = 10 * 60_000;
+
+/** HTTP status of a page saying why an invite link cannot be used. */
+function closedStatus(state: ClosedState): number {
+  return state === "unknown" ? 404 : 410;
+}
+
+/** Making and revoking invites (role `invite`), and joining through an invite link. */
+export function invitePages(deps: WebDeps) {
+  async function invitesPage(
+    page: PageContext,
+    viewer: Viewer,
+    extra: {
+      days?: string;
+      errors?: Record<string, string>;
+      created?: { link: string; expiresAt: Date };
+    } = {},
+  ) {
+    const { pending, used } = await invitesOf(deps, viewer.id);
+    return (
+      <InvitesPage
+        page={page}
+        pending={pending}
+        used={used}
+        limits={INVITE_LIMITS}
+        days={extra.days ?? String(INVITE_LIMITS.daysDefault)}
+        errors={extra.errors}
+        created={extra.created}
+      />
+    );
+  }
+  /** Elysia hands over null for a path that is not valid percent-encoded UTF-8. */
+  const secretOf = (params: { secret: unknown }) => (typeof params.secret === "string" ? params.secret : "");
+
+  const registrations = new FixedWindowLimiter(REGISTRATIONS_PER_WINDOW, REGISTRATION_WINDOW_MS);
+  return new Elysia({ name: "invite-pages" })
+    .use(pageGate(deps))
+    .get("/invites", ({ page, viewer }) => invitesPage(page, viewer), { role: "invite" })
+    .post(
+      "/invites",
+      async ({ page, viewer, body, set, request }) => {
+        const text = body.days.trim();
+        const result = await makeInvite(
+          deps,
+          viewer.id,
+          /^[0-9]{1,3}$/.test(text) ? Number(text) : Number.NaN,
+        );
+        if (!result.ok) {
+          set.status = result.status;
+          return invitesPage(page, viewer, { days: text, errors: { [result.field]: result.message } });
+        }
+        // Only the secret's hash is stored: this answer is the one chance to show the link, so it
+        // is rendered here rather than after a redirect.
+        set.status = 201;
+        const link = inviteLink(
+          `${publicOrigin(deps.config.siteUrl, request)}${page.base}`,
+          result.invite.secret,
+        );
+        return invitesPage(page, viewer, { created: { link, expiresAt: result.invite.expiresAt } });
+      },
+      { role: "invite", body: t.Object({ days: t.String({ maxLength: 10 }), ...CsrfField }) },
+    )
+    .post(
+      "/invites/:id/revoke",
+      async ({ page, viewer, params, set, base, redirect }) => {
+        if (!(await revokeMemberInvite(deps, viewer.id, params.id)))
+          return notFound(page, set, "You have no open invite with this number.");
+        return redirect(`${base}/invites`, 303);
+      },
+      { role: { anyOf: "invite", back: "/invites" }, params: IdParams, body: CsrfOnly },
+    )
+    .get("/register/:secret", async ({ page, params, set }) => {
+      const secret = secretOf(params);
+      const { state, inviter } = await inviteStatus(deps, secret);
+      if (state !== "open") {
+        set.status = closedStatus(state);
+        return <InviteClosedPage page={page} state={state} />;
+      }
+      return <RegisterPage page={page} secret={secret} inviter={inviter} passwordLimits={PASSWORD_LIMITS} />;
+    })
+    .post(
+      "/register/:secret",
+      async ({ page, base, ip, params, body, set, cookie, redirect }) => {
+        // Registration tries are limited per address, so an invite link cannot be hammered.
+        const allowed = registrations.hit(ip);
+        if (!allowed.allowed) {
+          set.headers["retry-after"] = String(allowed.resetSeconds);
+          return problem(
+            page,
+            set,
+            429,
+            "Too many tries",
+            `Too many registration attempts from your address. Try again in ${Math.ceil(allowed.resetSeconds / 60)} minutes.`,
+          );
+        }
+        const secret = secretOf(params);
+        const result = await register(deps, {
+          secret,
+          name: body.name,
+          password: body.password,
+          confirm: body.confirm,
+        });
+        if (result.ok) {
+          cookie[SESSION_COOKIE]!.set(sessionCookie(deps.config, base, result.sessionToken));
+          return redirect(`${base}/torrents`, 303);
+        }
+        if (result.problem === "closed") {
+          set.status = closedStatus(result.state);
+          return <InviteClosedPage page={page} state={result.state} />;
+        }
+        set.status = 422;
+        const { inviter } = await inviteStatus(deps, secret);
+        return (
+          <RegisterPage
+            page={page}
+            secret={secret}
+            inviter={inviter}
+            passwordLimits={PASSWORD_LIMITS}
+            name={body.name.trim()}
+            errors={result.fields}
+          />
+        );
+      },
+      {
+        body: t.Object({
+          name: t.String({ maxLength: 64 }),
+          password: t.String({ maxLength: PASSWORD_MAX }),
+          confirm: t.String({ maxLength: PASSWORD_MAX }),
+          ...CsrfField,
+        }),
+      },
+    );
+}

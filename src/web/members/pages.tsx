@@ -1,0 +1,139 @@
+/** @jsxImportSource @kitajs/html */
+import { Elysia, t } from "elysia";
+import { AdminUserPage, AdminUsersPage } from "../../../views/members/members.tsx";
+import type { MemberDetail } from "../../db/queries/members.ts";
+import { ALL_ROLES, type Role } from "../../db/queries/users.ts";
+import { notFound, type PageContext, type Viewer } from "../context.tsx";
+import type { WebDeps } from "../deps.ts";
+import { pageGate, STAFF } from "../gate.tsx";
+import { CsrfField, CsrfOnly, IdParams, RoleName } from "../schemas.ts";
+import {
+  accessProblem,
+  changeRole,
+  findMember,
+  isStaff,
+  type MemberChange,
+  memberPage,
+  NO_MEMBER,
+  ROLE_HELP,
+  setAccess,
+} from "./service.ts";
+
+function isRole(text: string): text is Role {
+  return (ALL_ROLES as readonly string[]).includes(text);
+}
+
+/** The notice after a change, from the redirect's query (fixed texts only, nothing echoed). */
+function doneNotice(done: string | undefined, role: string | undefined): string | undefined {
+  if (done === "grant" && role && isRole(role)) return `Granted the ${role} role.`;
+  if (done === "revoke" && role && isRole(role)) return `Revoked the ${role} role.`;
+  if (done === "disable") return "Disabled: the member was logged out and the tracker refuses their passkey.";
+  if (done === "enable") return "Enabled: the member can log in and announce again.";
+  return undefined;
+}
+
+/** Members for moderators and administrators: list, search, roles, disable and enable. */
+export function memberPages(deps: WebDeps) {
+  function memberView(
+    page: PageContext,
+    viewer: Viewer,
+    member: MemberDetail,
+    extra: { notice?: string; error?: string } = {},
+  ) {
+    return (
+      <AdminUserPage
+        page={page}
+        member={member}
+        roles={ROLE_HELP}
+        actions={
+          isStaff(viewer)
+            ? { roles: viewer.can("admin"), access: member.disabled ? null : accessProblem(viewer, member) }
+            : null
+        }
+        {...extra}
+      />
+    );
+  }
+  /** After a change: on to the member page with its notice, or the page again with the refusal. */
+  async function settle(
+    ctx: { page: PageContext; viewer: Viewer; set: { status?: number | string }; base: string },
+    id: number,
+    result: MemberChange,
+    done: string,
+  ) {
+    if (result.ok)
+      return new Response(null, {
+        status: 303,
+        headers: { location: `${ctx.base}/admin/users/${id}?${done}` },
+      });
+    const member = result.status === 404 ? null : await findMember(deps, id);
+    if (!member) return notFound(ctx.page, ctx.set, NO_MEMBER);
+    ctx.set.status = result.status;
+    return memberView(ctx.page, ctx.viewer, member, { error: result.message });
+  }
+
+  return new Elysia({ name: "member-pages" })
+    .use(pageGate(deps))
+    .get(
+      "/admin/users",
+      async ({ page, query }) => {
+        const q = (query.q ?? "").trim();
+        const pageText = query.page ?? "1";
+        const pageNo = /^[1-9][0-9]{0,5}$/.test(pageText) ? Number(pageText) : 1;
+        const { rows, hasNext } = await memberPage(deps, { search: q, page: pageNo });
+        return <AdminUsersPage page={page} q={q} pageNo={pageNo} rows={rows} hasNext={hasNext} />;
+      },
+      {
+        role: STAFF,
+        query: t.Object({
+          q: t.Optional(t.String({ maxLength: 64 })),
+          page: t.Optional(t.String({ maxLength: 10 })),
+        }),
+      },
+    )
+    .get(
+      "/admin/users/:id",
+      async ({ page, viewer, params, query, set }) => {
+        const member = await findMember(deps, params.id);
+        if (!member) return notFound(page, set, NO_MEMBER);
+        return memberView(page, viewer, member, { notice: doneNotice(query.done, query.role) });
+      },
+      {
+        role: STAFF,
+        params: IdParams,
+        query: t.Object({
+          done: t.Optional(t.String({ maxLength: 20 })),
+          role: t.Optional(t.String({ maxLength: 20 })),
+        }),
+      },
+    )
+    .post(
+      "/admin/users/:id/roles",
+      async (ctx) => {
+        const { viewer, params, body } = ctx;
+        const result = await changeRole(deps, viewer, params.id, body.role, body.action === "grant");
+        return settle(ctx, params.id, result, `done=${body.action}&role=${body.role}`);
+      },
+      {
+        role: { anyOf: "admin", back: "/admin/users/:id" },
+        params: IdParams,
+        body: t.Object({
+          role: RoleName,
+          action: t.Union([t.Literal("grant"), t.Literal("revoke")]),
+          ...CsrfField,
+        }),
+      },
+    )
+    .post(
+      "/admin/users/:id/disable",
+      async (ctx) =>
+        settle(ctx, ctx.params.id, await setAccess(deps, ctx.viewer, ctx.params.id, true), "done=disable"),
+      { role: { anyOf: STAFF, back: "/admin/users/:id" }, params: IdParams, body: CsrfOnly },
+    )
+    .post(
+      "/admin/users/:id/enable",
+      async (ctx) =>
+        settle(ctx, ctx.params.id, await setAccess(deps, ctx.viewer, ctx.params.id, false), "done=enable"),
+      { role: { anyOf: STAFF, back: "/admin/users/:id" }, params: IdParams, body: CsrfOnly },
+    );
+}

@@ -1,0 +1,195 @@
+import {
+  grantRole,
+  listMembers,
+  type MemberDetail,
+  type MemberRow,
+  memberDetail,
+  nameTaken,
+  revokeRole,
+  setDisabled,
+} from "../../db/queries/members.ts";
+import {
+  ALL_ROLES,
+  createUser,
+  NameTakenError,
+  nameProblem,
+  PASSWORD_MAX,
+  PASSWORD_MIN,
+  passwordProblem,
+  type Role,
+} from "../../db/queries/users.ts";
+import { hashPassword } from "../../shared/secrets.ts";
+import type { WebDeps } from "../deps.ts";
+import { STAFF } from "../gate.tsx";
+
+/** Members per page of the staff list. */
+export const MEMBERS_PER_PAGE = 50;
+/** Shortest and longest password, for the forms that set one. */
+export const PASSWORD_LIMITS = { min: PASSWORD_MIN, max: PASSWORD_MAX } as const;
+export const NO_MEMBER = "There is no member with this number.";
+export const NAME_TAKEN = "This name is taken: choose another.";
+
+const HELP: Record<Role, string> = {
+  upload: "may upload torrents",
+  invite: "may create invites",
+  moderate: "may edit and delete any torrent and disable or enable members",
+  admin: "may grant and revoke roles",
+};
+/** What each role allows, in the order the member page lists them. */
+export const ROLE_HELP: readonly { name: Role; help: string }[] = ALL_ROLES.map((name) => ({
+  name,
+  help: HELP[name],
+}));
+
+/** Someone acting on a member: their id and roles. */
+export interface Actor {
+  readonly id: number;
+  can(role: Role): boolean;
+}
+
+/** A change to a member that was made (with the member as it is now), or why not. */
+export type MemberChange =
+  | { ok: true; member: MemberDetail }
+  | { ok: false; status: 403 | 404 | 409; message: string };
+
+/** A member, or null. */
+export function findMember(deps: WebDeps, id: number): Promise<MemberDetail | null> {
+  return memberDetail(deps.sql, id);
+}
+
+/** Whether the actor is staff (moderator or administrator). */
+export function isStaff(actor: Actor): boolean {
+  return STAFF.some((role) => actor.can(role));
+}
+
+/** A member the actor may look at: themselves, or anyone for staff. */
+export async function visibleMember(deps: WebDeps, actor: Actor, id: number): Promise<MemberChange> {
+  if (actor.id !== id && !isStaff(actor))
+    return {
+      ok: false,
+      status: 403,
+      message: "Only moderators and administrators may look at other members.",
+    };
+  const member = await findMember(deps, id);
+  return member ? { ok: true, member } : { ok: false, status: 404, message: NO_MEMBER };
+}
+
+/** One page of the member list (by name, optionally those whose name contains `search`). */
+export async function memberPage(
+  deps: WebDeps,
+  input: { search: string; page: number },
+): Promise<{ rows: MemberRow[]; hasNext: boolean }> {
+  const rows = await listMembers(deps.sql, {
+    search: input.search || undefined,
+    limit: MEMBERS_PER_PAGE,
+    offset: (input.page - 1) * MEMBERS_PER_PAGE,
+  });
+  return { rows: rows.slice(0, MEMBERS_PER_PAGE), hasNext: rows.length > MEMBERS_PER_PAGE };
+}
+
+/** Why the actor may not disable (or enable) this member, or null when they may. */
+export function accessProblem(actor: Actor, member: { id: number; roles: readonly Role[] }): string | null {
+  if (!isStaff(actor)) return "Only moderators and administrators can disable or enable members.";
+  if (member.id === actor.id) return "You cannot disable your own account.";
+  if (member.roles.includes("admin") && !actor.can("admin"))
+    return "Only an administrator can disable an administrator.";
+  return null;
+}
+
+/**
+ * Disables or enables a member (staff only, never oneself, an administrator only by an
+ * administrator) and tells the tracker before returning.
+ */
+export async function setAccess(
+  deps: WebDeps,
+  actor: Actor,
+  id: number,
+  disabled: boolean,
+): Promise<MemberChange> {
+  const member = await findMember(deps, id);
+  if (!member) return { ok: false, status: 404, message: NO_MEMBER };
+  // Enabling asks only for staff: the other rules keep anyone from locking someone out.
+  const problem = disabled || !isStaff(actor) ? accessProblem(actor, member) : null;
+  if (problem) return { ok: false, status: member.id === actor.id ? 409 : 403, message: problem };
+  await setDisabled(deps.sql, member.id, disabled);
+  await deps.sync.user(member.id);
+  return { ok: true, member: (await findMember(deps, member.id)) ?? member };
+}
+
+/**
+ * Grants or revokes a role (administrators only; nobody revokes their own admin role and locks
+ * everyone out) and tells the tracker before returning.
+ */
+export async function changeRole(
+  deps: WebDeps,
+  actor: Actor,
+  id: number,
+  role: Role,
+  grant: boolean,
+): Promise<MemberChange> {
+  if (!actor.can("admin"))
+    return { ok: false, status: 403, message: "Only administrators grant and revoke roles." };
+  if (!(await findMember(deps, id))) return { ok: false, status: 404, message: NO_MEMBER };
+  if (!grant && role === "admin" && id === actor.id)
+    return {
+      ok: false,
+      status: 409,
+      message: "You cannot revoke your own admin role: ask another administrator.",
+    };
+  if (grant) await grantRole(deps.sql, id, role, actor.id);
+  else await revokeRole(deps.sql, id, role);
+  await deps.sync.user(id);
+  const member = await findMember(deps, id);
+  return member ? { ok: true, member } : { ok: false, status: 404, message: NO_MEMBER };
+}
+
+/**
+ * What is wrong with a new member's name and password, by field (empty when nothing): the one set of
+ * checks for registering through an invite and for an administrator creating a member. `confirm`,
+ * when given, must repeat the password.
+ */
+export async function newMemberProblems(
+  deps: WebDeps,
+  input: { name: string; password: string; confirm?: string },
+): Promise<Record<string, string>> {
+  const fields: Record<string, string> = {};
+  const nameError = nameProblem(input.name);
+  if (nameError) fields.name = nameError;
+  else if (await nameTaken(deps.sql, input.name)) fields.name = NAME_TAKEN;
+  const passwordError = passwordProblem(input.password);
+  if (passwordError) fields.password = passwordError;
+  else if (input.confirm !== undefined && input.confirm !== input.password)
+    fields.confirm = "The two passwords differ.";
+  return fields;
+}
+
+/** A member created by an administrator, or why not (field problems; 409 for a taken name). */
+export type CreateResult =
+  | { ok: true; member: MemberDetail }
+  | { ok: false; status: 409 | 422; fields: Record<string, string> };
+
+/** Creates a member with the roles given (administrators only: the route's gate checks). */
+export async function createMember(
+  deps: WebDeps,
+  actor: Actor,
+  input: { name: string; password: string; roles: readonly Role[] },
+): Promise<CreateResult> {
+  const name = input.name.trim();
+  const fields = await newMemberProblems(deps, { name, password: input.password });
+  const problems = Object.keys(fields);
+  if (problems.length)
+    return { ok: false, status: problems.length === 1 && fields.name === NAME_TAKEN ? 409 : 422, fields };
+  try {
+    const { user } = await createUser(deps.sql, {
+      name,
+      passwordHash: await hashPassword(input.password, deps.pepper),
+      roles: [...new Set(input.roles)],
+      grantedBy: actor.id,
+    });
+    await deps.sync.user(user.id);
+    return { ok: true, member: (await findMember(deps, user.id))! };
+  } catch (error) {
+    if (error instanceof NameTakenError) return { ok: false, status: 409, fields: { name: NAME_TAKEN } };
+    throw error;
+  }
+}

@@ -1,0 +1,297 @@
+import { Elysia, t } from "elysia";
+import { SORTS, type Sort } from "../../db/queries/torrents.ts";
+import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
+import { ApiError, fail } from "../api/errors.ts";
+import { CountsBody, errors, fullBody, summaryBody, TorrentFull, TorrentPage } from "../api/schemas.ts";
+import type { WebDeps } from "../deps.ts";
+import { IdParams, wholeNumber } from "../schemas.ts";
+import {
+  countsOf,
+  editTorrent,
+  findTorrent,
+  NO_TORRENT,
+  personalisedDownload,
+  removeTorrent,
+  TEXT_LIMITS,
+  type TorrentChange,
+  torrentPage,
+  torrentRights,
+} from "./service.ts";
+import { acceptUpload } from "./upload.ts";
+
+/** Rows per page unless `limit` says otherwise, and the most one page may hold. */
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 100;
+/** Most torrents one counts call may ask about. */
+export const MAX_COUNT_IDS = 200;
+/** Multipart overhead allowed above the largest .torrent before a body is refused unread. */
+const MULTIPART_SLACK = 64 * 1024;
+
+/** The torrent of a change, or the API's error for one that was not made. */
+function changed(result: TorrentChange) {
+  if (result.ok) return result.torrent;
+  if (result.status === 404) throw fail.notFound(result.message);
+  if (result.status === 403) throw fail.forbidden(result.message);
+  throw fail.validation({ [result.field ?? "body"]: result.message });
+}
+
+/** Torrents: list and search, detail, upload, edit, delete, download, live counts. */
+export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
+  async function existing(id: number) {
+    const torrent = await findTorrent(deps, id);
+    if (!torrent) throw fail.notFound(NO_TORRENT);
+    return torrent;
+  }
+  const maxBytes = deps.config.webapi.maxTorrentBytes;
+  const tooLarge = () =>
+    new ApiError("payload_too_large", `The file is larger than ${Math.floor(maxBytes / 1024)} KiB.`, {
+      file: `The file is larger than ${Math.floor(maxBytes / 1024)} KiB.`,
+    });
+
+  return new Elysia({ name: "api-torrents" })
+    .use(apiContext(deps, limiters))
+    .get(
+      "/torrents",
+      async ({ query }) => {
+        const page = query.page ?? 1;
+        const limit = query.limit ?? DEFAULT_LIMIT;
+        const { rows, hasNext } = await torrentPage(deps, {
+          q: (query.q ?? "").trim(),
+          sort: query.sort as Sort | undefined,
+          order: query.order === "asc" ? "asc" : "desc",
+          page,
+          limit,
+        });
+        return { items: rows.map(summaryBody), page, limit, has_next: hasNext };
+      },
+      {
+        member: true,
+        query: t.Object({
+          q: t.Optional(
+            t.String({
+              maxLength: 200,
+              description:
+                "Search words in titles; each must begin a word of the title ('deb book' finds 'Debian Bookworm')",
+            }),
+          ),
+          // Plain strings checked by pattern: Elysia fills an absent optional enum with its first value.
+          sort: t.Optional(
+            t.String({
+              pattern: `^(${SORTS.join("|")})$`,
+              description: `One of: ${SORTS.join(", ")}. Default: date (newest first), with or without a search`,
+            }),
+          ),
+          order: t.Optional(t.String({ pattern: "^(asc|desc)$", description: "asc or desc (default)" })),
+          page: t.Optional(wholeNumber("page", 1, 100000, "From 1 (default)")),
+          limit: t.Optional(
+            wholeNumber(
+              "limit",
+              1,
+              MAX_LIMIT,
+              `Rows per page, at most ${MAX_LIMIT} (default ${DEFAULT_LIMIT})`,
+            ),
+          ),
+        }),
+        response: { 200: TorrentPage, ...errors(401, 422) },
+        detail: {
+          tags: ["Torrents"],
+          summary: "List and search torrents",
+          description: "Newest first unless sorted; with live seeder, leecher and snatch counts.",
+        },
+      },
+    )
+    .post(
+      "/torrents",
+      async ({ caller, body, set, base }) => {
+        const result = await acceptUpload(deps, {
+          file: body.file,
+          title: body.title,
+          description: body.description,
+          creatorId: caller.id,
+        });
+        if (!result.ok) {
+          if (result.status === 409) {
+            const message =
+              result.duplicateOf !== null
+                ? `This torrent is already on the site as torrent ${result.duplicateOf}.`
+                : result.message;
+            throw new ApiError(
+              "conflict",
+              message,
+              { file: message },
+              result.duplicateOf !== null
+                ? { location: `${base}${API_PREFIX}/torrents/${result.duplicateOf}` }
+                : {},
+            );
+          }
+          if (result.status === 413) throw tooLarge();
+          throw fail.validation({ [result.field ?? "file"]: result.message }, result.message);
+        }
+        set.status = 201;
+        set.headers.location = `${base}${API_PREFIX}/torrents/${result.id}`;
+        const torrent = await existing(result.id);
+        return { ...fullBody(torrent, torrentRights(caller, torrent)), info_hash_changed: result.changed };
+      },
+      {
+        role: "upload",
+        // Refuses a body far larger than any accepted .torrent before reading it.
+        parse: [
+          ({ request }) => {
+            const length = Number(request.headers.get("content-length") ?? "0");
+            if (length > maxBytes + MULTIPART_SLACK) throw tooLarge();
+          },
+          "multipart/form-data",
+        ],
+        body: t.Object({
+          file: t.File({ description: "The .torrent file" }),
+          title: t.Optional(
+            t.String({ maxLength: TEXT_LIMITS.titleMax, description: "Defaults to the torrent's name" }),
+          ),
+          description: t.Optional(t.String({ maxLength: TEXT_LIMITS.descriptionMax })),
+        }),
+        response: {
+          201: t.Object(
+            {
+              ...TorrentFull.properties,
+              info_hash_changed: t.Boolean({
+                description:
+                  "True when the site's rewrite (private, source tag) changed the info hash: download the site's copy before seeding",
+              }),
+            },
+            { description: "The stored torrent" },
+          ),
+          ...errors(401, 403, 409, 413, 422),
+        },
+        detail: {
+          tags: ["Torrents"],
+          summary: "Upload a torrent",
+          description:
+            "Needs the upload role. multipart/form-data with the .torrent as `file`. The file is checked, made private with the site's source tag and stripped of other trackers; a torrent already on the site is refused (409, with its address in Location).",
+        },
+      },
+    )
+    .get(
+      "/torrents/:id",
+      async ({ caller, params }) => {
+        const torrent = await existing(params.id);
+        return fullBody(torrent, torrentRights(caller, torrent));
+      },
+      {
+        member: true,
+        params: IdParams,
+        response: { 200: TorrentFull, ...errors(401, 404, 422) },
+        detail: { tags: ["Torrents"], summary: "A torrent", description: "With its files and info hashes." },
+      },
+    )
+    .patch(
+      "/torrents/:id",
+      async ({ caller, params, body }) => {
+        const updated = changed(await editTorrent(deps, caller, params.id, body));
+        return fullBody(updated, torrentRights(caller, updated));
+      },
+      {
+        member: true,
+        params: IdParams,
+        body: t.Object({
+          title: t.Optional(t.String({ maxLength: TEXT_LIMITS.titleMax })),
+          description: t.Optional(t.String({ maxLength: TEXT_LIMITS.descriptionMax })),
+        }),
+        response: { 200: TorrentFull, ...errors(401, 403, 404, 422) },
+        detail: {
+          tags: ["Torrents"],
+          summary: "Edit a torrent",
+          description: "Title and description; the uploader and moderators.",
+        },
+      },
+    )
+    .delete(
+      "/torrents/:id",
+      async ({ caller, params, set }) => {
+        changed(await removeTorrent(deps, caller, params.id));
+        set.status = 204;
+        return null;
+      },
+      {
+        role: "moderate",
+        params: IdParams,
+        response: { 204: t.Null({ description: "Deleted" }), ...errors(401, 403, 404, 422) },
+        detail: {
+          tags: ["Torrents"],
+          summary: "Delete a torrent",
+          description: "Moderators only. Its statistics go with it and the tracker forgets it at once.",
+        },
+      },
+    )
+    .get(
+      "/torrents/:id/download",
+      async ({ caller, params }) => {
+        const response = await personalisedDownload(deps, params.id, caller.passkey);
+        if (!response) throw fail.notFound(NO_TORRENT);
+        return response;
+      },
+      {
+        member: true,
+        params: IdParams,
+        response: {
+          200: t.Any({ description: "The .torrent (application/x-bittorrent) with your announce URL" }),
+          ...errors(401, 404, 422),
+        },
+        detail: {
+          tags: ["Torrents"],
+          summary: "Download a torrent",
+          description: "The .torrent with the caller's own announce URL (passkey) in it.",
+        },
+      },
+    )
+    .get(
+      "/torrents/:id/counts",
+      async ({ params }) => {
+        const [counts] = await countsOf(deps, [params.id]);
+        if (!counts) throw fail.notFound(NO_TORRENT);
+        return counts;
+      },
+      {
+        member: true,
+        params: IdParams,
+        response: { 200: CountsBody, ...errors(401, 404, 422) },
+        detail: {
+          tags: ["Torrents"],
+          summary: "A torrent's live counts",
+          description: "Seeders, leechers and snatches as the tracker last reported them.",
+        },
+      },
+    )
+    .get(
+      "/counts",
+      async ({ query }) => {
+        const parts = query.ids.split(",").filter((part) => part !== "");
+        if (parts.length > MAX_COUNT_IDS)
+          throw fail.validation({ ids: `Ask for at most ${MAX_COUNT_IDS} torrents at once.` });
+        if (!parts.every((part) => /^[1-9][0-9]{0,15}$/.test(part) && Number.isSafeInteger(Number(part))))
+          throw fail.validation({ ids: "Send torrent numbers separated by commas, e.g. 1,2,3." });
+        return { counts: await countsOf(deps, [...new Set(parts.map(Number))]) };
+      },
+      {
+        member: true,
+        query: t.Object({
+          ids: t.String({
+            maxLength: 4000,
+            description: `Torrent numbers separated by commas, at most ${MAX_COUNT_IDS}`,
+          }),
+        }),
+        response: {
+          200: t.Object(
+            { counts: t.Array(CountsBody) },
+            { description: "Live counts of the torrents asked for" },
+          ),
+          ...errors(401, 422),
+        },
+        detail: {
+          tags: ["Torrents"],
+          summary: "Live counts of several torrents",
+          description:
+            "Seeders, leechers and snatches as the tracker last reported them (the stored ones before its first report); torrents that do not exist are left out.",
+        },
+      },
+    );
+}

@@ -1,0 +1,233 @@
+/** @jsxImportSource @kitajs/html */
+import { Elysia, t } from "elysia";
+import { type ListState, TorrentResults, TorrentsPage } from "../../../views/torrents/list.tsx";
+import { EditTorrentPage, TorrentPage } from "../../../views/torrents/torrent.tsx";
+import { UploadForm, UploadPage, type UploadState } from "../../../views/torrents/upload.tsx";
+import { SORTS, type Sort } from "../../db/queries/torrents.ts";
+import { notFound, type PageContext, problem } from "../context.tsx";
+import type { WebDeps } from "../deps.ts";
+import { pageGate } from "../gate.tsx";
+import { CsrfField, IdParams } from "../schemas.ts";
+import {
+  cleanDescription,
+  cleanTitle,
+  editableTorrent,
+  editTorrent,
+  findTorrent,
+  NO_TORRENT,
+  personalisedDownload,
+  removeTorrent,
+  TEXT_LIMITS,
+  torrentPage,
+  torrentRights,
+} from "./service.ts";
+import { acceptUpload } from "./upload.ts";
+
+/** Rows on one page of the torrent list. */
+export const PAGE_SIZE = 50;
+
+const UPLOADED: Record<string, string> = {
+  changed:
+    "Uploaded. The site made this torrent private, which changed its info hash: download the site's copy and seed from that.",
+  "1": "Uploaded. Download the site's copy to seed it with your passkey.",
+};
+
+/** The page for a change to a torrent that was refused as a whole (no such torrent, not allowed). */
+function refusal(
+  page: PageContext,
+  set: { status?: number | string },
+  result: { status: number; message: string },
+) {
+  return problem(
+    page,
+    set,
+    result.status,
+    result.status === 404 ? "Torrent not found" : "Not allowed",
+    result.message,
+  );
+}
+
+/** Torrents: list and search, detail, upload, download, edit and delete. */
+export function torrentPages(deps: WebDeps) {
+  const maxBytes = deps.config.webapi.maxTorrentBytes;
+  return new Elysia({ name: "torrent-pages" })
+    .use(pageGate(deps))
+    .get(
+      "/torrents",
+      async ({ page, query, request }) => {
+        const q = (query.q ?? "").trim();
+        const order = query.order === "asc" ? "asc" : "desc";
+        const pageNumber = query.page ? Number(query.page) : 1;
+        const sort = query.sort as Sort | undefined;
+        const { rows, hasNext } = await torrentPage(deps, {
+          q,
+          sort,
+          order,
+          page: pageNumber,
+          limit: PAGE_SIZE,
+        });
+        const state: ListState = { q, sort, order, page: pageNumber, rows, hasNext };
+        // htmx asks for the results alone while a search is typed; a browser gets the whole page.
+        if (request.headers.get("hx-request") === "true" && request.headers.get("hx-boosted") !== "true")
+          return <TorrentResults base={page.base} state={state} />;
+        return <TorrentsPage page={page} state={state} />;
+      },
+      {
+        member: true,
+        query: t.Object({
+          q: t.Optional(t.String({ maxLength: 200 })),
+          // Plain strings checked by pattern: Elysia fills an absent optional enum with its first value.
+          sort: t.Optional(t.String({ pattern: `^(${SORTS.join("|")})$` })),
+          order: t.Optional(t.String({ pattern: "^(asc|desc)$" })),
+          page: t.Optional(t.String({ pattern: "^[1-9][0-9]{0,5}$" })),
+        }),
+      },
+    )
+    .get(
+      "/torrents/:id",
+      async ({ page, viewer, params, query, set }) => {
+        const torrent = await findTorrent(deps, params.id);
+        if (!torrent) return notFound(page, set, NO_TORRENT);
+        const { canEdit, canDelete } = torrentRights(viewer, torrent);
+        const notice = query.uploaded
+          ? (UPLOADED[query.uploaded] ?? UPLOADED["1"])
+          : query.saved
+            ? "Saved."
+            : undefined;
+        return (
+          <TorrentPage
+            page={page}
+            torrent={torrent}
+            counts={torrent}
+            canEdit={canEdit}
+            canDelete={canDelete}
+            notice={notice}
+          />
+        );
+      },
+      {
+        member: true,
+        params: IdParams,
+        query: t.Object({
+          uploaded: t.Optional(t.String({ maxLength: 10 })),
+          saved: t.Optional(t.String({ maxLength: 10 })),
+        }),
+      },
+    )
+    .get(
+      "/torrents/:id/download",
+      async ({ page, viewer, params, set }) =>
+        (await personalisedDownload(deps, params.id, viewer.passkey)) ?? notFound(page, set, NO_TORRENT),
+      { member: true, params: IdParams },
+    )
+    .get(
+      "/upload",
+      ({ page }) => <UploadPage page={page} state={{}} maxBytes={maxBytes} limits={TEXT_LIMITS} />,
+      { role: "upload" },
+    )
+    .post(
+      "/upload",
+      async ({ page, viewer, body, set, request }) => {
+        const isHtmx = request.headers.get("hx-request") === "true";
+        const result = await acceptUpload(deps, {
+          file: body.file,
+          title: body.title,
+          description: body.description,
+          creatorId: viewer.id,
+        });
+        if (!result.ok) {
+          // htmx swaps the form back in only from a 2xx answer; a browser posting plainly gets the status.
+          set.status = isHtmx ? 200 : result.status;
+          const state: UploadState = {
+            title: cleanTitle(body.title),
+            description: cleanDescription(body.description),
+            errors: { [result.field ?? "form"]: result.message },
+            duplicateOf: result.duplicateOf ?? undefined,
+          };
+          return isHtmx ? (
+            <UploadForm page={page} state={state} maxBytes={maxBytes} limits={TEXT_LIMITS} />
+          ) : (
+            <UploadPage page={page} state={state} maxBytes={maxBytes} limits={TEXT_LIMITS} />
+          );
+        }
+        const location = `${page.base}/torrents/${result.id}?uploaded=${result.changed ? "changed" : "1"}`;
+        if (isHtmx) {
+          set.headers["hx-redirect"] = location;
+          return "";
+        }
+        return new Response(null, { status: 303, headers: { location } });
+      },
+      {
+        role: "upload",
+        body: t.Object({
+          file: t.Optional(t.Any()),
+          title: t.Optional(t.String({ maxLength: TEXT_LIMITS.titleMax })),
+          description: t.Optional(t.String({ maxLength: TEXT_LIMITS.descriptionMax })),
+          ...CsrfField,
+        }),
+      },
+    )
+    .get(
+      "/torrents/:id/edit",
+      async ({ page, viewer, params, set }) => {
+        const found = await editableTorrent(deps, viewer, params.id);
+        if (!found.ok) return refusal(page, set, found);
+        const { torrent } = found;
+        return (
+          <EditTorrentPage
+            page={page}
+            id={torrent.id}
+            title={torrent.title}
+            description={torrent.description}
+            limits={TEXT_LIMITS}
+          />
+        );
+      },
+      { member: true, params: IdParams },
+    )
+    .post(
+      "/torrents/:id/edit",
+      async ({ page, viewer, params, body, set }) => {
+        const result = await editTorrent(deps, viewer, params.id, {
+          title: body.title,
+          description: body.description,
+        });
+        if (result.ok)
+          return new Response(null, {
+            status: 303,
+            headers: { location: `${page.base}/torrents/${params.id}?saved=1` },
+          });
+        if (result.field === null) return refusal(page, set, result);
+        set.status = result.status;
+        return (
+          <EditTorrentPage
+            page={page}
+            id={params.id}
+            title={cleanTitle(body.title)}
+            description={cleanDescription(body.description)}
+            limits={TEXT_LIMITS}
+            errors={{ [result.field]: result.message }}
+          />
+        );
+      },
+      {
+        member: true,
+        params: IdParams,
+        body: t.Object({
+          title: t.String({ maxLength: TEXT_LIMITS.titleMax }),
+          description: t.String({ maxLength: TEXT_LIMITS.descriptionMax }),
+          ...CsrfField,
+        }),
+      },
+    )
+    .post(
+      "/torrents/:id/delete",
+      async ({ page, viewer, params, set }) => {
+        const result = await removeTorrent(deps, viewer, params.id);
+        if (result.ok)
+          return new Response(null, { status: 303, headers: { location: `${page.base}/torrents` } });
+        return refusal(page, set, result);
+      },
+      { member: true, params: IdParams },
+    );
+}

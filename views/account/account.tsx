@@ -1,0 +1,205 @@
+/** @jsxImportSource @kitajs/html */
+import { DateTime } from "../layout/date-time.tsx";
+import { formatRatio, formatSize } from "../layout/format.ts";
+import { Csrf, FieldError, Layout } from "../layout/layout.tsx";
+import type { PageContext } from "../layout/page.ts";
+import { ApiTokensSection, RssSection, type TokenLimits, type TokenView } from "./tokens.tsx";
+
+/** A member's totals, as the account and member pages show them. */
+export interface TransferTotals {
+  uploaded: number;
+  downloaded: number;
+  snatches: number;
+}
+
+/** The member whose account page this is. */
+export interface AccountMember extends TransferTotals {
+  name: string;
+  created_at: Date;
+  inviter: string | null;
+}
+
+/** A torrent the member uploaded. */
+export interface UploadItem {
+  id: number;
+  title: string;
+  size: number;
+  created_at: Date;
+}
+
+/** Shortest and longest password the site takes. */
+export interface PasswordLimits {
+  min: number;
+  max: number;
+}
+
+/** The member's own page: totals, uploads, announce URL, passkey and password forms. */
+export function AccountPage(props: {
+  page: PageContext;
+  member: AccountMember;
+  uploads: { rows: UploadItem[]; total: number };
+  announceUrl: string;
+  tokens: TokenView[];
+  tokenLimits: TokenLimits;
+  passwordLimits: PasswordLimits;
+  createdToken?: { token: string };
+  tokenName?: string;
+  feedUrl: string;
+  notice?: string;
+  errors?: Record<string, string>;
+}) {
+  const { base } = props.page;
+  const { member, uploads } = props;
+  return (
+    <Layout page={props.page} title="Your account">
+      <h1 safe>{member.name}</h1>
+      {props.notice ? (
+        <div class="notice good" role="status" safe>
+          {props.notice}
+        </div>
+      ) : (
+        ""
+      )}
+      <section class="card">
+        <dl class="facts">
+          <dt>Member since</dt>
+          <dd>
+            <DateTime date={member.created_at} day />
+          </dd>
+          <dt>Invited by</dt>
+          <dd safe>{member.inviter ?? "—"}</dd>
+          <TransferFacts member={member} />
+        </dl>
+      </section>
+
+      <h2>Announce URL</h2>
+      <section class="card stack">
+        <p class="mono" id="announce-url" safe>
+          {props.announceUrl}
+        </p>
+        <p class="muted">
+          The site writes it into every .torrent you download. It holds your passkey: keep it private. If it
+          leaked, get a new one; your old .torrent files then stop working.
+        </p>
+        <form method="post" action={`${base}/account/passkey`}>
+          <Csrf page={props.page} />
+          <button type="submit" class="danger">
+            Get a new passkey
+          </button>
+        </form>
+      </section>
+
+      <ApiTokensSection
+        page={props.page}
+        tokens={props.tokens}
+        limits={props.tokenLimits}
+        created={props.createdToken}
+        name={props.tokenName}
+        errors={props.errors}
+      />
+
+      <RssSection page={props.page} feedUrl={props.feedUrl} />
+
+      <h2>Your uploads</h2>
+      {uploads.rows.length === 0 ? (
+        <p class="muted">You have not uploaded any torrent.</p>
+      ) : (
+        <>
+          <table class="list">
+            <thead>
+              <tr>
+                <th>Title</th>
+                <th class="num">Size</th>
+                <th>Uploaded</th>
+              </tr>
+            </thead>
+            <tbody>
+              {uploads.rows.map((row) => (
+                <tr>
+                  <td class="title">
+                    <a href={`${base}/torrents/${row.id}`} safe>
+                      {row.title}
+                    </a>
+                  </td>
+                  <td class="num" data-label="Size" safe>
+                    {formatSize(row.size)}
+                  </td>
+                  <td data-label="Uploaded">
+                    <DateTime date={row.created_at} day />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {uploads.total > uploads.rows.length ? (
+            <p class="muted">
+              The latest {uploads.rows.length} of {uploads.total} uploads.
+            </p>
+          ) : (
+            ""
+          )}
+        </>
+      )}
+
+      <h2>Change your password</h2>
+      <form class="stack card" method="post" action={`${base}/account/password`}>
+        <Csrf page={props.page} />
+        <input type="text" name="username" value={member.name} autocomplete="username" hidden />
+        <label>
+          Current password
+          <input
+            type="password"
+            name="old"
+            required
+            maxlength={String(props.passwordLimits.max)}
+            autocomplete="current-password"
+          />
+          <FieldError errors={props.errors} name="old" />
+        </label>
+        <label>
+          New password
+          <input
+            type="password"
+            name="password"
+            required
+            minlength={String(props.passwordLimits.min)}
+            maxlength={String(props.passwordLimits.max)}
+            autocomplete="new-password"
+          />
+          <FieldError errors={props.errors} name="password" />
+        </label>
+        <label>
+          Confirm the new password
+          <input
+            type="password"
+            name="confirm"
+            required
+            minlength={String(props.passwordLimits.min)}
+            maxlength={String(props.passwordLimits.max)}
+            autocomplete="new-password"
+          />
+          <FieldError errors={props.errors} name="confirm" />
+        </label>
+        <button type="submit">Change password</button>
+        <p class="muted">Your other log-ins (other browsers and devices) end when you change it.</p>
+      </form>
+    </Layout>
+  );
+}
+
+/** A member's totals as rows of a facts list: uploaded, downloaded, ratio, snatches. */
+export function TransferFacts(props: { member: TransferTotals }) {
+  const { member } = props;
+  return (
+    <>
+      <dt>Uploaded</dt>
+      <dd safe>{formatSize(member.uploaded)}</dd>
+      <dt>Downloaded</dt>
+      <dd safe>{formatSize(member.downloaded)}</dd>
+      <dt>Ratio</dt>
+      <dd safe>{formatRatio(member.uploaded, member.downloaded)}</dd>
+      <dt>Snatches</dt>
+      <dd>{member.snatches}</dd>
+    </>
+  );
+}

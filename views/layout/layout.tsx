@@ -1,0 +1,91 @@
+/** @jsxImportSource @kitajs/html */
+import type { PropsWithChildren } from "@kitajs/html";
+import type { PageContext } from "./page.ts";
+
+/** The frame of every full page: header with navigation, main content, scripts. */
+export function Layout(props: PropsWithChildren<{ page: PageContext; title: string; live?: boolean }>) {
+  const { base, viewer, siteName } = props.page;
+  return (
+    <>
+      {"<!doctype html>"}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title safe>
+            {props.title} · {siteName}
+          </title>
+          <link rel="stylesheet" href={`${base}/static/style.css`} />
+          <script src={`${base}/static/htmx.min.js`} defer></script>
+          {props.live ? <script src={`${base}/static/live.js`} defer></script> : ""}
+        </head>
+        <body
+          hx-headers={viewer ? JSON.stringify({ "X-CSRF-Token": viewer.csrf }) : undefined}
+          data-live-url={props.live ? `${base}/events/counts` : undefined}
+        >
+          <header class="site">
+            <a class="brand" href={`${base}/`} safe>
+              {siteName}
+            </a>
+            {viewer ? (
+              <nav>
+                <a href={`${base}/torrents`}>Torrents</a>
+                {viewer.can("upload") ? <a href={`${base}/upload`}>Upload</a> : ""}
+                {viewer.can("invite") ? <a href={`${base}/invites`}>Invites</a> : ""}
+                {viewer.can("moderate") || viewer.can("admin") ? (
+                  <a href={`${base}/admin/users`}>Members</a>
+                ) : (
+                  ""
+                )}
+                <a href={`${base}/account`} safe>
+                  {viewer.name}
+                </a>
+                <form method="post" action={`${base}/logout`}>
+                  <input type="hidden" name="_csrf" value={viewer.csrf} />
+                  <button type="submit">Log out</button>
+                </form>
+              </nav>
+            ) : (
+              <nav>
+                <a href={`${base}/login`}>Log in</a>
+              </nav>
+            )}
+          </header>
+          <main>{props.children}</main>
+        </body>
+      </html>
+    </>
+  );
+}
+
+/** A hidden CSRF field for a form posted by a logged-in member. */
+export function Csrf(props: { page: PageContext }) {
+  return props.page.viewer ? <input type="hidden" name="_csrf" value={props.page.viewer.csrf} /> : "";
+}
+
+/** A field's error message, shown under it. */
+export function FieldError(props: { errors?: Record<string, string>; name: string }) {
+  const message = props.errors?.[props.name];
+  return message ? (
+    <span class="error" id={`${props.name}-error`} safe>
+      {message}
+    </span>
+  ) : (
+    ""
+  );
+}
+
+/** A full page saying what went wrong (403, 404, 409, 503...). */
+export function ErrorPage(props: { page: PageContext; status: number; title: string; message: string }) {
+  return (
+    <Layout page={props.page} title={props.title}>
+      <h1 safe>{props.title}</h1>
+      <div class="notice bad" safe>
+        {props.message}
+      </div>
+      <p>
+        <a href={`${props.page.base}/`}>Back to the start page</a>
+      </p>
+    </Layout>
+  );
+}

@@ -1,0 +1,270 @@
+/** @jsxImportSource @kitajs/html */
+import { TransferFacts, type TransferTotals } from "../account/account.tsx";
+import { DateTime } from "../layout/date-time.tsx";
+import { formatSize } from "../layout/format.ts";
+import { Csrf, Layout } from "../layout/layout.tsx";
+import type { PageContext, RoleName } from "../layout/page.ts";
+
+/** A member as the list shows them. */
+export interface MemberListItem {
+  id: number;
+  name: string;
+  disabled: boolean;
+  uploaded: number;
+  downloaded: number;
+  created_at: Date;
+  inviter: string | null;
+  roles: readonly RoleName[];
+}
+
+/** One member as their staff page shows them. */
+export interface MemberView extends TransferTotals {
+  id: number;
+  name: string;
+  disabled: boolean;
+  created_at: Date;
+  invited_by: number | null;
+  inviter: string | null;
+  roles: readonly RoleName[];
+}
+
+/** A role and what it allows, in the order the page lists them. */
+export interface RoleHelp {
+  name: RoleName;
+  help: string;
+}
+
+/** What the viewer may do to the member shown. */
+export interface MemberActions {
+  /** Grant and revoke roles (not their own admin role). */
+  roles: boolean;
+  /** Disable or enable: null when allowed, else why not. */
+  access: string | null;
+}
+
+function usersUrl(base: string, q: string, pageNo: number): string {
+  const params = new URLSearchParams();
+  if (q) params.set("q", q);
+  if (pageNo > 1) params.set("page", String(pageNo));
+  const text = params.toString();
+  return `${base}/admin/users${text ? `?${text}` : ""}`;
+}
+
+/** The member list with its search box and pager. */
+export function AdminUsersPage(props: {
+  page: PageContext;
+  q: string;
+  pageNo: number;
+  rows: MemberListItem[];
+  hasNext: boolean;
+}) {
+  const { base } = props.page;
+  const { q, pageNo, rows } = props;
+  return (
+    <Layout page={props.page} title={q ? `Members: ${q}` : "Members"}>
+      <h1>Members</h1>
+      <form class="searchbar" method="get" action={`${base}/admin/users`}>
+        <input
+          type="search"
+          name="q"
+          value={q}
+          maxlength="64"
+          placeholder="Search names"
+          aria-label="Search names"
+        />
+        <button type="submit">Search</button>
+      </form>
+      {rows.length === 0 ? (
+        <p class="notice">{q ? "No member's name contains this." : "No members."}</p>
+      ) : (
+        <table class="list">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Roles</th>
+              <th>Joined</th>
+              <th>Invited by</th>
+              <th class="num">Uploaded</th>
+              <th class="num">Downloaded</th>
+              <th>State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr>
+                <td class="title">
+                  <a href={`${base}/admin/users/${row.id}`} safe>
+                    {row.name}
+                  </a>
+                </td>
+                <td data-label="Roles">{row.roles.length ? row.roles.join(", ") : "—"}</td>
+                <td data-label="Joined">
+                  <DateTime date={row.created_at} day />
+                </td>
+                <td data-label="Invited by" safe>
+                  {row.inviter ?? "—"}
+                </td>
+                <td class="num" data-label="Uploaded" safe>
+                  {formatSize(row.uploaded)}
+                </td>
+                <td class="num" data-label="Downloaded" safe>
+                  {formatSize(row.downloaded)}
+                </td>
+                <td data-label="State">
+                  {row.disabled ? <strong class="error">disabled</strong> : "active"}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <nav class="pager">
+        {pageNo > 1 ? <a href={usersUrl(base, q, pageNo - 1)}>← Previous</a> : <span />}
+        <span class="muted">Page {pageNo}</span>
+        {props.hasNext ? <a href={usersUrl(base, q, pageNo + 1)}>Next →</a> : <span />}
+      </nav>
+    </Layout>
+  );
+}
+
+/** One member, with role and disable/enable forms for those allowed to use them. */
+export function AdminUserPage(props: {
+  page: PageContext;
+  member: MemberView;
+  roles: readonly RoleHelp[];
+  /** What the viewer may do here; null when they may only look. */
+  actions: MemberActions | null;
+  notice?: string;
+  error?: string;
+}) {
+  const { base, viewer } = props.page;
+  const { member, actions } = props;
+  const isSelf = viewer?.id === member.id;
+  const canRoles = actions?.roles ?? false;
+  const action = `${base}/admin/users/${member.id}`;
+  return (
+    <Layout page={props.page} title={member.name}>
+      <p>
+        <a href={`${base}/admin/users`}>← Members</a>
+      </p>
+      <h1 safe>{member.name}</h1>
+      {props.notice ? (
+        <div class="notice good" role="status" safe>
+          {props.notice}
+        </div>
+      ) : (
+        ""
+      )}
+      {props.error ? (
+        <div class="notice bad" role="alert" safe>
+          {props.error}
+        </div>
+      ) : (
+        ""
+      )}
+      <section class="card">
+        <dl class="facts">
+          <dt>State</dt>
+          <dd>{member.disabled ? <strong class="error">disabled</strong> : "active"}</dd>
+          <dt>Joined</dt>
+          <dd>
+            <DateTime date={member.created_at} />
+          </dd>
+          <dt>Invited by</dt>
+          <dd>
+            {member.invited_by !== null && member.inviter !== null ? (
+              <a href={`${base}/admin/users/${member.invited_by}`} safe>
+                {member.inviter}
+              </a>
+            ) : (
+              "—"
+            )}
+          </dd>
+          <TransferFacts member={member} />
+        </dl>
+      </section>
+
+      <h2>Roles</h2>
+      <table class="list">
+        <thead>
+          <tr>
+            <th>Role</th>
+            <th>Allows</th>
+            <th>Held</th>
+            {canRoles ? (
+              <th>
+                <span class="muted">Action</span>
+              </th>
+            ) : (
+              ""
+            )}
+          </tr>
+        </thead>
+        <tbody>
+          {props.roles.map(({ name: role, help }) => {
+            const held = member.roles.includes(role);
+            const locked = isSelf && role === "admin" && held;
+            return (
+              <tr>
+                <td class="title">{role}</td>
+                <td data-label="Allows" safe>
+                  {help}
+                </td>
+                <td data-label="Held">{held ? "yes" : "no"}</td>
+                {canRoles ? (
+                  <td>
+                    {locked ? (
+                      <span class="muted">You cannot remove your own admin role.</span>
+                    ) : (
+                      <form class="inline" method="post" action={`${action}/roles`}>
+                        <Csrf page={props.page} />
+                        <input type="hidden" name="role" value={role} />
+                        <input type="hidden" name="action" value={held ? "revoke" : "grant"} />
+                        <button type="submit" class={held ? "secondary" : undefined} safe>
+                          {held ? `Revoke ${role}` : `Grant ${role}`}
+                        </button>
+                      </form>
+                    )}
+                  </td>
+                ) : (
+                  ""
+                )}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+
+      {actions ? (
+        <>
+          <h2>Access</h2>
+          <section class="card stack">
+            {actions.access !== null ? (
+              <p class="muted" safe>
+                {actions.access}
+              </p>
+            ) : member.disabled ? (
+              <form method="post" action={`${action}/enable`}>
+                <Csrf page={props.page} />
+                <button type="submit">Enable this member</button>
+              </form>
+            ) : (
+              <form method="post" action={`${action}/disable`}>
+                <Csrf page={props.page} />
+                <button type="submit" class="danger">
+                  Disable this member
+                </button>
+                <p class="muted">
+                  A disabled member is logged out everywhere, cannot log in, and the tracker refuses their
+                  passkey.
+                </p>
+              </form>
+            )}
+          </section>
+        </>
+      ) : (
+        ""
+      )}
+    </Layout>
+  );
+}

@@ -1,0 +1,100 @@
+/** @jsxImportSource @kitajs/html */
+import { Csrf, FieldError, Layout } from "../layout/layout.tsx";
+import type { PageContext } from "../layout/page.ts";
+import type { TorrentTextLimits } from "./torrent.tsx";
+
+/** What the upload form shows back after a failed try. */
+export interface UploadState {
+  title?: string;
+  description?: string;
+  errors?: Record<string, string>;
+  /** Link to the torrent that is already registered, for a duplicate. */
+  duplicateOf?: number;
+}
+
+/** The form itself: htmx posts it with a progress bar and swaps in the result. */
+export function UploadForm(props: {
+  page: PageContext;
+  state: UploadState;
+  maxBytes: number;
+  limits: TorrentTextLimits;
+}) {
+  const { base } = props.page;
+  const s = props.state;
+  return (
+    <form
+      id="upload"
+      class="stack card"
+      method="post"
+      action={`${base}/upload`}
+      enctype="multipart/form-data"
+      hx-post={`${base}/upload`}
+      hx-encoding="multipart/form-data"
+      hx-target="#upload"
+      hx-swap="outerHTML"
+      hx-on--xhr-progress="if (event.detail.lengthComputable) this.querySelector('progress').value = event.detail.loaded / event.detail.total * 100"
+    >
+      <Csrf page={props.page} />
+      {s.errors?.form ? (
+        <div class="notice bad" role="alert">
+          <span safe>{s.errors.form}</span>
+          {s.duplicateOf ? (
+            <>
+              {" "}
+              <a href={`${base}/torrents/${String(s.duplicateOf)}`}>See the torrent already here.</a>
+            </>
+          ) : (
+            ""
+          )}
+        </div>
+      ) : (
+        ""
+      )}
+      <label>
+        .torrent file
+        <input type="file" name="file" accept=".torrent,application/x-bittorrent" required />
+        <span class="muted">At most {Math.floor(props.maxBytes / 1024)} KiB.</span>
+        <FieldError errors={s.errors} name="file" />
+      </label>
+      <label>
+        Title
+        <input
+          type="text"
+          name="title"
+          value={s.title ?? ""}
+          maxlength={String(props.limits.titleMax)}
+          placeholder="The torrent's name when empty"
+        />
+        <FieldError errors={s.errors} name="title" />
+      </label>
+      <label>
+        Description
+        <textarea name="description" maxlength={String(props.limits.descriptionMax)} safe>
+          {s.description ?? ""}
+        </textarea>
+        <FieldError errors={s.errors} name="description" />
+      </label>
+      <progress max="100" value="0" aria-label="Upload progress"></progress>
+      <button type="submit">Upload</button>
+    </form>
+  );
+}
+
+/** The upload page. */
+export function UploadPage(props: {
+  page: PageContext;
+  state: UploadState;
+  maxBytes: number;
+  limits: TorrentTextLimits;
+}) {
+  return (
+    <Layout page={props.page} title="Upload">
+      <h1>Upload a torrent</h1>
+      <p class="muted">
+        The site makes the torrent private and tags it with its own source; if that changes the info hash,
+        download the site's copy before you start seeding.
+      </p>
+      <UploadForm page={props.page} state={props.state} maxBytes={props.maxBytes} limits={props.limits} />
+    </Layout>
+  );
+}
