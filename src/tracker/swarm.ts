@@ -9,7 +9,12 @@
 // walks it from a random position), so a peer costs its record plus one 4-byte table entry: no
 // per-peer JS objects, and neither a torrent number nor a back-pointer stored per peer. Reaping
 // walks the tables rather than the slots for the same reason. IPv6 addresses live in a side table;
-// the record's address word then holds the side-table index.
+// the record's address word then holds the side-table index. A dual-stack client (the same peer_id
+// announced over IPv4 and IPv6) keeps one record, so it counts and earns credit once, and its IPv4
+// address and port go into its side-table entry: it is listed in both `peers` and `peers6`. A
+// count of peers per (member, torrent) makes the per-member cap a lookup.
+
+import { PairCounts } from "./pair-counts.ts";
 
 const PEER_ID_BYTES = 20;
 
@@ -18,7 +23,10 @@ const PEER_ID_BYTES = 20;
 //   rec: 0-4 peer_id, 5 user (links the free list when the slot is free), 6 last seen,
 //        7 uploaded low, 8 downloaded low, 9 uploaded high >>> 10 | downloaded high << 11;
 //   net: 0 IPv4 address (big-endian number) or IPv6 side-table index,
-//        1 port | (uploaded high & 0x3ff) << 16 | seeder bit 26 | IPv6 bit 27.
+//        1 port | (uploaded high & 0x3ff) << 16 | seeder bit 26 | IPv6 bit 27 | dual-stack bit 28.
+// The port is the IPv6 one when the peer has an IPv6 address.
+// IPv6 side-table entry, 8 words: 0-3 the IPv6 address (bytes in order), 4 the IPv4 address of a
+// dual-stack peer, 5 its IPv4 port, 6 when it last announced over IPv4, 7 the same over IPv6.
 const STRIDE = 10;
 const W_USER = 5;
 const W_SEEN = 6;
@@ -27,6 +35,15 @@ const W_DOWN = 8;
 const W_HIGH = 9;
 const NET_STRIDE = 2;
 const TWO_32 = 4294967296;
+const DUAL_BIT = 1 << 28;
+const PORT_MASK = 0xffff;
+const UP_HIGH_MASK = 0x3ff << 16;
+const V6_WORDS = 8;
+const V6_BYTES = V6_WORDS * 4;
+const V6_W_V4 = 4;
+const V6_W_V4_PORT = 5;
+const V6_W_V4_SEEN = 6;
+const V6_W_V6_SEEN = 7;
 
 // A table entry is an Int32: 0 = empty; bits 0-25 slot + 1; bit 26 seeder; bit 27 IPv6; bits 28-31
 // a tag from the peer-id hash, so most probes that miss never touch the peer's record. The flag
@@ -92,6 +109,10 @@ function badCounter(n: number): boolean {
   return !(Number.isSafeInteger(n) && n >= 0);
 }
 
+function dotted(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
 function formatIPv6(b: Uint8Array, o: number): string {
   // RFC 5952: lowercase hex without leading zeros, the longest run of two or more zero groups as
   // "::", and IPv4-mapped addresses in dotted form.
@@ -136,6 +157,12 @@ export interface SwarmStoreOptions {
    * peer ids cannot pile up in one probe cluster.
    */
   readonly hashSeed?: number;
+  /**
+   * A dual-stack peer's address of one family is dropped when that family has not announced for
+   * longer than this while the other one has (the client moved to a network without it). Default:
+   * never dropped while the peer stays.
+   */
+  readonly familyStaleSeconds?: number;
 }
 
 /**
@@ -143,8 +170,9 @@ export interface SwarmStoreOptions {
  * (0 <= t < 2^31; per-torrent tables grow to the largest `t` seen). A slot number identifies a peer
  * record until that peer is removed (slots are then reused); it survives growth of the store.
  *
- * One record per (t, peer_id): a later announce from another address or address family replaces the
- * address. Callers wanting IPv4 and IPv6 announces of one client as two peers key them as two torrents.
+ * One record per (t, peer_id): a later announce from another address of the same family replaces
+ * that address; one from the other family adds it (see {@link put}), so a dual-stack client is one
+ * peer with two addresses.
  */
 export class SwarmStore {
   private rec: Int32Array;
@@ -176,6 +204,8 @@ export class SwarmStore {
   private readonly freeBlock = new Int32Array(32).fill(-1);
 
   private readonly seed: number;
+  private readonly staleSeconds: number;
+  private readonly pairs: PairCounts;
   private readonly key8 = new Uint8Array(PEER_ID_BYTES);
   private readonly key = new Int32Array(this.key8.buffer);
 
@@ -192,7 +222,7 @@ export class SwarmStore {
     this.slotCap = 2 ** Math.ceil(Math.log2(want));
     this.rec = new Int32Array(this.slotCap * STRIDE);
     this.net = new Int32Array(this.slotCap * NET_STRIDE);
-    this.ip6 = new Uint8Array(INITIAL_V6 * 16);
+    this.ip6 = new Uint8Array(INITIAL_V6 * V6_BYTES);
     this.ip6Words = new Int32Array(this.ip6.buffer);
     this.tBase = new Int32Array(INITIAL_TORRENTS);
     this.tLog = new Uint8Array(INITIAL_TORRENTS);
@@ -200,6 +230,8 @@ export class SwarmStore {
     this.tSeeders = new Int32Array(INITIAL_TORRENTS);
     this.pool = new Int32Array(Math.max(MIN_POOL_HEADROOM, this.slotCap));
     this.seed = (options.hashSeed ?? 0x2f6b1d37) | 0;
+    this.staleSeconds = options.familyStaleSeconds ?? Number.POSITIVE_INFINITY;
+    this.pairs = new PairCounts(this.seed ^ 0x6a09e667);
   }
 
   /** Total peers. */
@@ -251,6 +283,9 @@ export class SwarmStore {
    * overwrites every field, `userId` included: a caller guarding against one member announcing
    * another's peer_id checks `userId(find(...))` first.
    *
+   * The address is that of `ip`'s family: an update from the other family adds it (see
+   * {@link addAddress}) rather than replacing the one the peer has.
+   *
    * The peer's previous state is readable afterwards through {@link lastUploaded},
    * {@link lastDownloaded}, {@link lastSeeder} and {@link inserted} (until the next put), or before
    * the call through the per-slot getters of `find(t, peerId)`. Seeder and leecher counts follow
@@ -268,12 +303,12 @@ export class SwarmStore {
     nowSeconds: number,
   ): number {
     if (!(t >= 0 && t <= 0x7fffffff && t === Math.floor(t))) throw new RangeError(`bad torrent ${t}`);
-    const v6 = ip.length === 16;
-    if (!v6 && ip.length !== 4) throw new RangeError("ip must be 4 or 16 bytes");
+    if (ip.length !== 16 && ip.length !== 4) throw new RangeError("ip must be 4 or 16 bytes");
     if (badCounter(uploaded) || badCounter(downloaded)) throw new RangeError("bad uploaded or downloaded");
     const h = this.hashKey(peerId);
     const at = this.locate(t, h);
-    const flags = (seeder ? SEEDER_BIT : 0) | (v6 ? V6_BIT : 0);
+    const net = this.net;
+    const rec = this.rec;
     let slot: number;
     if (at >= 0) {
       const e = this.pool[at]!;
@@ -283,10 +318,14 @@ export class SwarmStore {
       this.prevDownloaded = this.downloaded(slot);
       this.prevSeeder = (e & SEEDER_BIT) !== 0;
       if (this.prevSeeder !== seeder) this.tSeeders[t]! += seeder ? 1 : -1;
-      const n = slot * NET_STRIDE;
-      if ((e & V6_BIT) !== 0 && !v6) this.releaseIPv6(this.net[n]!);
-      else if ((e & V6_BIT) === 0 && v6) this.net[n] = this.takeIPv6();
-      this.pool[at] = (e & ~(SEEDER_BIT | V6_BIT)) | flags;
+      const previousUser = rec[slot * STRIDE + W_USER]!;
+      if (previousUser !== userId) {
+        this.pairs.dec(previousUser, t);
+        this.pairs.inc(userId, t);
+      }
+      this.setAddress(slot, ip, port, nowSeconds, false);
+      const v6 = net[slot * NET_STRIDE + 1]! & V6_BIT;
+      this.pool[at] = (e & ~(SEEDER_BIT | V6_BIT)) | (seeder ? SEEDER_BIT : 0) | v6;
     } else {
       if (this.live >= MAX_PEERS) throw new RangeError("swarm store is full");
       this.wasInserted = true;
@@ -295,37 +334,114 @@ export class SwarmStore {
       this.prevSeeder = false;
       slot = this.takeSlot();
       const k = this.key;
-      const rec = this.rec;
       const o = slot * STRIDE;
-      rec[o] = k[0]!;
-      rec[o + 1] = k[1]!;
-      rec[o + 2] = k[2]!;
-      rec[o + 3] = k[3]!;
-      rec[o + 4] = k[4]!;
-      if (v6) this.net[slot * NET_STRIDE] = this.takeIPv6();
-      this.insertEntry(t, h, (h & TAG_MASK) | flags | (slot + 1));
+      this.rec[o] = k[0]!;
+      this.rec[o + 1] = k[1]!;
+      this.rec[o + 2] = k[2]!;
+      this.rec[o + 3] = k[3]!;
+      this.rec[o + 4] = k[4]!;
+      this.net[slot * NET_STRIDE + 1] = 0;
+      this.setAddress(slot, ip, port, nowSeconds, true);
+      const v6 = this.net[slot * NET_STRIDE + 1]! & V6_BIT;
+      this.insertEntry(t, h, (h & TAG_MASK) | (seeder ? SEEDER_BIT : 0) | v6 | (slot + 1));
       this.tCount[t]!++;
       if (seeder) this.tSeeders[t]!++;
       this.live++;
+      this.pairs.inc(userId, t);
     }
-    const net = this.net;
-    const n = slot * NET_STRIDE;
-    if (v6) this.ip6.set(ip, net[n]! * 16);
-    else net[n] = (ip[0]! << 24) | (ip[1]! << 16) | (ip[2]! << 8) | ip[3]!;
     // `x >>> 0` is x mod 2^32 for any integer below 2^53, so the split is exact.
     const upLow = uploaded >>> 0;
     const upHigh = (uploaded - upLow) / TWO_32;
     const downLow = downloaded >>> 0;
     const downHigh = (downloaded - downLow) / TWO_32;
-    net[n + 1] = (port & 0xffff) | ((upHigh & 0x3ff) << 16) | flags;
-    const rec = this.rec;
+    const n = slot * NET_STRIDE + 1;
+    this.net[n] =
+      (this.net[n]! & ~(UP_HIGH_MASK | SEEDER_BIT)) | ((upHigh & 0x3ff) << 16) | (seeder ? SEEDER_BIT : 0);
     const o = slot * STRIDE;
-    rec[o + W_USER] = userId;
-    rec[o + W_SEEN] = nowSeconds;
-    rec[o + W_UP] = upLow;
-    rec[o + W_DOWN] = downLow;
-    rec[o + W_HIGH] = (upHigh >>> 10) | (downHigh << 11);
+    this.rec[o + W_USER] = userId;
+    this.rec[o + W_SEEN] = nowSeconds;
+    this.rec[o + W_UP] = upLow;
+    this.rec[o + W_DOWN] = downLow;
+    this.rec[o + W_HIGH] = (upHigh >>> 10) | (downHigh << 11);
     return slot;
+  }
+
+  /**
+   * Gives the peer in `slot` of torrent t the address `ip` (4 or 16 bytes) and `port` for that
+   * family, touching nothing else (not its counters, not when it was last seen): for an announce
+   * that changes no accounting but comes over the other family, as a dual-stack client's second
+   * announce does moments after the first.
+   */
+  addAddress(t: number, slot: number, ip: Uint8Array, port: number, nowSeconds: number): void {
+    if (ip.length !== 16 && ip.length !== 4) throw new RangeError("ip must be 4 or 16 bytes");
+    const before = this.net[slot * NET_STRIDE + 1]! & V6_BIT;
+    this.setAddress(slot, ip, port, nowSeconds, false);
+    const after = this.net[slot * NET_STRIDE + 1]! & V6_BIT;
+    if (before === after) return;
+    const at = this.locate(t, this.slotKey(slot));
+    if (at >= 0) this.pool[at] = (this.pool[at]! & ~V6_BIT) | after;
+  }
+
+  /** Whether the peer in `slot` has an address of `ip`'s family. */
+  hasFamily(slot: number, ip: Uint8Array): boolean {
+    const word = this.net[slot * NET_STRIDE + 1]!;
+    if (ip.length === 16) return (word & V6_BIT) !== 0;
+    return (word & V6_BIT) === 0 || (word & DUAL_BIT) !== 0;
+  }
+
+  /**
+   * Sets the address of `ip`'s family for the peer in `slot`: net word 0, the port bits and the
+   * IPv6/dual-stack bits of net word 1 (the caller mirrors the IPv6 bit into the table entry).
+   */
+  private setAddress(slot: number, ip: Uint8Array, port: number, now: number, fresh: boolean): void {
+    const net = this.net;
+    const n = slot * NET_STRIDE;
+    const word = net[n + 1]!;
+    const has6 = !fresh && (word & V6_BIT) !== 0;
+    const keep = word & ~(PORT_MASK | V6_BIT | DUAL_BIT);
+    if (ip.length === 16) {
+      let s: number;
+      let dual = 0;
+      if (has6) {
+        s = net[n]!;
+        const v4Seen = this.ip6Words[s * V6_WORDS + V6_W_V4_SEEN]! >>> 0;
+        if ((word & DUAL_BIT) !== 0 && now - v4Seen <= this.staleSeconds) dual = DUAL_BIT;
+      } else {
+        s = this.takeIPv6();
+        const w = this.ip6Words;
+        // A peer known by its IPv4 address keeps it: it now has both.
+        if (!fresh && now - this.lastSeen(slot) <= this.staleSeconds) {
+          w[s * V6_WORDS + V6_W_V4] = net[n]!;
+          w[s * V6_WORDS + V6_W_V4_PORT] = word & PORT_MASK;
+          w[s * V6_WORDS + V6_W_V4_SEEN] = this.rec[slot * STRIDE + W_SEEN]!;
+          dual = DUAL_BIT;
+        }
+        net[n] = s;
+      }
+      this.ip6.set(ip, s * V6_BYTES);
+      this.ip6Words[s * V6_WORDS + V6_W_V6_SEEN] = now;
+      net[n + 1] = keep | (port & PORT_MASK) | V6_BIT | dual;
+      return;
+    }
+    const a = (ip[0]! << 24) | (ip[1]! << 16) | (ip[2]! << 8) | ip[3]!;
+    if (!has6) {
+      net[n] = a;
+      net[n + 1] = keep | (port & PORT_MASK);
+      return;
+    }
+    const s = net[n]!;
+    const words = this.ip6Words;
+    if (now - (words[s * V6_WORDS + V6_W_V6_SEEN]! >>> 0) > this.staleSeconds) {
+      // Its IPv6 address went quiet: the peer is IPv4-only now.
+      this.releaseIPv6(s);
+      net[n] = a;
+      net[n + 1] = keep | (port & PORT_MASK);
+      return;
+    }
+    words[s * V6_WORDS + V6_W_V4] = a;
+    words[s * V6_WORDS + V6_W_V4_PORT] = port & PORT_MASK;
+    words[s * V6_WORDS + V6_W_V4_SEEN] = now;
+    net[n + 1] = (word & ~DUAL_BIT) | DUAL_BIT;
   }
 
   /** Removes a peer; returns true if it existed. */
@@ -385,11 +501,29 @@ export class SwarmStore {
     return new Uint8Array(this.rec.buffer, slot * STRIDE * 4, PEER_ID_BYTES);
   }
 
-  /** Address of the peer in `slot` as text: dotted IPv4, or RFC 5952 IPv6. */
+  /**
+   * Address of the peer in `slot` as text: RFC 5952 IPv6 when it has an IPv6 address (its port is
+   * then {@link port}), dotted IPv4 otherwise.
+   */
   ipString(slot: number): string {
     const a = this.net[slot * NET_STRIDE]!;
-    if (this.isIPv6(slot)) return formatIPv6(this.ip6, a * 16);
-    return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+    if (this.isIPv6(slot)) return formatIPv6(this.ip6, a * V6_BYTES);
+    return dotted(a);
+  }
+
+  /** Whether the peer in `slot` has an IPv4 address besides its IPv6 one (a dual-stack client). */
+  isDualStack(slot: number): boolean {
+    return (this.net[slot * NET_STRIDE + 1]! & DUAL_BIT) !== 0;
+  }
+
+  /** The IPv4 address of a dual-stack peer as dotted text (see {@link isDualStack}). */
+  dualIPv4String(slot: number): string {
+    return dotted(this.ip6Words[this.net[slot * NET_STRIDE]! * V6_WORDS + V6_W_V4]!);
+  }
+
+  /** The IPv4 port of a dual-stack peer (see {@link isDualStack}). */
+  dualIPv4Port(slot: number): number {
+    return this.ip6Words[this.net[slot * NET_STRIDE]! * V6_WORDS + V6_W_V4_PORT]! & PORT_MASK;
   }
 
   /** Seeders of torrent t. */
@@ -407,29 +541,18 @@ export class SwarmStore {
     return this.tCount[t] ?? 0;
   }
 
-  /** Number of peers owned by userId in torrent t; walks the torrent's table, O(swarm). */
+  /** Number of peers owned by userId in torrent t: a lookup, O(1). */
   peersOfUser(t: number, userId: number): number {
-    const log = this.tLog[t] ?? 0;
-    if (log === 0) return 0;
-    const base = this.tBase[t]!;
-    const end = base + (1 << (log - 1));
-    const pool = this.pool;
-    const rec = this.rec;
-    let n = 0;
-    for (let i = base; i < end; i++) {
-      const e = pool[i]!;
-      if (e !== 0 && rec[((e & SLOT_MASK) - 1) * STRIDE + W_USER] === userId) n++;
-    }
-    return n;
+    return this.pairs.get(userId, t);
   }
 
   /**
    * Writes up to `max` peers of torrent t other than `exceptSlot` (-1 for none), from a random
    * position in the torrent's table (`rand()` in [0, 1), called once): IPv4 peers into `out4`
    * (address and port, big-endian, 6 bytes each), IPv6 peers into `out6` (18 bytes each). With
-   * `leechersOnly` (the requester is a seeder) only leechers are written. Counts are left in
-   * {@link selected4} and {@link selected6}, which together never exceed `max`; a peer that would
-   * overflow its buffer is skipped. Allocates nothing.
+   * `leechersOnly` (the requester is a seeder) only leechers are written. A dual-stack peer goes
+   * into both buffers and counts once towards `max`. Counts are left in {@link selected4} and
+   * {@link selected6}; a peer that would overflow its buffers is skipped. Allocates nothing.
    */
   selectCompact(
     t: number,
@@ -469,14 +592,29 @@ export class SwarmStore {
       if (s1 === skip) continue;
       const o = (s1 - 1) * NET_STRIDE;
       const a = net[o]!;
-      const p = net[o + 1]! & 0xffff;
+      const w = net[o + 1]!;
+      const p = w & 0xffff;
       if ((e & V6_BIT) !== 0) {
-        if (o6 > last6) continue;
-        const from = a * 16;
-        for (let b = 0; b < 16; b++) out6[o6 + b] = ip6[from + b]!;
-        out6[o6 + 16] = p >>> 8;
-        out6[o6 + 17] = p;
-        o6 += 18;
+        const dual = (w & DUAL_BIT) !== 0 && o4 <= last4;
+        if (o6 > last6 && !dual) continue;
+        if (o6 <= last6) {
+          const from = a * V6_BYTES;
+          for (let b = 0; b < 16; b++) out6[o6 + b] = ip6[from + b]!;
+          out6[o6 + 16] = p >>> 8;
+          out6[o6 + 17] = p;
+          o6 += 18;
+        }
+        if (dual) {
+          const v4 = this.ip6Words[a * V6_WORDS + V6_W_V4]!;
+          const p4 = this.ip6Words[a * V6_WORDS + V6_W_V4_PORT]!;
+          out4[o4] = v4 >>> 24;
+          out4[o4 + 1] = v4 >>> 16;
+          out4[o4 + 2] = v4 >>> 8;
+          out4[o4 + 3] = v4;
+          out4[o4 + 4] = p4 >>> 8;
+          out4[o4 + 5] = p4;
+          o4 += 6;
+        }
       } else {
         if (o4 > last4) continue;
         out4[o4] = a >>> 24;
@@ -529,10 +667,15 @@ export class SwarmStore {
 
   /**
    * Removes every peer last seen before `cutoffSeconds` and returns how many went. Calls
-   * `onRemoved(t)` once per torrent that lost peers, after its counts are updated. Walks every
-   * torrent's table: O(peers + torrents).
+   * `onPeer(t, slot)` for each peer just before it goes (the slot's getters still answer; `onPeer`
+   * must not change this store) and `onRemoved(t)` once per torrent that lost peers, after its
+   * counts are updated. Walks every torrent's table: O(peers + torrents).
    */
-  reap(cutoffSeconds: number, onRemoved?: (t: number) => void): number {
+  reap(
+    cutoffSeconds: number,
+    onRemoved?: (t: number) => void,
+    onPeer?: (t: number, slot: number) => void,
+  ): number {
     let removed = 0;
     for (let t = 0; t < this.tLog.length; t++) {
       const log = this.tLog[t]!;
@@ -546,6 +689,7 @@ export class SwarmStore {
         const e = pool[base + i]!;
         if (e !== 0 && rec[((e & SLOT_MASK) - 1) * STRIDE + W_SEEN]! >>> 0 < cutoffSeconds) {
           // Deleting shifts later entries of the cluster back, possibly into position i: look again.
+          onPeer?.(t, (e & SLOT_MASK) - 1);
           this.deleteAt(t, base + i);
           removed++;
         } else {
@@ -568,7 +712,9 @@ export class SwarmStore {
     const base = this.tBase[t]!;
     for (let i = base; i < base + cap; i++) {
       const e = this.pool[i]!;
-      if (e !== 0) this.releaseSlot(e);
+      if (e === 0) continue;
+      this.pairs.dec(this.rec[((e & SLOT_MASK) - 1) * STRIDE + W_USER]!, t);
+      this.releaseSlot(e);
     }
     this.live -= this.tCount[t]!;
     this.tCount[t] = 0;
@@ -587,7 +733,8 @@ export class SwarmStore {
       this.tLog.byteLength +
       this.tCount.byteLength +
       this.tSeeders.byteLength +
-      this.pool.byteLength
+      this.pool.byteLength +
+      this.pairs.memoryBytes()
     );
   }
 
@@ -597,6 +744,19 @@ export class SwarmStore {
     const k8 = this.key8;
     for (let i = 0; i < PEER_ID_BYTES; i++) k8[i] = peerId[i]!;
     const k = this.key;
+    return hashWords(this.seed, k[0]!, k[1]!, k[2]!, k[3]!, k[4]!);
+  }
+
+  /** Loads the key scratch with the peer id in `slot` (as {@link hashKey} does) and hashes it. */
+  private slotKey(slot: number): number {
+    const rec = this.rec;
+    const k = this.key;
+    const o = slot * STRIDE;
+    k[0] = rec[o]!;
+    k[1] = rec[o + 1]!;
+    k[2] = rec[o + 2]!;
+    k[3] = rec[o + 3]!;
+    k[4] = rec[o + 4]!;
     return hashWords(this.seed, k[0]!, k[1]!, k[2]!, k[3]!, k[4]!);
   }
 
@@ -664,6 +824,7 @@ export class SwarmStore {
       }
     }
     pool[base + hole] = 0;
+    this.pairs.dec(this.rec[((e & SLOT_MASK) - 1) * STRIDE + W_USER]!, t);
     this.tCount[t]!--;
     if ((e & SEEDER_BIT) !== 0) this.tSeeders[t]!--;
     this.live--;
@@ -789,10 +950,10 @@ export class SwarmStore {
   private takeIPv6(): number {
     const free = this.ip6Free;
     if (free >= 0) {
-      this.ip6Free = this.ip6Words[free * 4]!;
+      this.ip6Free = this.ip6Words[free * V6_WORDS]!;
       return free;
     }
-    if (this.ip6Top * 16 === this.ip6.length) {
+    if (this.ip6Top * V6_BYTES === this.ip6.length) {
       this.ip6 = grownUint8(this.ip6, this.ip6.length * 2);
       this.ip6Words = new Int32Array(this.ip6.buffer);
     }
@@ -800,7 +961,7 @@ export class SwarmStore {
   }
 
   private releaseIPv6(index: number): void {
-    this.ip6Words[index * 4] = this.ip6Free;
+    this.ip6Words[index * V6_WORDS] = this.ip6Free;
     this.ip6Free = index;
   }
 }

@@ -222,21 +222,84 @@ describe("selection", () => {
     expect(store.selected4 + store.selected6).toBe(5);
   });
 
-  test("a peer switching address family moves between the buffers", () => {
+  test("a dual-stack peer keeps both addresses and is listed in both buffers, once", () => {
     const store = new SwarmStore();
     const slot = store.put(0, peerId(1), 1, v6(1), 1000, false, 0, 0, NOW);
     store.put(0, peerId(2), 1, v6(2), 1000, false, 0, 0, NOW);
-    expect(store.put(0, peerId(1), 1, v4(8, 8, 8, 8), 1001, false, 0, 0, NOW)).toBe(slot);
-    expect(store.isIPv6(slot)).toBe(false);
+    expect(store.put(0, peerId(1), 1, v4(8, 8, 8, 8), 1001, false, 5, 0, NOW)).toBe(slot);
+    expect(store.inserted).toBe(false);
+    expect([store.size, store.leechers(0), store.peersOfUser(0, 1)]).toEqual([2, 2, 2]);
+    expect(store.isIPv6(slot)).toBe(true);
+    expect(store.isDualStack(slot)).toBe(true);
+    expect([store.dualIPv4String(slot), store.dualIPv4Port(slot)]).toEqual(["8.8.8.8", 1001]);
+    expect([store.ipString(slot), store.port(slot)]).toEqual(["2001:db8::1", 1000]);
+    expect(store.uploaded(slot)).toBe(5);
     const out4 = new Uint8Array(60);
     const out6 = new Uint8Array(180);
     store.selectCompact(0, -1, false, 10, out4, out6, seeded(5));
-    expect([store.selected4, store.selected6]).toEqual([1, 1]);
+    expect([store.selected4, store.selected6]).toEqual([1, 2]);
     expect([...out4.subarray(0, 6)]).toEqual([8, 8, 8, 8, 3, 233]);
-    expect(hex(out6.subarray(0, 16))).toBe(hex(v6(2)));
-    store.put(0, peerId(1), 1, v6(9), 1002, false, 0, 0, NOW);
+    expect(new Set([hex(out6.subarray(0, 16)), hex(out6.subarray(18, 34))])).toEqual(
+      new Set([hex(v6(1)), hex(v6(2))]),
+    );
+    // One peer towards max, even with two addresses.
+    store.selectCompact(0, store.find(0, peerId(2)), false, 1, out4, out6, seeded(5));
+    expect([store.selected4, store.selected6]).toEqual([1, 1]);
+    // A later address of the same family replaces that family's address only.
+    store.put(0, peerId(1), 1, v6(9), 1002, false, 5, 0, NOW);
     expect(store.ipString(slot)).toBe("2001:db8::9");
+    expect(store.dualIPv4String(slot)).toBe("8.8.8.8");
+    store.put(0, peerId(1), 1, v4(9, 9, 9, 9), 1003, false, 5, 0, NOW);
+    expect([store.dualIPv4String(slot), store.dualIPv4Port(slot), store.port(slot)]).toEqual([
+      "9.9.9.9",
+      1003,
+      1002,
+    ]);
     expect(store.ipString(store.find(0, peerId(2)))).toBe("2001:db8::2");
+    // Gone with its record: removing it frees both.
+    expect(store.remove(0, peerId(1))).toBe(true);
+    store.selectCompact(0, -1, false, 10, out4, out6, seeded(5));
+    expect([store.selected4, store.selected6]).toEqual([0, 1]);
+  });
+
+  test("a peer first seen over IPv4 gains its IPv6 address; addAddress changes nothing else", () => {
+    const store = new SwarmStore();
+    const slot = store.put(3, peerId(1), 7, v4(10, 0, 0, 1), 6881, true, 100, 200, NOW);
+    expect(store.hasFamily(slot, v6(1))).toBe(false);
+    expect(store.hasFamily(slot, v4(1, 1, 1, 1))).toBe(true);
+    store.addAddress(3, slot, v6(4), 6882, NOW + 1);
+    expect(store.hasFamily(slot, v6(1))).toBe(true);
+    expect(store.isDualStack(slot)).toBe(true);
+    expect([store.ipString(slot), store.port(slot)]).toEqual(["2001:db8::4", 6882]);
+    expect([store.dualIPv4String(slot), store.dualIPv4Port(slot)]).toEqual(["10.0.0.1", 6881]);
+    expect([store.uploaded(slot), store.downloaded(slot), store.lastSeen(slot)]).toEqual([100, 200, NOW]);
+    expect([store.isSeeder(slot), store.seeders(3)]).toEqual([true, 1]);
+    const out4 = new Uint8Array(60);
+    const out6 = new Uint8Array(180);
+    // The table entry routes it as IPv6 now: a leecher asking gets both addresses.
+    store.selectCompact(3, -1, false, 10, out4, out6, seeded(1));
+    expect([store.selected4, store.selected6]).toEqual([1, 1]);
+    expect(store.find(3, peerId(1))).toBe(slot);
+  });
+
+  test("an address family that went quiet is dropped at the next announce", () => {
+    const store = new SwarmStore({ familyStaleSeconds: 100 });
+    const slot = store.put(0, peerId(1), 1, v4(10, 0, 0, 1), 6881, false, 0, 0, NOW);
+    store.put(0, peerId(1), 1, v6(1), 6881, false, 0, 0, NOW + 10);
+    expect(store.isDualStack(slot)).toBe(true);
+    // Only IPv6 announces for longer than 100 s: the IPv4 address is dropped.
+    store.put(0, peerId(1), 1, v6(1), 6881, false, 0, 0, NOW + 200);
+    expect(store.isDualStack(slot)).toBe(false);
+    expect(store.ipString(slot)).toBe("2001:db8::1");
+    // And the other way round: IPv4 back, IPv6 silent since NOW + 200.
+    store.put(0, peerId(1), 1, v4(10, 0, 0, 2), 6881, false, 0, 0, NOW + 250);
+    expect(store.isDualStack(slot)).toBe(true);
+    store.put(0, peerId(1), 1, v4(10, 0, 0, 2), 6881, false, 0, 0, NOW + 400);
+    expect([store.isIPv6(slot), store.ipString(slot)]).toEqual([false, "10.0.0.2"]);
+    const out4 = new Uint8Array(60);
+    const out6 = new Uint8Array(180);
+    store.selectCompact(0, -1, false, 10, out4, out6, seeded(1));
+    expect([store.selected4, store.selected6]).toEqual([1, 0]);
   });
 
   test("buffers too small for max are never overrun", () => {

@@ -9,8 +9,9 @@ interface ModelPeer {
   seeder: boolean;
   uploaded: number;
   downloaded: number;
-  v6: boolean;
-  port: number;
+  /** IPv4 and IPv6 ports; 0 when the peer has no address of that family. */
+  port4: number;
+  port6: number;
   seen: number;
 }
 
@@ -34,12 +35,19 @@ function check(store: SwarmStore, model: Map<string, ModelPeer>, torrents: numbe
       expect(store.isSeeder(slot)).toBe(peer.seeder);
       expect(store.uploaded(slot)).toBe(peer.uploaded);
       expect(store.downloaded(slot)).toBe(peer.downloaded);
-      expect(store.isIPv6(slot)).toBe(peer.v6);
-      expect(store.port(slot)).toBe(peer.port);
+      expect(store.isIPv6(slot)).toBe(peer.port6 > 0);
+      expect(store.isDualStack(slot)).toBe(peer.port4 > 0 && peer.port6 > 0);
+      expect(store.port(slot)).toBe(peer.port6 || peer.port4);
+      if (store.isDualStack(slot)) expect(store.dualIPv4Port(slot)).toBe(peer.port4);
       expect(store.lastSeen(slot)).toBe(peer.seen);
       expect(hex(store.peerIdOf(slot))).toBe(hex(peerId(n)));
     }
     expect([t, store.seeders(t), store.leechers(t)]).toEqual([t, seeders, leechers]);
+    for (let user = 1; user <= 5; user++) {
+      let owned = 0;
+      for (let n = 0; n < ids; n++) if (model.get(`${t}:${n}`)?.user === user) owned++;
+      expect([t, user, store.peersOfUser(t, user)]).toEqual([t, user, owned]);
+    }
     const selected: number[] = [];
     store.selectSlots(t, -1, false, 1_000_000, Math.random, (slot) => selected.push(slot));
     expect(new Set(selected)).toEqual(slots);
@@ -75,7 +83,10 @@ function runModel(ops: number, seed: number, hashSeed?: number): void {
       expect(store.lastUploaded).toBe(before ? before.uploaded : 0);
       expect(store.lastDownloaded).toBe(before ? before.downloaded : 0);
       expect(store.lastSeeder).toBe(before ? before.seeder : false);
-      model.set(key, { user, seeder, uploaded, downloaded, v6: isV6, port, seen: now });
+      // Another family adds its address; the same family replaces it.
+      const port4 = isV6 ? (before?.port4 ?? 0) : port;
+      const port6 = isV6 ? port : (before?.port6 ?? 0);
+      model.set(key, { user, seeder, uploaded, downloaded, port4, port6, seen: now });
     } else {
       const cutoff = now - 50;
       let stale = 0;
