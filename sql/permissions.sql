@@ -5,7 +5,8 @@ grant usage on schema public to fairywren_web, fairywren_tracker;
 grant select, insert, update, delete on all tables in schema public to fairywren_web;
 grant usage, select on all sequences in schema public to fairywren_web;
 
--- The tracker loads passkeys and torrents; it never writes.
+-- The tracker loads passkeys, torrents and who completed which; it never writes.
 revoke all on all tables in schema public from fairywren_tracker;
 grant select (id, passkey, disabled) on users to fairywren_tracker;
 grant select (id, info_hash, info_hash_v2, snatches) on torrents to fairywren_tracker;
+grant select (user_id, torrent_id, completed_at) on user_torrent_stats to fairywren_tracker;

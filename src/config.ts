@@ -60,6 +60,18 @@ export interface Config {
     readonly trustedProxies: readonly string[];
     /** peer_id prefixes allowed to announce; empty allows every client. */
     readonly allowedClients: readonly string[];
+    /** Most bytes a second credited to one peer (up and down each); 0 turns the cap off. */
+    readonly maxRateBytesPerSecond: number;
+    /** Credit upload only while the swarm had a leecher to upload to. */
+    readonly uploadNeedsLeecher: boolean;
+    /** A counter going backwards starts a new session: neither counter is credited. */
+    readonly resetOnBackwardsCounter: boolean;
+    /** Seconds of silence before a peer is dropped; 0: 1.5 × max(interval, 600). */
+    readonly peerTimeoutSeconds: number;
+    /** Seconds a dropped peer's last counters are kept for its return. */
+    readonly graceSeconds: number;
+    /** Most dropped peers whose counters are kept. */
+    readonly graceMaxPeers: number;
   };
 }
 
@@ -323,6 +335,56 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     default: [],
     env: "FAIRYWREN_ALLOWED_CLIENTS",
     doc: "peer_id prefixes allowed to announce, e.g. `-TR4`, `-qB`; empty allows every client.",
+  },
+  {
+    key: "tracker.maxRateBytesPerSecond",
+    kind: "int",
+    default: 1_250_000_000,
+    min: 0,
+    max: 1_000_000_000_000,
+    env: "FAIRYWREN_MAX_RATE",
+    doc: "Most bytes a second credited to one peer, up and down each (default 10 Gbit/s): more is credited up to (seconds since its last report + 1) × this and recorded. 0 turns the cap off.",
+  },
+  {
+    key: "tracker.uploadNeedsLeecher",
+    kind: "bool",
+    default: true,
+    env: "FAIRYWREN_UPLOAD_NEEDS_LEECHER",
+    doc: "Credit upload only if the swarm had a leecher other than the peer since its previous report; refused upload is recorded.",
+  },
+  {
+    key: "tracker.resetOnBackwardsCounter",
+    kind: "bool",
+    default: true,
+    env: "FAIRYWREN_RESET_ON_BACKWARDS_COUNTER",
+    doc: "A report with a counter lower than the peer's previous one starts a new session: neither counter is credited (recorded unless `event=started`). `false`: only that counter is ignored.",
+  },
+  {
+    key: "tracker.peerTimeoutSeconds",
+    kind: "int",
+    default: 0,
+    min: 0,
+    max: 7 * 86400,
+    env: "FAIRYWREN_PEER_TIMEOUT",
+    doc: "Seconds without an announce before a peer is dropped from its swarm. 0: 1.5 × the larger of `tracker.announceIntervalSeconds` and 600 (rtorrent never re-announces sooner).",
+  },
+  {
+    key: "tracker.graceSeconds",
+    kind: "int",
+    default: 86400,
+    min: 0,
+    max: 30 * 86400,
+    env: "FAIRYWREN_GRACE",
+    doc: "Seconds a dropped peer's last counters are kept, so a client that comes back with the same peer_id is credited what it did meanwhile. 0 keeps none.",
+  },
+  {
+    key: "tracker.graceMaxPeers",
+    kind: "int",
+    default: 1_000_000,
+    min: 0,
+    max: 60_000_000,
+    env: "FAIRYWREN_GRACE_MAX_PEERS",
+    doc: "Most dropped peers whose counters are kept (about 60 bytes each); beyond it further ones are forgotten, with a warning in the log.",
   },
 ];
 

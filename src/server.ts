@@ -2,7 +2,7 @@ import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
 import { createInvite } from "./db/queries/invites.ts";
-import { trackerTorrents } from "./db/queries/torrents.ts";
+import { trackerCompletions, trackerTorrents } from "./db/queries/torrents.ts";
 import { countUsers, trackerUsers } from "./db/queries/users.ts";
 import { configureLog, log } from "./log.ts";
 import { Metrics, MetricsListenError, startMetricsServer } from "./metrics-server.ts";
@@ -12,6 +12,7 @@ import { resolvePepper } from "./shared/secrets.ts";
 import { createWebApp, webFetch } from "./web/app.tsx";
 import { DEFAULT_SITE_URL } from "./web/links.ts";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
+import { SuspiciousWriter } from "./web/suspicious/writer.ts";
 import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
 
 /** A running Fairywren: both ports, the channel, and how to stop it cleanly. */
@@ -93,6 +94,7 @@ export async function serve(config: Config): Promise<Running> {
     const counts = new LiveCounts();
     const stats = new StatsWriter(db.sql, counts, config.webapi.flushIntervalMs);
     const metrics = new Metrics(stats);
+    const suspicious = new SuspiciousWriter(db.sql, config.webapi.flushIntervalMs);
     tracker = await startTracker(config, (message, channel) => {
       switch (message.kind) {
         case "counts":
@@ -104,6 +106,16 @@ export async function serve(config: Config): Promise<Running> {
         case "metrics":
           metrics.fromTracker(message.metrics);
           break;
+        case "suspicious":
+          suspicious.add(message.source, message.seq, message.batch);
+          break;
+        case "completions-request":
+          void trackerCompletions(db.sql).then(
+            (completions) =>
+              channel.send({ kind: "completions", completions }, [completions.buffer as ArrayBuffer]),
+            (error) => log.error("cannot read completions for the tracker", { error }),
+          );
+          break;
         case "snapshot-request":
           void Promise.all([trackerUsers(db.sql), trackerTorrents(db.sql)]).then(
             ([users, torrents]) => channel.send({ kind: "snapshot", users, torrents }),
@@ -113,6 +125,7 @@ export async function serve(config: Config): Promise<Running> {
       }
     });
     stats.start();
+    suspicious.start();
     const sync = trackerSync(db.sql, tracker.channel);
     const pepper = resolvePepper(config.salt, config.dataDir);
     const app = createWebApp({ config, sql: db.sql, pepper, counts, sync, ready: () => true });
@@ -174,6 +187,7 @@ export async function serve(config: Config): Promise<Running> {
           });
           worker.terminate();
           await stats.stop();
+          await suspicious.stop();
           await db.close();
         })();
         return stopping;

@@ -12,4 +12,10 @@ export const BENCH_POLICY: TrackerPolicy = {
   maxPeers: 50_000_000,
   maxTorrents: 50_000_000,
   allowedClients: [],
+  maxRateBytesPerSecond: 1_250_000_000,
+  uploadNeedsLeecher: true,
+  resetOnBackwardsCounter: true,
+  peerTimeoutSeconds: 0,
+  graceSeconds: 86400,
+  graceMaxPeers: 1_000_000,
 };

@@ -29,6 +29,7 @@ export type WebToTracker =
   | { readonly kind: "user-removed"; readonly id: number }
   | { readonly kind: "torrent-upsert"; readonly torrent: TrackerTorrent }
   | { readonly kind: "torrent-removed"; readonly id: number }
+  | { readonly kind: "completions"; readonly completions: Completions }
   | { readonly kind: "ping"; readonly nonce: number }
   | { readonly kind: "shutdown" };
 
@@ -62,13 +63,94 @@ export function unpackDeltas(deltas: StatDeltas): StatDelta[] {
   return rows;
 }
 
+/**
+ * Who completed which torrent, as [member id, torrent id] pairs packed one after another: what the
+ * tracker loads at start so that a completion already in the database is never counted again.
+ */
+export type Completions = Float64Array;
+
+/** Why an announce was not credited in full (see the README's accounting rules). */
+export type SuspicionReason = "rate" | "no_leecher" | "backwards";
+
+/** The reasons in bit order: bit i of a packed row's reasons field is `SUSPICION_REASONS[i]`. */
+export const SUSPICION_REASONS: readonly SuspicionReason[] = ["rate", "no_leecher", "backwards"];
+
+/** An announce whose credit was capped or refused. */
+export interface SuspiciousTransfer {
+  readonly userId: number;
+  readonly torrentId: number;
+  /** The 20 bytes of the peer_id. */
+  readonly peerId: Uint8Array;
+  /** The client's User-Agent header, or null when it sent none. */
+  readonly userAgent: string | null;
+  /** What the report implied since the peer's previous one (negative when a counter went back). */
+  readonly claimedUp: number;
+  readonly claimedDown: number;
+  /** What was credited. */
+  readonly creditedUp: number;
+  readonly creditedDown: number;
+  /** Seconds since the peer's previous report. */
+  readonly seconds: number;
+  readonly reasons: readonly SuspicionReason[];
+  /** When, in Unix seconds. */
+  readonly at: number;
+}
+
+/**
+ * Numbers in one packed suspicious-transfer row: member, torrent, claimed up, claimed down,
+ * credited up, credited down, seconds, reasons (bits), time.
+ */
+export const SUSPICIOUS_FIELDS = 9;
+
+/**
+ * A batch of suspicious transfers, packed like the credit: `rows` holds SUSPICIOUS_FIELDS numbers
+ * per row, `peerIds` 20 bytes per row, `agents` one User-Agent per row ("" for none).
+ */
+export interface SuspiciousBatch {
+  readonly rows: Float64Array;
+  readonly peerIds: Uint8Array;
+  readonly agents: readonly string[];
+}
+
+/** The rows of a packed suspicious-transfer batch, for reading. */
+export function unpackSuspicious(batch: SuspiciousBatch): SuspiciousTransfer[] {
+  const out: SuspiciousTransfer[] = [];
+  const { rows, peerIds, agents } = batch;
+  for (let i = 0, o = 0; o + SUSPICIOUS_FIELDS <= rows.length; i++, o += SUSPICIOUS_FIELDS) {
+    const bits = rows[o + 7]!;
+    out.push({
+      userId: rows[o]!,
+      torrentId: rows[o + 1]!,
+      peerId: peerIds.slice(i * 20, i * 20 + 20),
+      userAgent: agents[i] || null,
+      claimedUp: rows[o + 2]!,
+      claimedDown: rows[o + 3]!,
+      creditedUp: rows[o + 4]!,
+      creditedDown: rows[o + 5]!,
+      seconds: rows[o + 6]!,
+      reasons: SUSPICION_REASONS.filter((_, bit) => (bits & (1 << bit)) !== 0),
+      at: rows[o + 8]!,
+    });
+  }
+  return out;
+}
+
 /** Messages from the tracker to the web side. */
 export type TrackerToWeb =
   | { readonly kind: "ready"; readonly port: number }
   | { readonly kind: "fatal"; readonly message: string }
   | { readonly kind: "snapshot-request" }
+  /** Asks for the completions already recorded (answered with a `completions` message). */
+  | { readonly kind: "completions-request" }
   | { readonly kind: "counts"; readonly counts: TorrentCounts[] }
   | { readonly kind: "stats"; readonly source: string; readonly seq: number; readonly deltas: StatDeltas }
+  /** Capped or refused announces since the last batch; sequence numbers as for `stats`. */
+  | {
+      readonly kind: "suspicious";
+      readonly source: string;
+      readonly seq: number;
+      readonly batch: SuspiciousBatch;
+    }
   | { readonly kind: "pong"; readonly nonce: number }
   | { readonly kind: "metrics"; readonly metrics: TrackerMetrics }
   | { readonly kind: "stopped" };

@@ -14,7 +14,13 @@ export interface TorrentEntry {
   readonly infoHash: Uint8Array;
   /** Key of the truncated v2 hash, when the torrent is hybrid or v2. */
   readonly v2Key: string | null;
+  /** Completions recorded in the database (the site's figure, refreshed at every reload). */
   snatches: number;
+  /**
+   * Members who had completed the torrent when the tracker started, ascending: their `completed`
+   * is never another snatch. Null when none did (or the torrent came later).
+   */
+  completedBy: Int32Array | null;
 }
 
 /** The 20 bytes of an info hash as a Map key (one char per byte). */
@@ -54,6 +60,9 @@ function hexBytes(hex: string): Uint8Array {
  * reach the same swarm.
  */
 export class TrackerState {
+  /** Called with a torrent's swarm index when a reload changes its snatch count. */
+  constructor(private readonly onSnatchesChanged: (index: number) => void = () => {}) {}
+
   /** passkey → member */
   readonly users = new Map<string, UserEntry>();
   private readonly passkeyOf = new Map<number, string>();
@@ -79,17 +88,30 @@ export class TrackerState {
     this.passkeyOf.delete(id);
   }
 
-  /** Registers a torrent (or updates its snatch count); returns its entry. */
+  /**
+   * Registers a torrent (or updates its snatch count); returns its entry. The database's count
+   * wins: snatches are counted once there, and a higher figure in memory would be a wrong one.
+   */
   upsertTorrent(torrent: TrackerTorrent): TorrentEntry {
     const existing = this.byId.get(torrent.id);
     if (existing) {
-      existing.snatches = Math.max(existing.snatches, torrent.snatches);
+      if (existing.snatches !== torrent.snatches) {
+        existing.snatches = torrent.snatches;
+        this.onSnatchesChanged(existing.index);
+      }
       return existing;
     }
     const infoHash = hexBytes(torrent.infoHash);
     const v2Key = torrent.infoHashV2 ? hashKey(hexBytes(torrent.infoHashV2)) : null;
     const index = this.freeIndexes.pop() ?? this.byIndex.length;
-    const entry: TorrentEntry = { id: torrent.id, index, infoHash, v2Key, snatches: torrent.snatches };
+    const entry: TorrentEntry = {
+      id: torrent.id,
+      index,
+      infoHash,
+      v2Key,
+      snatches: torrent.snatches,
+      completedBy: null,
+    };
     this.byIndex[index] = entry;
     this.byId.set(torrent.id, entry);
     this.torrents.set(hashKey(infoHash), entry);
@@ -129,6 +151,11 @@ export class TrackerState {
   /** Whether a torrent is registered. */
   hasTorrent(id: number): boolean {
     return this.byId.has(id);
+  }
+
+  /** A registered torrent by its database id, or undefined. */
+  torrentById(id: number): TorrentEntry | undefined {
+    return this.byId.get(id);
   }
 
   /** Number of registered torrents. */

@@ -1,6 +1,9 @@
 import {
+  type Completions,
   DELTA_FIELDS,
   type StatDeltas,
+  SUSPICIOUS_FIELDS,
+  type SuspiciousBatch,
   type TorrentCounts,
   type TrackerTorrent,
   type TrackerUser,
@@ -9,7 +12,7 @@ import { CLIENT_ERRORS, type ClientError } from "./protocol/errors.ts";
 import {
   type AnnounceRequest,
   EVENT_COMPLETED,
-  EVENT_NONE,
+  EVENT_STARTED,
   EVENT_STOPPED,
   parseAnnounce,
   parseScrape,
@@ -36,6 +39,37 @@ export interface TrackerPolicy {
   readonly maxTorrents: number;
   /** peer_id prefixes allowed to announce; empty allows all. */
   readonly allowedClients: readonly string[];
+  /**
+   * Most bytes a second credited to one peer, up and down each: a larger difference is credited
+   * up to (seconds since its previous report + 1) × this. 0 turns the cap off.
+   */
+  readonly maxRateBytesPerSecond: number;
+  /** Credit upload only if the swarm had a leecher other than the peer since its previous report. */
+  readonly uploadNeedsLeecher: boolean;
+  /**
+   * A counter lower than the peer's previous report starts a new session: neither counter is
+   * credited. When false, only the counter that went back is ignored.
+   */
+  readonly resetOnBackwardsCounter: boolean;
+  /** Seconds of silence before a peer is dropped; 0 picks 1.5 × max(interval, 600). */
+  readonly peerTimeoutSeconds: number;
+  /** Seconds a dropped peer's last counters are kept, so that it is credited if it comes back. */
+  readonly graceSeconds: number;
+  /** Most dropped peers whose counters are kept at once. */
+  readonly graceMaxPeers: number;
+}
+
+/**
+ * The longest regular interval real clients use, whatever the tracker says: rtorrent clamps
+ * `interval` to at least 600 s (libtorrent-rasterbar re-announces no sooner than 300 s).
+ */
+export const CLIENT_INTERVAL_FLOOR_SECONDS = 600;
+
+/** Seconds of silence after which a peer is dropped from its swarm (see TrackerPolicy). */
+export function peerTimeoutSeconds(policy: TrackerPolicy): number {
+  if (policy.peerTimeoutSeconds > 0) return policy.peerTimeoutSeconds;
+  // A client that honours no interval below the floor must not be dropped between two announces.
+  return Math.ceil(1.5 * Math.max(policy.announceIntervalSeconds, CLIENT_INTERVAL_FLOOR_SECONDS));
 }
 
 /** Outcome of one request, for metrics: "ok", "throttled" or a client error code. */
@@ -47,7 +81,20 @@ export interface Reply {
   readonly outcome: Outcome;
 }
 
+/** Where a suspicious announce's User-Agent is read from: the request, read only when needed. */
+export interface AgentSource {
+  readonly headers: { get(name: string): string | null };
+}
+
 const MAX_COMPACT_PEERS = 1000;
+/** Most suspicious transfers kept between two batches; beyond it they are counted and dropped. */
+export const MAX_SUSPICIOUS_PER_BATCH = 10_000;
+const AGENT_MAX = 200;
+const RATE_BIT = 1;
+const NO_LEECHER_BIT = 2;
+const BACKWARDS_BIT = 4;
+/** Address given to kept counters of dropped peers: the grace store needs one, nobody reads it. */
+const NO_ADDRESS = new Uint8Array(4);
 
 /**
  * The tracker's policy and state: announce, scrape, accounting and counts. Pure apart from its own
@@ -55,9 +102,13 @@ const MAX_COMPACT_PEERS = 1000;
  * both. Never touches the database.
  */
 export class Tracker {
-  readonly state = new TrackerState();
-  // A per-run seed keeps crafted peer ids from piling into one hash chain.
-  readonly swarms = new SwarmStore({ hashSeed: (Math.random() * 2 ** 31) | 0 });
+  readonly state = new TrackerState((index) => this.dirty.add(index));
+  readonly swarms: SwarmStore;
+  /**
+   * Last counters of peers dropped by the reaper, kept for `graceSeconds` (at most
+   * `graceMaxPeers`); null when the grace period is off.
+   */
+  readonly grace: SwarmStore | null;
   private readonly peers4 = new Uint8Array(MAX_COMPACT_PEERS * 6);
   private readonly peers6 = new Uint8Array(MAX_COMPACT_PEERS * 18);
   private readonly allowed: Uint8Array[];
@@ -66,11 +117,29 @@ export class Tracker {
   /** Pending credit rows, packed (see StatDeltas); `deltaRows` of them are in use. */
   private deltas = new Float64Array(DELTA_FIELDS * 1024);
   private deltaRows = 0;
-  /** Snatches already counted in this run: "user:torrent". */
+  /** Snatches counted in this run: pair keys (see pairKey). */
   private readonly snatched = new Set<number>();
   /** Swarm indexes whose counts changed since the last `takeCounts`. */
   private dirty = new Set<number>();
   private seq = 0;
+  /**
+   * Per swarm index, the last time (seconds) the tracker saw at least one leecher in it, and at
+   * least two: the swarm-balance rule asks whether a peer had anyone to upload to.
+   */
+  private leecherAt = new Uint32Array(1024);
+  private leechersAt = new Uint32Array(1024);
+  /** Pending suspicious transfers, packed (see SuspiciousBatch). */
+  private suspicious = new Float64Array(SUSPICIOUS_FIELDS * 64);
+  private suspiciousPeerIds = new Uint8Array(20 * 64);
+  private suspiciousAgents: string[] = [];
+  private suspiciousRows = 0;
+  private suspiciousSeq = 0;
+  /** Suspicious transfers dropped because a batch was full, and dropped peers not kept: totals. */
+  suspiciousDropped = 0;
+  graceRefused = 0;
+  /** The request being answered, for the User-Agent of a suspicious transfer. */
+  private agentSource: AgentSource | null = null;
+  private readonly keepReaped: (t: number, slot: number) => void;
 
   constructor(
     private readonly policy: TrackerPolicy,
@@ -79,10 +148,45 @@ export class Tracker {
     private readonly onLimit: (what: "peers" | "torrents", limit: number) => void = () => {},
   ) {
     this.allowed = policy.allowedClients.map((p) => new TextEncoder().encode(p));
+    const familyStaleSeconds = peerTimeoutSeconds(policy);
+    // A per-run seed keeps crafted peer ids from piling into one hash chain.
+    this.swarms = new SwarmStore({ hashSeed: (Math.random() * 2 ** 31) | 0, familyStaleSeconds });
+    this.grace =
+      policy.graceSeconds > 0 && policy.graceMaxPeers > 0
+        ? new SwarmStore({ hashSeed: (Math.random() * 2 ** 31) | 0, initialPeers: 64 })
+        : null;
+    this.keepReaped = (t, slot) => {
+      const grace = this.grace!;
+      const s = this.swarms;
+      if (grace.size >= this.policy.graceMaxPeers) {
+        this.graceRefused++;
+        return;
+      }
+      grace.put(
+        t,
+        s.peerIdOf(slot),
+        s.userId(slot),
+        NO_ADDRESS,
+        1,
+        s.isSeeder(slot),
+        s.uploaded(slot),
+        s.downloaded(slot),
+        s.lastSeen(slot),
+      );
+    };
   }
 
-  /** Answers an announce from the member with `passkey`, whose address is `ip` (4 or 16 bytes). */
-  announce(passkey: string, query: string, ip: Uint8Array, now: number): Reply {
+  /**
+   * Answers an announce from the member with `passkey`, whose address is `ip` (4 or 16 bytes).
+   * `agent` gives the User-Agent when the announce has to be recorded as suspicious.
+   */
+  announce(
+    passkey: string,
+    query: string,
+    ip: Uint8Array,
+    now: number,
+    agent: AgentSource | null = null,
+  ): Reply {
     const user = this.state.users.get(passkey);
     if (!user) return fail(CLIENT_ERRORS.unknownPasskey);
     if (user.disabled) return fail(CLIENT_ERRORS.disabledAccount);
@@ -98,24 +202,39 @@ export class Tracker {
     let slot = swarms.find(t, request.peerId);
     if (slot >= 0 && swarms.userId(slot) !== user.id) return fail(CLIENT_ERRORS.peerIdInUse);
     const seeder = request.left === 0;
-
-    if (request.event === EVENT_STOPPED) {
-      if (slot >= 0) {
-        this.credit(user.id, torrent, slot, request, false);
-        swarms.remove(t, request.peerId);
-        this.dirty.add(t);
-      }
-      return { body: this.reply(torrent, request, -1, true), outcome: "ok" };
-    }
+    this.agentSource = agent;
+    this.noteLeechers(t, now);
 
     if (slot < 0) {
+      // A peer dropped while still running comes back with its session's counters: its kept ones
+      // are the baseline, so the upload it reports since then is credited.
+      const grace = this.grace;
+      let back = grace !== null && grace.size > 0 ? grace.find(t, request.peerId) : -1;
+      if (back >= 0 && grace!.userId(back) !== user.id) {
+        grace!.remove(t, request.peerId);
+        back = -1;
+      }
+      if (request.event === EVENT_STOPPED) {
+        if (back >= 0) {
+          this.creditFrom(user.id, torrent, request, grace!, back, true, now);
+          grace!.remove(t, request.peerId);
+        }
+        return { body: this.reply(torrent, request, -1, true), outcome: "ok" };
+      }
       if (swarms.size >= this.policy.maxPeers) {
         this.onLimit("peers", this.policy.maxPeers);
         return fail(CLIENT_ERRORS.trackerFull);
       }
       if (swarms.peersOfUser(t, user.id) >= this.policy.maxPeersPerUserPerTorrent)
         return fail(CLIENT_ERRORS.tooManyPeers);
-      // A first announce earns no credit: there is nothing to compare its counters with.
+      if (back >= 0) {
+        this.creditFrom(user.id, torrent, request, grace!, back, true, now);
+        grace!.remove(t, request.peerId);
+      } else if (request.event === EVENT_COMPLETED && seeder) {
+        // A first announce earns no credit (there is nothing to compare its counters with), but a
+        // completion reported on it is one.
+        this.snatch(user.id, torrent);
+      }
       slot = swarms.put(
         t,
         request.peerId,
@@ -128,19 +247,30 @@ export class Tracker {
         now,
       );
       this.dirty.add(t);
-      if (request.event === EVENT_COMPLETED) this.snatch(user.id, torrent);
+      this.noteLeechers(t, now);
       return { body: this.reply(torrent, request, slot, seeder), outcome: "ok" };
     }
 
-    // Re-announcing too soon gets a valid reply and changes nothing: the credit waits, intact, for
-    // the next announce, whose counters it is computed from.
-    const early =
-      request.event === EVENT_NONE && now - swarms.lastSeen(slot) < this.policy.minAnnounceIntervalSeconds;
-    if (early)
-      return { body: this.reply(torrent, request, slot, swarms.isSeeder(slot)), outcome: "throttled" };
-
     const wasSeeder = swarms.isSeeder(slot);
-    this.credit(user.id, torrent, slot, request, request.event === EVENT_COMPLETED && !wasSeeder);
+    if (request.event === EVENT_STOPPED) {
+      this.creditFrom(user.id, torrent, request, swarms, slot, false, now);
+      swarms.remove(t, request.peerId);
+      this.dirty.add(t);
+      return { body: this.reply(torrent, request, -1, true), outcome: "ok" };
+    }
+
+    // Re-announcing too soon gets a valid reply and changes nothing, whatever the event: the credit
+    // waits, intact, for the next announce, whose counters it is computed from. Only a completion
+    // (left going to 0, once a peer) is taken at once, as `stopped` is above.
+    const completes = seeder && !wasSeeder;
+    if (!completes && now - swarms.lastSeen(slot) < this.policy.minAnnounceIntervalSeconds) {
+      // A dual-stack client announces over IPv4 and IPv6 moments apart: its second address is
+      // still taken, without touching the accounting.
+      if (!swarms.hasFamily(slot, ip)) swarms.addAddress(t, slot, ip, request.port, now);
+      return { body: this.reply(torrent, request, slot, wasSeeder), outcome: "throttled" };
+    }
+
+    this.creditFrom(user.id, torrent, request, swarms, slot, false, now);
     swarms.put(
       t,
       request.peerId,
@@ -152,7 +282,10 @@ export class Tracker {
       request.downloaded,
       now,
     );
-    if (wasSeeder !== seeder) this.dirty.add(t);
+    if (wasSeeder !== seeder) {
+      this.dirty.add(t);
+      this.noteLeechers(t, now);
+    }
     return { body: this.reply(torrent, request, slot, seeder), outcome: "ok" };
   }
 
@@ -179,9 +312,14 @@ export class Tracker {
     return { body: scrapeResponse(files), outcome: "ok" };
   }
 
-  /** Removes peers not seen since `cutoff`; returns how many. */
+  /**
+   * Removes peers not seen since `cutoff`; returns how many. Their last counters go to the grace
+   * store, whose entries older than `graceSeconds` before `cutoff` expire first.
+   */
   reap(cutoff: number): number {
-    return this.swarms.reap(cutoff, (t) => this.dirty.add(t));
+    const grace = this.grace;
+    if (grace) grace.reap(cutoff - this.policy.graceSeconds);
+    return this.swarms.reap(cutoff, (t) => this.dirty.add(t), grace ? this.keepReaped : undefined);
   }
 
   /** Applies a member change from the web side. */
@@ -211,7 +349,12 @@ export class Tracker {
   private freeIndex(index: number): void {
     if (index < 0) return;
     this.swarms.removeTorrent(index);
+    this.grace?.removeTorrent(index);
     this.dirty.delete(index);
+    if (index < this.leecherAt.length) {
+      this.leecherAt[index] = 0;
+      this.leechersAt[index] = 0;
+    }
     for (const key of this.snatched) if (key % INDEX_SPAN === index) this.snatched.delete(key);
   }
 
@@ -222,6 +365,33 @@ export class Tracker {
       torrents = torrents.slice(0, this.policy.maxTorrents);
     }
     for (const index of this.state.replaceAll(users, torrents)) this.freeIndex(index);
+  }
+
+  /**
+   * Takes the completions recorded in the database (pairs of member id and torrent id), so that a
+   * member who completed a torrent before this run never counts as a new snatch of it. Replaces
+   * what an earlier call gave; pairs of unregistered torrents are ignored.
+   */
+  loadCompletions(pairs: Completions): void {
+    const counts = new Map<TorrentEntry, number>();
+    for (let o = 1; o < pairs.length; o += 2) {
+      const torrent = this.state.torrentById(pairs[o]!);
+      if (torrent) counts.set(torrent, (counts.get(torrent) ?? 0) + 1);
+    }
+    for (const torrent of this.state.byIndex) if (torrent) torrent.completedBy = null;
+    const filled = new Map<TorrentEntry, number>();
+    for (const [torrent, n] of counts) {
+      torrent.completedBy = new Int32Array(n);
+      filled.set(torrent, 0);
+    }
+    for (let o = 0; o + 1 < pairs.length; o += 2) {
+      const torrent = this.state.torrentById(pairs[o + 1]!);
+      if (!torrent) continue;
+      const at = filled.get(torrent)!;
+      torrent.completedBy![at] = pairs[o]!;
+      filled.set(torrent, at + 1);
+    }
+    for (const torrent of counts.keys()) torrent.completedBy!.sort();
   }
 
   /** Counts of torrents that changed since the last call, as [id, seeders, leechers, snatches]. */
@@ -242,6 +412,20 @@ export class Tracker {
     this.deltaRows = 0;
     this.deltaIndex = new Map();
     return { seq: ++this.seq, deltas };
+  }
+
+  /** Suspicious transfers recorded since the last call, with their own sequence number; or null. */
+  takeSuspicious(): { seq: number; batch: SuspiciousBatch } | null {
+    const n = this.suspiciousRows;
+    if (n === 0) return null;
+    const batch: SuspiciousBatch = {
+      rows: this.suspicious.slice(0, n * SUSPICIOUS_FIELDS),
+      peerIds: this.suspiciousPeerIds.slice(0, n * 20),
+      agents: this.suspiciousAgents,
+    };
+    this.suspiciousRows = 0;
+    this.suspiciousAgents = [];
+    return { seq: ++this.suspiciousSeq, batch };
   }
 
   /** The row of pending credit for a pair, added (zeroed) if there is none yet. */
@@ -270,22 +454,85 @@ export class Tracker {
     return false;
   }
 
+  /** Remembers that swarm t has leechers at `now` (one, or two and more) for the swarm-balance rule. */
+  private noteLeechers(t: number, now: number): void {
+    const leechers = this.swarms.leechers(t);
+    if (leechers === 0) return;
+    if (t >= this.leecherAt.length) {
+      let length = this.leecherAt.length * 2;
+      while (length <= t) length *= 2;
+      const one = new Uint32Array(length);
+      one.set(this.leecherAt);
+      this.leecherAt = one;
+      const two = new Uint32Array(length);
+      two.set(this.leechersAt);
+      this.leechersAt = two;
+    }
+    this.leecherAt[t] = now;
+    if (leechers > 1) this.leechersAt[t] = now;
+  }
+
   /**
-   * Credits the difference between this report and the peer's previous one. A counter lower than
-   * before means the client restarted its session: no credit, and the new value is the baseline.
+   * Credits the difference between this report and the previous one of the same peer (the peer in
+   * `slot` of `store`: the swarm, or the grace store for a peer coming back), under the
+   * plausibility rules, and counts a completion (left going from above 0 to 0) as a snatch. An
+   * announce that was not credited in full is recorded as a suspicious transfer.
    */
-  private credit(
+  private creditFrom(
     userId: number,
     torrent: TorrentEntry,
-    slot: number,
     request: AnnounceRequest,
-    completed: boolean,
-  ) {
-    const up = request.uploaded - this.swarms.uploaded(slot);
-    const down = request.downloaded - this.swarms.downloaded(slot);
-    const upCredit = Math.max(up, 0);
-    const downCredit = Math.max(down, 0);
-    const snatch = completed && this.snatch(userId, torrent);
+    store: SwarmStore,
+    slot: number,
+    returning: boolean,
+    now: number,
+  ): void {
+    const policy = this.policy;
+    const wasSeeder = store.isSeeder(slot);
+    const since = store.lastSeen(slot);
+    const up = request.uploaded - store.uploaded(slot);
+    const down = request.downloaded - store.downloaded(slot);
+    let upCredit = up;
+    let downCredit = down;
+    let reasons = 0;
+    if (up < 0 || down < 0) {
+      // The client restarted its session (or lies): the new values are the baseline. `started`
+      // says so itself and is not worth a record.
+      if (request.event !== EVENT_STARTED) reasons = BACKWARDS_BIT;
+      if (policy.resetOnBackwardsCounter) {
+        upCredit = 0;
+        downCredit = 0;
+      } else {
+        upCredit = Math.max(up, 0);
+        downCredit = Math.max(down, 0);
+      }
+    }
+    const seconds = now > since ? now - since : 0;
+    if (policy.maxRateBytesPerSecond > 0) {
+      // Whole seconds on both sides: one second more absorbs the rounding.
+      const cap = (seconds + 1) * policy.maxRateBytesPerSecond;
+      if (upCredit > cap) {
+        upCredit = cap;
+        reasons |= RATE_BIT;
+      }
+      if (downCredit > cap) {
+        downCredit = cap;
+        reasons |= RATE_BIT;
+      }
+    }
+    if (upCredit > 0 && policy.uploadNeedsLeecher) {
+      // A leecher counts itself among the leechers: it needs a second one to upload to. A peer
+      // coming back was out of the swarm meanwhile, so any leecher counts.
+      const stamps = wasSeeder || returning ? this.leecherAt : this.leechersAt;
+      const seen = torrent.index < stamps.length ? stamps[torrent.index]! : 0;
+      if (seen < since) {
+        upCredit = 0;
+        reasons |= NO_LEECHER_BIT;
+      }
+    }
+    if (reasons !== 0)
+      this.record(userId, torrent, request, up, down, upCredit, downCredit, seconds, reasons, now);
+    const snatch = request.left === 0 && !wasSeeder && this.snatch(userId, torrent);
     if (upCredit === 0 && downCredit === 0 && !snatch) return;
     const o = this.deltaRow(pairKey(userId, torrent), userId, torrent.id) * DELTA_FIELDS;
     this.deltas[o + 2]! += upCredit;
@@ -293,8 +540,55 @@ export class Tracker {
     if (snatch) this.deltas[o + 4] = 1;
   }
 
-  /** Counts a member's first completion of a torrent in this run; false if already counted. */
+  /** Adds a suspicious transfer to the pending batch (dropped, and counted, when it is full). */
+  private record(
+    userId: number,
+    torrent: TorrentEntry,
+    request: AnnounceRequest,
+    claimedUp: number,
+    claimedDown: number,
+    creditedUp: number,
+    creditedDown: number,
+    seconds: number,
+    reasons: number,
+    now: number,
+  ): void {
+    const row = this.suspiciousRows;
+    if (row >= MAX_SUSPICIOUS_PER_BATCH) {
+      this.suspiciousDropped++;
+      return;
+    }
+    if ((row + 1) * SUSPICIOUS_FIELDS > this.suspicious.length) {
+      const rows = new Float64Array(this.suspicious.length * 2);
+      rows.set(this.suspicious);
+      this.suspicious = rows;
+      const ids = new Uint8Array(this.suspiciousPeerIds.length * 2);
+      ids.set(this.suspiciousPeerIds);
+      this.suspiciousPeerIds = ids;
+    }
+    const o = row * SUSPICIOUS_FIELDS;
+    const r = this.suspicious;
+    r[o] = userId;
+    r[o + 1] = torrent.id;
+    r[o + 2] = claimedUp;
+    r[o + 3] = claimedDown;
+    r[o + 4] = creditedUp;
+    r[o + 5] = creditedDown;
+    r[o + 6] = seconds;
+    r[o + 7] = reasons;
+    r[o + 8] = now;
+    this.suspiciousPeerIds.set(request.peerId, row * 20);
+    const agent = this.agentSource?.headers.get("user-agent") ?? "";
+    this.suspiciousAgents.push(agent.length > AGENT_MAX ? agent.slice(0, AGENT_MAX) : agent);
+    this.suspiciousRows = row + 1;
+  }
+
+  /**
+   * Counts a member's first completion of a torrent; false if already counted, in this run or (as
+   * the database said at start) before it.
+   */
   private snatch(userId: number, torrent: TorrentEntry): boolean {
+    if (torrent.completedBy && includes(torrent.completedBy, userId)) return false;
     const key = pairKey(userId, torrent);
     if (this.snatched.has(key)) return false;
     this.snatched.add(key);
@@ -319,11 +613,11 @@ export class Tracker {
       const peers: DictPeer[] = [];
       if (want > 0) {
         this.swarms.selectSlots(t, slot, seeder, want, this.rand, (s) => {
-          peers.push({
-            ip: this.swarms.ipString(s),
-            port: this.swarms.port(s),
-            peerId: request.noPeerId ? null : this.swarms.peerIdOf(s),
-          });
+          const peerId = request.noPeerId ? null : this.swarms.peerIdOf(s);
+          peers.push({ ip: this.swarms.ipString(s), port: this.swarms.port(s), peerId });
+          // A dual-stack peer is listed at both of its addresses.
+          if (this.swarms.isDualStack(s))
+            peers.push({ ip: this.swarms.dualIPv4String(s), port: this.swarms.dualIPv4Port(s), peerId });
         });
       }
       return announceResponseDict({
@@ -358,6 +652,20 @@ export class Tracker {
 
 /** Swarm indexes stay below this (maxTorrents is at most 50 million). */
 const INDEX_SPAN = 2 ** 26;
+
+/** Whether the ascending `sorted` holds `value` (binary search). */
+function includes(sorted: Int32Array, value: number): boolean {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = sorted[mid]!;
+    if (v === value) return true;
+    if (v < value) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
 
 /**
  * One number for a (member, torrent) pair: cheaper on every announce than a string key. Exact while

@@ -2,14 +2,14 @@
 // and torrents, serves announce and scrape on its own port, and reports counts and credit back.
 import type { Config } from "../config.ts";
 import { connect } from "../db/client.ts";
-import { trackerTorrents } from "../db/queries/torrents.ts";
+import { trackerCompletions, trackerTorrents } from "../db/queries/torrents.ts";
 import { trackerUsers } from "../db/queries/users.ts";
 import { configureLog, log } from "../log.ts";
-import { type TrackerTorrent, type TrackerUser, trackerEnd } from "../shared/channel.ts";
+import { type Completions, type TrackerTorrent, type TrackerUser, trackerEnd } from "../shared/channel.ts";
 import { listenProblem } from "../shared/listen.ts";
 import { Histogram, LATENCY_BUCKETS } from "../shared/metrics.ts";
 import { createTrackerApp } from "./app.ts";
-import { Tracker } from "./tracker.ts";
+import { peerTimeoutSeconds, Tracker } from "./tracker.ts";
 
 declare const self: Worker;
 
@@ -17,6 +17,7 @@ declare const self: Worker;
 const COUNTS_EVERY_MS = 250;
 /** How often credit batches go to the web side (which writes them on its own timer). */
 const DELTAS_EVERY_MS = 1000;
+/** The reaper runs this often, or four times per peer timeout when that is shorter. */
 const REAP_EVERY_MS = 30_000;
 const METRICS_EVERY_MS = 2000;
 
@@ -39,6 +40,10 @@ const observeLatency = {
 };
 let reapedTotal = 0;
 let pendingSnapshot: ((snapshot: { users: TrackerUser[]; torrents: TrackerTorrent[] }) => void) | null = null;
+let pendingCompletions: ((completions: Completions) => void) | null = null;
+/** When the last "records dropped" or "grace store full" line was logged, and the totals then. */
+let lastDropLog = 0;
+let loggedDrops = { suspicious: 0, grace: 0 };
 
 /** Members and torrents: from the tracker's own database login, or from the web side when embedded. */
 async function loadSnapshot(config: Config): Promise<{ users: TrackerUser[]; torrents: TrackerTorrent[] }> {
@@ -59,6 +64,26 @@ async function loadSnapshot(config: Config): Promise<{ users: TrackerUser[]; tor
   });
 }
 
+/**
+ * Who already completed which torrent, read once at start (a reload does not need it: completions
+ * of this run are counted in memory). From the database, or from the web side when embedded.
+ */
+async function loadCompletions(config: Config): Promise<Completions> {
+  const setting = config.tracker.postgresql ?? config.webapi.postgresql;
+  if (setting) {
+    const sql = connect(setting, 1);
+    try {
+      return await trackerCompletions(sql);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  }
+  return new Promise((resolve) => {
+    pendingCompletions = resolve;
+    channel.send({ kind: "completions-request" });
+  });
+}
+
 function sendUpdates(): void {
   if (!tracker) return;
   const counts = tracker.takeCounts();
@@ -72,6 +97,32 @@ function sendDeltas(): void {
     channel.send({ kind: "stats", source, seq: batch.seq, deltas: batch.deltas }, [
       batch.deltas.buffer as ArrayBuffer,
     ]);
+  const suspicious = tracker?.takeSuspicious();
+  if (suspicious)
+    channel.send({ kind: "suspicious", source, seq: suspicious.seq, batch: suspicious.batch }, [
+      suspicious.batch.rows.buffer as ArrayBuffer,
+      suspicious.batch.peerIds.buffer as ArrayBuffer,
+    ]);
+  logDrops();
+}
+
+/** At most one line a minute when suspicious transfers or dropped peers' counters were not kept. */
+function logDrops(): void {
+  if (!tracker || Date.now() - lastDropLog < 60_000) return;
+  const suspicious = tracker.suspiciousDropped - loggedDrops.suspicious;
+  const grace = tracker.graceRefused - loggedDrops.grace;
+  if (suspicious === 0 && grace === 0) return;
+  lastDropLog = Date.now();
+  loggedDrops = { suspicious: tracker.suspiciousDropped, grace: tracker.graceRefused };
+  if (suspicious > 0)
+    log.warn("suspicious transfers not recorded: more than the batch limit in one second", {
+      dropped: suspicious,
+    });
+  if (grace > 0)
+    log.warn("dropped peers whose counters were not kept: the grace store is full", {
+      forgotten: grace,
+      setting: "tracker.graceMaxPeers",
+    });
 }
 
 function sendMetrics(): void {
@@ -129,6 +180,15 @@ async function start(config: Config): Promise<void> {
     return;
   }
   t.load(snapshot.users, snapshot.torrents);
+  try {
+    t.loadCompletions(await loadCompletions(config));
+  } catch (error) {
+    channel.send({
+      kind: "fatal",
+      message: `the tracker cannot load who completed which torrent: ${(error as Error).message}`,
+    });
+    return;
+  }
   tracker = t;
   const app = createTrackerApp(t, {
     pathDepth: config.pathDepth,
@@ -149,15 +209,18 @@ async function start(config: Config): Promise<void> {
     channel.send({ kind: "fatal", message: listenProblem("tracker", config.tracker, error) });
     return;
   }
-  const staleAfter = Math.ceil(config.tracker.announceIntervalSeconds * 1.5);
+  const staleAfter = peerTimeoutSeconds(config.tracker);
   timers.push(
     setInterval(sendUpdates, COUNTS_EVERY_MS),
     setInterval(sendDeltas, DELTAS_EVERY_MS),
-    setInterval(() => {
-      const removed = t.reap(nowSeconds() - staleAfter);
-      reapedTotal += removed;
-      if (removed) log.debug("reaped stale peers", { removed });
-    }, REAP_EVERY_MS),
+    setInterval(
+      () => {
+        const removed = t.reap(nowSeconds() - staleAfter);
+        reapedTotal += removed;
+        if (removed) log.debug("reaped stale peers", { removed });
+      },
+      Math.min(REAP_EVERY_MS, Math.max(1000, (staleAfter * 1000) / 4)),
+    ),
     setInterval(() => void reload(config), config.tracker.reloadIntervalSeconds * 1000),
     setInterval(sendMetrics, METRICS_EVERY_MS),
   );
@@ -180,6 +243,10 @@ channel.onMessage((message) => {
     case "snapshot":
       pendingSnapshot?.({ users: message.users, torrents: message.torrents });
       pendingSnapshot = null;
+      break;
+    case "completions":
+      pendingCompletions?.(message.completions);
+      pendingCompletions = null;
       break;
     case "user-upsert":
       tracker?.upsertUser(message.user);

@@ -14,6 +14,7 @@ import { PageRefusal } from "./gate.tsx";
 import { invitePages } from "./invites/pages.tsx";
 import { memberPages } from "./members/pages.tsx";
 import { staticRoutes } from "./static.ts";
+import { suspiciousPages } from "./suspicious/pages.tsx";
 import { textGuard } from "./text-guard.ts";
 import { eventRoutes } from "./torrents/events.ts";
 import { torrentPages } from "./torrents/pages.tsx";
@@ -100,6 +101,7 @@ export function createWebApp(deps: WebDeps) {
     .use(invitePages(deps))
     .use(accountPages(deps))
     .use(memberPages(deps))
+    .use(suspiciousPages(deps))
     .use(torrentPages(deps))
     .use(eventRoutes(deps))
     .use(apiRoutes(deps))

@@ -545,6 +545,12 @@ const POLICY: TrackerPolicy = {
   maxPeersPerUserPerTorrent: 3,
   scrapeMaxHashes: SCRAPE_MAX,
   allowedClients: [],
+  maxRateBytesPerSecond: 1_250_000_000,
+  uploadNeedsLeecher: true,
+  resetOnBackwardsCounter: true,
+  peerTimeoutSeconds: 0,
+  graceSeconds: 86400,
+  graceMaxPeers: 1_000_000,
   maxPeers: 1_000_000,
   maxTorrents: 1_000_000,
 };

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import bencode from "bencode";
-import { unpackDeltas } from "../../src/shared/channel.ts";
+import { unpackDeltas, unpackSuspicious } from "../../src/shared/channel.ts";
 import type { TrackerPolicy } from "../../src/tracker/tracker.ts";
 import { Tracker } from "../../src/tracker/tracker.ts";
 import { announceQuery, bytes20, escapeBytes } from "../helpers/announce.ts";
@@ -10,6 +10,15 @@ function taken(tracker: Tracker) {
   const batch = tracker.takeDeltas();
   return batch && { seq: batch.seq, deltas: unpackDeltas(batch.deltas) };
 }
+
+/** The tracker's pending suspicious transfers, unpacked ([] when there are none). */
+function suspicious(tracker: Tracker) {
+  const batch = tracker.takeSuspicious();
+  return batch ? unpackSuspicious(batch.batch) : [];
+}
+
+/** A realistic clock: the swarm-balance rule compares times, and 0 is before everything. */
+const T0 = 1_800_000_000;
 
 const POLICY: TrackerPolicy = {
   announceIntervalSeconds: 1800,
@@ -21,6 +30,12 @@ const POLICY: TrackerPolicy = {
   maxPeers: 1_000_000,
   maxTorrents: 1_000_000,
   allowedClients: [],
+  maxRateBytesPerSecond: 1_250_000_000,
+  uploadNeedsLeecher: true,
+  resetOnBackwardsCounter: true,
+  peerTimeoutSeconds: 0,
+  graceSeconds: 86400,
+  graceMaxPeers: 1_000_000,
 };
 const ALICE = "a".repeat(32);
 const BOB = "b".repeat(32);
@@ -237,28 +252,68 @@ describe("accounting", () => {
     expect(taken(tracker)?.deltas).toEqual([[1, 10, 300, 0, 0]]);
   });
 
-  test("a counter going backwards is a client restart: no credit, new baseline", () => {
+  test("a counter going backwards starts a new session: no credit at all, new baseline, a record", () => {
     const tracker = setup();
+    tracker.announce(BOB, announceQuery({ infoHash: HASH, peerId: peerB }), IP_B, T0);
     tracker.announce(
       ALICE,
       announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 5000, downloaded: 5000 }),
       IP_A,
-      0,
+      T0,
     );
     tracker.announce(
       ALICE,
       announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 10, downloaded: 6000 }),
       IP_A,
-      1000,
+      T0 + 1000,
     );
-    expect(taken(tracker)?.deltas).toEqual([[1, 10, 0, 1000, 0]]);
+    expect(taken(tracker)).toBeNull();
+    expect(suspicious(tracker)).toEqual([
+      expect.objectContaining({
+        userId: 1,
+        torrentId: 10,
+        claimedUp: -4990,
+        claimedDown: 1000,
+        creditedUp: 0,
+        creditedDown: 0,
+        seconds: 1000,
+        reasons: ["backwards"],
+      }),
+    ]);
     tracker.announce(
       ALICE,
       announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 110, downloaded: 6000 }),
       IP_A,
-      2000,
+      T0 + 2000,
     );
     expect(taken(tracker)?.deltas).toEqual([[1, 10, 100, 0, 0]]);
+    // A new session announced as such (`started`) is not worth a record.
+    tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: HASH, peerId: peerA, event: "started" }),
+      IP_A,
+      T0 + 3000,
+    );
+    expect(tracker.takeSuspicious()).toBeNull();
+  });
+
+  test("with resetOnBackwardsCounter off, only the counter that went back is ignored", () => {
+    const tracker = setup({ resetOnBackwardsCounter: false });
+    tracker.announce(BOB, announceQuery({ infoHash: HASH, peerId: peerB }), IP_B, T0);
+    tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 5000, downloaded: 5000 }),
+      IP_A,
+      T0,
+    );
+    tracker.announce(
+      ALICE,
+      announceQuery({ infoHash: HASH, peerId: peerA, uploaded: 10, downloaded: 6000 }),
+      IP_A,
+      T0 + 1000,
+    );
+    expect(taken(tracker)?.deltas).toEqual([[1, 10, 0, 1000, 0]]);
+    expect(suspicious(tracker).map((r) => r.reasons)).toEqual([["backwards"]]);
   });
 
   test("stopped credits the last difference and leaves the swarm", () => {
@@ -307,6 +362,7 @@ describe("accounting", () => {
 
   test("credit for one member and torrent is summed into one row per batch; sequence numbers increase", () => {
     const tracker = setup({ minAnnounceIntervalSeconds: 0 });
+    tracker.announce(BOB, announceQuery({ infoHash: HASH, peerId: peerB }), IP_B, 0);
     tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA }), IP_A, 0);
     for (const up of [10, 30, 60])
       tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA, uploaded: up }), IP_A, up);

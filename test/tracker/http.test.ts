@@ -140,8 +140,13 @@ describe("announce and scrape", () => {
   test("credit after two announces reaches the database after a flush; counts reach the web side", async () => {
     const q = (uploaded: number, downloaded: number, left: number, event?: string) =>
       `/${bob.passkey}/announce?${announceQuery({ infoHash: HASH2, peerId: bytes20(7), uploaded, downloaded, left, event })}`;
+    // Alice leeches meanwhile: bob's upload had somewhere to go.
+    const alicePeer = (event: string) =>
+      `/${alice.passkey}/announce?${announceQuery({ infoHash: HASH2, peerId: bytes20(8), event })}`;
+    await get(alicePeer("started"));
     await get(q(1000, 2000, 7000, "started"));
     await get(q(4000, 9000, 0, "completed"));
+    await get(alicePeer("stopped"));
     const sql = server.running.db.sql;
     const stats = await until(
       async () =>

@@ -1,4 +1,4 @@
-import type { TrackerTorrent } from "../../shared/channel.ts";
+import type { Completions, TrackerTorrent } from "../../shared/channel.ts";
 import { type Sql, UNIQUE_VIOLATION } from "../client.ts";
 
 /** Every torrent as the tracker needs it (hashes in hex). */
@@ -17,6 +17,44 @@ export async function trackerTorrent(sql: Sql, id: number): Promise<TrackerTorre
     where id = ${id}
   `;
   return (row as TrackerTorrent | undefined) ?? null;
+}
+
+/** Completions read per query at start: memory stays bounded however many there are. */
+const COMPLETIONS_PAGE = 50_000;
+
+/**
+ * Who completed which torrent, as packed [member id, torrent id] pairs ordered by member: the
+ * tracker loads them at start so that a repeated completion is never a second snatch. Read in
+ * pages along the primary key.
+ */
+export async function trackerCompletions(sql: Sql): Promise<Completions> {
+  let out = new Float64Array(1024);
+  let n = 0;
+  let afterUser = 0;
+  let afterTorrent = 0;
+  for (;;) {
+    const rows = await sql<{ user_id: number; torrent_id: number }[]>`
+      select user_id, torrent_id
+      from user_torrent_stats
+      where (user_id, torrent_id) > (${afterUser}::bigint, ${afterTorrent}::bigint)
+        and completed_at is not null
+      order by user_id, torrent_id
+      limit ${COMPLETIONS_PAGE}
+    `;
+    if (n + rows.length * 2 > out.length) {
+      const grown = new Float64Array(Math.max(out.length * 2, n + rows.length * 2));
+      grown.set(out);
+      out = grown;
+    }
+    for (const row of rows) {
+      out[n++] = row.user_id;
+      out[n++] = row.torrent_id;
+    }
+    if (rows.length < COMPLETIONS_PAGE) break;
+    afterUser = rows.at(-1)!.user_id;
+    afterTorrent = rows.at(-1)!.torrent_id;
+  }
+  return out.slice(0, n);
 }
 
 /** A torrent as lists show it. */

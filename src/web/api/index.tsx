@@ -6,6 +6,7 @@ import { authApi } from "../auth/api.ts";
 import type { WebDeps } from "../deps.ts";
 import { invitesApi } from "../invites/api.ts";
 import { membersApi } from "../members/api.ts";
+import { suspiciousApi } from "../suspicious/api.ts";
 import { torrentsApi } from "../torrents/api.ts";
 import { API_PREFIX, type ApiLimits, apiContext, apiLimiters, DEFAULT_LIMITS } from "./context.ts";
 import { apiErrorResponse } from "./errors.ts";
@@ -23,7 +24,8 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits } = {}) {
     .use(membersApi(deps, limiters))
     .use(accountApi(deps, limiters))
     .use(invitesApi(deps, limiters))
-    .use(torrentsApi(deps, limiters));
+    .use(torrentsApi(deps, limiters))
+    .use(suspiciousApi(deps, limiters));
   const document = () => {
     doc ??= buildDocument(api, deps.config.siteName);
     return doc;

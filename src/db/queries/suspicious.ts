@@ -1,0 +1,141 @@
+import type { SuspiciousTransfer } from "../../shared/channel.ts";
+import type { Sql } from "../client.ts";
+
+/** Suspicious transfers of one tracker run, with the highest sequence number they include. */
+export interface SuspiciousWrite {
+  readonly source: string;
+  readonly seq: number;
+  readonly records: readonly SuspiciousTransfer[];
+}
+
+/** Rows per insert statement: well below PostgreSQL's limit of 65535 parameters. */
+const INSERT_CHUNK = 2000;
+
+/**
+ * Stores one batch in one transaction: its records (those of members deleted meanwhile are dropped;
+ * a deleted torrent leaves its record without one) and each member's tally. A batch whose sequence
+ * number was already applied for its source changes nothing (returns false).
+ */
+export async function applySuspiciousBatch(sql: Sql, batch: SuspiciousWrite): Promise<boolean> {
+  if (batch.records.length === 0) return true;
+  return (await sql.begin(async (tx) => {
+    const [seen] = await tx<{ last_seq: number }[]>`
+      select last_seq from suspicious_batches
+      where source = ${batch.source}
+      for update
+    `;
+    if (seen && Number(seen.last_seq) >= batch.seq) return false;
+    await tx`
+      insert into suspicious_batches (source, last_seq)
+      values (${batch.source}, ${batch.seq})
+      on conflict (source) do update set last_seq = excluded.last_seq, applied_at = now()
+    `;
+    const userIds = [...new Set(batch.records.map((r) => r.userId))];
+    const torrentIds = [...new Set(batch.records.map((r) => r.torrentId))];
+    const users = new Set(
+      (await tx<{ id: number }[]>`select id from users where id in ${tx(userIds)}`).map((r) => r.id),
+    );
+    const torrents = new Set(
+      (await tx<{ id: number }[]>`select id from torrents where id in ${tx(torrentIds)}`).map((r) => r.id),
+    );
+    const rows = batch.records
+      .filter((r) => users.has(r.userId))
+      .map((r) => ({
+        user_id: r.userId,
+        torrent_id: torrents.has(r.torrentId) ? r.torrentId : null,
+        peer_id: Buffer.from(r.peerId),
+        user_agent: r.userAgent,
+        claimed_up: r.claimedUp,
+        claimed_down: r.claimedDown,
+        credited_up: r.creditedUp,
+        credited_down: r.creditedDown,
+        seconds: r.seconds,
+        reasons: [...r.reasons],
+        at: new Date(r.at * 1000),
+      }));
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+      await tx`insert into suspicious_transfers ${tx(rows.slice(i, i + INSERT_CHUNK))}`;
+    const tally = new Map<number, { records: number; up: bigint; down: bigint; last: number }>();
+    for (const r of rows) {
+      const t = tally.get(r.user_id) ?? { records: 0, up: 0n, down: 0n, last: 0 };
+      t.records++;
+      if (r.claimed_up > r.credited_up) t.up += BigInt(r.claimed_up - r.credited_up);
+      if (r.claimed_down > r.credited_down) t.down += BigInt(r.claimed_down - r.credited_down);
+      t.last = Math.max(t.last, r.at.getTime());
+      tally.set(r.user_id, t);
+    }
+    if (tally.size === 0) return true;
+    const totals = [...tally].map(([id, t]) => ({
+      user_id: id,
+      records: t.records,
+      uncredited_up: t.up.toString(),
+      uncredited_down: t.down.toString(),
+      last_at: new Date(t.last),
+    }));
+    await tx`
+      insert into suspicious_tally ${tx(totals)}
+      on conflict (user_id) do update set
+        records = suspicious_tally.records + excluded.records,
+        uncredited_up = suspicious_tally.uncredited_up + excluded.uncredited_up,
+        uncredited_down = suspicious_tally.uncredited_down + excluded.uncredited_down,
+        last_at = greatest(suspicious_tally.last_at, excluded.last_at)
+    `;
+    return true;
+  })) as boolean;
+}
+
+/** A suspicious transfer as moderators see it. */
+export interface SuspiciousRow {
+  id: number;
+  user_id: number;
+  member: string;
+  torrent_id: number | null;
+  torrent: string | null;
+  peer_id: Buffer;
+  user_agent: string | null;
+  claimed_up: number;
+  claimed_down: number;
+  credited_up: number;
+  credited_down: number;
+  seconds: number;
+  reasons: string[];
+  at: Date;
+}
+
+/** Suspicious transfers newest first, one more than `limit` so the caller knows of a next page. */
+export async function recentSuspicious(
+  sql: Sql,
+  options: { limit: number; offset: number },
+): Promise<SuspiciousRow[]> {
+  return sql<SuspiciousRow[]>`
+    select s.id, s.user_id, u.name as member, s.torrent_id, t.title as torrent, s.peer_id, s.user_agent,
+      s.claimed_up, s.claimed_down, s.credited_up, s.credited_down, s.seconds, s.reasons, s.at
+    from suspicious_transfers s
+    join users u on u.id = s.user_id
+    left join torrents t on t.id = s.torrent_id
+    order by s.at desc, s.id desc
+    limit ${options.limit + 1}
+    offset ${options.offset}
+  `;
+}
+
+/** One member's tally of suspicious transfers; uncredited bytes as decimal text (they may pass 2^53). */
+export interface TallyRow {
+  user_id: number;
+  member: string;
+  records: number;
+  uncredited_up: string;
+  uncredited_down: string;
+  last_at: Date;
+}
+
+/** The members with the most suspicious transfers, most first. */
+export async function suspiciousTally(sql: Sql, limit: number): Promise<TallyRow[]> {
+  return sql<TallyRow[]>`
+    select s.user_id, u.name as member, s.records, s.uncredited_up::text, s.uncredited_down::text, s.last_at
+    from suspicious_tally s
+    join users u on u.id = s.user_id
+    order by s.records desc, s.user_id
+    limit ${limit}
+  `;
+}
