@@ -43,6 +43,8 @@ describe("crash safety", () => {
       FAIRYWREN_METRICS: "false",
       FAIRYWREN_FLUSH_INTERVAL_MS: "200",
       FAIRYWREN_MIN_ANNOUNCE_INTERVAL: "0",
+      // One seeder alone reports its upload: the write path is under test, not the swarm balance.
+      FAIRYWREN_UPLOAD_NEEDS_LEECHER: "false",
       FAIRYWREN_LOG_LEVEL: "error",
     };
     // The member and torrent exist before the first start (the embedded database is free then).
