@@ -11,6 +11,8 @@ export const ROOT = resolve(import.meta.dir, "../..");
 export const IN_CI = process.env.CI === "true";
 /** The programs the suites drive. */
 export const CLIENT_TOOLS = ["transmission-cli", "aria2c", "mktorrent"] as const;
+/** The libtorrent-based and rtorrent clients of the credit suite. */
+export const MORE_CLIENT_TOOLS = ["qbittorrent-nox", "rtorrent", "mktorrent"] as const;
 
 /** Which of `tools` are not on PATH. */
 export function missingTools(tools: readonly string[] = CLIENT_TOOLS): string[] {
@@ -283,4 +285,157 @@ export async function versionLine(cmd: string[]): Promise<string> {
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   await proc.exited;
   return `${out}\n${err}`.trim().split("\n")[0]!.trim();
+}
+
+/**
+ * qBittorrent's configuration for a fresh profile (`<profile>/qBittorrent/config`): legal notice
+ * accepted, no DHT, PEX, LSD or port mapping, peers only on `address`, and the WebUI on loopback
+ * without log-in for local requests. SSRF mitigation is off: libtorrent otherwise refuses a tracker
+ * on a loopback address whose path is not exactly /announce (ours are /<passkey>/announce). Several
+ * connections from one address are allowed, as every peer here is on loopback.
+ */
+export function qbittorrentProfile(
+  profile: string,
+  options: { address: string; peerPort: number; webPort: number; saveDir: string },
+): void {
+  const dir = join(profile, "qBittorrent", "config");
+  mkdirSync(dir, { recursive: true });
+  const settings = [
+    "[LegalNotice]",
+    "Accepted=true",
+    "",
+    "[BitTorrent]",
+    "Session\\DHTEnabled=false",
+    "Session\\PeXEnabled=false",
+    "Session\\LSDEnabled=false",
+    `Session\\Port=${options.peerPort}`,
+    `Session\\InterfaceAddress=${options.address}`,
+    "Session\\SSRFMitigation=false",
+    "Session\\MultiConnectionsPerIp=true",
+    "Session\\QueueingSystemEnabled=false",
+    "Session\\AnonymousModeEnabled=false",
+    `Session\\DefaultSavePath=${options.saveDir}`,
+    "",
+    "[Network]",
+    "PortForwardingEnabled=false",
+    "",
+    "[Preferences]",
+    `WebUI\\Port=${options.webPort}`,
+    "WebUI\\Address=127.0.0.1",
+    "WebUI\\LocalHostAuth=false",
+    "WebUI\\HostHeaderValidation=false",
+    "WebUI\\CSRFProtection=false",
+    "Connection\\UPnP=false",
+    "",
+  ];
+  writeFileSync(join(dir, "qBittorrent.conf"), settings.join("\n"));
+}
+
+/** One torrent as qBittorrent's WebUI API lists it (the fields the suites read). */
+export interface QbTorrent {
+  hash: string;
+  name: string;
+  state: string;
+  progress: number;
+  uploaded: number;
+  downloaded: number;
+  amount_left: number;
+}
+
+/** A small client of qBittorrent's WebUI API (v2) on a loopback port. */
+export function qbittorrentApi(webPort: number) {
+  const base = `http://127.0.0.1:${webPort}/api/v2`;
+  async function call(path: string, form?: FormData | "post"): Promise<Response> {
+    const init = form === "post" ? { method: "POST" } : form ? { method: "POST", body: form } : undefined;
+    const response = await fetch(`${base}${path}`, init);
+    if (!response.ok) throw new Error(`qBittorrent ${path}: ${response.status} ${await response.text()}`);
+    return response;
+  }
+  return {
+    version: async () => (await call("/app/version")).text(),
+    /** Adds a .torrent, saving (or finding, for seeding) its data in `saveDir`. */
+    async add(torrent: string, saveDir: string): Promise<void> {
+      const form = new FormData();
+      form.set("torrents", Bun.file(torrent), "file.torrent");
+      form.set("savepath", saveDir);
+      const text = await (await call("/torrents/add", form)).text();
+      if (text.trim() !== "Ok.") throw new Error(`qBittorrent refused the torrent: ${text}`);
+    },
+    torrents: async (): Promise<QbTorrent[]> => (await (await call("/torrents/info")).json()) as QbTorrent[],
+    /** Pauses every torrent: libtorrent announces `stopped` for each. */
+    async pauseAll(): Promise<void> {
+      const form = new FormData();
+      form.set("hashes", "all");
+      await call("/torrents/pause", form);
+    },
+    async shutdown(): Promise<void> {
+      await call("/app/shutdown", "post");
+    },
+  };
+}
+
+/**
+ * rtorrent's configuration for running headless: no curses (daemon mode), XML-RPC on a unix socket,
+ * no DHT, PEX or UDP trackers, peers and tracker requests from `address`.
+ */
+export function rtorrentConfig(
+  dir: string,
+  options: { address: string; port: number; socket: string; downloadDir: string },
+): string {
+  const session = join(dir, "session");
+  mkdirSync(session, { recursive: true });
+  const rc = join(dir, "rtorrent.rc");
+  writeFileSync(
+    rc,
+    [
+      `directory.default.set = ${options.downloadDir}`,
+      `session.path.set = ${session}`,
+      `network.port_range.set = ${options.port}-${options.port}`,
+      "network.port_random.set = no",
+      `network.bind_address.set = ${options.address}`,
+      "dht.mode.set = disable",
+      "protocol.pex.set = no",
+      "trackers.use_udp.set = no",
+      "system.daemon.set = true",
+      `network.scgi.open_local = ${options.socket}`,
+      `log.open_file = "main", ${join(dir, "rtorrent.log")}`,
+      'log.add_output = "info", "main"',
+      "",
+    ].join("\n"),
+  );
+  return rc;
+}
+
+function xmlEscape(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
+
+/**
+ * Calls rtorrent over XML-RPC on its SCGI unix socket; returns the first value of the answer as
+ * text (an XML-RPC fault throws).
+ */
+export async function rtorrentCall(socket: string, method: string, ...params: string[]): Promise<string> {
+  const body = `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>${params
+    .map((p) => `<param><value><string>${xmlEscape(p)}</string></value></param>`)
+    .join("")}</params></methodCall>`;
+  const length = Buffer.byteLength(body);
+  // SCGI: a netstring of NUL-separated header names and values, then the body.
+  const headers = `CONTENT_LENGTH\u0000${length}\u0000SCGI\u00001\u0000`;
+  const chunks: Uint8Array[] = [];
+  const done = Promise.withResolvers<void>();
+  const connection = await Bun.connect({
+    unix: socket,
+    socket: {
+      data: (_, chunk) => void chunks.push(new Uint8Array(chunk)),
+      close: () => done.resolve(),
+      error: (_, error) => done.reject(error),
+    },
+  });
+  connection.write(`${Buffer.byteLength(headers)}:${headers},${body}`);
+  await done.promise;
+  const text = Buffer.concat(chunks).toString();
+  if (text.includes("<fault>")) throw new Error(`rtorrent ${method}: ${text}`);
+  const value = text.match(/<value>(?:<(?:i4|i8|int|string)>)?([^<]*)/);
+  if (!value) throw new Error(`rtorrent ${method}: no value in ${text}`);
+  return value[1]!;
 }
