@@ -248,7 +248,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     min: 10,
     max: 86400,
     env: "FAIRYWREN_ANNOUNCE_INTERVAL",
-    doc: "`interval` sent to clients (jittered by up to 10%).",
+    doc: "`interval` sent to clients (jittered by up to 10%). libtorrent honours no less than 300 s and rtorrent no less than 600 s: the peer timeout allows for that.",
   },
   {
     key: "tracker.minAnnounceIntervalSeconds",
@@ -311,7 +311,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     min: 1,
     max: 60_000_000,
     env: "FAIRYWREN_MAX_PEERS",
-    doc: "Most peers held in memory (about 60 bytes each); beyond it new peers are told the tracker is full.",
+    doc: "Most peers held in memory (about 75 bytes each); beyond it new peers are told the tracker is full.",
   },
   {
     key: "tracker.maxTorrents",
@@ -384,7 +384,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     min: 0,
     max: 60_000_000,
     env: "FAIRYWREN_GRACE_MAX_PEERS",
-    doc: "Most dropped peers whose counters are kept (about 60 bytes each); beyond it further ones are forgotten, with a warning in the log.",
+    doc: "Most dropped peers whose counters are kept (about 75 bytes each); beyond it further ones are forgotten, with a warning in the log.",
   },
 ];
 
