@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
+import { connect } from "../src/db/client.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { MIGRATIONS } from "../src/db/migrations.ts";
+import { trackerCompletions } from "../src/db/queries/torrents.ts";
 import { ALL_ROLES, createUser, NameTakenError } from "../src/db/queries/users.ts";
 import { hashPassword, verifyPassword } from "../src/shared/secrets.ts";
 import { SERVER_URL, type TestDatabase, testDatabase } from "./helpers/database.ts";
@@ -102,6 +104,40 @@ describe("passwords", () => {
   });
 });
 
+describe("completions for the tracker", () => {
+  test("every completed (member, torrent) pair, none other, read in pages", async () => {
+    const sql = db.sql;
+    const users: number[] = [];
+    for (const name of ["comp1", "comp2", "comp3"])
+      users.push((await createUser(sql, { name, passwordHash: "x" })).user.id);
+    const torrents: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const [row] = await sql`
+        insert into torrents (info_hash, title, size, files, metainfo)
+        values (${Buffer.alloc(20, 0x70 + i)}, ${`c${i}`}, 1, '[]', ${Buffer.from("de")})
+        returning id`;
+      torrents.push(row!.id as number);
+    }
+    const [u1, u2, u3] = users as [number, number, number];
+    const [t1, t2, t3] = torrents as [number, number, number];
+    const rows: [number, number, boolean][] = [
+      [u1, t1, true],
+      [u1, t2, false],
+      [u1, t3, true],
+      [u2, t2, true],
+      [u3, t1, true],
+      [u3, t3, false],
+    ];
+    for (const [user, torrent, done] of rows)
+      await sql`
+        insert into user_torrent_stats (user_id, torrent_id, completed_at)
+        values (${user}, ${torrent}, ${done ? new Date() : null})`;
+    const expected = [u1, t1, u1, t3, u2, t2, u3, t1];
+    for (const pageSize of [1, 2, 3, 50_000])
+      expect([...(await trackerCompletions(sql, pageSize))]).toEqual(expected);
+  });
+});
+
 describe.skipIf(!SERVER_URL)("roles on a real server", () => {
   test("the tracker role reads members and torrents and cannot write", async () => {
     const sql = db.sql;
@@ -117,8 +153,16 @@ describe.skipIf(!SERVER_URL)("roles on a real server", () => {
       await expect(tracker`select password_hash from users`).rejects.toThrow(/permission denied/);
       await expect(tracker`update users set disabled = true`).rejects.toThrow(/permission denied/);
       await expect(tracker`insert into roles values ('x', 'y')`).rejects.toThrow(/permission denied/);
+      // Who completed which torrent, read at start; nothing else of the statistics.
+      await expect(tracker`select uploaded from user_torrent_stats`).rejects.toThrow(/permission denied/);
     } finally {
       await tracker.end();
+    }
+    const asTracker = connect(url.toString(), 1);
+    try {
+      expect(await trackerCompletions(asTracker)).toBeInstanceOf(Float64Array);
+    } finally {
+      await asTracker.end();
     }
     url.username = "fairywren_web";
     const web = postgres(url.toString(), { max: 1, onnotice: () => {} });

@@ -27,7 +27,7 @@ const COMPLETIONS_PAGE = 50_000;
  * tracker loads them at start so that a repeated completion is never a second snatch. Read in
  * pages along the primary key.
  */
-export async function trackerCompletions(sql: Sql): Promise<Completions> {
+export async function trackerCompletions(sql: Sql, pageSize = COMPLETIONS_PAGE): Promise<Completions> {
   let out = new Float64Array(1024);
   let n = 0;
   let afterUser = 0;
@@ -39,7 +39,7 @@ export async function trackerCompletions(sql: Sql): Promise<Completions> {
       where (user_id, torrent_id) > (${afterUser}::bigint, ${afterTorrent}::bigint)
         and completed_at is not null
       order by user_id, torrent_id
-      limit ${COMPLETIONS_PAGE}
+      limit ${pageSize}
     `;
     if (n + rows.length * 2 > out.length) {
       const grown = new Float64Array(Math.max(out.length * 2, n + rows.length * 2));
@@ -50,7 +50,7 @@ export async function trackerCompletions(sql: Sql): Promise<Completions> {
       out[n++] = row.user_id;
       out[n++] = row.torrent_id;
     }
-    if (rows.length < COMPLETIONS_PAGE) break;
+    if (rows.length < pageSize) break;
     afterUser = rows.at(-1)!.user_id;
     afterTorrent = rows.at(-1)!.torrent_id;
   }
