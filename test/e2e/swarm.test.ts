@@ -460,6 +460,9 @@ describe.skipIf(SKIP)("a real swarm through dist/fairywren", () => {
       ]);
       expectNear(stats[0]!.uploaded, PAYLOAD_SIZE, "alice's upload on the torrent");
       expectNear(stats[1]!.downloaded, PAYLOAD_SIZE, "bob's download of the torrent");
+      // Honest clients trip none of the plausibility rules.
+      const [suspicious] = await db.sql<{ n: number }[]>`select count(*)::int as n from suspicious_transfers`;
+      expect(suspicious!.n).toBe(0);
       step(`alice uploaded ${users[0]!.uploaded} B, bob downloaded ${users[1]!.downloaded} B`);
     } finally {
       await db.close();
