@@ -13,7 +13,8 @@ export const BENCH_POLICY: TrackerPolicy = {
   maxTorrents: 50_000_000,
   allowedClients: [],
   maxRateBytesPerSecond: 1_250_000_000,
-  uploadNeedsLeecher: true,
+  // As the benchmark server: simulated lone seeders report upload all the same.
+  uploadNeedsLeecher: false,
   resetOnBackwardsCounter: true,
   peerTimeoutSeconds: 0,
   graceSeconds: 86400,
