@@ -180,8 +180,11 @@ async function start(config: Config): Promise<void> {
     return;
   }
   t.load(snapshot.users, snapshot.torrents);
+  let completions = 0;
   try {
-    t.loadCompletions(await loadCompletions(config));
+    const pairs = await loadCompletions(config);
+    t.loadCompletions(pairs);
+    completions = pairs.length / 2;
   } catch (error) {
     channel.send({
       kind: "fatal",
@@ -230,6 +233,7 @@ async function start(config: Config): Promise<void> {
     port,
     users: snapshot.users.length,
     torrents: snapshot.torrents.length,
+    completions,
   });
   channel.send({ kind: "ready", port });
   sendMetrics();
