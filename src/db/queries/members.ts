@@ -19,7 +19,7 @@ export interface MemberDetail {
 
 /** One member with totals, roles and inviter, or null. */
 export async function memberDetail(sql: Sql, id: number): Promise<MemberDetail | null> {
-  const [row] = await sql`
+  const [row] = await sql<MemberDetail[]>`
     select u.id, u.name, u.passkey, u.disabled, u.uploaded, u.downloaded, u.created_at,
       u.invited_by, i.name as inviter,
       array(select role from user_roles r where r.user_id = u.id order by role) as roles,
@@ -29,7 +29,7 @@ export async function memberDetail(sql: Sql, id: number): Promise<MemberDetail |
     left join users i on i.id = u.invited_by
     where u.id = ${id}
   `;
-  return (row as MemberDetail | undefined) ?? null;
+  return row ?? null;
 }
 
 /** A torrent a member uploaded, as their account page lists it. */
@@ -46,14 +46,16 @@ export async function memberUploads(
   userId: number,
   limit = 100,
 ): Promise<{ rows: UploadRow[]; total: number }> {
-  const rows = (await sql`
+  const rows = await sql<UploadRow[]>`
     select id, title, size, created_at from torrents
     where creator_id = ${userId}
     order by created_at desc, id desc
     limit ${limit}
-  `) as unknown as UploadRow[];
-  const [count] = await sql`select count(*)::int as n from torrents where creator_id = ${userId}`;
-  return { rows, total: count!.n as number };
+  `;
+  const [count] = await sql<
+    { n: number }[]
+  >`select count(*)::int as n from torrents where creator_id = ${userId}`;
+  return { rows, total: count!.n };
 }
 
 /** Gives a member a new passkey; returns it. */
@@ -65,8 +67,8 @@ export async function rotatePasskey(sql: Sql, userId: number): Promise<string> {
 
 /** A member's stored password hash, or null. */
 export async function passwordHash(sql: Sql, userId: number): Promise<string | null> {
-  const [row] = await sql`select password_hash from users where id = ${userId}`;
-  return (row?.password_hash as string | undefined) ?? null;
+  const [row] = await sql<{ password_hash: string }[]>`select password_hash from users where id = ${userId}`;
+  return row?.password_hash ?? null;
 }
 
 /** Replaces a member's password hash. */
@@ -100,7 +102,7 @@ export async function listMembers(
   options: { search?: string; limit: number; offset: number },
 ): Promise<MemberRow[]> {
   const pattern = options.search ? `%${likeLiteral(options.search)}%` : null;
-  return (await sql`
+  return await sql<MemberRow[]>`
     select u.id, u.name, u.disabled, u.uploaded, u.downloaded, u.created_at, i.name as inviter,
       array(select role from user_roles r where r.user_id = u.id order by role) as roles
     from users u
@@ -109,7 +111,7 @@ export async function listMembers(
     order by lower(u.name), u.id
     limit ${options.limit + 1}
     offset ${options.offset}
-  `) as unknown as MemberRow[];
+  `;
 }
 
 /** Grants a role (no change when the member has it already); false when nothing changed. */
