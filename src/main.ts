@@ -125,9 +125,17 @@ async function commandServe(config: Config): Promise<void> {
       log.error("shutdown took longer than 10 s; exiting");
       process.exit(1);
     }, 10_000);
-    await current.stop();
+    const outcome = await current.stop();
     clearTimeout(force);
-    log.info("stopped");
+    // "stopped" means nothing was lost; saved credit is replayed at the next start.
+    if (outcome.creditLost > 0) {
+      log.error("shut down with pending credit lost", { rows: outcome.creditLost });
+      process.exit(1);
+    }
+    log.info(
+      "stopped",
+      outcome.creditSaved ? { creditSaved: outcome.creditSaved, file: outcome.spillFile } : {},
+    );
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));

@@ -48,6 +48,14 @@ export class Metrics {
     gauge("fairywren_stats_flush_lag_seconds", "Seconds since stats were last written.", () =>
       stats.pending.batches === 0 ? 0 : (Date.now() - stats.lastSuccess) / 1000,
     );
+    this.registry
+      .add(
+        new Counter(
+          "fairywren_stats_dead_letters_total",
+          "Credit rows not credited and kept in stat_dead_letters (refused values, a total at the ceiling, or refused by the database).",
+        ),
+      )
+      .read({}, () => stats.deadLetters);
     gauge(
       "fairywren_database_errors",
       "Database errors since start (stat writes and requests).",

@@ -10,6 +10,7 @@ import { type Channel, type TrackerToWeb, type WebToTracker, webEnd } from "./sh
 import { listenProblem } from "./shared/listen.ts";
 import { resolvePepper } from "./shared/secrets.ts";
 import { createWebApp, webFetch } from "./web/app.tsx";
+import { SpillUnreadableError, setAsideSpill, spillPath } from "./web/credit-spill.ts";
 import { DEFAULT_SITE_URL } from "./web/links.ts";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
 import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
@@ -26,7 +27,18 @@ export interface Running {
   readonly metrics: Metrics;
   /** Port of /metrics, /healthz and /readyz; 0 when they are off. */
   readonly metricsPort: number;
-  stop(): Promise<void>;
+  /** Stops everything; credit the database cannot take is saved to the spill file. */
+  stop(): Promise<StopOutcome>;
+}
+
+/** How a stop went for pending credit. */
+export interface StopOutcome {
+  /** Credit rows saved to the spill file (the database was unreachable), replayed at the next start. */
+  readonly creditSaved: number;
+  /** Credit rows neither written nor saved: lost. */
+  readonly creditLost: number;
+  /** The spill file, when rows were saved. */
+  readonly spillFile: string | null;
 }
 
 /** A start-up failure with a one-line message for the operator. */
@@ -83,6 +95,35 @@ async function offerFirstAccount(config: Config, db: Database, port: number): Pr
   );
 }
 
+/** Queues the credit saved at the last stop, if any; an unreadable file is moved aside. */
+function restoreSpill(stats: StatsWriter, file: string): void {
+  try {
+    const rows = stats.restore(file);
+    if (rows > 0) log.info("replaying credit saved at the last stop", { file, rows });
+  } catch (error) {
+    if (!(error instanceof SpillUnreadableError)) throw error;
+    const aside = setAsideSpill(file);
+    log.error("the spill file cannot be read: its credit is not replayed", { file: aside, error });
+  }
+}
+
+/** After the last write: saves what the database did not take to the spill file. */
+function saveUnwritten(unwritten: number, stats: StatsWriter, file: string): StopOutcome {
+  if (unwritten === 0) return { creditSaved: 0, creditLost: 0, spillFile: null };
+  try {
+    const rows = stats.spill(file);
+    log.warn("database unreachable at shutdown: pending credit saved for the next start", { file, rows });
+    return { creditSaved: rows, creditLost: 0, spillFile: file };
+  } catch (error) {
+    log.error("pending credit could not be written or saved: it is lost", {
+      file,
+      rows: unwritten,
+      error: error as Error,
+    });
+    return { creditSaved: 0, creditLost: unwritten, spillFile: null };
+  }
+}
+
 /** Opens and migrates the database, starts the tracker Worker and the web site. */
 export async function serve(config: Config): Promise<Running> {
   configureLog(config.logLevel, "web");
@@ -93,6 +134,8 @@ export async function serve(config: Config): Promise<Running> {
     const counts = new LiveCounts();
     const stats = new StatsWriter(db.sql, counts, config.webapi.flushIntervalMs);
     const metrics = new Metrics(stats);
+    const spillFile = spillPath(config.dataDir);
+    restoreSpill(stats, spillFile);
     tracker = await startTracker(config, (message, channel) => {
       switch (message.kind) {
         case "counts":
@@ -147,7 +190,7 @@ export async function serve(config: Config): Promise<Running> {
     }
     await offerFirstAccount(config, db, web.port ?? config.webapi.port);
     const { worker, channel } = tracker;
-    let stopping: Promise<void> | null = null;
+    let stopping: Promise<StopOutcome> | null = null;
     return {
       webPort: web.port ?? 0,
       trackerPort: tracker.port,
@@ -173,8 +216,9 @@ export async function serve(config: Config): Promise<Running> {
             channel.send({ kind: "shutdown" });
           });
           worker.terminate();
-          await stats.stop();
-          await db.close();
+          const outcome = saveUnwritten(await stats.stop(), stats, spillFile);
+          await db.close().catch((error) => log.warn("database did not close cleanly", { error }));
+          return outcome;
         })();
         return stopping;
       },
