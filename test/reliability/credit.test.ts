@@ -12,6 +12,7 @@ import { createUser } from "../../src/db/queries/users.ts";
 import { SpillUnreadableError, spillPath } from "../../src/web/credit-spill.ts";
 import { LiveCounts, StatsWriter } from "../../src/web/live.ts";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
+import { apiHarness } from "../helpers/api.ts";
 import { type TestDatabase, testDatabase } from "../helpers/database.ts";
 import { startTestServer } from "../helpers/server.ts";
 
@@ -314,4 +315,30 @@ describe("the attack over real sockets", () => {
     const [forger] = await sql`select uploaded from users where id = ${ids.forger!.id}`;
     expect(BigInt(forger!.uploaded)).toBeLessThanOrEqual(CEILING);
   }, 90_000);
+});
+
+describe("totals above 2^53", () => {
+  test("reach the API with every digit and the account page in EiB with the exact bytes beside", async () => {
+    const api = await apiHarness();
+    try {
+      const big = await api.memberWithToken("big");
+      // 2^60 - 1 and 2^53 + 1: neither is a JavaScript number.
+      await api.db.sql`
+        update users set uploaded = 1152921504606846975, downloaded = 9007199254740993 where id = ${big.id}
+      `;
+      const response = await api.call(`/api/v1/users/${big.id}`, { as: big });
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      expect(text).toContain('"uploaded":1152921504606846975');
+      expect(text).toContain('"downloaded":9007199254740993');
+
+      const session = await api.login("big");
+      const page = await (await api.request("/account", { cookie: session.cookie })).text();
+      expect(page).toContain('title="1,152,921,504,606,846,975 bytes"');
+      expect(page).toContain("1.00 EiB");
+      expect(page).toContain('title="9,007,199,254,740,993 bytes"');
+    } finally {
+      await api.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { newPasskey } from "../../shared/secrets.ts";
-import type { Sql } from "../client.ts";
+import type { Int8, Sql } from "../client.ts";
 import type { Role } from "./users.ts";
 
 /** A member with what their account page and the administration pages show. */
@@ -8,8 +8,9 @@ export interface MemberDetail {
   name: string;
   passkey: string;
   disabled: boolean;
-  uploaded: number;
-  downloaded: number;
+  /** Bytes; a BigInt above 2^53. */
+  uploaded: Int8;
+  downloaded: Int8;
   created_at: Date;
   invited_by: number | null;
   inviter: string | null;
@@ -81,8 +82,9 @@ export interface MemberRow {
   id: number;
   name: string;
   disabled: boolean;
-  uploaded: number;
-  downloaded: number;
+  /** Bytes; a BigInt above 2^53. */
+  uploaded: Int8;
+  downloaded: Int8;
   created_at: Date;
   inviter: string | null;
   roles: Role[];

@@ -1,6 +1,6 @@
 import type { TrackerUser } from "../../shared/channel.ts";
 import { newPasskey } from "../../shared/secrets.ts";
-import type { Sql } from "../client.ts";
+import type { Int8, Sql } from "../client.ts";
 
 /** Every role, granted to the first member so someone can run the site. */
 export const ALL_ROLES = ["upload", "invite", "moderate", "admin"] as const;
@@ -31,8 +31,9 @@ export interface UserRow {
   name: string;
   passkey: string;
   disabled: boolean;
-  uploaded: number;
-  downloaded: number;
+  /** Bytes; a BigInt above 2^53. */
+  uploaded: Int8;
+  downloaded: Int8;
   created_at: Date;
 }
 
