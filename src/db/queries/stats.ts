@@ -104,7 +104,7 @@ function decimal(v: number): string {
 }
 
 /** A packed row as a dead letter. */
-export function deadLetterOf(deltas: StatDeltas, o: number, error: string): DeadLetter {
+function deadLetterOf(deltas: StatDeltas, o: number, error: string): DeadLetter {
   return {
     userId: idOrNull(deltas[o]!),
     torrentId: idOrNull(deltas[o + 1]!),
@@ -275,6 +275,7 @@ async function claimSequence(tx: Tx, batch: StatBatch): Promise<boolean> {
  * credited. Any other error (the database gone, say) aborts the whole transaction.
  */
 async function isolate(tx: Tx, batch: StatBatch, deltas: StatDeltas, out: DeadLetter[]): Promise<void> {
+  if (deltas.length === 0) return;
   try {
     out.push(...(await tx.savepoint((sp) => creditRows(sp, batch, deltas, true))));
   } catch (error) {
