@@ -255,12 +255,12 @@ async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfte
  * already applied (the batch must then change nothing).
  */
 async function claimSequence(tx: Tx, batch: StatBatch): Promise<boolean> {
-  const [seen] = await tx`
+  const [seen] = await tx<{ last_seq: number }[]>`
     select last_seq from stat_batches
     where source = ${batch.source}
     for update
   `;
-  if (seen && Number(seen.last_seq) >= batch.seq) return false;
+  if (seen && seen.last_seq >= batch.seq) return false;
   await tx`
     insert into stat_batches (source, last_seq)
     values (${batch.source}, ${batch.seq})
