@@ -7,8 +7,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { announceQuery } from "../helpers/announce.ts";
-import { decodeStrict } from "../helpers/bdecode.ts";
 import {
   ensureBinary,
   freePorts,
@@ -21,6 +19,8 @@ import {
   Visitor,
   waitFor,
 } from "../e2e/support.ts";
+import { announceQuery } from "../helpers/announce.ts";
+import { decodeStrict } from "../helpers/bdecode.ts";
 import { BASE_IMAGE, type PodmanFlags, probePodman, run, runOk } from "./podman.ts";
 
 const PASSWORD = "container horse battery";

@@ -3,7 +3,7 @@
 // the site and in a scrape, the credit and the snatch in the database, and that a disabled member's
 // client is refused. Logs of every process stay in artifacts/e2e/swarm/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -17,6 +17,7 @@ import {
   artifactsDir,
   BINARY,
   childEnv,
+  ensureBinary,
   exitWithin,
   freePorts,
   IN_CI,
@@ -24,8 +25,6 @@ import {
   makeTorrent,
   missingTools,
   Processes,
-  ensureBinary,
-  ROOT,
   randomFile,
   requireTools,
   transmissionCommand,
