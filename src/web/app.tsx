@@ -114,7 +114,9 @@ export function createWebApp(deps: WebDeps) {
  */
 export function webFetch(app: { handle(request: Request): Promise<Response> }, pathDepth: number) {
   return async (request: Request, server: { requestIP(r: Request): { address: string } | null }) => {
-    const url = new URL(request.url);
+    // An HTTP/1.0 request without a Host header (HAProxy's default health check) arrives with the
+    // bare path as its URL.
+    const url = new URL(request.url, "http://localhost");
     let base = "";
     if (pathDepth > 0) {
       const parts = url.pathname.split("/");
