@@ -175,7 +175,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
     if (role !== "tracker") {
       const pepper = resolvePepper(config.salt, config.dataDir);
       const app = createWebApp({ config, sql: db.sql, pepper, counts, sync, ready: () => true });
-      const front = webFetch(app, config.pathDepth);
+      const front = webFetch(app, config.pathDepth, config.webapi.trustedProxies);
       try {
         web = Bun.serve({
           hostname: config.webapi.host,
