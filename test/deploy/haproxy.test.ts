@@ -193,6 +193,7 @@ describe.skipIf(skipReason !== null)("HAProxy, two web instances and one tracker
       FAIRYWREN_SITE_URL: site,
       FAIRYWREN_TRACKER_URL: proxiedTracker,
       FAIRYWREN_TRUSTED_PROXIES: "127.0.0.1",
+      FAIRYWREN_WEB_TRUSTED_PROXIES: "127.0.0.1",
       FAIRYWREN_FLUSH_INTERVAL_MS: "300",
       FAIRYWREN_ANNOUNCE_INTERVAL: "10",
       FAIRYWREN_MIN_ANNOUNCE_INTERVAL: "0",
@@ -226,7 +227,7 @@ describe.skipIf(skipReason !== null)("HAProxy, two web instances and one tracker
   timeout server 60s
   retries 3
   option redispatch
-  retry-on conn-failure empty-response response-timeout
+  retry-on conn-failure
 
 frontend site
   bind 127.0.0.1:${ports.proxyWeb}
