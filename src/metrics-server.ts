@@ -78,11 +78,27 @@ export class Metrics {
   }
 }
 
+/** What /readyz checks besides the database. */
+export interface ReadinessChecks {
+  /** This process runs the tracker, which must have reported within 10 s. */
+  readonly tracker: boolean;
+  /** Any other problem that makes the process unready (e.g. not hearing the tracker), or null. */
+  readonly other?: () => string | null;
+}
+
 /** Serves /metrics, /healthz and /readyz on the admin address; returns the server, or null when off. */
-export function startMetricsServer(config: Config, metrics: Metrics, sql: Sql) {
+export function startMetricsServer(
+  config: Config,
+  metrics: Metrics,
+  sql: Sql,
+  checks: ReadinessChecks = { tracker: true },
+) {
   if (!config.metrics.enabled) return null;
   const readiness = async (): Promise<string | null> => {
-    if (Date.now() - metrics.trackerSeenAt > 10_000) return "the tracker has not reported for 10 s";
+    if (checks.tracker && Date.now() - metrics.trackerSeenAt > 10_000)
+      return "the tracker has not reported for 10 s";
+    const other = checks.other?.();
+    if (other) return other;
     try {
       await Promise.race([
         sql`select 1`,

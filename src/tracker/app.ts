@@ -49,8 +49,10 @@ export function createTrackerApp(tracker: Tracker, options: TrackerHttpOptions) 
     const done = (kind: "announce" | "scrape", outcome: Outcome) =>
       options.onOutcome?.(kind, outcome, (performance.now() - started) / 1000);
     const url = request.url;
-    // request.url is absolute; the path starts at the first "/" after "scheme://host".
-    const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+    // request.url is absolute, the path starting at the first "/" after "scheme://host", except for
+    // an HTTP/1.0 request without a Host header (old clients, HAProxy's default health check),
+    // where Bun hands over the bare path.
+    const pathStart = url.charCodeAt(0) === 47 ? 0 : url.indexOf("/", url.indexOf("//") + 2);
     const queryStart = url.indexOf("?", pathStart);
     let path = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
     if (path === "/health") return new Response(HEALTH, { headers: { "content-type": "application/json" } });

@@ -44,6 +44,15 @@ export class LiveCounts {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Forgets every count, after updates may have been missed (a lost connection to the tracker):
+   * pages show the database's counts until the tracker reports each torrent again.
+   */
+  clear(): void {
+    this.counts.clear();
+    this.dirty = new Map();
+  }
+
   /** Counts changed since the last call (for writing to the database). */
   takeDirty(): TorrentCounts[] {
     const out = [...this.dirty.values()];
