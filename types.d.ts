@@ -18,3 +18,8 @@ declare module "*.css" {
   const text: string;
   export default text;
 }
+// JSON.parse source text access (Bun implements JSON.rawJSON; TypeScript's lib lacks it so far).
+interface JSON {
+  /** A value JSON.stringify writes as `text` itself: used for integers beyond 2^53. */
+  rawJSON(text: string): { readonly rawJSON: string };
+}

@@ -33,6 +33,8 @@ export interface Config {
     readonly flushIntervalMs: number;
     /** Largest accepted .torrent upload. */
     readonly maxTorrentBytes: number;
+    /** Direct peers whose `X-Forwarded-For` names the visitor's address (log-in throttling). */
+    readonly trustedProxies: readonly string[];
   };
   readonly metrics: {
     /** Serve /metrics, /healthz and /readyz on their own address. */
@@ -193,6 +195,13 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     max: 1024 * 1024 * 1024,
     env: "FAIRYWREN_MAX_TORRENT_BYTES",
     doc: "Largest .torrent file accepted on upload.",
+  },
+  {
+    key: "webapi.trustedProxies",
+    kind: "strings",
+    default: [],
+    env: "FAIRYWREN_WEB_TRUSTED_PROXIES",
+    doc: "Addresses of reverse proxies in front of the web site whose `X-Forwarded-For` is believed, so log-in throttling counts each visitor's address rather than the proxy's (comma-separated in the environment).",
   },
   {
     key: "metrics.enabled",

@@ -9,13 +9,16 @@ import { DataDirBusyError } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { createUser, NameTakenError, nameProblem, passwordProblem } from "./db/queries/users.ts";
 import { configureLog, log } from "./log.ts";
-import { StartupError, serve } from "./server.ts";
+import { type Role, roleProblem, StartupError, serve } from "./server.ts";
 import { hashPassword, resolvePepper } from "./shared/secrets.ts";
 
 const HELP = `fairywren ${pkg.version}: a private BitTorrent tracker and its web site
 
 Usage:
   fairywren [serve]            run the tracker and the web site
+      --only web|tracker       run one of them; several web processes and one tracker
+                               share one PostgreSQL server (not the embedded database)
+  fairywren health             ask this configuration's /readyz; exit 0 when ready
   fairywren adduser            create a member (the first one gets every role)
       --name NAME              the member's name (asked when omitted)
       --password-stdin         read the password from standard input
@@ -45,7 +48,7 @@ interface Args {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(["--config", "--data-dir", "--name"]);
+const VALUE_FLAGS = new Set(["--config", "--data-dir", "--name", "--only"]);
 const BOOL_FLAGS = new Set(["--password-stdin", "--help", "-h", "--version", "-v"]);
 
 function parseArgs(argv: string[]): Args {
@@ -108,7 +111,18 @@ function databaseProblem(error: unknown, config: Config): string | null {
   return null;
 }
 
-async function commandServe(config: Config): Promise<void> {
+/** The role named by --only, checked against the configuration before anything starts. */
+function roleFrom(args: Args, config: Config): Role {
+  const only = args.flags.get("--only");
+  if (only === undefined) return "all";
+  if (args.command !== "serve") throw new UsageError("--only applies to fairywren serve", 2);
+  if (only !== "web" && only !== "tracker") throw new UsageError("--only takes web or tracker", 2);
+  const problem = roleProblem(config, only);
+  if (problem) throw new UsageError(problem);
+  return only;
+}
+
+async function commandServe(config: Config, role: Role): Promise<void> {
   ensureDataDir(config.dataDir);
   // Handlers go in before start-up: a SIGTERM that arrives while starting still stops cleanly.
   let running: Awaited<ReturnType<typeof serve>> | null = null;
@@ -125,15 +139,52 @@ async function commandServe(config: Config): Promise<void> {
       log.error("shutdown took longer than 10 s; exiting");
       process.exit(1);
     }, 10_000);
-    await current.stop();
+    const outcome = await current.stop();
     clearTimeout(force);
-    log.info("stopped");
+    // "stopped" means nothing was lost; saved credit is replayed at the next start.
+    if (outcome.creditLost > 0) {
+      log.error("shut down with pending credit lost", { rows: outcome.creditLost });
+      process.exit(1);
+    }
+    log.info(
+      "stopped",
+      outcome.creditSaved ? { creditSaved: outcome.creditSaved, file: outcome.spillFile } : {},
+    );
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
-  running = await serve(config);
+  running = await serve(config, { role });
   if (stopRequested) await stop(stopRequested);
+}
+
+/**
+ * Asks /readyz on this configuration's metrics address (for a container's HEALTHCHECK, which has
+ * no curl): prints the answer, exit 0 when ready and 1 otherwise.
+ */
+async function commandHealth(config: Config): Promise<void> {
+  if (!config.metrics.enabled)
+    throw new UsageError("metrics.enabled is false: there is no /readyz to ask (FAIRYWREN_METRICS)");
+  const host = config.metrics.host;
+  // A wildcard bind answers on loopback; an IPv6 literal needs brackets in a URL.
+  const target =
+    host === "0.0.0.0" || host === ""
+      ? "127.0.0.1"
+      : host === "::"
+        ? "[::1]"
+        : host.includes(":")
+          ? `[${host}]`
+          : host;
+  const url = `http://${target}:${config.metrics.port}/readyz`;
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(4000) });
+  } catch (error) {
+    throw new UsageError(`${url} did not answer: ${(error as Error).message}`);
+  }
+  const body = (await response.text()).trim();
+  if (!response.ok) throw new UsageError(`not ready (${response.status}): ${body}`);
+  console.log(body);
 }
 
 async function commandMigrate(config: Config): Promise<void> {
@@ -199,12 +250,18 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = configFrom(args);
+  const role = roleFrom(args, config);
   // Administrative commands print their own results; their logs are for problems only.
-  configureLog(args.command === "serve" || config.logLevel === "error" ? config.logLevel : "warn", "web");
+  configureLog(
+    args.command === "serve" || config.logLevel === "error" ? config.logLevel : "warn",
+    role === "tracker" ? "tracker" : "web",
+  );
   try {
     switch (args.command) {
       case "serve":
-        return await commandServe(config);
+        return await commandServe(config, role);
+      case "health":
+        return await commandHealth(config);
       case "migrate":
         return await commandMigrate(config);
       case "adduser":

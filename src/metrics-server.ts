@@ -48,6 +48,14 @@ export class Metrics {
     gauge("fairywren_stats_flush_lag_seconds", "Seconds since stats were last written.", () =>
       stats.pending.batches === 0 ? 0 : (Date.now() - stats.lastSuccess) / 1000,
     );
+    this.registry
+      .add(
+        new Counter(
+          "fairywren_stats_dead_letters_total",
+          "Credit rows not credited and kept in stat_dead_letters (refused values, a total at the ceiling, or refused by the database).",
+        ),
+      )
+      .read({}, () => stats.deadLetters);
     gauge(
       "fairywren_database_errors",
       "Database errors since start (stat writes and requests).",
@@ -70,11 +78,27 @@ export class Metrics {
   }
 }
 
+/** What /readyz checks besides the database. */
+export interface ReadinessChecks {
+  /** This process runs the tracker, which must have reported within 10 s. */
+  readonly tracker: boolean;
+  /** Any other problem that makes the process unready (e.g. not hearing the tracker), or null. */
+  readonly other?: () => string | null;
+}
+
 /** Serves /metrics, /healthz and /readyz on the admin address; returns the server, or null when off. */
-export function startMetricsServer(config: Config, metrics: Metrics, sql: Sql) {
+export function startMetricsServer(
+  config: Config,
+  metrics: Metrics,
+  sql: Sql,
+  checks: ReadinessChecks = { tracker: true },
+) {
   if (!config.metrics.enabled) return null;
   const readiness = async (): Promise<string | null> => {
-    if (Date.now() - metrics.trackerSeenAt > 10_000) return "the tracker has not reported for 10 s";
+    if (checks.tracker && Date.now() - metrics.trackerSeenAt > 10_000)
+      return "the tracker has not reported for 10 s";
+    const other = checks.other?.();
+    if (other) return other;
     try {
       await Promise.race([
         sql`select 1`,

@@ -1,5 +1,5 @@
 import type { Config } from "./config.ts";
-import { type Database, openDatabase } from "./db/client.ts";
+import { connect, type Database, openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
 import { createInvite } from "./db/queries/invites.ts";
 import { trackerCompletions, trackerTorrents } from "./db/queries/torrents.ts";
@@ -8,16 +8,20 @@ import { configureLog, log } from "./log.ts";
 import { Metrics, MetricsListenError, startMetricsServer } from "./metrics-server.ts";
 import { type Channel, type TrackerToWeb, type WebToTracker, webEnd } from "./shared/channel.ts";
 import { listenProblem } from "./shared/listen.ts";
+import { type PgChannel, pgTrackerEnd, pgWebEnd } from "./shared/pg-channel.ts";
 import { resolvePepper } from "./shared/secrets.ts";
 import { createWebApp, webFetch } from "./web/app.tsx";
+import { SpillUnreadableError, setAsideSpill, spillPath } from "./web/credit-spill.ts";
 import { DEFAULT_SITE_URL } from "./web/links.ts";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
 import { SuspiciousWriter } from "./web/suspicious/writer.ts";
 import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
 
-/** A running Fairywren: both ports, the channel, and how to stop it cleanly. */
+/** A running Fairywren: its ports, the channel, and how to stop it cleanly. */
 export interface Running {
+  /** Port of the web site; 0 in a tracker-only process. */
   readonly webPort: number;
+  /** Port of the tracker; 0 in a web-only process. */
   readonly trackerPort: number;
   readonly db: Database;
   readonly channel: Channel<WebToTracker, TrackerToWeb>;
@@ -27,7 +31,18 @@ export interface Running {
   readonly metrics: Metrics;
   /** Port of /metrics, /healthz and /readyz; 0 when they are off. */
   readonly metricsPort: number;
-  stop(): Promise<void>;
+  /** Stops everything; credit the database cannot take is saved to the spill file. */
+  stop(): Promise<StopOutcome>;
+}
+
+/** How a stop went for pending credit. */
+export interface StopOutcome {
+  /** Credit rows saved to the spill file (the database was unreachable), replayed at the next start. */
+  readonly creditSaved: number;
+  /** Credit rows neither written nor saved: lost. */
+  readonly creditLost: number;
+  /** The spill file, when rows were saved. */
+  readonly spillFile: string | null;
 }
 
 /** A start-up failure with a one-line message for the operator. */
@@ -84,86 +99,182 @@ async function offerFirstAccount(config: Config, db: Database, port: number): Pr
   );
 }
 
-/** Opens and migrates the database, starts the tracker Worker and the web site. */
-export async function serve(config: Config): Promise<Running> {
-  configureLog(config.logLevel, "web");
+/** Queues the credit saved at the last stop, if any; an unreadable file is moved aside. */
+function restoreSpill(stats: StatsWriter, file: string): void {
+  try {
+    const rows = stats.restore(file);
+    if (rows > 0) log.info("replaying credit saved at the last stop", { file, rows });
+  } catch (error) {
+    if (!(error instanceof SpillUnreadableError)) throw error;
+    const aside = setAsideSpill(file);
+    log.error("the spill file cannot be read: its credit is not replayed", { file: aside, error });
+  }
+}
+
+/** After the last write: saves what the database did not take to the spill file. */
+function saveUnwritten(unwritten: number, stats: StatsWriter, file: string): StopOutcome {
+  if (unwritten === 0) return { creditSaved: 0, creditLost: 0, spillFile: null };
+  try {
+    const rows = stats.spill(file);
+    log.warn("database unreachable at shutdown: pending credit saved for the next start", { file, rows });
+    return { creditSaved: rows, creditLost: 0, spillFile: file };
+  } catch (error) {
+    log.error("pending credit could not be written or saved: it is lost", {
+      file,
+      rows: unwritten,
+      error: error as Error,
+    });
+    return { creditSaved: 0, creditLost: unwritten, spillFile: null };
+  }
+}
+
+/** Which parts of Fairywren one process runs: both (the default), or one of them. */
+export type Role = "all" | "web" | "tracker";
+
+/** How `serve` runs. */
+export interface ServeOptions {
+  /**
+   * `web`: the site alone, hearing the tracker through PostgreSQL; `tracker`: the tracker alone,
+   * writing its own credit and telling every web process through PostgreSQL. Both need a real server.
+   */
+  readonly role?: Role;
+}
+
+/** Why `role` cannot run with `config`, or null. */
+export function roleProblem(config: Config, role: Role): string | null {
+  if (role === "all" || config.webapi.postgresql) return null;
+  return `--only ${role} needs a PostgreSQL server (DATABASE_URL or webapi.postgresql): the embedded database serves one process, so run fairywren without --only`;
+}
+
+/**
+ * Opens and migrates the database and starts what `options.role` names: the tracker Worker and the
+ * web site in one process (the default), or one of them, talking to the others over PostgreSQL.
+ */
+export async function serve(config: Config, options: ServeOptions = {}): Promise<Running> {
+  const role = options.role ?? "all";
+  const problem = roleProblem(config, role);
+  if (problem) throw new StartupError(problem);
+  configureLog(config.logLevel, role === "tracker" ? "tracker" : "web");
   const db = await openDatabase(config.webapi.postgresql, config.dataDir);
   let tracker: Awaited<ReturnType<typeof startTracker>> | null = null;
+  let pg: PgChannel<unknown, unknown> | null = null;
   try {
     await migrate(db.sql);
     const counts = new LiveCounts();
-    const stats = new StatsWriter(db.sql, counts, config.webapi.flushIntervalMs);
+    // A web process writes no credit (the tracker process does): its writer stays idle, on counts of its own.
+    const stats = new StatsWriter(
+      db.sql,
+      role === "web" ? new LiveCounts() : counts,
+      config.webapi.flushIntervalMs,
+    );
     const metrics = new Metrics(stats);
+    // Written, as the credit, by the process that runs the tracker.
     const suspicious = new SuspiciousWriter(db.sql, config.webapi.flushIntervalMs);
-    tracker = await startTracker(config, (message, channel) => {
-      switch (message.kind) {
-        case "counts":
-          counts.apply(message.counts);
-          break;
-        case "stats":
-          stats.add(message.source, message.seq, message.deltas);
-          break;
-        case "metrics":
-          metrics.fromTracker(message.metrics);
-          break;
-        case "suspicious":
-          suspicious.add(message.source, message.seq, message.batch);
-          break;
-        case "completions-request":
-          void trackerCompletions(db.sql).then(
-            (completions) =>
-              channel.send({ kind: "completions", completions }, [completions.buffer as ArrayBuffer]),
-            (error) => log.error("cannot read completions for the tracker", { error }),
-          );
-          break;
-        case "snapshot-request":
-          void Promise.all([trackerUsers(db.sql), trackerTorrents(db.sql)]).then(
-            ([users, torrents]) => channel.send({ kind: "snapshot", users, torrents }),
-            (error) => log.error("cannot read members and torrents for the tracker", { error }),
-          );
-          break;
-      }
-    });
-    stats.start();
-    suspicious.start();
-    const sync = trackerSync(db.sql, tracker.channel);
-    const pepper = resolvePepper(config.salt, config.dataDir);
-    const app = createWebApp({ config, sql: db.sql, pepper, counts, sync, ready: () => true });
-    const front = webFetch(app, config.pathDepth);
-    let web: ReturnType<typeof Bun.serve>;
-    try {
-      web = Bun.serve({
-        hostname: config.webapi.host,
-        port: config.webapi.port,
-        async fetch(request, server) {
-          const started = performance.now();
-          const response = await front(request, server);
-          metrics.webLatency.observe(
-            { method: request.method, status: `${Math.floor(response.status / 100)}xx` },
-            (performance.now() - started) / 1000,
-          );
-          return response;
-        },
-        // Uploads are checked against webapi.maxTorrentBytes; this only bounds what is read at all.
-        maxRequestBodySize: config.webapi.maxTorrentBytes + 1024 * 1024,
+    const spillFile = spillPath(config.dataDir);
+    // Only a process that writes credit replays what an earlier stop saved.
+    if (role !== "web") restoreSpill(stats, spillFile);
+    // LISTEN holds a connection of its own, opened anew if it ever stops hearing.
+    const listener = () => connect(config.webapi.postgresql!, 1);
+    let channel: Channel<WebToTracker, TrackerToWeb>;
+    if (role === "web") {
+      const end = await pgWebEnd(db.sql, listener);
+      pg = end as PgChannel<unknown, unknown>;
+      end.onMessage((message) => {
+        if (message.kind === "counts") counts.apply(message.counts);
       });
-    } catch (error) {
-      throw new StartupError(listenProblem("web site", config.webapi, error));
+      end.onReconnect(() => counts.clear());
+      channel = end;
+    } else {
+      const toWeb = role === "tracker" ? await pgTrackerEnd(db.sql, listener) : null;
+      pg = toWeb as PgChannel<unknown, unknown> | null;
+      // Changes that arrive while the Worker loads are held, then applied in order.
+      const early: WebToTracker[] = [];
+      toWeb?.onMessage((message) => (tracker ? tracker.channel.send(message) : early.push(message)));
+      tracker = await startTracker(config, (message, worker) => {
+        switch (message.kind) {
+          case "counts":
+            counts.apply(message.counts);
+            toWeb?.send(message);
+            break;
+          case "pong":
+            toWeb?.send(message);
+            break;
+          case "stats":
+            stats.add(message.source, message.seq, message.deltas);
+            break;
+          case "suspicious":
+            suspicious.add(message.source, message.seq, message.batch);
+            break;
+          case "completions-request":
+            void sendCompletions(db, worker);
+            break;
+          case "metrics":
+            metrics.fromTracker(message.metrics);
+            break;
+          case "snapshot-request":
+            void sendSnapshot(db, worker);
+            break;
+        }
+      });
+      for (const message of early.splice(0)) tracker.channel.send(message);
+      const worker = tracker.channel;
+      // After a lost connection, changes may have gone unheard: reload everything.
+      toWeb?.onReconnect(() => void sendSnapshot(db, worker));
+      stats.start();
+      suspicious.start();
+      channel = tracker.channel;
     }
-    log.info("web site listening", { host: config.webapi.host, port: web.port, embedded: db.embedded });
+    const sync = trackerSync(db.sql, channel);
+    let web: ReturnType<typeof Bun.serve> | null = null;
+    if (role !== "tracker") {
+      const pepper = resolvePepper(config.salt, config.dataDir);
+      const app = createWebApp({ config, sql: db.sql, pepper, counts, sync, ready: () => true });
+      const front = webFetch(app, config.pathDepth, config.webapi.trustedProxies);
+      try {
+        web = Bun.serve({
+          hostname: config.webapi.host,
+          port: config.webapi.port,
+          async fetch(request, server) {
+            const started = performance.now();
+            const response = await front(request, server);
+            metrics.webLatency.observe(
+              { method: request.method, status: `${Math.floor(response.status / 100)}xx` },
+              (performance.now() - started) / 1000,
+            );
+            return response;
+          },
+          // Uploads are checked against webapi.maxTorrentBytes; this only bounds what is read at all.
+          maxRequestBodySize: config.webapi.maxTorrentBytes + 1024 * 1024,
+        });
+      } catch (error) {
+        throw new StartupError(listenProblem("web site", config.webapi, error));
+      }
+      log.info("web site listening", {
+        host: config.webapi.host,
+        port: web.port,
+        embedded: db.embedded,
+        ...(role === "web" ? { role } : {}),
+      });
+    }
     let admin: ReturnType<typeof startMetricsServer>;
     try {
-      admin = startMetricsServer(config, metrics, db.sql);
+      const end = pg;
+      admin = startMetricsServer(config, metrics, db.sql, {
+        tracker: role !== "web",
+        other: () =>
+          end && !end.listening ? "notifications from the other processes are not arriving" : null,
+      });
     } catch (error) {
-      await web.stop(true);
+      await web?.stop(true);
       throw error instanceof MetricsListenError ? new StartupError(error.message) : error;
     }
-    await offerFirstAccount(config, db, web.port ?? config.webapi.port);
-    const { worker, channel } = tracker;
-    let stopping: Promise<void> | null = null;
+    if (web) await offerFirstAccount(config, db, web.port ?? config.webapi.port);
+    const started = tracker;
+    const end = pg;
+    let stopping: Promise<StopOutcome> | null = null;
     return {
-      webPort: web.port ?? 0,
-      trackerPort: tracker.port,
+      webPort: web?.port ?? 0,
+      trackerPort: started?.port ?? 0,
       db,
       channel,
       counts,
@@ -173,29 +284,55 @@ export async function serve(config: Config): Promise<Running> {
       metricsPort: admin?.port ?? 0,
       stop() {
         stopping ??= (async () => {
-          await web.stop(true);
+          await web?.stop(true);
           await admin?.stop(true);
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, 5000);
-            channel.onMessage((message) => {
-              if (message.kind === "stopped") {
-                clearTimeout(timer);
-                resolve();
-              }
+          if (started) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, 5000);
+              started.channel.onMessage((message) => {
+                if (message.kind === "stopped") {
+                  clearTimeout(timer);
+                  resolve();
+                }
+              });
+              started.channel.send({ kind: "shutdown" });
             });
-            channel.send({ kind: "shutdown" });
-          });
-          worker.terminate();
-          await stats.stop();
+            started.worker.terminate();
+          }
+          // The tracker's last counts are on their way out before the notifications stop.
+          await end?.close();
+          const outcome = saveUnwritten(await stats.stop(), stats, spillFile);
           await suspicious.stop();
-          await db.close();
+          await db.close().catch((error) => log.warn("database did not close cleanly", { error }));
+          return outcome;
         })();
         return stopping;
       },
     };
   } catch (error) {
     tracker?.worker.terminate();
+    await pg?.close().catch(() => {});
     await db.close().catch(() => {});
     throw error;
+  }
+}
+
+/** Reads every member and torrent and hands them to the tracker Worker. */
+async function sendSnapshot(db: Database, worker: Channel<WebToTracker, TrackerToWeb>): Promise<void> {
+  try {
+    const [users, torrents] = await Promise.all([trackerUsers(db.sql), trackerTorrents(db.sql)]);
+    worker.send({ kind: "snapshot", users, torrents });
+  } catch (error) {
+    log.error("cannot read members and torrents for the tracker", { error: error as Error });
+  }
+}
+
+/** Reads who completed which torrent and hands it to the tracker Worker (embedded database). */
+async function sendCompletions(db: Database, worker: Channel<WebToTracker, TrackerToWeb>): Promise<void> {
+  try {
+    const completions = await trackerCompletions(db.sql);
+    worker.send({ kind: "completions", completions }, [completions.buffer as ArrayBuffer]);
+  } catch (error) {
+    log.error("cannot read completions for the tracker", { error: error as Error });
   }
 }

@@ -57,6 +57,30 @@ describe("fairywren command", () => {
     expect(version.stdout.trim()).toBe(pkg.version);
   });
 
+  test("--only needs a PostgreSQL server and takes web or tracker", async () => {
+    const embedded = await run(["serve", "--only", "web"], { env: { DATABASE_URL: "" } });
+    expect(embedded.code).toBe(1);
+    expect(embedded.stderr).toContain(
+      "--only web needs a PostgreSQL server (DATABASE_URL or webapi.postgresql)",
+    );
+    const unknown = await run(["serve", "--only", "both"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("--only takes web or tracker");
+    const elsewhere = await run(["migrate", "--only", "web"]);
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toContain("--only applies to fairywren serve");
+  });
+
+  test("health reports a server that is not there with exit code 1", async () => {
+    const port = await freePort();
+    const down = await run(["health"], { env: { FAIRYWREN_METRICS_PORT: String(port) } });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain(`http://127.0.0.1:${port}/readyz did not answer`);
+    const off = await run(["health"], { env: { FAIRYWREN_METRICS: "false" } });
+    expect(off.code).toBe(1);
+    expect(off.stderr).toContain("metrics.enabled is false");
+  });
+
   test("a bad configuration stops with every problem listed and exit code 2", async () => {
     const dir = mkdtempSync(join(tmpdir(), "fw-bad-"));
     const file = join(dir, "config.json");
@@ -142,13 +166,14 @@ describe("fairywren command", () => {
     const db = await freshServerDatabase();
     const webPort = await freePort();
     const trackerPort = await freePort();
+    const metricsPort = await freePort();
     const env: Record<string, string> = {
       ...db.env,
       FAIRYWREN_WEB_PORT: String(webPort),
       FAIRYWREN_TRACKER_PORT: String(trackerPort),
       FAIRYWREN_WEB_HOST: "127.0.0.1",
       FAIRYWREN_TRACKER_HOST: "127.0.0.1",
-      FAIRYWREN_METRICS_PORT: "0",
+      FAIRYWREN_METRICS_PORT: String(metricsPort),
     };
     const proc = Bun.spawn([process.execPath, MAIN], {
       env: { PATH: process.env.PATH ?? "", ...env },
@@ -158,6 +183,9 @@ describe("fairywren command", () => {
     try {
       await waitForHealth(`http://127.0.0.1:${webPort}/health`);
       await waitForHealth(`http://127.0.0.1:${trackerPort}/health`);
+      await waitForHealth(`http://127.0.0.1:${metricsPort}/readyz`);
+      const health = await run(["health"], { env });
+      expect(health).toMatchObject({ code: 0, stdout: '{"status":"ready"}\n' });
       const other = await freePort();
       const again = await run([], { env: { ...env, FAIRYWREN_WEB_PORT: String(other) } });
       expect(again.code).toBe(1);

@@ -64,6 +64,7 @@ describe("operations endpoints", () => {
       await metric('fairywren_web_request_seconds_count{method="GET",status="2xx"}'),
     ).toBeGreaterThanOrEqual(1);
     expect(await metric("fairywren_stats_queue_batches")).toBe(0);
+    expect(await metric("fairywren_stats_dead_letters_total")).toBe(0);
     expect((await metric("process_resident_memory_bytes"))!).toBeGreaterThan(10_000_000);
     const text = await (await fetch(`${admin}/metrics`)).text();
     expect(text).toContain("# TYPE fairywren_tracker_request_seconds histogram");

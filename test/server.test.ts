@@ -21,6 +21,29 @@ describe("one process, two ports", () => {
     expect(server.running.webPort).not.toBe(server.running.trackerPort);
   });
 
+  test("both ports answer an HTTP/1.0 request without a Host header (HAProxy's default check)", async () => {
+    for (const base of [server.web, server.tracker]) {
+      const port = Number(new URL(base).port);
+      const reply = await new Promise<string>((resolve, reject) => {
+        let text = "";
+        Bun.connect({
+          hostname: "127.0.0.1",
+          port,
+          socket: {
+            open: (socket) => void socket.write("GET /health HTTP/1.0\r\n\r\n"),
+            data: (_socket, data) => {
+              text += new TextDecoder().decode(data);
+            },
+            close: () => resolve(text),
+            error: (_socket, error) => reject(error),
+          },
+        }).catch(reject);
+      });
+      expect(reply).toStartWith("HTTP/1.1 200");
+      expect(reply).toEndWith('{"status":"ok"}');
+    }
+  });
+
   test("the channel carries a message each way", async () => {
     const nonce = Math.floor(Math.random() * 1e9);
     const reply = new Promise<TrackerToWeb>((resolve) => {

@@ -5,8 +5,18 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded.ts";
 /** PostgreSQL's error code for a unique index refusing a row. */
 export const UNIQUE_VIOLATION = "23505";
 
+/**
+ * A PostgreSQL `bigint` as this client reads it: a number when a number holds it exactly (up to
+ * 2^53, which covers ids, sizes and counts), a BigInt beyond. Declare a column with this type
+ * where it can pass 2^53 (byte totals); every other bigint column is safe to read as `number`.
+ */
+export type Int8 = number | bigint;
+
 /** The one postgres.js client type used across the project. */
-export type Sql = postgres.Sql<{ bigint: number }>;
+export type Sql = postgres.Sql<{ bigint: Int8 }>;
+
+/** The client inside a transaction (or a savepoint). */
+export type Tx = postgres.TransactionSql<{ bigint: Int8 }>;
 
 /** An open database: the client and how to close it (and the embedded server, if any). */
 export interface Database {
@@ -34,11 +44,20 @@ function connectionOptions(setting: PostgresSetting): {
 }
 
 /**
- * bigint columns (byte counters) come back as JS numbers: exact up to 8 PiB, and far cheaper
- * than BigInt on every page.
+ * bigint columns come back as JS numbers, far cheaper than BigInt on every page, unless a number
+ * would round them (above 2^53: only byte totals get there): those come back as BigInt, so no
+ * byte is ever lost on the way out (see {@link Int8}).
  */
 const TYPES = {
-  bigint: { to: 20, from: [20], serialize: (n: number) => String(n), parse: (s: string) => Number(s) },
+  bigint: {
+    to: 20,
+    from: [20],
+    serialize: (n: Int8) => String(n),
+    parse: (s: string): Int8 => {
+      const n = Number(s);
+      return Number.isSafeInteger(n) ? n : BigInt(s);
+    },
+  },
 };
 
 /** Opens a postgres.js client on a server, with the project's type settings. */
@@ -99,6 +118,17 @@ const UNAVAILABLE_CODES = new Set([
 export function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && UNAVAILABLE_CODES.has(code);
+}
+
+/**
+ * Errors caused by the values sent rather than by the database or the query: SQLSTATE classes 22
+ * (data exception, e.g. a bigint out of range) and 23 (a check or key refused), and a value this
+ * process refused to send (RangeError). Retrying the same values cannot help; leaving them out can.
+ */
+export function isDataError(error: unknown): boolean {
+  if (error instanceof RangeError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.length === 5 && (code.startsWith("22") || code.startsWith("23"));
 }
 
 /** Database errors seen by request handlers, for the metric. */

@@ -5,6 +5,7 @@ import m002 from "../../sql/002_stat_batches.sql" with { type: "text" };
 import m003 from "../../sql/003_web.sql" with { type: "text" };
 import m004 from "../../sql/004_api.sql" with { type: "text" };
 import m005 from "../../sql/005_large_catalogues.sql" with { type: "text" };
+import m006 from "../../sql/006_credit_limits.sql" with { type: "text" };
 import m007 from "../../sql/007_suspicious_transfers.sql" with { type: "text" };
 
 /** One forward-only schema change. */
@@ -21,5 +22,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "003_web.sql", sql: m003 },
   { version: 4, name: "004_api.sql", sql: m004 },
   { version: 5, name: "005_large_catalogues.sql", sql: m005 },
+  { version: 6, name: "006_credit_limits.sql", sql: m006 },
   { version: 7, name: "007_suspicious_transfers.sql", sql: m007 },
 ];

@@ -17,6 +17,7 @@ interface Metric {
 /** A monotonically increasing count, per label set. */
 export class Counter implements Metric {
   private readonly values = new Map<string, number>();
+  private readonly readers = new Map<string, () => number>();
   constructor(
     readonly name: string,
     readonly help: string,
@@ -29,9 +30,14 @@ export class Counter implements Metric {
   setTotal(labels: Labels, value: number): void {
     this.values.set(labelText(labels), value);
   }
+  /** Reports a total kept elsewhere in this process, read when scraped. */
+  read(labels: Labels, total: () => number): void {
+    this.readers.set(labelText(labels), total);
+  }
   render(): string {
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
     for (const [key, value] of this.values) out += `${this.name}${key} ${value}\n`;
+    for (const [key, read] of this.readers) out += `${this.name}${key} ${read()}\n`;
     return out;
   }
 }

@@ -49,10 +49,10 @@ export function createTrackerApp(tracker: Tracker, options: TrackerHttpOptions) 
     const done = (kind: "announce" | "scrape", outcome: Outcome) =>
       options.onOutcome?.(kind, outcome, (performance.now() - started) / 1000);
     const url = request.url;
-    // request.url is absolute ("scheme://host/path"), except for an HTTP/1.0 request without a Host
-    // header (Enhanced CTorrent and other minimal clients), where Bun gives the bare "/path".
-    const pathStart = url.charCodeAt(0) === 0x2f ? 0 : url.indexOf("/", url.indexOf("//") + 2);
-    if (pathStart < 0) return reply(CLIENT_ERRORS.notFound.body, 404);
+    // request.url is absolute, the path starting at the first "/" after "scheme://host", except for
+    // an HTTP/1.0 request without a Host header (old clients, HAProxy's default health check),
+    // where Bun hands over the bare path.
+    const pathStart = url.charCodeAt(0) === 47 ? 0 : url.indexOf("/", url.indexOf("//") + 2);
     const queryStart = url.indexOf("?", pathStart);
     let path = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
     if (path === "/health") return new Response(HEALTH, { headers: { "content-type": "application/json" } });

@@ -245,7 +245,9 @@ channel.onMessage((message) => {
       void start(message.config as Config);
       break;
     case "snapshot":
-      pendingSnapshot?.({ users: message.users, torrents: message.torrents });
+      // Asked for (embedded database), or sent after notifications may have been missed.
+      if (pendingSnapshot) pendingSnapshot({ users: message.users, torrents: message.torrents });
+      else tracker?.load(message.users, message.torrents);
       pendingSnapshot = null;
       break;
     case "completions":

@@ -4,6 +4,7 @@ import { Elysia } from "elysia";
 import { ErrorPage } from "../../views/layout/layout.tsx";
 import { databaseErrors, isDatabaseUnavailable } from "../db/client.ts";
 import { log } from "../log.ts";
+import { clientAddress } from "../shared/forwarded.ts";
 import { accountPages } from "./account/pages.tsx";
 import { apiErrorResponse, isApiPath } from "./api/errors.ts";
 import { apiRoutes } from "./api/index.tsx";
@@ -114,9 +115,16 @@ export function createWebApp(deps: WebDeps) {
  * passes it on as the base for links, with the client's address, in headers the app trusts (any
  * sent by the client are replaced).
  */
-export function webFetch(app: { handle(request: Request): Promise<Response> }, pathDepth: number) {
+export function webFetch(
+  app: { handle(request: Request): Promise<Response> },
+  pathDepth: number,
+  trustedProxies: readonly string[] = [],
+) {
+  const trusted = new Set(trustedProxies);
   return async (request: Request, server: { requestIP(r: Request): { address: string } | null }) => {
-    const url = new URL(request.url);
+    // An HTTP/1.0 request without a Host header (HAProxy's default health check) arrives with the
+    // bare path as its URL.
+    const url = new URL(request.url, "http://localhost");
     let base = "";
     if (pathDepth > 0) {
       const parts = url.pathname.split("/");
@@ -126,7 +134,8 @@ export function webFetch(app: { handle(request: Request): Promise<Response> }, p
     }
     const headers = new Headers(request.headers);
     headers.set(BASE_HEADER, base);
-    headers.set(IP_HEADER, server.requestIP(request)?.address ?? "unknown");
+    const direct = server.requestIP(request)?.address ?? "unknown";
+    headers.set(IP_HEADER, clientAddress(direct, request.headers.get("x-forwarded-for"), trusted));
     const requestId = crypto.randomUUID().slice(0, 8);
     headers.set(REQUEST_ID_HEADER, requestId);
     const hasBody = request.method !== "GET" && request.method !== "HEAD";

@@ -44,3 +44,19 @@ export const CsrfField = { _csrf: t.Optional(t.String({ maxLength: 200 })) };
 
 /** The body of a form that sends nothing but its CSRF token. */
 export const CsrfOnly = t.Optional(t.Object(CsrfField));
+
+/**
+ * A query of optional short texts, each with its longest length: `optionalTexts({ q: 64, page: 10 })`.
+ * Pages read such fields themselves (notices after a redirect, search boxes), so none is refused
+ * for its content, only for its size.
+ */
+export function optionalTexts<K extends string>(fields: Record<K, number>) {
+  const properties = {} as Record<K, ReturnType<typeof optionalText>>;
+  for (const [name, maxLength] of Object.entries(fields) as [K, number][])
+    properties[name] = optionalText(maxLength);
+  return t.Object(properties);
+}
+
+function optionalText(maxLength: number) {
+  return t.Optional(t.String({ maxLength }));
+}

@@ -22,7 +22,8 @@ const ACK_TIMEOUT_MS = 1000;
  */
 export function trackerSync(sql: Sql, channel: Channel<WebToTracker, TrackerToWeb>): TrackerSync {
   const waiting = new Map<number, () => void>();
-  let nonce = 0;
+  // Several web processes hear every pong over PostgreSQL: each counts from its own random start.
+  let nonce = Math.floor(Math.random() * 2 ** 48);
   channel.onMessage((message) => {
     if (message.kind !== "pong") return;
     waiting.get(message.nonce)?.();

@@ -1,12 +1,14 @@
 // Shared by the end-to-end suites: real BitTorrent clients (Debian packages) as child processes,
 // free loopback ports, bounded waits, and logs kept under artifacts/e2e/.
 import { createHash } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 
 export const ROOT = resolve(import.meta.dir, "../..");
+/** The executable that `npm run build` writes. */
+export const BINARY = join(ROOT, "dist", "fairywren");
 /** CI installs the clients (.ci/run), so there a missing one is a failure, not a reason to skip. */
 export const IN_CI = process.env.CI === "true";
 /** The programs the suites drive. */
@@ -438,4 +440,79 @@ export async function rtorrentCall(socket: string, method: string, ...params: st
   const value = text.match(/<value>(?:<(?:i4|i8|int|string)>)?([^<]*)/);
   if (!value) throw new Error(`rtorrent ${method}: no value in ${text}`);
   return value[1]!;
+}
+
+/** Rebuilds dist/fairywren when it is missing or older than anything it is built from. */
+export async function ensureBinary(): Promise<void> {
+  const sources = ["src", "views", "sql", "public", "scripts/build.ts", "package.json", "bun.lock"];
+  let newest = 0;
+  for (const entry of sources) {
+    const path = join(ROOT, entry);
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (!stat) continue;
+    if (!stat.isDirectory()) newest = Math.max(newest, stat.mtimeMs);
+    else
+      for (const file of readdirSync(path, { recursive: true }) as string[])
+        newest = Math.max(newest, statSync(join(path, file), { throwIfNoEntry: false })?.mtimeMs ?? 0);
+  }
+  const built = statSync(BINARY, { throwIfNoEntry: false });
+  if (built && built.mtimeMs >= newest) return;
+  const proc = Bun.spawn([process.execPath, "scripts/build.ts"], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  if (code !== 0) throw new Error(`npm run build failed (${code}):\n${out}${err}`);
+}
+
+/** A browser-like visitor of the site: keeps its session cookie, sends Origin on state changes. */
+export class Visitor {
+  cookie = "";
+  constructor(
+    readonly web: string,
+    readonly password: string,
+  ) {}
+
+  async request(path: string, init: { method?: string; body?: FormData | URLSearchParams } = {}) {
+    const headers = new Headers();
+    if (this.cookie) headers.set("cookie", this.cookie);
+    const method = init.method ?? (init.body ? "POST" : "GET");
+    if (method !== "GET") headers.set("origin", this.web);
+    const response = await fetch(`${this.web}${path}`, {
+      method,
+      headers,
+      body: init.body,
+      redirect: "manual",
+    });
+    const set = response.headers.get("set-cookie");
+    if (set?.startsWith("fw_session=")) this.cookie = set.split(";")[0]!;
+    return response;
+  }
+
+  async page(path: string): Promise<string> {
+    const response = await this.request(path);
+    if (response.status !== 200) throw new Error(`GET ${path}: ${response.status}`);
+    return response.text();
+  }
+
+  /** The CSRF token the site puts in its forms. */
+  async csrf(): Promise<string> {
+    const html = await this.page("/account");
+    const token = html.match(/name="_csrf" value="([^"]+)"/)?.[1];
+    if (!token) throw new Error("no CSRF token on /account");
+    return token;
+  }
+
+  async login(name: string): Promise<void> {
+    const response = await this.request("/login", {
+      body: new URLSearchParams({ name, password: this.password }),
+    });
+    if (response.status !== 303)
+      throw new Error(`log-in of ${name}: ${response.status} ${await response.text()}`);
+  }
 }

@@ -3,7 +3,7 @@
 // the site and in a scrape, the credit and the snatch in the database, and that a disabled member's
 // client is refused. Logs of every process stay in artifacts/e2e/swarm/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -15,7 +15,9 @@ import { freshServerDatabase } from "../helpers/server.ts";
 import {
   aria2Command,
   artifactsDir,
+  BINARY,
   childEnv,
+  ensureBinary,
   exitWithin,
   freePorts,
   IN_CI,
@@ -23,89 +25,16 @@ import {
   makeTorrent,
   missingTools,
   Processes,
-  ROOT,
   randomFile,
   requireTools,
   transmissionCommand,
+  Visitor,
   waitFor,
 } from "./support.ts";
 
-const BINARY = join(ROOT, "dist", "fairywren");
 const PAYLOAD_SIZE = 4 * 1024 * 1024;
 const PASSWORD = "correct horse battery";
 const SKIP = missingTools().length > 0 && !IN_CI;
-
-/** Rebuilds dist/fairywren when it is missing or older than anything it is built from. */
-async function ensureBinary(): Promise<void> {
-  const sources = ["src", "views", "sql", "public", "scripts/build.ts", "package.json", "bun.lock"];
-  let newest = 0;
-  for (const entry of sources) {
-    const path = join(ROOT, entry);
-    const stat = statSync(path, { throwIfNoEntry: false });
-    if (!stat) continue;
-    if (!stat.isDirectory()) newest = Math.max(newest, stat.mtimeMs);
-    else
-      for (const file of readdirSync(path, { recursive: true }) as string[])
-        newest = Math.max(newest, statSync(join(path, file), { throwIfNoEntry: false })?.mtimeMs ?? 0);
-  }
-  const built = statSync(BINARY, { throwIfNoEntry: false });
-  if (built && built.mtimeMs >= newest) return;
-  const proc = Bun.spawn([process.execPath, "scripts/build.ts"], {
-    cwd: ROOT,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (code !== 0) throw new Error(`npm run build failed (${code}):\n${out}${err}`);
-}
-
-/** A browser-like visitor of the site: keeps its session cookie, sends Origin on state changes. */
-class Visitor {
-  cookie = "";
-  constructor(readonly web: string) {}
-
-  async request(path: string, init: { method?: string; body?: FormData | URLSearchParams } = {}) {
-    const headers = new Headers();
-    if (this.cookie) headers.set("cookie", this.cookie);
-    const method = init.method ?? (init.body ? "POST" : "GET");
-    if (method !== "GET") headers.set("origin", this.web);
-    const response = await fetch(`${this.web}${path}`, {
-      method,
-      headers,
-      body: init.body,
-      redirect: "manual",
-    });
-    const set = response.headers.get("set-cookie");
-    if (set?.startsWith("fw_session=")) this.cookie = set.split(";")[0]!;
-    return response;
-  }
-
-  async page(path: string): Promise<string> {
-    const response = await this.request(path);
-    if (response.status !== 200) throw new Error(`GET ${path}: ${response.status}`);
-    return response.text();
-  }
-
-  /** The CSRF token the site puts in its forms. */
-  async csrf(): Promise<string> {
-    const html = await this.page("/account");
-    const token = html.match(/name="_csrf" value="([^"]+)"/)?.[1];
-    if (!token) throw new Error("no CSRF token on /account");
-    return token;
-  }
-
-  async login(name: string): Promise<void> {
-    const response = await this.request("/login", {
-      body: new URLSearchParams({ name, password: PASSWORD }),
-    });
-    if (response.status !== 303)
-      throw new Error(`log-in of ${name}: ${response.status} ${await response.text()}`);
-  }
-}
 
 /** Parses "4.00 MiB" (the site's formatSize) back into bytes. */
 function parseSize(text: string): number {
@@ -237,7 +166,7 @@ describe.skipIf(SKIP)("a real swarm through dist/fairywren", () => {
   }, 30_000);
 
   test("alice logs in and invites bob, who registers through the link", async () => {
-    alice.visitor = new Visitor(web);
+    alice.visitor = new Visitor(web, PASSWORD);
     await alice.visitor.login("alice");
     const invite = await alice.visitor.request("/invites", {
       body: new URLSearchParams({ days: "1", _csrf: await alice.visitor.csrf() }),
@@ -246,7 +175,7 @@ describe.skipIf(SKIP)("a real swarm through dist/fairywren", () => {
     const link = (await invite.text()).match(/id="invite-link"[^>]*>\s*([^<\s]+)/)?.[1];
     expect(link).toStartWith(`${web}/register/`);
 
-    bob.visitor = new Visitor(web);
+    bob.visitor = new Visitor(web, PASSWORD);
     const registered = await bob.visitor.request(new URL(link!).pathname, {
       body: new URLSearchParams({ name: "bob", password: PASSWORD, confirm: PASSWORD }),
     });
@@ -424,7 +353,7 @@ describe.skipIf(SKIP)("a real swarm through dist/fairywren", () => {
     await procs.stop(again, "SIGINT", 15_000);
     expect((await scrape(alice.passkey)).complete).toBe(1);
     // Nor can he log in any more.
-    const login = await new Visitor(web).request("/login", {
+    const login = await new Visitor(web, PASSWORD).request("/login", {
       body: new URLSearchParams({ name: "bob", password: PASSWORD }),
     });
     expect(login.status).toBe(403);

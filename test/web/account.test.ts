@@ -68,7 +68,7 @@ describe("account page", () => {
     `;
     page = await (await web.request("/account", { cookie })).text();
     expect(page).toMatch(/<dt>Ratio<\/dt><dd>∞<\/dd>/);
-    expect(page).toMatch(/<dt>Uploaded<\/dt><dd>2\.00 GiB<\/dd>/);
+    expect(page).toMatch(/<dt>Uploaded<\/dt><dd title="2,147,483,648 bytes">2\.00 GiB<\/dd>/);
     expect(page).toMatch(/<dt>Snatches<\/dt><dd>1<\/dd>/);
     expect(page).toContain(`href="/torrents/${mine}"`);
     expect(page).not.toContain(`href="/torrents/${other}"`);

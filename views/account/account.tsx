@@ -1,14 +1,15 @@
 /** @jsxImportSource @kitajs/html */
 import { DateTime } from "../layout/date-time.tsx";
-import { formatRatio, formatSize } from "../layout/format.ts";
+import { formatBytes, formatRatio, formatSize } from "../layout/format.ts";
 import { Csrf, FieldError, Layout } from "../layout/layout.tsx";
 import type { PageContext } from "../layout/page.ts";
 import { ApiTokensSection, RssSection, type TokenLimits, type TokenView } from "./tokens.tsx";
 
 /** A member's totals, as the account and member pages show them. */
 export interface TransferTotals {
-  uploaded: number;
-  downloaded: number;
+  /** Bytes; a BigInt above 2^53. */
+  uploaded: number | bigint;
+  downloaded: number | bigint;
   snatches: number;
 }
 
@@ -193,9 +194,13 @@ export function TransferFacts(props: { member: TransferTotals }) {
   return (
     <>
       <dt>Uploaded</dt>
-      <dd safe>{formatSize(member.uploaded)}</dd>
+      <dd title={formatBytes(member.uploaded)} safe>
+        {formatSize(member.uploaded)}
+      </dd>
       <dt>Downloaded</dt>
-      <dd safe>{formatSize(member.downloaded)}</dd>
+      <dd title={formatBytes(member.downloaded)} safe>
+        {formatSize(member.downloaded)}
+      </dd>
       <dt>Ratio</dt>
       <dd safe>{formatRatio(member.uploaded, member.downloaded)}</dd>
       <dt>Snatches</dt>

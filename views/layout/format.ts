@@ -1,7 +1,11 @@
-/** Bytes in binary units with two decimals: "1.50 GiB", "39.06 KiB", "512 B". */
-export function formatSize(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-  let value = bytes;
+/**
+ * Bytes in binary units with two decimals: "1.50 GiB", "39.06 KiB", "512 B". A byte total above
+ * 2^53 comes as a BigInt; three or four significant digits are all this shows of it (formatBytes
+ * gives every digit).
+ */
+export function formatSize(bytes: number | bigint): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+  let value = Number(bytes);
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
     value /= 1024;
@@ -30,8 +34,15 @@ export function formatAge(date: Date, now = Date.now()): string {
   return date.toISOString();
 }
 
+/** Every byte, grouped by thousands: "1,152,921,504,606,846,976 bytes" (exact for a BigInt too). */
+export function formatBytes(bytes: number | bigint): string {
+  return `${BigInt(bytes).toLocaleString("en-US")} bytes`;
+}
+
 /** Upload/download ratio: "∞" with nothing downloaded but something uploaded, "—" with neither. */
-export function formatRatio(uploaded: number, downloaded: number): string {
-  if (downloaded === 0) return uploaded > 0 ? "∞" : "—";
-  return (uploaded / downloaded).toFixed(2);
+export function formatRatio(uploaded: number | bigint, downloaded: number | bigint): string {
+  const up = Number(uploaded);
+  const down = Number(downloaded);
+  if (down === 0) return up > 0 ? "∞" : "—";
+  return (up / down).toFixed(2);
 }

@@ -10,8 +10,9 @@ export interface MemberListItem {
   id: number;
   name: string;
   disabled: boolean;
-  uploaded: number;
-  downloaded: number;
+  /** Bytes; a BigInt above 2^53. */
+  uploaded: number | bigint;
+  downloaded: number | bigint;
   created_at: Date;
   inviter: string | null;
   roles: readonly RoleName[];

@@ -27,12 +27,12 @@ export async function createInvite(
   input: { inviterId: number | null; days: number },
 ): Promise<NewInvite> {
   const secret = newSecret();
-  const [row] = await sql`
+  const [row] = await sql<{ id: number; expires_at: Date }[]>`
     insert into invites (secret_hash, inviter_id, expires_at)
     values (${hashSecret(secret)}, ${input.inviterId}, now() + make_interval(days => ${input.days}))
     returning id, expires_at
   `;
-  return { id: row!.id as number, secret, expiresAt: row!.expires_at as Date };
+  return { id: row!.id, secret, expiresAt: row!.expires_at };
 }
 
 /**
@@ -46,19 +46,19 @@ export async function createMemberInvite(
   const max = input.max ?? MAX_PENDING_INVITES;
   return (await sql.begin(async (tx) => {
     await tx`select id from users where id = ${input.inviterId} for update`;
-    const [open] = await tx`
+    const [open] = await tx<{ n: number }[]>`
       select count(*)::int as n from invites
       where inviter_id = ${input.inviterId}
         and claimed_at is null and revoked_at is null and expires_at > now()
     `;
-    if ((open!.n as number) >= max) return null;
+    if (open!.n >= max) return null;
     const secret = newSecret();
-    const [row] = await tx`
+    const [row] = await tx<{ id: number; expires_at: Date }[]>`
       insert into invites (secret_hash, inviter_id, expires_at)
       values (${hashSecret(secret)}, ${input.inviterId}, now() + make_interval(days => ${input.days}))
       returning id, expires_at
     `;
-    return { id: row!.id as number, secret, expiresAt: row!.expires_at as Date };
+    return { id: row!.id, secret, expiresAt: row!.expires_at };
   })) as NewInvite | null;
 }
 
@@ -77,21 +77,21 @@ export async function memberInvites(
   sql: Sql,
   inviterId: number,
 ): Promise<{ pending: InviteRow[]; used: InviteRow[] }> {
-  const pending = (await sql`
+  const pending = await sql<InviteRow[]>`
     select id, created_at, expires_at, claimed_at, invitee_id, null::text as invitee
     from invites
     where inviter_id = ${inviterId}
       and claimed_at is null and revoked_at is null and expires_at > now()
     order by created_at, id
-  `) as unknown as InviteRow[];
-  const used = (await sql`
+  `;
+  const used = await sql<InviteRow[]>`
     select i.id, i.created_at, i.expires_at, i.claimed_at, i.invitee_id, u.name as invitee
     from invites i
     left join users u on u.id = i.invitee_id
     where i.inviter_id = ${inviterId} and i.claimed_at is not null
     order by i.claimed_at desc, i.id desc
     limit 500
-  `) as unknown as InviteRow[];
+  `;
   return { pending, used };
 }
 
@@ -114,7 +114,7 @@ export async function inviteBySecret(
   sql: Sql,
   secret: string,
 ): Promise<{ state: InviteState; inviter: string | null }> {
-  const [row] = await sql`
+  const [row] = await sql<{ used: boolean; revoked: boolean; expired: boolean; inviter: string | null }[]>`
     select i.claimed_at is not null as used, i.revoked_at is not null as revoked,
       i.expires_at <= now() as expired, u.name as inviter
     from invites i
@@ -123,7 +123,7 @@ export async function inviteBySecret(
   `;
   if (!row) return { state: "unknown", inviter: null };
   const state: InviteState = row.used ? "used" : row.revoked ? "revoked" : row.expired ? "expired" : "open";
-  return { state, inviter: (row.inviter as string | null) ?? null };
+  return { state, inviter: row.inviter ?? null };
 }
 
 /** Thrown when an invite can no longer be used at the moment of claiming it. */
@@ -142,25 +142,24 @@ export async function registerWithInvite(
   return (await sql.begin(async (tx) => {
     // As in createUser: serialises first-member detection and name checks between sign-ups.
     await tx`lock table users in share row exclusive mode`;
-    const [invite] = await tx`
+    const [invite] = await tx<{ id: number; inviter_id: number | null }[]>`
       select id, inviter_id from invites
       where secret_hash = ${hashSecret(input.secret)}
         and claimed_at is null and revoked_at is null and expires_at > now()
       for update
     `;
     if (!invite) throw new InviteClosedError("This invite can no longer be used.");
-    const inviterId = (invite.inviter_id as number | null) ?? null;
+    const inviterId = invite.inviter_id;
     const taken = await tx`select 1 from users where lower(name) = lower(${input.name})`;
     if (taken.length) throw new NameTakenError(`The name ${input.name} is taken.`);
-    const [{ count }] = (await tx`select count(*)::int as count from users`) as unknown as [
-      { count: number },
-    ];
-    const [user] = await tx`
+    const [members] = await tx<{ count: number }[]>`select count(*)::int as count from users`;
+    const count = members!.count;
+    const [user] = await tx<{ id: number; name: string }[]>`
       insert into users (name, password_hash, passkey, invited_by)
       values (${input.name}, ${input.passwordHash}, ${newPasskey()}, ${inviterId})
       returning id, name
     `;
-    const id = user!.id as number;
+    const id = user!.id;
     const claimed = await tx`
       update invites set claimed_at = now(), invitee_id = ${id}
       where id = ${invite.id} and claimed_at is null and revoked_at is null and expires_at > now()
@@ -171,6 +170,6 @@ export async function registerWithInvite(
     await tx`
       insert into user_roles ${tx(roles.map((role) => ({ user_id: id, role, granted_by: inviterId })))}
     `;
-    return { id, name: user!.name as string, roles, inviterId };
+    return { id, name: user!.name, roles, inviterId };
   })) as { id: number; name: string; roles: Role[]; inviterId: number | null };
 }

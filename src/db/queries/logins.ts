@@ -7,7 +7,7 @@ export const FAILURE_WINDOW_MINUTES = 15;
 
 /** Whether log-ins for this name or from this address are paused after too many failures. */
 export async function loginThrottled(sql: Sql, name: string, address: string): Promise<boolean> {
-  const [row] = await sql`
+  const [row] = await sql<{ by_name: number; by_address: number }[]>`
     select
       count(*) filter (where lower(name) = lower(${name}))::int as by_name,
       count(*) filter (where address = ${address})::int as by_address
@@ -34,8 +34,8 @@ export async function userForLogin(
   sql: Sql,
   name: string,
 ): Promise<{ id: number; name: string; password_hash: string; disabled: boolean } | null> {
-  const [row] = await sql`
+  const [row] = await sql<{ id: number; name: string; password_hash: string; disabled: boolean }[]>`
     select id, name, password_hash, disabled from users where lower(name) = lower(${name})
   `;
-  return (row as { id: number; name: string; password_hash: string; disabled: boolean } | undefined) ?? null;
+  return row ?? null;
 }

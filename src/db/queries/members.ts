@@ -1,5 +1,5 @@
 import { newPasskey } from "../../shared/secrets.ts";
-import type { Sql } from "../client.ts";
+import type { Int8, Sql } from "../client.ts";
 import type { Role } from "./users.ts";
 
 /** A member with what their account page and the administration pages show. */
@@ -8,8 +8,9 @@ export interface MemberDetail {
   name: string;
   passkey: string;
   disabled: boolean;
-  uploaded: number;
-  downloaded: number;
+  /** Bytes; a BigInt above 2^53. */
+  uploaded: Int8;
+  downloaded: Int8;
   created_at: Date;
   invited_by: number | null;
   inviter: string | null;
@@ -19,7 +20,7 @@ export interface MemberDetail {
 
 /** One member with totals, roles and inviter, or null. */
 export async function memberDetail(sql: Sql, id: number): Promise<MemberDetail | null> {
-  const [row] = await sql`
+  const [row] = await sql<MemberDetail[]>`
     select u.id, u.name, u.passkey, u.disabled, u.uploaded, u.downloaded, u.created_at,
       u.invited_by, i.name as inviter,
       array(select role from user_roles r where r.user_id = u.id order by role) as roles,
@@ -29,7 +30,7 @@ export async function memberDetail(sql: Sql, id: number): Promise<MemberDetail |
     left join users i on i.id = u.invited_by
     where u.id = ${id}
   `;
-  return (row as MemberDetail | undefined) ?? null;
+  return row ?? null;
 }
 
 /** A torrent a member uploaded, as their account page lists it. */
@@ -46,14 +47,16 @@ export async function memberUploads(
   userId: number,
   limit = 100,
 ): Promise<{ rows: UploadRow[]; total: number }> {
-  const rows = (await sql`
+  const rows = await sql<UploadRow[]>`
     select id, title, size, created_at from torrents
     where creator_id = ${userId}
     order by created_at desc, id desc
     limit ${limit}
-  `) as unknown as UploadRow[];
-  const [count] = await sql`select count(*)::int as n from torrents where creator_id = ${userId}`;
-  return { rows, total: count!.n as number };
+  `;
+  const [count] = await sql<
+    { n: number }[]
+  >`select count(*)::int as n from torrents where creator_id = ${userId}`;
+  return { rows, total: count!.n };
 }
 
 /** Gives a member a new passkey; returns it. */
@@ -65,8 +68,8 @@ export async function rotatePasskey(sql: Sql, userId: number): Promise<string> {
 
 /** A member's stored password hash, or null. */
 export async function passwordHash(sql: Sql, userId: number): Promise<string | null> {
-  const [row] = await sql`select password_hash from users where id = ${userId}`;
-  return (row?.password_hash as string | undefined) ?? null;
+  const [row] = await sql<{ password_hash: string }[]>`select password_hash from users where id = ${userId}`;
+  return row?.password_hash ?? null;
 }
 
 /** Replaces a member's password hash. */
@@ -79,8 +82,9 @@ export interface MemberRow {
   id: number;
   name: string;
   disabled: boolean;
-  uploaded: number;
-  downloaded: number;
+  /** Bytes; a BigInt above 2^53. */
+  uploaded: Int8;
+  downloaded: Int8;
   created_at: Date;
   inviter: string | null;
   roles: Role[];
@@ -100,7 +104,7 @@ export async function listMembers(
   options: { search?: string; limit: number; offset: number },
 ): Promise<MemberRow[]> {
   const pattern = options.search ? `%${likeLiteral(options.search)}%` : null;
-  return (await sql`
+  return await sql<MemberRow[]>`
     select u.id, u.name, u.disabled, u.uploaded, u.downloaded, u.created_at, i.name as inviter,
       array(select role from user_roles r where r.user_id = u.id order by role) as roles
     from users u
@@ -109,7 +113,7 @@ export async function listMembers(
     order by lower(u.name), u.id
     limit ${options.limit + 1}
     offset ${options.offset}
-  `) as unknown as MemberRow[];
+  `;
 }
 
 /** Grants a role (no change when the member has it already); false when nothing changed. */

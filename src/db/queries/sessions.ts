@@ -29,7 +29,7 @@ export async function createSession(sql: Sql, userId: number): Promise<string> {
  * the same row.
  */
 export async function sessionUser(sql: Sql, token: string): Promise<SessionUser | null> {
-  const [row] = await sql`
+  const [row] = await sql<SessionUser[]>`
     with live as (
       select s.token_hash, s.last_seen_at, u.id, u.name, u.passkey
       from sessions s
@@ -47,7 +47,7 @@ export async function sessionUser(sql: Sql, token: string): Promise<SessionUser 
       array(select role from user_roles r where r.user_id = live.id order by role) as roles
     from live
   `;
-  return (row as SessionUser | undefined) ?? null;
+  return row ?? null;
 }
 
 /** Ends one session. */

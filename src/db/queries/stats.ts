@@ -1,5 +1,6 @@
+import type postgres from "postgres";
 import { DELTA_FIELDS, type StatDeltas, type TorrentCounts } from "../../shared/channel.ts";
-import type { Sql } from "../client.ts";
+import { isDataError, type Sql, type Tx } from "../client.ts";
 
 /**
  * A PostgreSQL array literal of numbers or booleans, passed as one text parameter and cast in SQL:
@@ -30,86 +31,301 @@ function pgColumn(deltas: StatDeltas, field: number, asBoolean = false): string 
   return `${out}}`;
 }
 
+/**
+ * Most bytes one credit row may carry in each direction: 2^50 (1 PiB). A row is one member's
+ * credit on one torrent over one second of announces, so no real transfer comes near it, and it
+ * is far below 2^53, where a JS number stops holding every byte.
+ */
+export const MAX_DELTA_BYTES = 2 ** 50;
+
+/**
+ * Ceiling of every stored total, a member's and a member's on one torrent, in each direction:
+ * 2^60 bytes (1 EiB). Far below bigint's 2^63, so no sum of credit overflows on the way; the
+ * check constraints of 006_credit_limits.sql hold the same figure.
+ */
+export const MAX_TOTAL_BYTES = 2n ** 60n;
+
+/** A credit row that was not credited, as kept in `stat_dead_letters`. */
+export interface DeadLetter {
+  /** The member, or null when the row's member id was not an id at all. */
+  readonly userId: number | null;
+  readonly torrentId: number | null;
+  /** The claimed bytes as decimal text, exactly as they came (also `NaN`, `Infinity`). */
+  readonly uploaded: string;
+  readonly downloaded: string;
+  readonly completed: boolean;
+  /** Why it was not credited. */
+  readonly error: string;
+}
+
 /** Stat deltas to write, tagged with the tracker run and the highest sequence number they include. */
 export interface StatBatch {
   readonly source: string;
   readonly seq: number;
+  /** Rows that passed {@link checkDeltas}. */
   readonly deltas: StatDeltas;
+  /** Rows refused by {@link checkDeltas}: recorded as dead letters in the batch's transaction. */
+  readonly refused: readonly DeadLetter[];
+}
+
+/** What writing a batch did. */
+export interface BatchOutcome {
+  /** False when the batch's sequence number was already applied: nothing was written again. */
+  readonly applied: boolean;
+  /** Rows recorded in `stat_dead_letters` by this write, the batch's refused rows included. */
+  readonly deadLetters: readonly DeadLetter[];
+}
+
+function idOrNull(v: number): number | null {
+  return Number.isSafeInteger(v) && v > 0 ? v : null;
+}
+
+/** Why a byte count cannot be credited, or null when it can. */
+function bytesProblem(name: string, v: number): string | null {
+  if (!Number.isInteger(v) || v < 0) return `${name} is not a whole, non-negative number of bytes`;
+  if (v > MAX_DELTA_BYTES) return `${name} is above ${MAX_DELTA_BYTES} bytes, the most one row may carry`;
+  return null;
+}
+
+/** Why a packed row cannot be credited, or null when it can. */
+function rowProblem(deltas: StatDeltas, o: number): string | null {
+  const userId = deltas[o]!;
+  const torrentId = deltas[o + 1]!;
+  const done = deltas[o + 4]!;
+  if (idOrNull(userId) === null) return `the member id ${userId} is not an id`;
+  if (idOrNull(torrentId) === null) return `the torrent id ${torrentId} is not an id`;
+  if (done !== 0 && done !== 1) return `completed is ${done}, not 0 or 1`;
+  return bytesProblem("uploaded", deltas[o + 2]!) ?? bytesProblem("downloaded", deltas[o + 3]!);
+}
+
+/** A claimed byte count as decimal text, to the unit even above 2^53 (String() would round it). */
+function decimal(v: number): string {
+  return Number.isInteger(v) ? BigInt(v).toString() : String(v);
+}
+
+/** A packed row as a dead letter. */
+function deadLetterOf(deltas: StatDeltas, o: number, error: string): DeadLetter {
+  return {
+    userId: idOrNull(deltas[o]!),
+    torrentId: idOrNull(deltas[o + 1]!),
+    uploaded: decimal(deltas[o + 2]!),
+    downloaded: decimal(deltas[o + 3]!),
+    completed: deltas[o + 4] === 1,
+    error,
+  };
 }
 
 /**
- * Writes one batch in one transaction: per-(member, torrent) totals and snatches, member totals and
- * torrent snatch counts. A batch whose sequence number was already applied for its source changes
- * nothing (returns false). Deltas for members or torrents deleted meanwhile are dropped.
+ * Checks every row before it is queued: ids are ids, byte counts whole, non-negative and at most
+ * {@link MAX_DELTA_BYTES}. Returns the rows that pass (the same array when all do, the normal
+ * case) and the others as dead letters.
  */
-export async function applyStatBatch(sql: Sql, batch: StatBatch): Promise<boolean> {
-  if (batch.deltas.length === 0) return true;
-  const users = pgColumn(batch.deltas, 0);
-  const torrents = pgColumn(batch.deltas, 1);
-  const ups = pgColumn(batch.deltas, 2);
-  const downs = pgColumn(batch.deltas, 3);
-  const done = pgColumn(batch.deltas, 4, true);
-  return (await sql.begin(async (tx) => {
-    const [seen] = await tx`
-      select last_seq from stat_batches
-      where source = ${batch.source}
-      for update
-    `;
-    if (seen && Number(seen.last_seq) >= batch.seq) return false;
-    await tx`
-      insert into stat_batches (source, last_seq)
-      values (${batch.source}, ${batch.seq})
-      on conflict (source) do update set last_seq = excluded.last_seq, applied_at = now()
-    `;
-    await tx`
-      create temporary table delta (
-        user_id bigint, torrent_id bigint, uploaded bigint, downloaded bigint, completed boolean
-      ) on commit drop
-    `;
-    await tx`
-      insert into delta
-      select d.user_id, d.torrent_id, sum(d.up), sum(d.down), bool_or(d.done)
+export function checkDeltas(deltas: StatDeltas): { deltas: StatDeltas; refused: DeadLetter[] } {
+  const refused: DeadLetter[] = [];
+  let kept: Float64Array | null = null;
+  let keptLength = 0;
+  for (let o = 0; o < deltas.length; o += DELTA_FIELDS) {
+    const problem = rowProblem(deltas, o);
+    if (problem === null) {
+      if (kept) {
+        kept.set(deltas.subarray(o, o + DELTA_FIELDS), keptLength);
+        keptLength += DELTA_FIELDS;
+      }
+      continue;
+    }
+    if (!kept) {
+      kept = new Float64Array(deltas.length - DELTA_FIELDS);
+      kept.set(deltas.subarray(0, o));
+      keptLength = o;
+    }
+    refused.push(deadLetterOf(deltas, o, problem));
+  }
+  return { deltas: kept ? kept.slice(0, keptLength) : deltas, refused };
+}
+
+async function insertDeadLetters(tx: Tx, batch: StatBatch, letters: readonly DeadLetter[]): Promise<void> {
+  if (letters.length === 0) return;
+  // One JSON parameter: the error texts need no quoting, and the byte counts stay decimal text.
+  await tx`
+    insert into stat_dead_letters (source, seq, user_id, torrent_id, uploaded, downloaded, completed, error)
+    select ${batch.source}, ${batch.seq}, d."userId", d."torrentId", d.uploaded, d.downloaded, d.completed, d.error
+    from jsonb_to_recordset(${tx.json(letters as unknown as postgres.JSONValue)}) as d (
+      "userId" bigint, "torrentId" bigint, uploaded numeric, downloaded numeric, completed boolean, error text
+    )
+  `;
+}
+
+const CEILING_ERROR = `the member's total would pass ${MAX_TOTAL_BYTES} bytes, the ceiling`;
+
+/**
+ * Credits packed rows inside the caller's transaction: per-(member, torrent) totals and snatches,
+ * member totals and torrent snatch counts. A member whose total would pass the ceiling with this
+ * batch gets none of it: those rows become dead letters here (returned). `dropAfter` removes the
+ * work table, for callers that credit several parts in one transaction.
+ */
+async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfter: boolean) {
+  const users = pgColumn(deltas, 0);
+  const torrents = pgColumn(deltas, 1);
+  const ups = pgColumn(deltas, 2);
+  const downs = pgColumn(deltas, 3);
+  const done = pgColumn(deltas, 4, true);
+  await tx`
+    create temporary table delta (
+      user_id bigint, torrent_id bigint, uploaded bigint, downloaded bigint, completed boolean
+    ) on commit drop
+  `;
+  // The ceiling is checked in numeric, which cannot overflow, on the member's row that the join
+  // reads anyway; the rows refused go to the dead letters in the same statement.
+  const refused = await tx<
+    { user_id: number; torrent_id: number; up: string; down: string; done: boolean }[]
+  >`
+    with claimed as (
+      select d.user_id, d.torrent_id, sum(d.up) as up, sum(d.down) as down, bool_or(d.done) as done
       from unnest(
         ${users}::bigint[], ${torrents}::bigint[], ${ups}::bigint[], ${downs}::bigint[], ${done}::boolean[]
       ) as d (user_id, torrent_id, up, down, done)
-      join users u on u.id = d.user_id
-      join torrents t on t.id = d.torrent_id
       group by d.user_id, d.torrent_id
-    `;
-    // A snatch counts once per member and torrent: only where no completion was recorded before.
-    await tx`
-      update torrents t
-      set snatches = t.snatches + n.count
-      from (
-        select d.torrent_id, count(*)::int as count
-        from delta d
-        left join user_torrent_stats s on s.user_id = d.user_id and s.torrent_id = d.torrent_id
-        where d.completed and s.completed_at is null
-        group by d.torrent_id
-      ) n
-      where t.id = n.torrent_id
-    `;
-    await tx`
-      insert into user_torrent_stats (user_id, torrent_id, uploaded, downloaded, completed_at)
-      select user_id, torrent_id, uploaded, downloaded, case when completed then now() end
+    ), checked as (
+      select c.*,
+        u.uploaded + sum(c.up) over member > ${String(MAX_TOTAL_BYTES)}::numeric
+          or u.downloaded + sum(c.down) over member > ${String(MAX_TOTAL_BYTES)}::numeric as over_ceiling
+      from claimed c
+      join users u on u.id = c.user_id
+      join torrents t on t.id = c.torrent_id
+      window member as (partition by c.user_id)
+    ), kept as (
+      insert into delta
+      select user_id, torrent_id, up, down, done
+      from checked
+      where not over_ceiling
+    )
+    insert into stat_dead_letters (source, seq, user_id, torrent_id, uploaded, downloaded, completed, error)
+    select ${batch.source}, ${batch.seq}, user_id, torrent_id, up, down, done, ${CEILING_ERROR}
+    from checked
+    where over_ceiling
+    returning user_id, torrent_id, uploaded::text as up, downloaded::text as down, completed as done
+  `;
+  // A snatch counts once per member and torrent: only where no completion was recorded before.
+  await tx`
+    update torrents t
+    set snatches = t.snatches + n.count
+    from (
+      select d.torrent_id, count(*)::int as count
+      from delta d
+      left join user_torrent_stats s on s.user_id = d.user_id and s.torrent_id = d.torrent_id
+      where d.completed and s.completed_at is null
+      group by d.torrent_id
+    ) n
+    where t.id = n.torrent_id
+  `;
+  await tx`
+    insert into user_torrent_stats (user_id, torrent_id, uploaded, downloaded, completed_at)
+    select user_id, torrent_id, uploaded, downloaded, case when completed then now() end
+    from delta
+    on conflict (user_id, torrent_id) do update set
+      uploaded = user_torrent_stats.uploaded + excluded.uploaded,
+      downloaded = user_torrent_stats.downloaded + excluded.downloaded,
+      completed_at = coalesce(user_torrent_stats.completed_at, excluded.completed_at)
+  `;
+  await tx`
+    update users u
+    set uploaded = u.uploaded + s.uploaded, downloaded = u.downloaded + s.downloaded
+    from (
+      select user_id, sum(uploaded) as uploaded, sum(downloaded) as downloaded
       from delta
-      on conflict (user_id, torrent_id) do update set
-        uploaded = user_torrent_stats.uploaded + excluded.uploaded,
-        downloaded = user_torrent_stats.downloaded + excluded.downloaded,
-        completed_at = coalesce(user_torrent_stats.completed_at, excluded.completed_at)
-    `;
-    await tx`
-      update users u
-      set uploaded = u.uploaded + s.uploaded, downloaded = u.downloaded + s.downloaded
-      from (
-        select user_id, sum(uploaded) as uploaded, sum(downloaded) as downloaded
-        from delta
-        group by user_id
-      ) s
-      where u.id = s.user_id
-    `;
-    return true;
-  })) as boolean;
+      group by user_id
+    ) s
+    where u.id = s.user_id
+  `;
+  if (dropAfter) await tx`drop table delta`;
+  return refused.map(
+    (r): DeadLetter => ({
+      userId: r.user_id,
+      torrentId: r.torrent_id,
+      uploaded: r.up,
+      downloaded: r.down,
+      completed: r.done,
+      error: CEILING_ERROR,
+    }),
+  );
+}
+
+/**
+ * Takes the batch's sequence number for its source inside the transaction; false when it was
+ * already applied (the batch must then change nothing).
+ */
+async function claimSequence(tx: Tx, batch: StatBatch): Promise<boolean> {
+  const [seen] = await tx<{ last_seq: number }[]>`
+    select last_seq from stat_batches
+    where source = ${batch.source}
+    for update
+  `;
+  if (seen && seen.last_seq >= batch.seq) return false;
+  await tx`
+    insert into stat_batches (source, last_seq)
+    values (${batch.source}, ${batch.seq})
+    on conflict (source) do update set last_seq = excluded.last_seq, applied_at = now()
+  `;
+  return true;
+}
+
+/**
+ * Credits rows part by part, each part in a savepoint: a part the database refuses for its values
+ * is halved until the refused rows stand alone; those become dead letters and the rest is
+ * credited. Any other error (the database gone, say) aborts the whole transaction.
+ */
+async function isolate(tx: Tx, batch: StatBatch, deltas: StatDeltas, out: DeadLetter[]): Promise<void> {
+  if (deltas.length === 0) return;
+  try {
+    out.push(...(await tx.savepoint((sp) => creditRows(sp, batch, deltas, true))));
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+    const rows = deltas.length / DELTA_FIELDS;
+    if (rows === 1) {
+      const letter = deadLetterOf(deltas, 0, `refused by the database: ${errorText(error)}`);
+      await insertDeadLetters(tx, batch, [letter]);
+      out.push(letter);
+      return;
+    }
+    const half = Math.floor(rows / 2) * DELTA_FIELDS;
+    await isolate(tx, batch, deltas.subarray(0, half), out);
+    await isolate(tx, batch, deltas.subarray(half), out);
+  }
+}
+
+function errorText(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown };
+  const message = typeof e.message === "string" ? e.message : String(error);
+  return typeof e.code === "string" ? `${message} (${e.code})` : message;
+}
+
+/**
+ * Writes one batch in one transaction: its credit (see creditRows) and its dead letters. A batch
+ * whose sequence number was already applied for its source changes nothing. Deltas for members
+ * or torrents deleted meanwhile are dropped. When the database refuses the batch for its values,
+ * the write is redone in a new transaction that splits the rows until the refused ones are found
+ * (see isolate): they become dead letters and every other row is credited. Any other failure is
+ * thrown, for the caller to retry the batch as it is.
+ */
+export async function applyStatBatch(sql: Sql, batch: StatBatch): Promise<BatchOutcome> {
+  if (batch.deltas.length === 0 && batch.refused.length === 0) return { applied: true, deadLetters: [] };
+  try {
+    return (await sql.begin(async (tx) => {
+      if (!(await claimSequence(tx, batch))) return { applied: false, deadLetters: [] };
+      await insertDeadLetters(tx, batch, batch.refused);
+      const refused = batch.deltas.length ? await creditRows(tx, batch, batch.deltas, false) : [];
+      return { applied: true, deadLetters: [...batch.refused, ...refused] };
+    })) as BatchOutcome;
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+  }
+  return (await sql.begin(async (tx) => {
+    if (!(await claimSequence(tx, batch))) return { applied: false, deadLetters: [] };
+    await insertDeadLetters(tx, batch, batch.refused);
+    const out: DeadLetter[] = [...batch.refused];
+    await isolate(tx, batch, batch.deltas, out);
+    return { applied: true, deadLetters: out };
+  })) as BatchOutcome;
 }
 
 /** Stores the latest seeder and leecher counts so lists can sort by them. */

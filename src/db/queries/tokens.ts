@@ -46,25 +46,27 @@ export async function createToken(
 ): Promise<NewToken | null> {
   return (await sql.begin(async (tx) => {
     await tx`select id from users where id = ${userId} for update`;
-    const [held] = await tx`select count(*)::int as n from api_tokens where user_id = ${userId}`;
-    if ((held!.n as number) >= max) return null;
+    const [held] = await tx<
+      { n: number }[]
+    >`select count(*)::int as n from api_tokens where user_id = ${userId}`;
+    if (held!.n >= max) return null;
     const token = TOKEN_PREFIX + newSecret();
-    const [row] = await tx`
+    const [row] = await tx<TokenRow[]>`
       insert into api_tokens (user_id, name, token_hash)
       values (${userId}, ${name}, ${hashSecret(token)})
       returning id, name, created_at, last_used_at
     `;
-    return { ...(row as TokenRow), token };
+    return { ...row!, token };
   })) as NewToken | null;
 }
 
 /** A member's tokens, newest first. */
 export async function memberTokens(sql: Sql, userId: number): Promise<TokenRow[]> {
-  return (await sql`
+  return await sql<TokenRow[]>`
     select id, name, created_at, last_used_at from api_tokens
     where user_id = ${userId}
     order by created_at desc, id desc
-  `) as unknown as TokenRow[];
+  `;
 }
 
 /** Revokes (deletes) one of a member's tokens; false when they have no such token. */
@@ -79,7 +81,7 @@ export async function revokeToken(sql: Sql, id: number, userId: number): Promise
  * all for the other calls of that minute.
  */
 export async function tokenUser(sql: Sql, token: string): Promise<TokenUser | null> {
-  const [row] = await sql`
+  const [row] = await sql<TokenUser[]>`
     with found as (
       select t.id as token_id, u.id, u.name, u.passkey
       from api_tokens t
@@ -96,13 +98,13 @@ export async function tokenUser(sql: Sql, token: string): Promise<TokenUser | nu
       array(select role from user_roles r where r.user_id = f.id order by role) as roles
     from found f
   `;
-  return (row as TokenUser | undefined) ?? null;
+  return row ?? null;
 }
 
 /** A member's RSS key (every member has one). */
 export async function rssKey(sql: Sql, userId: number): Promise<string | null> {
-  const [row] = await sql`select rss_key from users where id = ${userId}`;
-  return (row?.rss_key as string | undefined) ?? null;
+  const [row] = await sql<{ rss_key: string }[]>`select rss_key from users where id = ${userId}`;
+  return row?.rss_key ?? null;
 }
 
 /** Gives a member a new RSS key, so the old feed address stops working; returns it. */
@@ -118,6 +120,8 @@ export async function rssUser(
   key: string,
 ): Promise<{ id: number; name: string; passkey: string } | null> {
   if (!/^[0-9a-f]{32}$/.test(key)) return null;
-  const [row] = await sql`select id, name, passkey from users where rss_key = ${key} and not disabled`;
-  return (row as { id: number; name: string; passkey: string } | undefined) ?? null;
+  const [row] = await sql<
+    { id: number; name: string; passkey: string }[]
+  >`select id, name, passkey from users where rss_key = ${key} and not disabled`;
+  return row ?? null;
 }

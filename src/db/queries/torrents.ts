@@ -3,20 +3,20 @@ import { type Sql, UNIQUE_VIOLATION } from "../client.ts";
 
 /** Every torrent as the tracker needs it (hashes in hex). */
 export async function trackerTorrents(sql: Sql): Promise<TrackerTorrent[]> {
-  return (await sql`
+  return await sql<TrackerTorrent[]>`
     select id, encode(info_hash, 'hex') as "infoHash", encode(info_hash_v2, 'hex') as "infoHashV2", snatches
     from torrents
-  `) as unknown as TrackerTorrent[];
+  `;
 }
 
 /** One torrent as the tracker needs it, or null. */
 export async function trackerTorrent(sql: Sql, id: number): Promise<TrackerTorrent | null> {
-  const [row] = await sql`
+  const [row] = await sql<TrackerTorrent[]>`
     select id, encode(info_hash, 'hex') as "infoHash", encode(info_hash_v2, 'hex') as "infoHashV2", snatches
     from torrents
     where id = ${id}
   `;
-  return (row as TrackerTorrent | undefined) ?? null;
+  return row ?? null;
 }
 
 /** Completions read per query at start: memory stays bounded however many there are. */
@@ -146,12 +146,12 @@ export async function listTorrents(
   const creator = options.creatorId !== undefined ? sql`and t.creator_id = ${options.creatorId}` : sql``;
   let few = false;
   if (ts && sort !== "date") {
-    const [row] = await sql`
+    const [row] = await sql<{ n: number }[]>`
       select count(*)::int as n from (
         select 1 from torrents t where ${matches} ${creator} limit ${FEW_MATCHES + 1}
       ) as m
     `;
-    few = (row!.n as number) <= FEW_MATCHES;
+    few = row!.n <= FEW_MATCHES;
   }
   const from = few
     ? sql`(
@@ -161,7 +161,7 @@ export async function listTorrents(
         offset 0
       ) as t`
     : sql`torrents t`;
-  return (await sql`
+  return await sql<TorrentRow[]>`
     select t.id, t.title, t.size, t.created_at, t.creator_id, u.name as creator, c.seeders, c.leechers, t.snatches
     from ${from}
     join torrent_counts c on c.torrent_id = t.id
@@ -170,12 +170,12 @@ export async function listTorrents(
     order by ${order}
     limit ${options.limit + 1}
     offset ${options.offset}
-  `) as unknown as TorrentRow[];
+  `;
 }
 
 /** One torrent with its page's details, or null. */
 export async function getTorrent(sql: Sql, id: number): Promise<TorrentDetail | null> {
-  const [row] = await sql`
+  const [row] = await sql<TorrentDetail[]>`
     select t.id, t.title, t.description, t.size, t.files, t.info_hash, t.info_hash_v2, t.created_at,
       t.creator_id, u.name as creator, c.seeders, c.leechers, t.snatches
     from torrents t
@@ -183,13 +183,15 @@ export async function getTorrent(sql: Sql, id: number): Promise<TorrentDetail | 
     left join users u on u.id = t.creator_id
     where t.id = ${id}
   `;
-  return (row as TorrentDetail | undefined) ?? null;
+  return row ?? null;
 }
 
 /** The stored metainfo and title of a torrent, for downloads. */
 export async function torrentFile(sql: Sql, id: number): Promise<{ title: string; metainfo: Buffer } | null> {
-  const [row] = await sql`select title, metainfo from torrents where id = ${id}`;
-  return (row as { title: string; metainfo: Buffer } | undefined) ?? null;
+  const [row] = await sql<
+    { title: string; metainfo: Buffer }[]
+  >`select title, metainfo from torrents where id = ${id}`;
+  return row ?? null;
 }
 
 /** The id of a torrent already registered with either hash, or null. */
@@ -198,13 +200,13 @@ export async function findDuplicate(
   infoHash: Buffer,
   infoHashV2: Buffer | null,
 ): Promise<number | null> {
-  const [row] = await sql`
+  const [row] = await sql<{ id: number }[]>`
     select id from torrents
     where info_hash = ${infoHash}
       or (${infoHashV2}::bytea is not null and info_hash_v2 = ${infoHashV2})
     limit 1
   `;
-  return row ? (row.id as number) : null;
+  return row?.id ?? null;
 }
 
 /** Stores a new torrent; returns its id, or null when one with either info hash is already stored. */

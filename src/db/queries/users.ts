@@ -1,6 +1,6 @@
 import type { TrackerUser } from "../../shared/channel.ts";
 import { newPasskey } from "../../shared/secrets.ts";
-import type { Sql } from "../client.ts";
+import type { Int8, Sql } from "../client.ts";
 
 /** Every role, granted to the first member so someone can run the site. */
 export const ALL_ROLES = ["upload", "invite", "moderate", "admin"] as const;
@@ -31,8 +31,9 @@ export interface UserRow {
   name: string;
   passkey: string;
   disabled: boolean;
-  uploaded: number;
-  downloaded: number;
+  /** Bytes; a BigInt above 2^53. */
+  uploaded: Int8;
+  downloaded: Int8;
   created_at: Date;
 }
 
@@ -50,16 +51,16 @@ export async function createUser(
   return sql.begin(async (tx) => {
     // Serialises first-member detection between concurrent sign-ups.
     await tx`lock table users in share row exclusive mode`;
-    const [{ count }] = (await tx`select count(*)::int as count from users`) as unknown as [
-      { count: number },
-    ];
+    const [members] = await tx<{ count: number }[]>`select count(*)::int as count from users`;
+    const count = members!.count;
     const taken = await tx`select 1 from users where lower(name) = lower(${input.name})`;
     if (taken.length) throw new NameTakenError(`The name ${input.name} is taken.`);
-    const [user] = (await tx`
+    const [created] = await tx<UserRow[]>`
       insert into users (name, password_hash, passkey)
       values (${input.name}, ${input.passwordHash}, ${newPasskey()})
       returning id, name, passkey, disabled, uploaded, downloaded, created_at
-    `) as unknown as [UserRow];
+    `;
+    const user = created!;
     const roles: Role[] = count === 0 ? [...ALL_ROLES] : [...(input.roles ?? [])];
     if (roles.length) {
       await tx`
@@ -72,17 +73,17 @@ export async function createUser(
 
 /** Every member as the tracker needs them. */
 export async function trackerUsers(sql: Sql): Promise<TrackerUser[]> {
-  return (await sql`select id, passkey, disabled from users`) as unknown as TrackerUser[];
+  return await sql<TrackerUser[]>`select id, passkey, disabled from users`;
 }
 
 /** Number of members. */
 export async function countUsers(sql: Sql): Promise<number> {
-  const [row] = (await sql`select count(*)::int as n from users`) as unknown as [{ n: number }];
-  return row.n;
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from users`;
+  return row!.n;
 }
 
 /** One member as the tracker needs them, or null. */
 export async function trackerUser(sql: Sql, id: number): Promise<TrackerUser | null> {
-  const [row] = await sql`select id, passkey, disabled from users where id = ${id}`;
-  return (row as TrackerUser | undefined) ?? null;
+  const [row] = await sql<TrackerUser[]>`select id, passkey, disabled from users where id = ${id}`;
+  return row ?? null;
 }

@@ -7,7 +7,7 @@ import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
 import { publicOrigin } from "../links.ts";
 import { PASSWORD_LIMITS } from "../members/service.ts";
-import { CsrfField, CsrfOnly, IdParams } from "../schemas.ts";
+import { CsrfField, CsrfOnly, IdParams, optionalTexts } from "../schemas.ts";
 import {
   accountOverview,
   changePassword,
@@ -60,7 +60,7 @@ export function accountPages(deps: WebDeps) {
       "/account",
       ({ page, viewer, request, query }) =>
         render(page, viewer, request, { notice: query.done ? DONE[query.done] : undefined }),
-      { member: true, query: t.Object({ done: t.Optional(t.String({ maxLength: 20 })) }) },
+      { member: true, query: optionalTexts({ done: 20 }) },
     )
     .post(
       "/account/passkey",

@@ -1,4 +1,5 @@
 import { t } from "elysia";
+import type { Int8 } from "../../db/client.ts";
 import type { MemberDetail } from "../../db/queries/members.ts";
 import type { TorrentDetail, TorrentRow } from "../../db/queries/torrents.ts";
 import { ALL_ROLES } from "../../db/queries/users.ts";
@@ -6,6 +7,23 @@ import { ErrorBody } from "./errors.ts";
 
 const Time = (description: string) => t.String({ format: "date-time", description });
 const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
+
+/**
+ * A byte total: a JSON integer written with every digit. It can pass 2^53 (up to 2^60), where a
+ * JavaScript number rounds it: read it as a 64-bit integer.
+ */
+const ByteTotal = (description: string) =>
+  t.Unsafe<number | ExactInteger>(
+    t.Any({ type: "integer", format: "int64", minimum: 0, description: `${description}; exact, up to 2^60` }),
+  );
+
+/** A JSON integer too large for a number, written with all its digits (see exactInteger). */
+type ExactInteger = ReturnType<typeof JSON.rawJSON>;
+
+/** A bigint column's value for a JSON body: a number when one holds it, else its exact digits. */
+export function exactInteger(value: Int8): number | ExactInteger {
+  return typeof value === "bigint" ? JSON.rawJSON(value.toString()) : value;
+}
 
 export const MemberRef = t.Object({ id: t.Number(), name: t.String() });
 
@@ -16,8 +34,8 @@ export const User = t.Object(
     roles: t.Array(t.String(), { description: `Roles held: ${ALL_ROLES.join(", ")}` }),
     disabled: t.Boolean(),
     created_at: Time("When the account was made"),
-    uploaded: t.Number({ description: "Bytes uploaded, as reported by the tracker" }),
-    downloaded: t.Number({ description: "Bytes downloaded, as reported by the tracker" }),
+    uploaded: ByteTotal("Bytes uploaded, as reported by the tracker"),
+    downloaded: ByteTotal("Bytes downloaded, as reported by the tracker"),
     snatches: t.Number({ description: "Torrents this member completed" }),
     invited_by: Nullable(MemberRef),
   },
@@ -118,8 +136,8 @@ export function userBody(member: MemberDetail): typeof User.static {
     roles: member.roles,
     disabled: member.disabled,
     created_at: iso(member.created_at),
-    uploaded: member.uploaded,
-    downloaded: member.downloaded,
+    uploaded: exactInteger(member.uploaded),
+    downloaded: exactInteger(member.downloaded),
     snatches: member.snatches,
     invited_by: member.invited_by !== null ? { id: member.invited_by, name: member.inviter ?? "" } : null,
   };

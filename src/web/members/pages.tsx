@@ -6,7 +6,7 @@ import { ALL_ROLES, type Role } from "../../db/queries/users.ts";
 import { notFound, type PageContext, type Viewer } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate, STAFF } from "../gate.tsx";
-import { CsrfField, CsrfOnly, IdParams, RoleName } from "../schemas.ts";
+import { CsrfField, CsrfOnly, IdParams, optionalTexts, RoleName } from "../schemas.ts";
 import {
   accessProblem,
   changeRole,
@@ -85,10 +85,7 @@ export function memberPages(deps: WebDeps) {
       },
       {
         role: STAFF,
-        query: t.Object({
-          q: t.Optional(t.String({ maxLength: 64 })),
-          page: t.Optional(t.String({ maxLength: 10 })),
-        }),
+        query: optionalTexts({ q: 64, page: 10 }),
       },
     )
     .get(
@@ -101,10 +98,7 @@ export function memberPages(deps: WebDeps) {
       {
         role: STAFF,
         params: IdParams,
-        query: t.Object({
-          done: t.Optional(t.String({ maxLength: 20 })),
-          role: t.Optional(t.String({ maxLength: 20 })),
-        }),
+        query: optionalTexts({ done: 20, role: 20 }),
       },
     )
     .post(

@@ -103,12 +103,7 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
     .post(
       "/torrents",
       async ({ caller, body, set, base }) => {
-        const result = await acceptUpload(deps, {
-          file: body.file,
-          title: body.title,
-          description: body.description,
-          creatorId: caller.id,
-        });
+        const result = await acceptUpload(deps, { ...body, creatorId: caller.id });
         if (!result.ok) {
           if (result.status === 409) {
             const message =

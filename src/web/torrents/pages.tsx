@@ -7,7 +7,7 @@ import { SORTS, type Sort } from "../../db/queries/torrents.ts";
 import { notFound, type PageContext, problem } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
-import { CsrfField, IdParams } from "../schemas.ts";
+import { CsrfField, IdParams, optionalTexts } from "../schemas.ts";
 import {
   cleanDescription,
   cleanTitle,
@@ -108,10 +108,7 @@ export function torrentPages(deps: WebDeps) {
       {
         member: true,
         params: IdParams,
-        query: t.Object({
-          uploaded: t.Optional(t.String({ maxLength: 10 })),
-          saved: t.Optional(t.String({ maxLength: 10 })),
-        }),
+        query: optionalTexts({ uploaded: 10, saved: 10 }),
       },
     )
     .get(
@@ -129,12 +126,7 @@ export function torrentPages(deps: WebDeps) {
       "/upload",
       async ({ page, viewer, body, set, request }) => {
         const isHtmx = request.headers.get("hx-request") === "true";
-        const result = await acceptUpload(deps, {
-          file: body.file,
-          title: body.title,
-          description: body.description,
-          creatorId: viewer.id,
-        });
+        const result = await acceptUpload(deps, { ...body, creatorId: viewer.id });
         if (!result.ok) {
           // htmx swaps the form back in only from a 2xx answer; a browser posting plainly gets the status.
           set.status = isHtmx ? 200 : result.status;

@@ -6,7 +6,7 @@ import { cleanDescription, cleanTitle, TEXT_LIMITS } from "./service.ts";
 /** What an upload form or API call sends. */
 export interface UploadInput {
   /** The .torrent file (anything else, or an empty file, is refused). */
-  file: unknown;
+  file?: unknown;
   title?: string;
   description?: string;
   creatorId: number;

@@ -1,7 +1,7 @@
 // Where the tracker's memory per peer goes (not a test): loads the benchmark's members and torrents
 // into a Tracker, reads RSS, announces the first N peers of bench/results/data/peers.txt in-process,
 // and reads RSS again, before and after a full garbage collection, next to the swarm store's own
-// typed arrays. Usage: bun bench/ab/memory.ts [N] [--no-user-scan]   (after bench/tracker.ts has
+// typed arrays. Usage: bun bench/in-process/memory.ts [N] [--no-user-scan]   (after bench/tracker.ts has
 // written the data). --no-user-scan replaces SwarmStore.peersOfUser (an O(swarm) walk on every new
 // peer) by a stub, to show what that walk costs a warm-up.
 import { readFileSync } from "node:fs";

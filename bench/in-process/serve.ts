@@ -1,7 +1,7 @@
 // The tracker's HTTP app on the main thread, without the Worker, the web side or the database
 // writes (not a test): for CPU profiles of the announce path, which `--cpu-prof` cannot take
 // inside a Worker. Loads members and torrents from the benchmark database, serves on a port.
-// Usage: bun --cpu-prof-md bench/ab/serve.ts [port] [--post]   (then drive it with wrk and
+// Usage: bun --cpu-prof-md bench/in-process/serve.ts [port] [--post]   (then drive it with wrk and
 // bench/tracker.lua; stop it with SIGTERM).
 import postgres from "postgres";
 import { trackerTorrents } from "../../src/db/queries/torrents.ts";

@@ -1,0 +1,145 @@
+// Credit the database could not take at shutdown, saved in the data folder and replayed at the
+// next start. Each batch keeps its source and sequence number, so a batch that did reach the
+// database after all is skipped on replay: nothing counts twice.
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import { checkDeltas, type DeadLetter, type StatBatch } from "../db/queries/stats.ts";
+import { log } from "../log.ts";
+import { DELTA_FIELDS } from "../shared/channel.ts";
+
+const FORMAT = "fairywren-pending-credit";
+const VERSION = 1;
+
+/** The spill file in a data folder. */
+export function spillPath(dataDir: string): string {
+  return join(dataDir, "pending-credit.json");
+}
+
+/** The spill file exists but does not hold batches this version can read. */
+export class SpillUnreadableError extends Error {}
+
+interface SavedBatch {
+  source: string;
+  seq: number;
+  deltas: number[];
+  refused: DeadLetter[];
+}
+
+/**
+ * Writes `batches` to `file` atomically: a temporary file beside it, flushed to disk, renamed over
+ * it, and the folder flushed, so a crash leaves either the old file or the new one whole.
+ */
+export function writeSpill(file: string, batches: readonly StatBatch[]): void {
+  const saved: SavedBatch[] = batches.map((b) => ({
+    source: b.source,
+    seq: b.seq,
+    deltas: Array.from(b.deltas),
+    refused: [...b.refused],
+  }));
+  const text = JSON.stringify({
+    format: FORMAT,
+    version: VERSION,
+    savedAt: new Date().toISOString(),
+    batches: saved,
+  });
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, "w", 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  const dir = openSync(dirname(file), "r");
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+function isDeadLetter(value: unknown): value is DeadLetter {
+  const v = value as Record<string, unknown> | null;
+  const id = (x: unknown) => x === null || Number.isSafeInteger(x);
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    id(v.userId) &&
+    id(v.torrentId) &&
+    typeof v.uploaded === "string" &&
+    typeof v.downloaded === "string" &&
+    typeof v.completed === "boolean" &&
+    typeof v.error === "string"
+  );
+}
+
+function batchOf(value: unknown, index: number): StatBatch {
+  const v = value as Partial<Record<keyof SavedBatch, unknown>> | null;
+  const bad = (what: string) => new SpillUnreadableError(`batch ${index}: ${what}`);
+  if (typeof v !== "object" || v === null) throw bad("not an object");
+  if (typeof v.source !== "string" || v.source === "") throw bad("no source");
+  if (!Number.isSafeInteger(v.seq) || (v.seq as number) < 1) throw bad("no sequence number");
+  const deltas = v.deltas;
+  if (
+    !Array.isArray(deltas) ||
+    deltas.length % DELTA_FIELDS !== 0 ||
+    !deltas.every((n) => typeof n === "number")
+  )
+    throw bad("credit rows are not rows of numbers");
+  const refused = v.refused;
+  if (!Array.isArray(refused) || !refused.every(isDeadLetter)) throw bad("refused rows are malformed");
+  // Rows are checked again, as when they were first queued: a file edited by hand gets no further.
+  const checked = checkDeltas(Float64Array.from(deltas as number[]));
+  return {
+    source: v.source,
+    seq: v.seq as number,
+    deltas: checked.deltas,
+    refused: [...refused, ...checked.refused],
+  };
+}
+
+/** The batches saved in `file`, or null when there is none; throws SpillUnreadableError. */
+export function readSpill(file: string): StatBatch[] | null {
+  if (!existsSync(file)) return null;
+  let parsed: { format?: unknown; version?: unknown; batches?: unknown };
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new SpillUnreadableError(`not JSON: ${(error as Error).message}`);
+  }
+  if (parsed?.format !== FORMAT || parsed.version !== VERSION || !Array.isArray(parsed.batches))
+    throw new SpillUnreadableError(`not a version ${VERSION} ${FORMAT} file`);
+  return parsed.batches.map(batchOf);
+}
+
+/**
+ * Removes the spill file once its credit is in the database. A file that cannot be removed is
+ * only replayed again at the next start, which changes nothing: a warning is enough.
+ */
+export function removeSpill(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch (error) {
+    log.warn("cannot remove the spill file; its credit is written and a replay changes nothing", {
+      file,
+      error: error as Error,
+    });
+  }
+}
+
+/** Moves an unreadable spill file aside, for the operator to look at; returns its new name. */
+export function setAsideSpill(file: string): string {
+  const aside = `${file}.unreadable-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  renameSync(file, aside);
+  return aside;
+}
