@@ -13,6 +13,7 @@ import { createWebApp, webFetch } from "./web/app.tsx";
 import { DEFAULT_SITE_URL } from "./web/context.ts";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
 import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
+import { workerUrl } from "./workers.ts";
 
 /** A running Fairywren: both ports, the channel, and how to stop it cleanly. */
 export interface Running {
@@ -38,8 +39,7 @@ function startTracker(
   config: Config,
   onMessage: (message: TrackerToWeb, channel: Channel<WebToTracker, TrackerToWeb>) => void,
 ): Promise<{ worker: Worker; channel: Channel<WebToTracker, TrackerToWeb>; port: number }> {
-  // The compiler embeds this entry point because the build names it (scripts/build.ts).
-  const worker = new Worker(new URL("./tracker/worker.ts", import.meta.url).href);
+  const worker = new Worker(workerUrl("tracker"));
   const channel = webEnd(worker as never, (data) =>
     log.warn("web dropped an unknown message", { data: String(data) }),
   );
