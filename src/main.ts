@@ -4,7 +4,7 @@ import { accessSync, constants, mkdirSync } from "node:fs";
 import pkg from "../package.json" with { type: "json" };
 import { ask, readStdinLines } from "./cli/prompt.ts";
 import { type Config, ConfigError, describeConfig, loadConfig } from "./config.ts";
-import { openDatabase } from "./db/client.ts";
+import { CONNECT_TIMEOUT_SECONDS, openDatabase } from "./db/client.ts";
 import { DataDirBusyError } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { createUser, NameTakenError, nameProblem, passwordProblem } from "./db/queries/users.ts";
@@ -98,7 +98,7 @@ function databaseProblem(error: unknown, config: Config): string | null {
   const known: Record<string, string> = {
     ECONNREFUSED: "refused the connection: is PostgreSQL running and listening there?",
     ENOTFOUND: "has a host name that does not resolve",
-    CONNECT_TIMEOUT: "did not answer within 10 s",
+    CONNECT_TIMEOUT: `did not answer within ${CONNECT_TIMEOUT_SECONDS} s`,
     "28P01": "rejected the password",
     "28000": "rejected the login (check the user name and pg_hba.conf)",
     "3D000": "names a database that does not exist: create it first",
@@ -140,7 +140,7 @@ async function commandMigrate(config: Config): Promise<void> {
   if (!config.webapi.postgresql) ensureDataDir(config.dataDir);
   const db = await openDatabase(config.webapi.postgresql, config.dataDir);
   try {
-    const applied = await migrate(db.sql);
+    const applied = await db.longWork(migrate);
     console.log(applied.length ? `applied ${applied.join(", ")}` : "the schema is up to date");
   } finally {
     await db.close();
@@ -172,7 +172,7 @@ async function commandAddUser(config: Config, args: Args): Promise<void> {
   const pepper = resolvePepper(config.salt, config.dataDir);
   const db = await openDatabase(config.webapi.postgresql, config.dataDir);
   try {
-    await migrate(db.sql);
+    await db.longWork(migrate);
     const { user, roles } = await createUser(db.sql, {
       name,
       passwordHash: await hashPassword(password, pepper),

@@ -89,7 +89,7 @@ export async function serve(config: Config): Promise<Running> {
   const db = await openDatabase(config.webapi.postgresql, config.dataDir);
   let tracker: Awaited<ReturnType<typeof startTracker>> | null = null;
   try {
-    await migrate(db.sql);
+    await db.longWork(migrate);
     const counts = new LiveCounts();
     const stats = new StatsWriter(db.sql, counts, config.webapi.flushIntervalMs);
     const metrics = new Metrics(stats);
