@@ -18,7 +18,10 @@ Usage:
   fairywren [serve]            run the tracker and the web site
   fairywren adduser            create a member (the first one gets every role)
       --name NAME              the member's name (asked when omitted)
-      --password-stdin         read the password from standard input
+      --password-stdin         read the password from standard input, e.g.
+                               printf '%s\\n' "$PASSWORD" | fairywren adduser --name NAME --password-stdin
+                               (without a terminal, standard input is read anyway: the name,
+                               unless --name is given, then the password, one a line)
   fairywren migrate            apply pending database migrations and exit
   fairywren config             print the effective configuration (secrets masked)
   fairywren --help | --version
@@ -162,6 +165,15 @@ async function commandAddUser(config: Config, args: Args): Promise<void> {
     const lines = await readStdinLines();
     if (typeof name !== "string") name = (lines.shift() ?? "").trim();
     password = lines.shift() ?? "";
+    // Run from a script or a service with nothing on standard input: say how to give them.
+    if (name === "")
+      throw new UsageError(
+        "no name given: pass --name NAME, run adduser in a terminal to be asked, or give the name and then the password on standard input, one a line",
+      );
+    if (password === "")
+      throw new UsageError(
+        `no password given for ${name}: run adduser in a terminal to be asked for it, or pass it on standard input with --password-stdin, e.g. printf '%s\\n' "$PASSWORD" | fairywren adduser --name ${name} --password-stdin`,
+      );
   }
   const nameBad = nameProblem(name);
   if (nameBad) throw new UsageError(`invalid name: ${nameBad}`);

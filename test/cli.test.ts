@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -122,6 +122,25 @@ describe("fairywren command", () => {
     } finally {
       await db.drop();
     }
+  });
+
+  test("adduser with nothing on standard input and no terminal says how to give a name and a password", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "fw-cwd-"));
+    const noPassword = await run(["adduser", "--name", "x"], { cwd });
+    expect(noPassword.code).toBe(1);
+    expect(noPassword.stderr).not.toContain("invalid password");
+    expect(noPassword.stderr).toContain("no password given for x: run adduser in a terminal");
+    expect(noPassword.stderr).toContain(
+      `printf '%s\\n' "$PASSWORD" | fairywren adduser --name x --password-stdin`,
+    );
+    expect(noPassword.stderr.trim().split("\n")).toHaveLength(1);
+    const noName = await run(["adduser"]);
+    expect(noName.code).toBe(1);
+    expect(noName.stderr).toContain("no name given: pass --name NAME");
+    const empty = await run(["adduser", "--name", "x", "--password-stdin"], { cwd, stdin: "" });
+    expect(empty.stderr).toContain("no password given for x");
+    // Refused before anything was opened: no data folder in the working directory.
+    expect(existsSync(join(cwd, "data"))).toBe(false);
   });
 
   test("an unreachable database is one clear line, exit 1", async () => {
