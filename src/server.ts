@@ -10,7 +10,7 @@ import { type Channel, type TrackerToWeb, type WebToTracker, webEnd } from "./sh
 import { listenProblem } from "./shared/listen.ts";
 import { resolvePepper } from "./shared/secrets.ts";
 import { createWebApp, webFetch } from "./web/app.tsx";
-import { DEFAULT_SITE_URL } from "./web/context.ts";
+import { DEFAULT_SITE_URL, defaultLinksWarning } from "./web/links.ts";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
 import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
 import { workerUrl } from "./workers.ts";
@@ -83,6 +83,23 @@ async function offerFirstAccount(config: Config, db: Database, port: number): Pr
   );
 }
 
+/** Says, in the log and plainly on standard error, when links may not work from other machines. */
+function warnAboutDefaultLinks(config: Config): void {
+  const warning = defaultLinksWarning(config);
+  if (!warning) return;
+  log.warn(warning);
+  const lines: string[] = [];
+  let line = "  WARNING:";
+  for (const word of warning.split(" ")) {
+    if (line.length + word.length > 98) {
+      lines.push(line);
+      line = "  ";
+    }
+    line += line === "  " ? word : ` ${word}`;
+  }
+  process.stderr.write(`\n${[...lines, line].join("\n")}\n\n`);
+}
+
 /** Opens and migrates the database, starts the tracker Worker and the web site. */
 export async function serve(config: Config): Promise<Running> {
   configureLog(config.logLevel, "web");
@@ -115,7 +132,13 @@ export async function serve(config: Config): Promise<Running> {
     stats.start();
     const sync = trackerSync(db.sql, tracker.channel);
     const pepper = resolvePepper(config.salt, config.dataDir);
-    const app = createWebApp({ config, sql: db.sql, pepper, counts, sync, ready: () => true });
+    // Announce URLs name the tracker's port (src/web/links.ts): the one it listens on, which the
+    // setting does not say when it is 0.
+    const webConfig: Config = Object.freeze({
+      ...config,
+      tracker: Object.freeze({ ...config.tracker, port: tracker.port }),
+    });
+    const app = createWebApp({ config: webConfig, sql: db.sql, pepper, counts, sync, ready: () => true });
     const front = webFetch(app, config.pathDepth);
     let web: ReturnType<typeof Bun.serve>;
     try {
@@ -145,6 +168,7 @@ export async function serve(config: Config): Promise<Running> {
       await web.stop(true);
       throw error instanceof MetricsListenError ? new StartupError(error.message) : error;
     }
+    warnAboutDefaultLinks(webConfig);
     await offerFirstAccount(config, db, web.port ?? config.webapi.port);
     const { worker, channel } = tracker;
     let stopping: Promise<void> | null = null;
