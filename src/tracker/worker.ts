@@ -44,7 +44,8 @@ let pendingSnapshot: ((snapshot: { users: TrackerUser[]; torrents: TrackerTorren
 async function loadSnapshot(config: Config): Promise<{ users: TrackerUser[]; torrents: TrackerTorrent[] }> {
   const setting = config.tracker.postgresql ?? config.webapi.postgresql;
   if (setting) {
-    const sql = connect(setting, 1);
+    // A full reload streams every row from the start, so only a silent server is cut short.
+    const sql = connect(setting, 1, { statementTimeoutMs: 0, unansweredMs: 60_000, idleSeconds: 0 });
     try {
       const [users, torrents] = [await trackerUsers(sql), await trackerTorrents(sql)];
       return { users, torrents };
