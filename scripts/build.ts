@@ -1,11 +1,15 @@
 // Builds dist/fairywren: one executable carrying the code, the migrations, the views, htmx and
 // PGlite's WebAssembly and file-system bundle.
 import { rmSync } from "node:fs";
+import { WORKER_ENTRY_POINTS } from "../src/workers.ts";
 
 rmSync("dist", { recursive: true, force: true });
 const result = await Bun.build({
-  // The Worker's entry point must be named here, or the compiled binary cannot start it.
-  entrypoints: ["./src/main.ts", "./src/tracker/worker.ts"],
+  // Every Worker entry point must be named here, or the compiled binary cannot start it.
+  entrypoints: [
+    "./src/main.ts",
+    ...Object.values(WORKER_ENTRY_POINTS).map((path) => `./src/${path.slice(2)}`),
+  ],
   compile: { outfile: "./dist/fairywren" },
   minify: true,
   sourcemap: "linked",

@@ -8,9 +8,12 @@ export type PostgresSetting =
 
 /** The effective configuration, read once at start and frozen. */
 export interface Config {
-  /** Public base URL of the tracker; a member's announce URL is `<trackerUrl>/<passkey>/announce`. */
+  /**
+   * Public base URL of the tracker; a member's announce URL is `<trackerUrl>/<passkey>/announce`.
+   * At its default, the host the member reached the site at, on the tracker's port (links.ts).
+   */
   readonly trackerUrl: string;
-  /** Public base URL of the web site, used in invite links and feeds. */
+  /** Public base URL of the web site, used in invite links and feeds; at its default, the visitor's. */
   readonly siteUrl: string;
   /** The site's name: page titles and the `source` tag forced into uploaded torrents. */
   readonly siteName: string;
@@ -100,14 +103,14 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     kind: "url",
     default: "http://localhost:6969",
     env: "FAIRYWREN_TRACKER_URL",
-    doc: "Public base URL of the tracker; announce URLs are `<trackerUrl>/<passkey>/announce`.",
+    doc: "Public base URL of the tracker; announce URLs are `<trackerUrl>/<passkey>/announce`. Left at the default: the host each member reached the site at, on `tracker.port`.",
   },
   {
     key: "siteUrl",
     kind: "url",
     default: "http://localhost:8080",
     env: "FAIRYWREN_SITE_URL",
-    doc: "Public base URL of the web site, used in invite links and RSS feeds.",
+    doc: "Public base URL of the web site, used in invite links and RSS feeds. Left at the default: the address each visitor used.",
   },
   {
     key: "siteName",

@@ -4,7 +4,7 @@ import { accessSync, constants, mkdirSync } from "node:fs";
 import pkg from "../package.json" with { type: "json" };
 import { ask, readStdinLines } from "./cli/prompt.ts";
 import { type Config, ConfigError, describeConfig, loadConfig } from "./config.ts";
-import { openDatabase } from "./db/client.ts";
+import { CONNECT_TIMEOUT_SECONDS, openDatabase } from "./db/client.ts";
 import { DataDirBusyError } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { createUser, NameTakenError, nameProblem, passwordProblem } from "./db/queries/users.ts";
@@ -21,7 +21,10 @@ Usage:
   fairywren health             ask this configuration's /readyz; exit 0 when ready
   fairywren adduser            create a member (the first one gets every role)
       --name NAME              the member's name (asked when omitted)
-      --password-stdin         read the password from standard input
+      --password-stdin         read the password from standard input, e.g.
+                               printf '%s\\n' "$PASSWORD" | fairywren adduser --name NAME --password-stdin
+                               (without a terminal, standard input is read anyway: the name,
+                               unless --name is given, then the password, one a line)
   fairywren migrate            apply pending database migrations and exit
   fairywren config             print the effective configuration (secrets masked)
   fairywren --help | --version
@@ -101,7 +104,7 @@ function databaseProblem(error: unknown, config: Config): string | null {
   const known: Record<string, string> = {
     ECONNREFUSED: "refused the connection: is PostgreSQL running and listening there?",
     ENOTFOUND: "has a host name that does not resolve",
-    CONNECT_TIMEOUT: "did not answer within 10 s",
+    CONNECT_TIMEOUT: `did not answer within ${CONNECT_TIMEOUT_SECONDS} s`,
     "28P01": "rejected the password",
     "28000": "rejected the login (check the user name and pg_hba.conf)",
     "3D000": "names a database that does not exist: create it first",
@@ -191,7 +194,7 @@ async function commandMigrate(config: Config): Promise<void> {
   if (!config.webapi.postgresql) ensureDataDir(config.dataDir);
   const db = await openDatabase(config.webapi.postgresql, config.dataDir);
   try {
-    const applied = await migrate(db.sql);
+    const applied = await db.longWork(migrate);
     console.log(applied.length ? `applied ${applied.join(", ")}` : "the schema is up to date");
   } finally {
     await db.close();
@@ -213,6 +216,15 @@ async function commandAddUser(config: Config, args: Args): Promise<void> {
     const lines = await readStdinLines();
     if (typeof name !== "string") name = (lines.shift() ?? "").trim();
     password = lines.shift() ?? "";
+    // Run from a script or a service with nothing on standard input: say how to give them.
+    if (name === "")
+      throw new UsageError(
+        "no name given: pass --name NAME, run adduser in a terminal to be asked, or give the name and then the password on standard input, one a line",
+      );
+    if (password === "")
+      throw new UsageError(
+        `no password given for ${name}: run adduser in a terminal to be asked for it, or pass it on standard input with --password-stdin, e.g. printf '%s\\n' "$PASSWORD" | fairywren adduser --name ${name} --password-stdin`,
+      );
   }
   const nameBad = nameProblem(name);
   if (nameBad) throw new UsageError(`invalid name: ${nameBad}`);
@@ -223,7 +235,7 @@ async function commandAddUser(config: Config, args: Args): Promise<void> {
   const pepper = resolvePepper(config.salt, config.dataDir);
   const db = await openDatabase(config.webapi.postgresql, config.dataDir);
   try {
-    await migrate(db.sql);
+    await db.longWork(migrate);
     const { user, roles } = await createUser(db.sql, {
       name,
       passwordHash: await hashPassword(password, pepper),

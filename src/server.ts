@@ -12,10 +12,11 @@ import { type PgChannel, pgTrackerEnd, pgWebEnd } from "./shared/pg-channel.ts";
 import { resolvePepper } from "./shared/secrets.ts";
 import { createWebApp, webFetch } from "./web/app.tsx";
 import { SpillUnreadableError, setAsideSpill, spillPath } from "./web/credit-spill.ts";
-import { DEFAULT_SITE_URL } from "./web/links.ts";
+import { DEFAULT_SITE_URL, defaultLinksWarning } from "./web/links.ts";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
 import { SuspiciousWriter } from "./web/suspicious/writer.ts";
 import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
+import { workerUrl } from "./workers.ts";
 
 /** A running Fairywren: its ports, the channel, and how to stop it cleanly. */
 export interface Running {
@@ -54,8 +55,7 @@ function startTracker(
   config: Config,
   onMessage: (message: TrackerToWeb, channel: Channel<WebToTracker, TrackerToWeb>) => void,
 ): Promise<{ worker: Worker; channel: Channel<WebToTracker, TrackerToWeb>; port: number }> {
-  // The compiler embeds this entry point because the build names it (scripts/build.ts).
-  const worker = new Worker(new URL("./tracker/worker.ts", import.meta.url).href);
+  const worker = new Worker(workerUrl("tracker"));
   const channel = webEnd(worker as never, (data) =>
     log.warn("web dropped an unknown message", { data: String(data) }),
   );
@@ -128,6 +128,23 @@ function saveUnwritten(unwritten: number, stats: StatsWriter, file: string): Sto
   }
 }
 
+/** Says, in the log and plainly on standard error, when links may not work from other machines. */
+function warnAboutDefaultLinks(config: Config): void {
+  const warning = defaultLinksWarning(config);
+  if (!warning) return;
+  log.warn(warning);
+  const lines: string[] = [];
+  let line = "  WARNING:";
+  for (const word of warning.split(" ")) {
+    if (line.length + word.length > 98) {
+      lines.push(line);
+      line = "  ";
+    }
+    line += line === "  " ? word : ` ${word}`;
+  }
+  process.stderr.write(`\n${[...lines, line].join("\n")}\n\n`);
+}
+
 /** Which parts of Fairywren one process runs: both (the default), or one of them. */
 export type Role = "all" | "web" | "tracker";
 
@@ -159,7 +176,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
   let tracker: Awaited<ReturnType<typeof startTracker>> | null = null;
   let pg: PgChannel<unknown, unknown> | null = null;
   try {
-    await migrate(db.sql);
+    await db.longWork(migrate);
     const counts = new LiveCounts();
     // A web process writes no credit (the tracker process does): its writer stays idle, on counts of its own.
     const stats = new StatsWriter(
@@ -225,10 +242,16 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
       channel = tracker.channel;
     }
     const sync = trackerSync(db.sql, channel);
+    // Announce URLs name the tracker's port (src/web/links.ts): the one it listens on, which the
+    // setting does not say when it is 0 (another process's tracker listens on the configured one).
+    const webConfig: Config = Object.freeze({
+      ...config,
+      tracker: Object.freeze({ ...config.tracker, port: tracker?.port ?? config.tracker.port }),
+    });
     let web: ReturnType<typeof Bun.serve> | null = null;
     if (role !== "tracker") {
       const pepper = resolvePepper(config.salt, config.dataDir);
-      const app = createWebApp({ config, sql: db.sql, pepper, counts, sync, ready: () => true });
+      const app = createWebApp({ config: webConfig, sql: db.sql, pepper, counts, sync, ready: () => true });
       const front = webFetch(app, config.pathDepth, config.webapi.trustedProxies);
       try {
         web = Bun.serve({
@@ -268,6 +291,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
       await web?.stop(true);
       throw error instanceof MetricsListenError ? new StartupError(error.message) : error;
     }
+    if (web) warnAboutDefaultLinks(webConfig);
     if (web) await offerFirstAccount(config, db, web.port ?? config.webapi.port);
     const started = tracker;
     const end = pg;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -148,6 +148,25 @@ describe("fairywren command", () => {
     }
   });
 
+  test("adduser with nothing on standard input and no terminal says how to give a name and a password", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "fw-cwd-"));
+    const noPassword = await run(["adduser", "--name", "x"], { cwd });
+    expect(noPassword.code).toBe(1);
+    expect(noPassword.stderr).not.toContain("invalid password");
+    expect(noPassword.stderr).toContain("no password given for x: run adduser in a terminal");
+    expect(noPassword.stderr).toContain(
+      `printf '%s\\n' "$PASSWORD" | fairywren adduser --name x --password-stdin`,
+    );
+    expect(noPassword.stderr.trim().split("\n")).toHaveLength(1);
+    const noName = await run(["adduser"]);
+    expect(noName.code).toBe(1);
+    expect(noName.stderr).toContain("no name given: pass --name NAME");
+    const empty = await run(["adduser", "--name", "x", "--password-stdin"], { cwd, stdin: "" });
+    expect(empty.stderr).toContain("no password given for x");
+    // Refused before anything was opened: no data folder in the working directory.
+    expect(existsSync(join(cwd, "data"))).toBe(false);
+  });
+
   test("an unreachable database is one clear line, exit 1", async () => {
     const port = await freePort();
     const result = await run(["migrate"], { env: { DATABASE_URL: `postgres://u@127.0.0.1:${port}/x` } });
@@ -194,6 +213,47 @@ describe("fairywren command", () => {
       else expect(again.stderr).toContain("is in use by another fairywren process");
       proc.kill("SIGTERM");
       expect(await proc.exited).toBe(0);
+      // On loopback only, the default links are right: no warning.
+      expect(await new Response(proc.stderr).text()).not.toContain("WARNING");
+    } finally {
+      proc.kill("SIGKILL");
+      await db.drop();
+    }
+  });
+
+  test("warns at start-up when it serves beyond loopback with siteUrl and trackerUrl at their defaults", async () => {
+    const db = await freshServerDatabase();
+    const webPort = await freePort();
+    const trackerPort = await freePort();
+    const proc = Bun.spawn([process.execPath, MAIN], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        ...db.env,
+        FAIRYWREN_WEB_PORT: String(webPort),
+        FAIRYWREN_TRACKER_PORT: String(trackerPort),
+        FAIRYWREN_WEB_HOST: "0.0.0.0",
+        FAIRYWREN_TRACKER_HOST: "0.0.0.0",
+        FAIRYWREN_METRICS_PORT: "0",
+      },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      await waitForHealth(`http://127.0.0.1:${webPort}/health`);
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+      const stderr = await new Response(proc.stderr).text();
+      // Once as a log line, once plainly for whoever started it.
+      const logged = stderr
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as { level: string; msg: string })
+        .find((line) => line.msg.startsWith("siteUrl (FAIRYWREN_SITE_URL) and trackerUrl"));
+      expect(logged?.level).toBe("warn");
+      expect(logged?.msg).toContain(`announce URLs with the tracker's port, ${trackerPort}`);
+      expect(stderr).toContain(
+        "\n  WARNING: siteUrl (FAIRYWREN_SITE_URL) and trackerUrl (FAIRYWREN_TRACKER_URL) are",
+      );
     } finally {
       proc.kill("SIGKILL");
       await db.drop();

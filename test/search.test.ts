@@ -3,6 +3,7 @@ import { migrate } from "../src/db/migrate.ts";
 import { MIGRATIONS } from "../src/db/migrations.ts";
 import { listTorrents, searchQuery } from "../src/db/queries/torrents.ts";
 import { type TestDatabase, testDatabase } from "./helpers/database.ts";
+import { webHarness } from "./helpers/web.ts";
 
 // Search and list order against a real database: what the search vector (sql/005) stores and
 // what searchQuery asks for must agree, for short and long words, and for titles that were in the
@@ -27,13 +28,29 @@ async function titles(search: string, sort?: "size" | "date", order?: "asc" | "d
   return rows.map((r) => r.title);
 }
 
+/** Release names as they are often written, each with the words a member would type. */
+const RELEASES: [string, string[]][] = [
+  ["Quokka.Sunrise.Sampler.2026.FLAC", ["quokka", "sunrise", "sampler", "2026", "flac", "quokka sunrise"]],
+  ["Wombat_Gumtree_[Live]_(2019)_x264-RLS", ["gumtree", "live", "2019", "x264", "rls", "wombat live rls"]],
+  ["Numbat-Collection.v2.0-GRP", ["collection", "v2", "0", "grp", "numbat coll"]],
+];
+
 beforeAll(async () => {
   db = await testDatabase({ migrated: false });
-  // A catalogue from before the search vector changed: the upgrade must make it searchable.
+  // A catalogue from before the search vector changed: the upgrades must make it searchable.
   await migrate(db.sql, MIGRATIONS.slice(0, 4));
   const old = await addTorrent("Debian Bookworm netinst");
   await db.sql`update torrents set seeders = 5, leechers = 2 where id = ${old}`;
-  expect(await migrate(db.sql)).toEqual(MIGRATIONS.slice(4).map((m) => m.name));
+  await migrate(
+    db.sql,
+    MIGRATIONS.filter((m) => m.version < 8),
+  );
+  await addTorrent(RELEASES[0]![0]);
+  // Before 008 the dotted name was one token: only its first word found it.
+  expect(await titles("quokka")).toEqual([RELEASES[0]![0]]);
+  expect(await titles("sunrise")).toEqual([]);
+  expect(await migrate(db.sql)).toEqual(MIGRATIONS.filter((m) => m.version >= 8).map((m) => m.name));
+  for (const [title] of RELEASES.slice(1)) await addTorrent(title);
   await addTorrent("Ubuntu Noble Desktop");
   await addTorrent("Électricité Française Archives");
   await addTorrent("Supercalifragilisticexpialidocious Soundtrack");
@@ -51,6 +68,23 @@ describe("search", () => {
     expect(await titles("d")).toEqual(["Ubuntu Noble Desktop", "Debian Bookworm netinst"]);
     expect(await titles("book")).toEqual(["Bookkeeping Basics", "Debian Bookworm netinst"]);
     expect(await titles("debian ubuntu")).toEqual([]);
+  });
+
+  test("release names with dots, underscores, hyphens and brackets are found by each word", async () => {
+    for (const [title, searches] of RELEASES) {
+      for (const search of searches)
+        expect({ search, found: await titles(search) }).toEqual({ search, found: [title] });
+    }
+    // Typed the way it is written, too.
+    expect(await titles("Quokka.Sunrise.Sampler.2026.FLAC")).toEqual([RELEASES[0]![0]]);
+    expect(await titles("sunrise wombat")).toEqual([]);
+  });
+
+  test("words of scripts with combining marks are one word, as the search vector has them", async () => {
+    await addTorrent("हिन्दी संगीत");
+    expect(searchQuery("हिन्दी")).toBe("हिन्दी");
+    expect(await titles("हिन्दी")).toEqual(["हिन्दी संगीत"]);
+    expect(await titles("हिन")).toEqual(["हिन्दी संगीत"]);
   });
 
   test("does not match the middle or the end of a word", async () => {
@@ -150,6 +184,31 @@ describe("list order", () => {
         ...(await page(order, 6)).slice(0, 3),
       ];
       expect(seen).toEqual(order === "asc" ? ids : [...ids].reverse());
+    }
+  });
+});
+
+describe("search on the page and in the API", () => {
+  test("a dotted release name is found by its later words in both", async () => {
+    const web = await webHarness();
+    try {
+      await web.member("admin");
+      const { cookie } = await web.login("admin");
+      const hash = Buffer.alloc(20, 7);
+      await web.db.sql`
+        insert into torrents (info_hash, title, size, files, metainfo)
+        values (${hash}, 'Quokka.Sunrise.Sampler.2026.FLAC', 1, '[]', ${Buffer.from("x")})
+      `;
+      const page = await (await web.request("/torrents?q=quokka+sunrise", { cookie })).text();
+      expect(page).toContain("Quokka.Sunrise.Sampler.2026.FLAC");
+      const none = await (await web.request("/torrents?q=sunrise+wombat", { cookie })).text();
+      expect(none).not.toContain("Quokka.Sunrise.Sampler.2026.FLAC");
+      const api = await web.request("/api/v1/torrents?q=sampler%202026", { cookie });
+      expect(api.status).toBe(200);
+      const body = (await api.json()) as { items: { title: string }[] };
+      expect(body.items.map((t) => t.title)).toEqual(["Quokka.Sunrise.Sampler.2026.FLAC"]);
+    } finally {
+      await web.close();
     }
   });
 });

@@ -1,5 +1,7 @@
+import net from "node:net";
 import postgres from "postgres";
 import type { PostgresSetting } from "../config.ts";
+import { log } from "../log.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded.ts";
 
 /** PostgreSQL's error code for a unique index refusing a row. */
@@ -23,6 +25,11 @@ export interface Database {
   readonly sql: Sql;
   /** True when this process runs the embedded PostgreSQL. */
   readonly embedded: boolean;
+  /**
+   * Runs `work` on a connection of its own without the page limits (schema migrations take
+   * minutes on a large catalogue), closed afterwards; on the embedded database, on `sql`.
+   */
+  longWork<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -60,16 +67,100 @@ const TYPES = {
   },
 };
 
-/** Opens a postgres.js client on a server, with the project's type settings. */
-export function connect(setting: PostgresSetting, max = 10): Sql {
+/** Seconds to open a connection and log in before giving up (`CONNECT_TIMEOUT`). */
+export const CONNECT_TIMEOUT_SECONDS = 5;
+
+/**
+ * How long queries may take, on a PostgreSQL server. Pages must answer before the web server's
+ * 10 s idle timeout cuts the visitor's connection, so a query that runs too long, or a server that
+ * stops answering, must end in an error ("temporarily unavailable") well within it.
+ */
+export interface QueryLimits {
+  /** PostgreSQL's `statement_timeout` for every statement of the connection; 0: none. */
+  readonly statementTimeoutMs: number;
+  /**
+   * A connection that sent something and has heard nothing back for this long is closed, failing
+   * its queries: the server or the network stopped answering without resetting the connection,
+   * which no timeout on the server's side can report. 0: never. Must exceed the statement timeout,
+   * so that a merely slow statement is ended by the server, with its own error, first.
+   */
+  readonly unansweredMs: number;
+  /** Close connections idle this long (a firewall may drop them silently meanwhile); 0: never. */
+  readonly idleSeconds: number;
+}
+
+/** Limits for the web side: pages, the API and the credit writes. */
+export const PAGE_LIMITS: QueryLimits = { statementTimeoutMs: 4000, unansweredMs: 5000, idleSeconds: 30 };
+
+/** Limits for long work (schema migrations, the tracker's full reloads): only a silent server. */
+export const LONG_WORK_LIMITS: QueryLimits = { statementTimeoutMs: 0, unansweredMs: 0, idleSeconds: 0 };
+
+/** What postgres.js hands a custom socket factory (the options it parsed). */
+interface SocketOptions {
+  host: string[];
+  port: number[];
+  path?: string | false;
+  ssl?: unknown;
+}
+
+/**
+ * A socket factory for postgres.js that closes a connection once it has waited `unansweredMs` for
+ * any reply to what it sent. Only plain connections (TCP or a Unix socket) are watched: over TLS
+ * the encrypted traffic does not pass through this socket's events, and the statement and connect
+ * timeouts are the only limits.
+ */
+function watchedSocket(unansweredMs: number) {
+  return (options: SocketOptions): net.Socket => {
+    const socket = options.path
+      ? net.connect(options.path)
+      : net.connect(options.port[0] ?? 5432, options.host[0] ?? "localhost");
+    // postgres.js names these in its connection errors.
+    Object.assign(socket, { host: options.host[0], port: options.port[0] });
+    if (options.ssl || unansweredMs <= 0) return socket;
+    let waitingSince = 0;
+    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+    socket.write = ((...args: unknown[]) => {
+      waitingSince ||= performance.now();
+      return write(...args);
+    }) as typeof socket.write;
+    socket.on("data", () => {
+      waitingSince = 0;
+    });
+    const check = setInterval(
+      () => {
+        if (waitingSince && performance.now() - waitingSince > unansweredMs) {
+          log.warn("the database did not answer; closing the connection", {
+            waitedMs: Math.round(performance.now() - waitingSince),
+          });
+          // Closing without an error makes postgres.js fail the connection's queries with
+          // CONNECTION_CLOSED and open a new connection for the next ones, without backing off.
+          socket.destroy();
+        }
+      },
+      Math.min(250, unansweredMs / 4),
+    );
+    check.unref();
+    socket.on("close", () => clearInterval(check));
+    return socket;
+  };
+}
+
+/** Opens a postgres.js client on a server, with the project's type settings and `limits`. */
+export function connect(setting: PostgresSetting, max = 10, limits: QueryLimits = PAGE_LIMITS): Sql {
   const { url, options } = connectionOptions(setting);
-  const base: postgres.Options<typeof TYPES> = {
+  // `socket` is a postgres.js option its type declarations leave out.
+  const base = {
     ...options,
     max,
     types: TYPES,
     onnotice: () => {},
-    connect_timeout: 10,
-  };
+    connect_timeout: CONNECT_TIMEOUT_SECONDS,
+    ...(limits.idleSeconds > 0 ? { idle_timeout: limits.idleSeconds } : {}),
+    ...(limits.statementTimeoutMs > 0
+      ? { connection: { statement_timeout: limits.statementTimeoutMs } as Record<string, unknown> }
+      : {}),
+    socket: watchedSocket(limits.unansweredMs),
+  } as postgres.Options<typeof TYPES>;
   return (url ? postgres(url, base) : postgres(base)) as unknown as Sql;
 }
 
@@ -77,9 +168,22 @@ export function connect(setting: PostgresSetting, max = 10): Sql {
 export async function openDatabase(setting: PostgresSetting | null, dataDir: string): Promise<Database> {
   if (setting) {
     const sql = connect(setting);
-    return { sql, embedded: false, close: () => sql.end({ timeout: 5 }) };
+    return {
+      sql,
+      embedded: false,
+      async longWork(work) {
+        const own = connect(setting, 1, LONG_WORK_LIMITS);
+        try {
+          return await work(own);
+        } finally {
+          await own.end({ timeout: 5 });
+        }
+      },
+      close: () => sql.end({ timeout: 5 }),
+    };
   }
   const server: EmbeddedPostgres = await startEmbeddedPostgres(dataDir);
+  // In-process and served one connection at a time: no network to go silent, no limits.
   const sql = postgres({
     path: server.socketPath,
     username: "postgres",
@@ -91,6 +195,7 @@ export async function openDatabase(setting: PostgresSetting | null, dataDir: str
   return {
     sql,
     embedded: true,
+    longWork: (work) => work(sql),
     async close() {
       await sql.end({ timeout: 5 });
       await server.stop();
@@ -112,9 +217,14 @@ const UNAVAILABLE_CODES = new Set([
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now
   "53300", // too_many_connections
+  "57014", // query_canceled: the statement timeout, on an overloaded or locked-up server
 ]);
 
-/** Errors of the database as a whole being away (as opposed to a bad query): pages say "try later". */
+/**
+ * Errors of the database as a whole being away or overwhelmed (as opposed to a bad query): pages
+ * say "try later". A server that stops answering ends in CONNECT_TIMEOUT (new connections) or
+ * CONNECTION_CLOSED (open ones, closed by the watch on unanswered queries).
+ */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && UNAVAILABLE_CODES.has(code);

@@ -7,6 +7,7 @@ import m004 from "../../sql/004_api.sql" with { type: "text" };
 import m005 from "../../sql/005_large_catalogues.sql" with { type: "text" };
 import m006 from "../../sql/006_credit_limits.sql" with { type: "text" };
 import m007 from "../../sql/007_suspicious_transfers.sql" with { type: "text" };
+import m008 from "../../sql/008_search_words.sql" with { type: "text" };
 
 /** One forward-only schema change. */
 export interface Migration {
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "005_large_catalogues.sql", sql: m005 },
   { version: 6, name: "006_credit_limits.sql", sql: m006 },
   { version: 7, name: "007_suspicious_transfers.sql", sql: m007 },
+  { version: 8, name: "008_search_words.sql", sql: m008 },
 ];

@@ -49,7 +49,8 @@ let loggedDrops = { suspicious: 0, grace: 0 };
 async function loadSnapshot(config: Config): Promise<{ users: TrackerUser[]; torrents: TrackerTorrent[] }> {
   const setting = config.tracker.postgresql ?? config.webapi.postgresql;
   if (setting) {
-    const sql = connect(setting, 1);
+    // A full reload streams every row from the start, so only a silent server is cut short.
+    const sql = connect(setting, 1, { statementTimeoutMs: 0, unansweredMs: 60_000, idleSeconds: 0 });
     try {
       const [users, torrents] = [await trackerUsers(sql), await trackerTorrents(sql)];
       return { users, torrents };
@@ -71,7 +72,8 @@ async function loadSnapshot(config: Config): Promise<{ users: TrackerUser[]; tor
 async function loadCompletions(config: Config): Promise<Completions> {
   const setting = config.tracker.postgresql ?? config.webapi.postgresql;
   if (setting) {
-    const sql = connect(setting, 1);
+    // Like the snapshot: every completion is read, page after page, so only a silent server is cut short.
+    const sql = connect(setting, 1, { statementTimeoutMs: 0, unansweredMs: 60_000, idleSeconds: 0 });
     try {
       return await trackerCompletions(sql);
     } finally {

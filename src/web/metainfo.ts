@@ -73,6 +73,13 @@ type Encodable = Uint8Array | bigint | RawBencode | readonly Encodable[] | Reado
 
 /** Deepest nesting of lists and dictionaries read; a v2 file tree spends one level per folder. */
 const MAX_DEPTH = 64;
+/**
+ * Most values (integers, strings, lists, dictionaries, keys included) in one .torrent. Decoding
+ * costs about 100 bytes of memory a value, so a 10 MiB file of tiny values ("0:0:0:...") would
+ * take half a gigabyte; real torrents need about 10 to 25 values a file, and files are capped at
+ * MAX_FILES, so 2 million leaves room for the largest real torrents.
+ */
+export const MAX_BENCODE_VALUES = 2_000_000;
 /** Digits in an integer: 64-bit values need at most 19; more is an attack on BigInt parsing. */
 const MAX_INTEGER_DIGITS = 32;
 const MAX_FILES = 100_000;
@@ -245,6 +252,46 @@ class Reader {
     this.pos++;
     return out;
   }
+}
+
+/**
+ * Counts the values in `buf` without building any, stopping at `limit` or at the first byte that
+ * is not well-formed bencode (the reader then reports that byte). On a well-formed prefix it splits
+ * values exactly as `Reader` does, so a document it counts under the limit decodes under it too.
+ */
+function countValues(buf: Uint8Array, limit: number): number {
+  let count = 0;
+  let pos = 0;
+  const end = buf.length;
+  while (pos < end && count < limit) {
+    const byte = buf[pos]!;
+    if (byte === 0x65) {
+      pos++;
+      continue;
+    }
+    count++;
+    if (byte === 0x6c || byte === 0x64) {
+      pos++;
+    } else if (byte === 0x69) {
+      pos++;
+      if (buf[pos] === 0x2d) pos++;
+      while (pos < end && buf[pos]! >= 0x30 && buf[pos]! <= 0x39) pos++;
+      if (buf[pos] !== 0x65) return count;
+      pos++;
+    } else if (byte >= 0x30 && byte <= 0x39) {
+      let length = 0;
+      while (pos < end && buf[pos]! >= 0x30 && buf[pos]! <= 0x39) {
+        length = length * 10 + (buf[pos]! - 0x30);
+        if (length > end) return count;
+        pos++;
+      }
+      if (buf[pos] !== 0x3a) return count;
+      pos += 1 + length;
+    } else {
+      return count;
+    }
+  }
+  return count;
 }
 
 /** Decodes a whole bencoded document, refusing anything after the first value. */
@@ -688,6 +735,14 @@ export function parseTorrent(bytes: Uint8Array, options: ParseOptions): ParsedTo
   if (bytes.length > options.maxBytes) {
     const kib = options.maxBytes / 1024;
     throw new MetainfoError(`The file is larger than ${Number.isInteger(kib) ? kib : kib.toFixed(1)} KiB.`);
+  }
+  // Counted before decoding: refusing a file of millions of tiny values must not first build them.
+  if (countValues(bytes, MAX_BENCODE_VALUES + 1) > MAX_BENCODE_VALUES) {
+    const most = MAX_BENCODE_VALUES.toLocaleString("en-US");
+    throw new MetainfoError(
+      `The file holds more than ${most} values (numbers, strings, lists and dictionaries); ` +
+        `a .torrent may hold at most ${most}.`,
+    );
   }
   const { value: top, spans } = decodeTopLevel(bytes);
   if (!isDict(top)) {

@@ -9,12 +9,17 @@ import { createUser } from "../../src/db/queries/users.ts";
 import { hashPassword, resolvePepper } from "../../src/shared/secrets.ts";
 import { announceQuery } from "../helpers/announce.ts";
 import { startTestServer } from "../helpers/server.ts";
+import { skipUnless } from "../helpers/skip.ts";
 import { buildInfo, content, torrentBytes } from "../web/metainfo/fixtures.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = join(import.meta.dir, "../../artifacts/screenshots");
 // CI installs Chromium and must run these; elsewhere they run when it is there.
 const run = existsSync(CHROMIUM) || process.env.CI === "true";
+const SKIP = skipUnless(
+  run,
+  `needs Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
+);
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let browser: Browser;
@@ -41,7 +46,7 @@ async function logIn(page: Page, name: string, password: string): Promise<void> 
   await Promise.all([page.waitForURL(/\/torrents/), page.click('button[type="submit"]')]);
 }
 
-describe.skipIf(!run)("the site in a browser", () => {
+describe.skipIf(SKIP)("the site in a browser", () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     server = await startTestServer();

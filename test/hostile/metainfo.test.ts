@@ -2,7 +2,13 @@
 // nesting and lengths, truncation. The only error allowed out of parseTorrent is MetainfoError, it
 // comes quickly, and whatever is accepted is itself a valid, stable torrent.
 import { describe, expect, test } from "bun:test";
-import { MetainfoError, type ParsedTorrent, parseTorrent, personalise } from "../../src/web/metainfo.ts";
+import {
+  MAX_BENCODE_VALUES,
+  MetainfoError,
+  type ParsedTorrent,
+  parseTorrent,
+  personalise,
+} from "../../src/web/metainfo.ts";
 import { decodeStrict } from "../helpers/bdecode.ts";
 import { buildInfo, content, torrentBytes } from "../web/metainfo/fixtures.ts";
 import { type Rng, seeded } from "./fuzz.ts";
@@ -259,5 +265,34 @@ describe("parseTorrent under hostile input", () => {
     const result = tryParse(torrent);
     expect(result).toBeInstanceOf(MetainfoError);
     expect((result as MetainfoError).message).toContain("2000 folders deep");
+  });
+
+  test("a 10 MiB file of millions of tiny values is refused for their number, before decoding them", () => {
+    // Each of these once cost about 100 bytes of memory a value: half a gigabyte per upload.
+    for (const unit of ["0:", "i0e", "le", "de"]) {
+      const count = Math.floor((OPTIONS.maxBytes - 64) / unit.length);
+      const bytes = Buffer.from(`d4:infod5:filesl${unit.repeat(count)}e4:name1:aee`, "latin1");
+      const result = tryParse(bytes);
+      expect(result).toBeInstanceOf(MetainfoError);
+      expect((result as MetainfoError).message).toBe(
+        "The file holds more than 2,000,000 values (numbers, strings, lists and dictionaries); " +
+          "a .torrent may hold at most 2,000,000.",
+      );
+    }
+  });
+
+  test("the value limit counts every value, keys included, exactly", () => {
+    // Top dictionary, "info", the info dictionary, "files", the list, "name", "a": 7 values.
+    const withValues = (n: number) =>
+      Buffer.from(`d4:infod5:filesl${"0:".repeat(n - 7)}e4:name1:aee`, "latin1");
+    const atLimit = tryParse(withValues(MAX_BENCODE_VALUES));
+    expect((atLimit as MetainfoError).message).toBe("The torrent has no piece length.");
+    const overLimit = tryParse(withValues(MAX_BENCODE_VALUES + 1));
+    expect((overLimit as MetainfoError).message).toContain("more than 2,000,000 values");
+    // Malformed data is reported where it is, not counted past.
+    const broken = tryParse(
+      Buffer.from(`d4:infod5:filesli1x${"0:".repeat(MAX_BENCODE_VALUES)}eee`, "latin1"),
+    );
+    expect((broken as MetainfoError).message).toContain("a number contains a non-digit (at byte 18)");
   });
 });

@@ -82,20 +82,23 @@ export interface TorrentDetail extends TorrentRow {
 export const SORTS = ["date", "seeders", "leechers", "snatches", "size", "title"] as const;
 export type Sort = (typeof SORTS)[number];
 
-/** Word beginnings up to this length are stored in the search vector (sql/005). */
+/** Word beginnings up to this length are stored in the search vector (sql/005, sql/008). */
 const INDEXED_PREFIX = 16;
 
 /**
  * Words of a search as a full-text query that matches titles with words beginning with each of
- * them: "debi book" finds "Debian Bookworm". The search vector stores every beginning of every word
- * up to 16 characters, so those words are exact lookups; a longer word is a prefix query. Only
- * letters and digits survive, so the result is always a valid tsquery (or null: no words).
+ * them: "debi book" finds "Debian Bookworm", "quokka sunrise" finds
+ * "Quokka.Sunrise.Sampler.2026.FLAC". The search vector stores every beginning of every word up to
+ * 16 characters, so those words are exact lookups; a longer word is a prefix query. Words are runs
+ * of letters (with their marks, as in Devanagari) and digits, split where titles are split
+ * (sql/008): at punctuation and spaces. Nothing else survives, so the result is always a valid
+ * tsquery (or null: no words).
  */
 export function searchQuery(text: string): string | null {
   const words =
     text
       .toLowerCase()
-      .match(/[\p{L}\p{N}]+/gu)
+      .match(/[\p{L}\p{M}\p{N}]+/gu)
       ?.slice(0, 16) ?? [];
   return words.length ? words.map((w) => (w.length <= INDEXED_PREFIX ? w : `${w}:*`)).join(" & ") : null;
 }

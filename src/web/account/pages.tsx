@@ -5,7 +5,7 @@ import { PASSWORD_MAX } from "../../db/queries/users.ts";
 import { notFound, type PageContext, type Viewer } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
-import { publicOrigin } from "../links.ts";
+import { linksFor } from "../links.ts";
 import { PASSWORD_LIMITS } from "../members/service.ts";
 import { CsrfField, CsrfOnly, IdParams, optionalTexts } from "../schemas.ts";
 import {
@@ -38,11 +38,7 @@ export function accountPages(deps: WebDeps) {
       tokenName?: string;
     } = {},
   ) {
-    const overview = await accountOverview(
-      deps,
-      viewer.id,
-      `${publicOrigin(deps.config.siteUrl, request)}${page.base}`,
-    );
+    const overview = await accountOverview(deps, viewer.id, linksFor(deps.config, request, page.base));
     return (
       <AccountPage
         page={page}

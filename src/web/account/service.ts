@@ -15,22 +15,22 @@ import { passwordProblem } from "../../db/queries/users.ts";
 import { hashPassword } from "../../shared/secrets.ts";
 import { checkCurrentPassword, THROTTLE_SECONDS } from "../auth/service.ts";
 import type { WebDeps } from "../deps.ts";
-import { announceUrl } from "../links.ts";
+import type { Links } from "../links.ts";
 import { findMember } from "../members/service.ts";
 
 /** How many API tokens a member may hold, and the longest name, for the form and the rule. */
 export const TOKEN_LIMITS = { max: MAX_TOKENS, nameMax: TOKEN_NAME_MAX } as const;
 
 /** Everything the account page shows. */
-export async function accountOverview(deps: WebDeps, userId: number, siteRoot: string) {
+export async function accountOverview(deps: WebDeps, userId: number, links: Links) {
   const member = await findMember(deps, userId);
   if (!member) throw new Error(`member ${userId} of a live session is missing`);
   return {
     member,
     uploads: await memberUploads(deps.sql, userId),
-    announceUrl: announceUrl(deps.config, member.passkey),
+    announceUrl: links.announce(member.passkey),
     tokens: await memberTokens(deps.sql, userId),
-    feedUrl: `${siteRoot}/rss/${await rssKey(deps.sql, userId)}`,
+    feedUrl: `${links.site}/rss/${await rssKey(deps.sql, userId)}`,
   };
 }
 

@@ -4,7 +4,7 @@ import { ApiError, fail } from "../api/errors.ts";
 import { errors, Me, meBody } from "../api/schemas.ts";
 import { csrfToken, SESSION_COOKIE, sessionCookie } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
-import { announceUrl } from "../links.ts";
+import { type Links, linksFor } from "../links.ts";
 import { findMember } from "../members/service.ts";
 import { logIn, logOut } from "./service.ts";
 
@@ -14,10 +14,11 @@ export async function meAnswer(
   userId: number,
   auth: "session" | "token",
   csrf: string | null,
+  links: Links,
 ): Promise<typeof Me.static> {
   const member = await findMember(deps, userId);
   if (!member) throw fail.notFound("This account no longer exists.");
-  return meBody(member, announceUrl(deps.config, member.passkey), auth, csrf);
+  return meBody(member, links.announce(member.passkey), auth, csrf);
 }
 
 export const Credentials = t.Object({
@@ -31,7 +32,7 @@ export function authApi(deps: WebDeps, limiters: ApiLimiters) {
     .use(apiContext(deps, limiters))
     .post(
       "/session",
-      async ({ body, ip, base, cookie, set }) => {
+      async ({ body, ip, base, cookie, set, request }) => {
         const result = await logIn(deps, { name: body.name, password: body.password, ip });
         if (!result.ok) {
           switch (result.problem) {
@@ -49,7 +50,13 @@ export function authApi(deps: WebDeps, limiters: ApiLimiters) {
         }
         cookie[SESSION_COOKIE]!.set(sessionCookie(deps.config, base, result.token));
         set.status = 200;
-        return meAnswer(deps, result.userId, "session", csrfToken(result.token));
+        return meAnswer(
+          deps,
+          result.userId,
+          "session",
+          csrfToken(result.token),
+          linksFor(deps.config, request, base),
+        );
       },
       {
         body: Credentials,
@@ -86,9 +93,14 @@ export function authApi(deps: WebDeps, limiters: ApiLimiters) {
         },
       },
     )
-    .get("/me", ({ caller }) => meAnswer(deps, caller.id, caller.via, caller.csrf), {
-      member: true,
-      response: { 200: Me, ...errors(401) },
-      detail: { tags: ["Session"], summary: "Who am I", description: "The calling member." },
-    });
+    .get(
+      "/me",
+      ({ caller, request, base }) =>
+        meAnswer(deps, caller.id, caller.via, caller.csrf, linksFor(deps.config, request, base)),
+      {
+        member: true,
+        response: { 200: Me, ...errors(401) },
+        detail: { tags: ["Session"], summary: "Who am I", description: "The calling member." },
+      },
+    );
 }

@@ -6,7 +6,7 @@ import { errors, Me, MemberRef } from "../api/schemas.ts";
 import { meAnswer } from "../auth/api.ts";
 import { csrfToken, SESSION_COOKIE, sessionCookie } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
-import { publicOrigin } from "../links.ts";
+import { linksFor } from "../links.ts";
 import { idOf, wholeNumber } from "../schemas.ts";
 import {
   type ClosedState,
@@ -98,7 +98,7 @@ export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
         return {
           id: invite.id,
           secret: invite.secret,
-          link: inviteLink(`${publicOrigin(deps.config.siteUrl, request)}${base}`, invite.secret),
+          link: inviteLink(linksFor(deps.config, request, base).site, invite.secret),
           expires_at: invite.expiresAt.toISOString(),
         };
       },
@@ -173,7 +173,7 @@ export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
     )
     .post(
       "/invites/:invite/claim",
-      async ({ params, body, base, cookie, set }) => {
+      async ({ params, body, base, cookie, set, request }) => {
         const result = await register(deps, {
           secret: params.invite,
           name: body.name,
@@ -190,7 +190,13 @@ export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
         cookie[SESSION_COOKIE]!.set(sessionCookie(deps.config, base, result.sessionToken));
         set.status = 201;
         set.headers.location = `${base}${API_PREFIX}/users/${result.userId}`;
-        return meAnswer(deps, result.userId, "session", csrfToken(result.sessionToken));
+        return meAnswer(
+          deps,
+          result.userId,
+          "session",
+          csrfToken(result.sessionToken),
+          linksFor(deps.config, request, base),
+        );
       },
       {
         params: SecretParams,

@@ -13,7 +13,7 @@ import {
 } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
-import { publicOrigin } from "../links.ts";
+import { linksFor } from "../links.ts";
 import { PASSWORD_LIMITS } from "../members/service.ts";
 import { FixedWindowLimiter } from "../rate-limit.ts";
 import { CsrfField, CsrfOnly, IdParams } from "../schemas.ts";
@@ -84,10 +84,7 @@ export function invitePages(deps: WebDeps) {
         // Only the secret's hash is stored: this answer is the one chance to show the link, so it
         // is rendered here rather than after a redirect.
         set.status = 201;
-        const link = inviteLink(
-          `${publicOrigin(deps.config.siteUrl, request)}${page.base}`,
-          result.invite.secret,
-        );
+        const link = inviteLink(linksFor(deps.config, request, page.base).site, result.invite.secret);
         return invitesPage(page, viewer, { created: { link, expiresAt: result.invite.expiresAt } });
       },
       { role: "invite", body: t.Object({ days: t.String({ maxLength: 10 }), ...CsrfField }) },

@@ -4,6 +4,7 @@ import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
 import { ApiError, fail } from "../api/errors.ts";
 import { CountsBody, errors, fullBody, summaryBody, TorrentFull, TorrentPage } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
+import { linksFor } from "../links.ts";
 import { IdParams, wholeNumber } from "../schemas.ts";
 import {
   countsOf,
@@ -219,8 +220,13 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
     )
     .get(
       "/torrents/:id/download",
-      async ({ caller, params }) => {
-        const response = await personalisedDownload(deps, params.id, caller.passkey);
+      async ({ caller, params, request, base }) => {
+        const response = await personalisedDownload(
+          deps,
+          params.id,
+          caller.passkey,
+          linksFor(deps.config, request, base),
+        );
         if (!response) throw fail.notFound(NO_TORRENT);
         return response;
       },

@@ -5,8 +5,12 @@ import type { WebDeps } from "../deps.ts";
 
 /** Most torrents one event stream may watch (a page shows at most a few dozen). */
 const MAX_WATCHED = 200;
-/** A comment line this often keeps proxies from closing an idle stream. */
-const KEEPALIVE_MS = 25_000;
+/**
+ * A comment line this often keeps the stream open: the web server (Bun.serve) closes a connection
+ * after 10 s without traffic, and proxies after their own idle timeouts, so without it every open
+ * page would reconnect (and look its session up again) every ten seconds.
+ */
+const HEARTBEAT_MS = 5_000;
 
 /**
  * Server-sent events with live counts: `GET /events/counts?ids=1,2,3` first sends the current counts
@@ -45,13 +49,13 @@ export function eventRoutes(deps: WebDeps) {
           controller.enqueue(encoder.encode("retry: 2000\n\n"));
           send(current);
           const unsubscribe = deps.counts.subscribe(send);
-          const keepalive = setInterval(
+          const heartbeat = setInterval(
             () => controller.enqueue(encoder.encode(": keepalive\n\n")),
-            KEEPALIVE_MS,
+            HEARTBEAT_MS,
           );
           stop = () => {
             unsubscribe();
-            clearInterval(keepalive);
+            clearInterval(heartbeat);
           };
           request.signal.addEventListener("abort", () => {
             stop();

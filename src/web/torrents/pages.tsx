@@ -7,6 +7,7 @@ import { SORTS, type Sort } from "../../db/queries/torrents.ts";
 import { notFound, type PageContext, problem } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
+import { linksFor } from "../links.ts";
 import { CsrfField, IdParams, optionalTexts } from "../schemas.ts";
 import {
   cleanDescription,
@@ -113,8 +114,13 @@ export function torrentPages(deps: WebDeps) {
     )
     .get(
       "/torrents/:id/download",
-      async ({ page, viewer, params, set }) =>
-        (await personalisedDownload(deps, params.id, viewer.passkey)) ?? notFound(page, set, NO_TORRENT),
+      async ({ page, viewer, params, set, request }) =>
+        (await personalisedDownload(
+          deps,
+          params.id,
+          viewer.passkey,
+          linksFor(deps.config, request, page.base),
+        )) ?? notFound(page, set, NO_TORRENT),
       { member: true, params: IdParams },
     )
     .get(

@@ -4,7 +4,7 @@ import { rssUser } from "../../db/queries/tokens.ts";
 import { listTorrents, metainfoSizes } from "../../db/queries/torrents.ts";
 import { webContext } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
-import { announceUrl, publicOrigin } from "../links.ts";
+import { linksFor } from "../links.ts";
 import { IdParams } from "../schemas.ts";
 import { personalisedDownload } from "./service.ts";
 
@@ -67,9 +67,10 @@ export function rssRoutes(deps: WebDeps) {
           deps.sql,
           items.map((row) => row.id),
         );
-        const site = `${publicOrigin(deps.config.siteUrl, request)}${base}`;
+        const links = linksFor(deps.config, request, base);
+        const site = links.site;
         const search = q ? `?q=${encodeURIComponent(q)}` : "";
-        const announce = announceUrl(deps.config, user.passkey);
+        const announce = links.announce(user.passkey);
         const title = q
           ? `${deps.config.siteName}: new torrents matching “${q}”`
           : `${deps.config.siteName}: new torrents`;
@@ -115,10 +116,15 @@ export function rssRoutes(deps: WebDeps) {
     )
     .get(
       "/rss/:key/download/:id",
-      async ({ params, set }) => {
+      async ({ params, set, request, base }) => {
         const user = await rssUser(deps.sql, params.key);
         if (!user) return unknownFeed(set);
-        const response = await personalisedDownload(deps, params.id, user.passkey);
+        const response = await personalisedDownload(
+          deps,
+          params.id,
+          user.passkey,
+          linksFor(deps.config, request, base),
+        );
         if (response) return response;
         set.status = 404;
         set.headers["content-type"] = "text/plain; charset=utf-8";

@@ -11,7 +11,7 @@ import {
 } from "../../db/queries/torrents.ts";
 import type { Role } from "../../db/queries/users.ts";
 import type { WebDeps } from "../deps.ts";
-import { announceUrl } from "../links.ts";
+import type { Links } from "../links.ts";
 import { personalise, safeFileName } from "../metainfo.ts";
 
 /** Longest title and description, for the forms, their schemas and the rules. */
@@ -139,10 +139,11 @@ export async function personalisedDownload(
   deps: WebDeps,
   id: number,
   passkey: string,
+  links: Links,
 ): Promise<Response | null> {
   const file = await torrentFile(deps.sql, id);
   if (!file) return null;
-  const body = personalise(file.metainfo, announceUrl(deps.config, passkey));
+  const body = personalise(file.metainfo, links.announce(passkey));
   return new Response(body as Uint8Array<ArrayBuffer>, {
     headers: {
       "content-type": "application/x-bittorrent",

@@ -1,6 +1,7 @@
 import { findDuplicate, insertTorrent } from "../../db/queries/torrents.ts";
 import type { WebDeps } from "../deps.ts";
-import { MetainfoError, parseTorrent } from "../metainfo.ts";
+import { MetainfoError, type ParsedTorrent } from "../metainfo.ts";
+import { parseOffThread } from "../metainfo-pool.ts";
 import { cleanDescription, cleanTitle, TEXT_LIMITS } from "./service.ts";
 
 /** What an upload form or API call sends. */
@@ -28,6 +29,7 @@ export type UploadResult =
  * Checks, rewrites and stores an uploaded .torrent for the upload page and the API alike: a file
  * must be there and within `webapi.maxTorrentBytes` (413), valid (422, the validator's message), and
  * not on the site already under either info hash (409). The title defaults to the torrent's name.
+ * The file is checked on the upload checker's thread, so a hostile one never stalls other pages.
  * A stored torrent is announced to the tracker before this returns.
  */
 export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<UploadResult> {
@@ -42,9 +44,9 @@ export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<U
   if (!(file instanceof Blob) || file.size === 0) return refuse(422, "file", "Choose a .torrent file.");
   if (file.size > maxBytes)
     return refuse(413, "file", `The file is larger than ${Math.floor(maxBytes / 1024)} KiB.`);
-  let parsed: ReturnType<typeof parseTorrent>;
+  let parsed: ParsedTorrent;
   try {
-    parsed = parseTorrent(new Uint8Array(await file.arrayBuffer()), {
+    parsed = await parseOffThread(new Uint8Array(await file.arrayBuffer()), {
       source: deps.config.siteName,
       maxBytes,
     });

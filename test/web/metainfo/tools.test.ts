@@ -7,9 +7,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseTorrent } from "../../../src/web/metainfo.ts";
+import { needsPrograms, skipUnless } from "../../helpers/skip.ts";
 import { be, buildInfo, content, sha1, valueBytes } from "./fixtures.ts";
 
 const OPTIONS = { source: "FW", maxBytes: 1 << 20 };
+const NO_MKTORRENT = skipUnless(Boolean(Bun.which("mktorrent")), needsPrograms(["mktorrent"]));
+const NO_TRANSMISSION = skipUnless(
+  Boolean(Bun.which("transmission-create")),
+  needsPrograms(["transmission-create"]),
+);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const dir = mkdtempSync(join(tmpdir(), "fw-metainfo-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,7 +41,7 @@ const FOLDER_FILES = [
   { path: "sub/c", length: 1 },
 ];
 
-describe.skipIf(!Bun.which("mktorrent"))("mktorrent", () => {
+describe.skipIf(NO_MKTORRENT)("mktorrent", () => {
   test("a private single-file torrent with our source keeps its hash, and matches our fixtures", () => {
     const data = content(100000, 7);
     writeFileSync(join(dir, "file.bin"), data);
@@ -94,7 +100,7 @@ describe.skipIf(!Bun.which("mktorrent"))("mktorrent", () => {
   });
 });
 
-describe.skipIf(!Bun.which("transmission-create"))("transmission-create", () => {
+describe.skipIf(NO_TRANSMISSION)("transmission-create", () => {
   test("a private multi-file torrent", () => {
     folder("tr");
     const out = join(dir, "tr.torrent");
