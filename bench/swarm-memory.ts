@@ -109,8 +109,7 @@ const genNs = (Bun.nanoseconds() - started) / PEERS;
 for (let round = 0; round < 3; round++) {
   started = Bun.nanoseconds();
   for (let i = 0; i < PEERS; i++) {
-    store.put(torrentOf[i]!, id, 1 + (i % 5000), peer(i), 6881, i % 3 === 0, i, i, 2000 + round);
-    sink += store.lastUploaded;
+    sink += store.put(torrentOf[i]!, id, 1 + (i % 5000), peer(i), 6881, i % 3 === 0, i, i, 2000 + round);
   }
   const updateNs = (Bun.nanoseconds() - started) / PEERS;
   console.log(

@@ -6,8 +6,9 @@ import { MIGRATIONS, type Migration } from "./migrations.ts";
 const MIGRATION_LOCK = 0x66_77_72_6e;
 
 /**
- * Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction,
- * under an advisory lock so two processes starting at once do not race. Returns the names applied.
+ * Applies the migrations not yet recorded in `schema_migrations`, all in one transaction (a failing
+ * one leaves the schema as it was), under an advisory lock so two processes starting at once do not
+ * race. Returns the names applied.
  */
 export async function migrate(sql: Sql, migrations: readonly Migration[] = MIGRATIONS): Promise<string[]> {
   const applied: string[] = [];

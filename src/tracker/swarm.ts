@@ -209,10 +209,6 @@ export class SwarmStore {
   private readonly key8 = new Uint8Array(PEER_ID_BYTES);
   private readonly key = new Int32Array(this.key8.buffer);
 
-  private prevUploaded = 0;
-  private prevDownloaded = 0;
-  private prevSeeder = false;
-  private wasInserted = false;
   private count4 = 0;
   private count6 = 0;
 
@@ -237,26 +233,6 @@ export class SwarmStore {
   /** Total peers. */
   get size(): number {
     return this.live;
-  }
-
-  /** True when the last {@link put} inserted a new peer rather than updating one. */
-  get inserted(): boolean {
-    return this.wasInserted;
-  }
-
-  /** Uploaded total the peer reported before the last {@link put}; 0 when that put inserted it. */
-  get lastUploaded(): number {
-    return this.prevUploaded;
-  }
-
-  /** Downloaded total the peer reported before the last {@link put}; 0 when that put inserted it. */
-  get lastDownloaded(): number {
-    return this.prevDownloaded;
-  }
-
-  /** Whether the peer was a seeder before the last {@link put}; false when that put inserted it. */
-  get lastSeeder(): boolean {
-    return this.prevSeeder;
   }
 
   /** IPv4 peers written by the last {@link selectCompact} (6 bytes each in `out4`). */
@@ -313,11 +289,7 @@ export class SwarmStore {
     if (at >= 0) {
       const e = this.pool[at]!;
       slot = (e & SLOT_MASK) - 1;
-      this.wasInserted = false;
-      this.prevUploaded = this.uploaded(slot);
-      this.prevDownloaded = this.downloaded(slot);
-      this.prevSeeder = (e & SEEDER_BIT) !== 0;
-      if (this.prevSeeder !== seeder) this.tSeeders[t]! += seeder ? 1 : -1;
+      if (((e & SEEDER_BIT) !== 0) !== seeder) this.tSeeders[t]! += seeder ? 1 : -1;
       const previousUser = rec[slot * STRIDE + W_USER]!;
       if (previousUser !== userId) {
         this.pairs.dec(previousUser, t);
@@ -328,10 +300,6 @@ export class SwarmStore {
       this.pool[at] = (e & ~(SEEDER_BIT | V6_BIT)) | (seeder ? SEEDER_BIT : 0) | v6;
     } else {
       if (this.live >= MAX_PEERS) throw new RangeError("swarm store is full");
-      this.wasInserted = true;
-      this.prevUploaded = 0;
-      this.prevDownloaded = 0;
-      this.prevSeeder = false;
       slot = this.takeSlot();
       const k = this.key;
       const o = slot * STRIDE;

@@ -191,7 +191,7 @@ export class Tracker {
     if (!user) return fail(CLIENT_ERRORS.unknownPasskey);
     if (user.disabled) return fail(CLIENT_ERRORS.disabledAccount);
     const request = parseAnnounce(query, this.policy);
-    if ("error" in request) return { body: failureBody(request.error), outcome: "malformed" };
+    if ("error" in request) return fail(request.error);
     if (this.allowed.length > 0 && !this.clientAllowed(request.peerId))
       return fail(CLIENT_ERRORS.clientNotAllowed);
     const torrent = this.state.torrents.get(hashKey(request.infoHash));
@@ -295,7 +295,7 @@ export class Tracker {
     if (!user) return fail(CLIENT_ERRORS.unknownPasskey);
     if (user.disabled) return fail(CLIENT_ERRORS.disabledAccount);
     const request = parseScrape(query, this.policy.scrapeMaxHashes);
-    if ("error" in request) return { body: failureBody(request.error), outcome: "malformed" };
+    if ("error" in request) return fail(request.error);
     if (request.infoHashes.length === 0) return fail(CLIENT_ERRORS.scrapeNeedsHash);
     const files = [];
     for (const hash of request.infoHashes) {
@@ -669,7 +669,8 @@ function includes(sorted: Int32Array, value: number): boolean {
 
 /**
  * One number for a (member, torrent) pair: cheaper on every announce than a string key. Exact while
- * member ids stay below 2^27 (134 million).
+ * torrent indexes stay below INDEX_SPAN (2^26, far above `tracker.maxTorrents`) and member ids below
+ * 2^27 (134 million), so the product stays under 2^53.
  */
 function pairKey(userId: number, torrent: TorrentEntry): number {
   return userId * INDEX_SPAN + torrent.index;
@@ -677,16 +678,4 @@ function pairKey(userId: number, torrent: TorrentEntry): number {
 
 function fail(error: ClientError): Reply {
   return { body: error.body, outcome: error.code };
-}
-
-const failureCache = new Map<string, Uint8Array>();
-
-/** Bodies of parse failures, cached: the parser's messages form a small fixed set. */
-function failureBody(message: string): Uint8Array {
-  let body = failureCache.get(message);
-  if (!body) {
-    body = CLIENT_ERRORS.malformed(message.replace(/^Malformed request: /, "")).body;
-    if (failureCache.size < 256) failureCache.set(message, body);
-  }
-  return body;
 }

@@ -8,6 +8,7 @@ import {
   type AnnounceRequest,
   MAX_KEY_LENGTH,
   MAX_QUERY_LENGTH,
+  type ParseFailure,
   parseAnnounce,
   parseScrape,
 } from "../../src/tracker/protocol/query.ts";
@@ -373,7 +374,7 @@ function checkAgainstReference(query: string, result: ReturnType<typeof parseAnn
   const expected = refAnnounce(query);
   if ("bad" in expected) {
     expect("error" in result).toBe(true);
-    const message = (result as { error: string }).error;
+    const message = (result as ParseFailure).error.message;
     expect(message.startsWith(MALFORMED_PREFIX)).toBe(true);
     expect(message).toContain(expected.bad);
     return;
@@ -501,7 +502,7 @@ describe("parseScrape against a reference reading", () => {
         const result = parseScrape(query, max);
         if ("bad" in expected) {
           expect("error" in result).toBe(true);
-          const message = (result as { error: string }).error;
+          const message = (result as ParseFailure).error.message;
           expect(message.startsWith(MALFORMED_PREFIX)).toBe(true);
           const words = { length: "too long", "too many": "too many", hash: "info_hash" }[expected.bad];
           expect(message).toContain(words);
@@ -518,12 +519,14 @@ describe("parseScrape against a reference reading", () => {
       { length: 1000 },
       (_, i) => `info_hash=${escapeAll(new Uint8Array(20).fill(i & 255))}`,
     ).join("&");
-    const result = parseScrape(thousand, SCRAPE_MAX) as { error: string };
-    expect(result.error.startsWith(MALFORMED_PREFIX)).toBe(true);
+    const result = parseScrape(thousand, SCRAPE_MAX) as ParseFailure;
+    expect(result.error.message.startsWith(MALFORMED_PREFIX)).toBe(true);
     // Short enough to pass the length check: refused by count, with the limit in the message.
     const raw150 = Array.from({ length: 150 }, () => `info_hash=${"a".repeat(20)}`).join("&");
-    expect((parseScrape(raw150, SCRAPE_MAX) as { error: string }).error).toContain("at most 100");
-    expect((parseScrape("x".repeat(1 << 20), SCRAPE_MAX) as { error: string }).error).toContain("too long");
+    expect((parseScrape(raw150, SCRAPE_MAX) as ParseFailure).error.message).toContain("at most 100");
+    expect((parseScrape("x".repeat(1 << 20), SCRAPE_MAX) as ParseFailure).error.message).toContain(
+      "too long",
+    );
     const limit = MAX_QUERY_LENGTH + SCRAPE_MAX * 71;
     for (let round = 0; round < 100; round++) {
       parseScrape("info_hash&".repeat(Math.floor(limit / 10)), SCRAPE_MAX);

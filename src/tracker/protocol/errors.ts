@@ -59,8 +59,8 @@ export class ClientError {
 
 /**
  * The closed catalogue of client-facing errors. Fixed errors are prebuilt with their bodies;
- * `malformed` builds one naming the offending parameter (the parsers in `query.ts` keep their own
- * prebuilt messages, so this is not needed on the request path).
+ * `malformed` builds one naming the offending parameter (the parsers in `query.ts` build each of
+ * theirs once and hand it over with the failure).
  */
 export const CLIENT_ERRORS = {
   /** The passkey in the URL matches no member. */

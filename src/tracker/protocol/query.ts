@@ -1,4 +1,4 @@
-import { MALFORMED_PREFIX } from "./errors.ts";
+import { CLIENT_ERRORS, type ClientError } from "./errors.ts";
 
 /**
  * Announce and scrape query parsing, straight from the raw query string (the part after `?`, still
@@ -15,10 +15,10 @@ import { MALFORMED_PREFIX } from "./errors.ts";
  *   percent-encode such bytes before they reach us, so a raw one means a broken client.
  */
 
-/** What went wrong, as the client-facing message naming the parameter. */
+/** What went wrong: the client-facing error naming the parameter, ready to send. */
 export interface ParseFailure {
-  /** Full failure reason, e.g. "Malformed request: info_hash must be 20 bytes." */
-  error: string;
+  /** A `malformed` error, e.g. "Malformed request: info_hash must be 20 bytes.", with its body. */
+  error: ClientError;
 }
 
 /** Announce `event`: 0 regular (none, empty or paused), 1 started, 2 completed, 3 stopped. */
@@ -96,8 +96,17 @@ for (let c = 0; c < 6; c++) {
   HEX[0x61 + c] = 10 + c;
 }
 
+// The parsers' messages form a small fixed set (plus a few naming a length or a count): each is
+// built once with its bencoded body.
+const failures = new Map<string, ParseFailure>();
+
 function failure(detail: string): ParseFailure {
-  return Object.freeze({ error: MALFORMED_PREFIX + detail });
+  let found = failures.get(detail);
+  if (!found) {
+    found = Object.freeze({ error: CLIENT_ERRORS.malformed(detail) });
+    if (failures.size < 256) failures.set(detail, found);
+  }
+  return found;
 }
 
 function missing(name: string): ParseFailure {
@@ -180,37 +189,6 @@ function decode20(text: string, start: number, end: number): Uint8Array | number
     }
   }
   return n === 20 ? out : BAD_LENGTH;
-}
-
-/**
- * Percent-decodes `text[start, end)` to bytes; `+` stays 0x2B. Returns null for a bad or truncated
- * escape or a character outside ASCII.
- */
-export function percentDecode(text: string, start: number, end: number): Uint8Array | null {
-  let length = 0;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x25) {
-      if (i + 2 >= end) return null;
-      if ((HEX[text.charCodeAt(i + 1)] ?? -1) < 0 || (HEX[text.charCodeAt(i + 2)] ?? -1) < 0) return null;
-      i += 2;
-    } else if (c > 0x7f) {
-      return null;
-    }
-    length++;
-  }
-  const out = new Uint8Array(length);
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x25) {
-      out[n++] = ((HEX[text.charCodeAt(i + 1)] ?? 0) << 4) | (HEX[text.charCodeAt(i + 2)] ?? 0);
-      i += 2;
-    } else {
-      out[n++] = c;
-    }
-  }
-  return out;
 }
 
 /** Which announce parameter the name `text[start, start + length)` is, or -1 for one we ignore. */

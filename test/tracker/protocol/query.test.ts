@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { ClientError } from "../../../src/tracker/protocol/errors.ts";
 import {
   type AnnounceEvent,
   type AnnounceRequest,
@@ -10,7 +11,6 @@ import {
   type ParseFailure,
   parseAnnounce,
   parseScrape,
-  percentDecode,
 } from "../../../src/tracker/protocol/query.ts";
 
 const LIMITS = { numwantDefault: 50, numwantMax: 200 };
@@ -24,13 +24,16 @@ function ascii(text: string): Uint8Array {
 }
 
 function ok(result: AnnounceRequest | ParseFailure): AnnounceRequest {
-  if ("error" in result) throw new Error(`expected a request, got: ${result.error}`);
+  if ("error" in result) throw new Error(`expected a request, got: ${result.error.message}`);
   return result;
 }
 
 function failed(result: unknown): string {
-  if (result && typeof result === "object" && "error" in result && typeof result.error === "string") {
-    return result.error;
+  if (result && typeof result === "object" && "error" in result && result.error instanceof ClientError) {
+    // The failure carries the error the tracker sends: its body is the bencoded message.
+    expect(result.error.code).toBe("malformed");
+    expect(new TextDecoder().decode(result.error.body)).toContain(result.error.message);
+    return result.error.message;
   }
   throw new Error(`expected a failure, got: ${JSON.stringify(result)}`);
 }
@@ -372,17 +375,9 @@ describe("parseScrape", () => {
   });
 });
 
-describe("percentDecode", () => {
-  test("decodes escapes, keeps + and raw characters", () => {
-    const text = "xx+%2b%FFa~%00yy";
-    expect(percentDecode(text, 2, text.length - 2)).toEqual(bytes(0x2b, 0x2b, 0xff, 0x61, 0x7e, 0x00));
-    expect(percentDecode(text, 0, 0)).toEqual(new Uint8Array(0));
-  });
-
-  test("rejects bad and truncated escapes within the range", () => {
-    expect(percentDecode("%G1", 0, 3)).toBeNull();
-    expect(percentDecode("%41", 0, 2)).toBeNull();
-    expect(percentDecode("%4", 0, 2)).toBeNull();
-    expect(percentDecode("aé", 0, 2)).toBeNull();
+describe("escapes in byte values, through the parsers", () => {
+  test("bad, truncated and non-ASCII escapes are malformed, never decoded", () => {
+    for (const hash of ["%G1".padEnd(22, "a"), `${"a".repeat(19)}%4`, "é".repeat(20), `${"a".repeat(18)}%4`])
+      expect(failed(parseScrape(`info_hash=${hash}`, 10))).toStartWith("Malformed request:");
   });
 });

@@ -25,8 +25,9 @@ describe("put and counts", () => {
     const store = new SwarmStore();
     expect(store.seeders(0)).toBe(0);
     expect(store.leechers(0)).toBe(0);
+    expect(store.find(0, peerId(1))).toBe(-1);
     leecher(store, 0, 1);
-    expect(store.inserted).toBe(true);
+    expect(store.find(0, peerId(1))).toBeGreaterThanOrEqual(0);
     seeder(store, 0, 2);
     seeder(store, 0, 3);
     expect(store.seeders(0)).toBe(2);
@@ -37,17 +38,15 @@ describe("put and counts", () => {
     expect(store.leechers(99_999)).toBe(0);
   });
 
-  test("updating the same peer does not duplicate it and exposes the previous counters", () => {
+  test("updating the same peer does not duplicate it; its previous counters are readable before the update", () => {
     const store = new SwarmStore();
     const slot = store.put(3, peerId(1), 7, v4(1, 2, 3, 4), 6881, false, 100, 200, NOW);
-    expect(store.lastUploaded).toBe(0);
-    expect(store.lastDownloaded).toBe(0);
+    expect(store.find(3, peerId(1))).toBe(slot);
+    expect(store.uploaded(slot)).toBe(100);
+    expect(store.downloaded(slot)).toBe(200);
+    expect(store.isSeeder(slot)).toBe(false);
     const big = 2 ** 53 - 1;
     expect(store.put(3, peerId(1), 7, v4(1, 2, 3, 5), 6882, false, big, 300, NOW + 5)).toBe(slot);
-    expect(store.inserted).toBe(false);
-    expect(store.lastUploaded).toBe(100);
-    expect(store.lastDownloaded).toBe(200);
-    expect(store.lastSeeder).toBe(false);
     expect(store.size).toBe(1);
     expect(store.leechers(3)).toBe(1);
     expect(store.uploaded(slot)).toBe(big);
@@ -95,12 +94,12 @@ describe("put and counts", () => {
     const slot = leecher(store, 0, 1);
     leecher(store, 0, 2);
     expect([store.seeders(0), store.leechers(0)]).toEqual([0, 2]);
+    expect(store.isSeeder(slot)).toBe(false);
     expect(seeder(store, 0, 1)).toBe(slot);
-    expect(store.lastSeeder).toBe(false);
     expect(store.isSeeder(slot)).toBe(true);
     expect([store.seeders(0), store.leechers(0)]).toEqual([1, 1]);
     seeder(store, 0, 1);
-    expect(store.lastSeeder).toBe(true);
+    expect(store.isSeeder(slot)).toBe(true);
     expect([store.seeders(0), store.leechers(0)]).toEqual([1, 1]);
     leecher(store, 0, 1);
     expect(store.isSeeder(slot)).toBe(false);
@@ -227,7 +226,6 @@ describe("selection", () => {
     const slot = store.put(0, peerId(1), 1, v6(1), 1000, false, 0, 0, NOW);
     store.put(0, peerId(2), 1, v6(2), 1000, false, 0, 0, NOW);
     expect(store.put(0, peerId(1), 1, v4(8, 8, 8, 8), 1001, false, 5, 0, NOW)).toBe(slot);
-    expect(store.inserted).toBe(false);
     expect([store.size, store.leechers(0), store.peersOfUser(0, 1)]).toEqual([2, 2, 2]);
     expect(store.isIPv6(slot)).toBe(true);
     expect(store.isDualStack(slot)).toBe(true);

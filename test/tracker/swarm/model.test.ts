@@ -78,11 +78,16 @@ function runModel(ops: number, seed: number, hashSeed?: number): void {
       const port = 1 + Math.floor(rand() * 65_535);
       const before = model.get(key);
       const ip = isV6 ? v6(n) : v4(10, 0, n >>> 8, n & 255);
-      store.put(t, peerId(n), user, ip, port, seeder, uploaded, downloaded, now);
-      expect(store.inserted).toBe(!before);
-      expect(store.lastUploaded).toBe(before ? before.uploaded : 0);
-      expect(store.lastDownloaded).toBe(before ? before.downloaded : 0);
-      expect(store.lastSeeder).toBe(before ? before.seeder : false);
+      // What the tracker reads before a put: the peer's slot and its last counters, if it is there.
+      const found = store.find(t, peerId(n));
+      expect(found >= 0).toBe(before !== undefined);
+      if (before && found >= 0) {
+        expect(store.uploaded(found)).toBe(before.uploaded);
+        expect(store.downloaded(found)).toBe(before.downloaded);
+        expect(store.isSeeder(found)).toBe(before.seeder);
+      }
+      const slot = store.put(t, peerId(n), user, ip, port, seeder, uploaded, downloaded, now);
+      if (found >= 0) expect(slot).toBe(found);
       // Another family adds its address; the same family replaces it.
       const port4 = isV6 ? (before?.port4 ?? 0) : port;
       const port6 = isV6 ? port : (before?.port6 ?? 0);
