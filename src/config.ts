@@ -33,6 +33,8 @@ export interface Config {
     readonly flushIntervalMs: number;
     /** Largest accepted .torrent upload. */
     readonly maxTorrentBytes: number;
+    /** Most comments one member may post in a minute. */
+    readonly commentsPerMinute: number;
   };
   readonly metrics: {
     /** Serve /metrics, /healthz and /readyz on their own address. */
@@ -181,6 +183,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     max: 1024 * 1024 * 1024,
     env: "FAIRYWREN_MAX_TORRENT_BYTES",
     doc: "Largest .torrent file accepted on upload.",
+  },
+  {
+    key: "webapi.commentsPerMinute",
+    kind: "int",
+    default: 5,
+    min: 1,
+    max: 1000,
+    env: "FAIRYWREN_COMMENTS_PER_MINUTE",
+    doc: "Most comments one member may post in a minute; more are refused with the time to wait.",
   },
   {
     key: "metrics.enabled",
