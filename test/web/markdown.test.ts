@@ -6,6 +6,9 @@ import { join, relative } from "node:path";
 import { renderMarkdown, safeLink } from "../../src/web/markdown/service.ts";
 import { webHarness } from "../helpers/web.ts";
 
+/** The renderer's HTML as a plain string. */
+const render = (text: string): string => renderMarkdown(text);
+
 /** Every opening tag the HTML holds, with its attributes, as written. */
 function tags(html: string): string[] {
   return html.match(/<[a-zA-Z][^>]*>/g) ?? [];
@@ -60,7 +63,7 @@ function unsafe(html: string): string[] {
 
 describe("the Markdown renderer", () => {
   test("formats what members write: emphasis, links, lists, code, quotes, tables, line breaks", () => {
-    const html = renderMarkdown(
+    const html = render(
       "**bold** *it* `x<y`\nnext line\n\n- one\n- two\n\n> quoted\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n\nSee https://example.org/x?a=1&b=2 and [home](/torrents).",
     );
     expect(html).toContain("<strong>bold</strong>");
@@ -76,9 +79,7 @@ describe("the Markdown renderer", () => {
   });
 
   test("headings start below the page's own h1 and h2", () => {
-    expect(renderMarkdown("# Title\n\n## Sub\n\n##### Deep")).toBe(
-      "<h3>Title</h3>\n<h4>Sub</h4>\n<h6>Deep</h6>\n",
-    );
+    expect(render("# Title\n\n## Sub\n\n##### Deep")).toBe("<h3>Title</h3>\n<h4>Sub</h4>\n<h6>Deep</h6>\n");
   });
 
   test("hostile Markdown: no script, no event attribute, no dangerous link, no image", () => {
@@ -104,10 +105,10 @@ describe("the Markdown renderer", () => {
       '[x](https://ok.example/ "title" onclick=alert(1))',
       '<div style="background:url(javascript:alert(1))">',
       '```js" onload="alert(1)\n<script>\n```',
-      "[".repeat(5000) + "x" + "](javascript:alert(1))".repeat(100),
-      "*".repeat(3000) + "a" + "_".repeat(3000),
-      "> ".repeat(2000) + "deep",
-      "- ".repeat(2000) + "deep",
+      `${"[".repeat(5000)}x${"](javascript:alert(1))".repeat(100)}`,
+      `${"*".repeat(3000)}a${"_".repeat(3000)}`,
+      `${"> ".repeat(2000)}deep`,
+      `${"- ".repeat(2000)}deep`,
       "<svg><script>alert(1)</script></svg>",
       "<iframe src=//evil.example></iframe>",
       "[a][b]\n\n[b]: javascript:alert(1)",
@@ -115,7 +116,7 @@ describe("the Markdown renderer", () => {
       "\u0000<script>\u202e",
     ];
     for (const text of hostile) {
-      const html = renderMarkdown(text);
+      const html = render(text);
       expect({ text: text.slice(0, 60), problems: unsafe(html) }).toEqual({
         text: text.slice(0, 60),
         problems: [],
@@ -126,10 +127,10 @@ describe("the Markdown renderer", () => {
       expect(html.toLowerCase()).not.toMatch(/href="\s*(javascript|vbscript|data|file):/);
     }
     // The text of a refused link stays readable, escaped.
-    expect(renderMarkdown("[click](javascript:alert(1))")).toBe("<p>[click](javascript:alert(1))</p>\n");
-    expect(renderMarkdown("<b>hi</b>")).toBe("<p>&lt;b&gt;hi&lt;/b&gt;</p>\n");
+    expect(render("[click](javascript:alert(1))")).toBe("<p>[click](javascript:alert(1))</p>\n");
+    expect(render("<b>hi</b>")).toBe("<p>&lt;b&gt;hi&lt;/b&gt;</p>\n");
     // An image becomes a link to it, with its text; a refused one stays text.
-    expect(renderMarkdown("![a cat](https://example.org/cat.png)")).toBe(
+    expect(render("![a cat](https://example.org/cat.png)")).toBe(
       '<p><a href="https://example.org/cat.png" rel="nofollow noopener" class="image-link">a cat</a></p>\n',
     );
   });
