@@ -158,32 +158,33 @@ export async function listTorrents(
     `;
     few = row!.n <= FEW_MATCHES;
   }
-  if (few)
-    return await sql<TorrentRow[]>`
-      select ${rowColumns(sql)}
-      from (
-        select t.id, t.title, t.size, t.created_at, t.creator_id, t.snatches, t.category_id
+  // The page's ids are found first, from as little as the order needs (often its index alone),
+  // and only those rows are read in full with their uploader, category and tags: the rows an
+  // offset skips would otherwise each be fetched and pay for those lookups too.
+  const from = few
+    ? sql`(
+        select t.id, t.created_at, t.snatches, t.size, t.title
         from torrents t
         where ${matches} ${creator} ${category("t")} ${tagged}
         offset 0
-      ) as t
-      join torrent_counts c on c.torrent_id = t.id
-      left join users u on u.id = t.creator_id
-      left join categories cat on cat.id = t.category_id
-      order by ${order}
-      limit ${options.limit + 1}
-      offset ${options.offset}
-    `;
+      ) as t`
+    : sql`torrents t`;
+  const onTorrents = few || ts !== null || creatorId !== undefined || tag !== undefined;
+  const where = few ? sql`` : sql`where ${matches} ${creator} ${category(onCounts ? "c" : "t")} ${tagged}`;
+  const page = sql`limit ${options.limit + 1} offset ${options.offset}`;
+  const ids = !onCounts
+    ? sql`select t.id from ${from} ${where} order by ${order} ${page}`
+    : onTorrents
+      ? sql`select t.id from ${from} join torrent_counts c on c.torrent_id = t.id ${where} order by ${order} ${page}`
+      : sql`select c.torrent_id as id from torrent_counts c ${where} order by ${order} ${page}`;
   return await sql<TorrentRow[]>`
     select ${rowColumns(sql)}
-    from torrents t
+    from (${ids}) as p
+    join torrents t on t.id = p.id
     join torrent_counts c on c.torrent_id = t.id
     left join users u on u.id = t.creator_id
     left join categories cat on cat.id = t.category_id
-    where ${matches} ${creator} ${category(onCounts ? "c" : "t")} ${tagged}
     order by ${order}
-    limit ${options.limit + 1}
-    offset ${options.offset}
   `;
 }
 
