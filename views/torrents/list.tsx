@@ -195,7 +195,9 @@ export function TorrentResults(props: { base: string; state: ListState }) {
     <div id="results">
       <Filters base={base} state={state} />
       {state.rows.length === 0 ? (
-        <p class="notice">{emptyMessage(state)}</p>
+        <p class="notice" safe>
+          {emptyMessage(state)}
+        </p>
       ) : (
         <table class="list">
           <thead>
