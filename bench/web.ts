@@ -45,7 +45,7 @@ const BUN = process.execPath;
 // which is what PostgreSQL's statistics and the search index see).
 
 /** Bump when the generated catalogue changes, so that a kept one is made again. */
-const CATALOGUE_VERSION = "3";
+const CATALOGUE_VERSION = "4";
 const SYLLABLES =
   "ka lo mi ne ru sa ti vo ze ba de fi go hu ja ke li mo nu pa qi ra se to vu wa xe yo zu bri cla dro fen gra hol jin kor lum".split(
     " ",
@@ -66,6 +66,25 @@ const POOLS = {
     " ",
   ),
 };
+
+/**
+ * Categories of the catalogue, in order: a torrent's category is drawn with the first ones the
+ * most common (about 29% of torrents in the first, 4% in the last).
+ */
+const CATEGORIES: [name: string, icon: string][] = [
+  ["Linux", "terminal"],
+  ["Software", "software"],
+  ["Films", "film"],
+  ["TV", "tv"],
+  ["Music", "music"],
+  ["Podcasts", "microphone"],
+  ["Games", "game"],
+  ["Books", "book"],
+  ["Courses", "education"],
+  ["Pictures", "image"],
+  ["Archives", "archive"],
+  ["Other", "folder"],
+];
 
 /** Searches typed by members: frequent, middling and rare words, several words, and prefixes. */
 function searchTerms(): string[] {
@@ -126,7 +145,9 @@ async function prepareCatalogue(): Promise<string[]> {
     } else {
       log(`catalogue: generating ${WEB_SETTINGS.torrents} torrents and ${WEB_SETTINGS.members} members`);
       const t0 = performance.now();
-      await sql`truncate torrents, users, sessions, invites, stat_batches restart identity cascade`;
+      await sql`truncate torrents, users, sessions, invites, stat_batches, categories, tags restart identity cascade`;
+      for (const [position, [name, icon]] of CATEGORIES.entries())
+        await sql`insert into categories (name, icon, position) values (${name}, ${icon}, ${position})`;
       await sql`
         insert into users (name, password_hash, passkey)
         select 'member' || g, 'x', md5('webpk' || g) from generate_series(1, ${WEB_SETTINGS.members}::int) g`;
@@ -142,7 +163,7 @@ async function prepareCatalogue(): Promise<string[]> {
         from (select floor(${n ** 3} * random() ^ 2)::int + g * 0 as k) w)`;
       await sql`
         insert into torrents (info_hash, title, description, size, files, creator_id, created_at, metainfo,
-          snatches)
+          snatches, category_id)
         select decode(md5('wih' || g) || substr(md5('wih2' || g), 1, 8), 'hex'),
           initcap(${pick(POOLS.name)}) || ' ' || initcap(${pick(POOLS.kind)}) || ' ' || initcap(${tailWord})
             || ' ' || ${pick(POOLS.topic)} || ' ' || (2000 + floor(random() * 27)::int) || ' ' || ${pick(POOLS.tag)},
@@ -152,8 +173,14 @@ async function prepareCatalogue(): Promise<string[]> {
           1 + g % ${WEB_SETTINGS.members}::int,
           now() - make_interval(secs => (${WEB_SETTINGS.torrents}::int - g) * 60),
           '\\x00'::bytea,
-          floor(2000 * random() ^ 4)::int
+          floor(2000 * random() ^ 4)::int,
+          1 + floor(${CATEGORIES.length} * random() ^ 2)::int
         from generate_series(1, ${WEB_SETTINGS.torrents}::int) g`;
+      // Each torrent is tagged with its title's last word (its format or architecture).
+      await sql`insert into tags (name) select unnest(${sql.array(POOLS.tag)}::text[])`;
+      await sql`
+        insert into torrent_tags (tag_id, torrent_id)
+        select g.id, t.id from torrents t join tags g on g.name = split_part(t.title, ' ', 6)`;
       await sql`update torrent_counts set seeders = floor(200 * random() ^ 6), leechers = floor(80 * random() ^ 6)`;
       await sql`delete from bench_catalogue`;
       await sql`insert into bench_catalogue (version) values (${CATALOGUE_VERSION})`;
@@ -161,6 +188,8 @@ async function prepareCatalogue(): Promise<string[]> {
       await sql`vacuum analyze torrents`;
       await sql`vacuum analyze users`;
       await sql`vacuum analyze torrent_counts`;
+      await sql`vacuum analyze torrent_tags`;
+      await sql`vacuum analyze tags`;
       // Write the catalogue out now rather than in a checkpoint during the measurements.
       await sql`checkpoint`.catch(() => log("catalogue: no checkpoint (needs a superuser)"));
     }
@@ -171,8 +200,9 @@ async function prepareCatalogue(): Promise<string[]> {
       .then(async () => {
         const relations = await sql`
           select c.oid::regclass::text as name from pg_class c
-          where c.relname in ('torrents', 'torrent_counts', 'users')
-            or c.oid in (select indexrelid from pg_index where indrelid in ('torrents'::regclass, 'torrent_counts'::regclass))
+          where c.relname in ('torrents', 'torrent_counts', 'users', 'torrent_tags', 'tags', 'categories')
+            or c.oid in (select indexrelid from pg_index where indrelid in (
+              'torrents'::regclass, 'torrent_counts'::regclass, 'torrent_tags'::regclass, 'tags'::regclass))
         `;
         for (const r of relations) await sql`select pg_prewarm(${r.name as string})`;
         log(`catalogue: prewarmed ${relations.length} tables and indexes`);
@@ -224,6 +254,22 @@ function pagePaths(): Record<string, string[]> {
   for (const sort of ["seeders", "leechers", "snatches", "size", "title"])
     for (const order of ["desc", "asc"]) list.push(`/torrents?sort=${sort}&order=${order}`);
   list.push("/torrents?sort=seeders&page=3", "/torrents?sort=date&order=asc");
+  // The list in a large, a middling and the smallest category, every order, a few pages deep.
+  const category: string[] = [];
+  for (const id of [1, 5, CATEGORIES.length]) {
+    category.push(
+      `/torrents?category=${id}`,
+      `/torrents?category=${id}&page=2`,
+      `/torrents?category=${id}&page=20`,
+    );
+    for (const sort of ["seeders", "leechers", "snatches", "size", "title"])
+      for (const order of ["desc", "asc"])
+        category.push(`/torrents?category=${id}&sort=${sort}&order=${order}`);
+    category.push(
+      `/torrents?category=${id}&sort=date&order=asc`,
+      `/torrents?category=${id}&sort=seeders&page=5`,
+    );
+  }
   const search: string[] = [];
   for (const term of searchTerms()) {
     const q = encodeURIComponent(term).replaceAll("%20", "+");
@@ -235,7 +281,7 @@ function pagePaths(): Record<string, string[]> {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0;
     detail.push(`/torrents/${1 + (x % n)}`);
   }
-  return { list, search, detail };
+  return { list, category, search, detail };
 }
 
 async function loadPage(
@@ -591,7 +637,8 @@ function buildReport(pages: PageResult[], rated: RateResult[], sse: SseResult[],
   );
   lines.push("");
   lines.push(
-    "list: newest first, pages 2–100 and every sort in both orders; search: " +
+    "list: newest first, pages 2–100 and every sort in both orders; category: the same within a large, a " +
+      `middling and the smallest of ${CATEGORIES.length} categories (about 29%, 7% and 4% of torrents); search: ` +
       `${searchTerms().length} searches (frequent, rare and several words, prefixes, no match), ` +
       "first and second page and sorted by seeders; detail: random torrents.",
   );

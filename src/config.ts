@@ -38,6 +38,8 @@ export interface Config {
     readonly maxTorrentBytes: number;
     /** Direct peers whose `X-Forwarded-For` names the visitor's address (log-in throttling). */
     readonly trustedProxies: readonly string[];
+    /** Most comments one member may post in a minute. */
+    readonly commentsPerMinute: number;
   };
   readonly metrics: {
     /** Serve /metrics, /healthz and /readyz on their own address. */
@@ -205,6 +207,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     default: [],
     env: "FAIRYWREN_WEB_TRUSTED_PROXIES",
     doc: "Addresses of reverse proxies in front of the web site whose `X-Forwarded-For` is believed, so log-in throttling counts each visitor's address rather than the proxy's (comma-separated in the environment).",
+  },
+  {
+    key: "webapi.commentsPerMinute",
+    kind: "int",
+    default: 5,
+    min: 1,
+    max: 1000,
+    env: "FAIRYWREN_COMMENTS_PER_MINUTE",
+    doc: "Most comments one member may post in a minute; more are refused with the time to wait.",
   },
   {
     key: "metrics.enabled",

@@ -25,6 +25,8 @@ describe("migrations", () => {
       .filter((f) => /^\d{3}_.*\.sql$/.test(f))
       .sort();
     expect(MIGRATIONS.map((m) => m.name)).toEqual(files);
+    // Numbers are handed out ahead of time, so a branch may lack some: each is its file's number,
+    // and they rise.
     MIGRATIONS.forEach((m, i) => {
       // Numbers are handed out ahead of time, so a branch may skip some; they only ever rise.
       expect(m.version).toBe(Number(m.name.slice(0, 3)));

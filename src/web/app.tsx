@@ -9,10 +9,13 @@ import { accountPages } from "./account/pages.tsx";
 import { apiErrorResponse, isApiPath } from "./api/errors.ts";
 import { apiRoutes } from "./api/index.tsx";
 import { authPages } from "./auth/pages.tsx";
+import { categoryPages } from "./categories/pages.tsx";
+import { commentPages } from "./comments/pages.tsx";
 import { BASE_HEADER, IP_HEADER, type PageContext, REQUEST_ID_HEADER } from "./context.tsx";
 import type { WebDeps } from "./deps.ts";
 import { PageRefusal } from "./gate.tsx";
 import { invitePages } from "./invites/pages.tsx";
+import { previewPages } from "./markdown/pages.tsx";
 import { memberPages } from "./members/pages.tsx";
 import { staticRoutes } from "./static.ts";
 import { suspiciousPages } from "./suspicious/pages.tsx";
@@ -104,6 +107,9 @@ export function createWebApp(deps: WebDeps) {
     .use(memberPages(deps))
     .use(suspiciousPages(deps))
     .use(torrentPages(deps))
+    .use(commentPages(deps))
+    .use(categoryPages(deps))
+    .use(previewPages(deps))
     .use(eventRoutes(deps))
     .use(apiRoutes(deps))
     .use(rssRoutes(deps))

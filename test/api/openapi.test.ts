@@ -77,6 +77,17 @@ describe("the OpenAPI document", () => {
       "GET /api/v1/torrents/{id}/download",
       "GET /api/v1/counts",
       "GET /api/v1/torrents/{id}/counts",
+      "GET /api/v1/categories",
+      "POST /api/v1/categories",
+      "PATCH /api/v1/categories/{id}",
+      "DELETE /api/v1/categories/{id}",
+      "GET /api/v1/tags",
+      "GET /api/v1/torrents/{id}/comments",
+      "POST /api/v1/torrents/{id}/comments",
+      "PATCH /api/v1/comments/{id}",
+      "DELETE /api/v1/comments/{id}",
+      "GET /api/v1/me/new-comments",
+      "POST /api/v1/preview",
     ])
       expect(served.has(route)).toBe(true);
   });
@@ -109,7 +120,15 @@ describe("the OpenAPI document", () => {
     const list = doc.paths["/api/v1/torrents"]!.get! as {
       parameters: { name: string; schema: Record<string, unknown> }[];
     };
-    expect(list.parameters.map((p) => p.name).sort()).toEqual(["limit", "order", "page", "q", "sort"]);
+    expect(list.parameters.map((p) => p.name).sort()).toEqual([
+      "category",
+      "limit",
+      "order",
+      "page",
+      "q",
+      "sort",
+      "tag",
+    ]);
     const limit = list.parameters.find((p) => p.name === "limit")!;
     expect(limit.schema.maximum).toBe(100);
     // The schema's error helper is a function: it never reaches the document.

@@ -24,6 +24,7 @@ const SKIP = skipUnless(
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let browser: Browser;
 let torrentFile: string;
+let secondFile: string;
 
 async function shoot(page: Page, name: string): Promise<void> {
   for (const [label, size] of [
@@ -66,6 +67,13 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     });
     torrentFile = join(tmpdir(), `fw-browser-${process.pid}.torrent`);
     writeFileSync(torrentFile, torrentBytes(info, { announce: "http://elsewhere.example/announce" }));
+    const second = buildInfo({
+      kind: "v1",
+      name: "Wren Live Image",
+      files: [{ path: [], data: content(60000, 3) }],
+    });
+    secondFile = join(tmpdir(), `fw-browser-${process.pid}-2.torrent`);
+    writeFileSync(secondFile, torrentBytes(second.info));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -100,7 +108,7 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     ]);
     expect(await page.textContent("h1")).toBe("Fairywren Test Payload");
     expect(await page.textContent(".notice")).toContain("changed its info hash");
-    expect(await page.textContent(".card[style]")).toBe("Two files <for> testing & more");
+    expect((await page.textContent(".description"))?.trim()).toBe("Two files <for> testing & more");
     const infoHash = (await page.textContent("dl.facts dd.mono"))!.trim();
     expect(infoHash).toMatch(/^[0-9a-f]{40}$/);
     const detailUrl = page.url().replace(/\?.*$/, "");
@@ -174,6 +182,63 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     await page.goto(`${server.web}/invites`);
     expect(await page.textContent("main")).toContain("newcomer");
     await guest.close();
+    await page.close();
+  });
+
+  test("a category and tags at upload, the list filtered by both, a comment in Markdown", async () => {
+    const page = await browser.newPage();
+    await logIn(page, "admin", "correct horse battery");
+    // An administrator adds a category, with one of the site's icons.
+    await page.goto(`${server.web}/admin/categories`);
+    const add = page.locator('form[action="/admin/categories"]');
+    await add.locator('input[name="name"]').fill("Live systems");
+    await add.locator('input[name="icon"][value="disc"]').check();
+    await Promise.all([page.waitForURL(/done=added/), add.locator('button[type="submit"]').click()]);
+    expect(await page.textContent(".category-admin")).toContain("Live systems");
+    await shoot(page, "categories");
+
+    // The upload form asks for it; tags are normalised; the preview renders as one types.
+    await page.goto(`${server.web}/upload`);
+    await page.setInputFiles('input[name="file"]', secondFile);
+    await page.selectOption('select[name="category"]', { label: "Live systems" });
+    await page.fill('input[name="tags"]', "Live CD, amd64");
+    await page.fill('textarea[name="description"]', "A **bootable** image. <script>x</script>");
+    await page.waitForSelector("#description-preview strong:has-text('bootable')");
+    expect(await page.textContent("#description-preview")).toContain("<script>x</script>");
+    await Promise.all([
+      page.waitForURL(/\/torrents\/\d+\?uploaded=/),
+      page.click('#upload button[type="submit"]'),
+    ]);
+    expect(await page.textContent("dl.facts")).toContain("Live systems");
+    expect(await page.locator("dl.facts a.tag").allTextContents()).toEqual(["amd64", "live.cd"]);
+    expect(await page.innerHTML(".description")).toContain("<strong>bootable</strong>");
+    const detailUrl = page.url().replace(/\?.*$/, "");
+
+    // The list: a click on the category, then on a tag; both stay in the address with a search.
+    await page.goto(`${server.web}/torrents`);
+    await Promise.all([
+      page.waitForURL(/category=\d+/),
+      page.click(".category-filter a:has-text('Live systems')"),
+    ]);
+    expect(await page.locator("#results td.title > a").allTextContents()).toEqual(["Wren Live Image"]);
+    await Promise.all([page.waitForURL(/tag=live\.cd/), page.click(".tag-filter a:has-text('live.cd')")]);
+    expect(page.url()).toMatch(/category=\d+/);
+    await page.fill('input[name="q"]', "wren");
+    await page.waitForURL(/q=wren/);
+    expect(page.url()).toMatch(/category=\d+&tag=live\.cd/);
+    await page.waitForSelector("#results a:has-text('Wren Live Image')");
+    await page.fill('input[name="q"]', "payload");
+    await page.waitForSelector("#results :text('No torrent matches this search.')");
+    await shoot(page, "torrents-filtered");
+
+    // A comment, in Markdown, shown below the description.
+    await page.goto(detailUrl);
+    await page.fill('textarea[name="body"]', "Booted *fine* here.");
+    await page.waitForSelector("#body-preview em:has-text('fine')");
+    await Promise.all([page.waitForURL(/#comment-\d+$/), page.click('.comment-form button[type="submit"]')]);
+    expect(await page.innerHTML(".comment .prose")).toContain("<em>fine</em>");
+    expect(await page.textContent("#comments h2")).toBe("Comments (1)");
+    await shoot(page, "torrent-comments");
     await page.close();
   });
 });

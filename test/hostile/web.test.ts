@@ -46,7 +46,8 @@ function validTorrent(name: string): Buffer {
 }
 
 beforeAll(async () => {
-  web = await webHarness({ FAIRYWREN_SITE_NAME: "Wren" });
+  // Comments are throttled per minute: high enough here for the fuzzing to reach past it.
+  web = await webHarness({ FAIRYWREN_SITE_NAME: "Wren", FAIRYWREN_COMMENTS_PER_MINUTE: "1000" });
   admin = await session("root_admin", []);
   uploader = await session("up_loader", ["upload"]);
   member = await session("plain_member", []);
@@ -117,6 +118,10 @@ async function snapshot(): Promise<string> {
       (select count(*) from invites)::int as invites,
       (select count(*) from sessions)::int as sessions,
       (select count(*) from user_roles)::int as roles,
+      (select md5(coalesce(string_agg(id || ':' || torrent_id || ':' || body, ',' order by id), '')) from comments) as comments_hash,
+      (select md5(coalesce(string_agg(id || ':' || name || ':' || icon || ':' || position, ',' order by id), '')) from categories) as categories_hash,
+      (select md5(coalesce(string_agg(tag_id || ':' || torrent_id, ',' order by tag_id, torrent_id), '')) from torrent_tags) as tags_hash,
+      (select md5(coalesce(string_agg(id || ':' || coalesce(category_id::text, '-'), ',' order by id), '')) from torrents) as torrent_categories_hash,
       (select md5(coalesce(string_agg(id || ':' || name || ':' || passkey || ':' || password_hash || ':' || disabled, ',' order by id), '')) from users) as users_hash,
       (select md5(coalesce(string_agg(id || ':' || title || ':' || description, ',' order by id), '')) from torrents) as torrents_hash,
       (select md5(coalesce(string_agg(id || ':' || coalesce(claimed_at::text, '-') || ':' || coalesce(revoked_at::text, '-'), ',' order by id), '')) from invites) as invites_hash,
@@ -545,6 +550,165 @@ describe("forms under hostile bodies", () => {
   );
 });
 
+describe("categories, tags and comments under hostile bodies", () => {
+  test(
+    "POST /torrents/:id/comments (80 requests): stored only when there is text of the right size",
+    seeded("web comments", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/torrents/:id/comments",
+          path: (rng) => `/torrents/${idSegment(rng, torrentId)}/comments`,
+          as: () => (ctx.rng.chance(0.5) ? member : uploader),
+          good: {
+            body: (rng) => rng.pick(["Thanks!", "**bold** [x](javascript:alert(1))", rng.nastyText(40)]),
+          },
+          goodRate: 0.6,
+          valid: (fields, path) =>
+            /^[1-9][0-9]{0,14}$/.test(path.split("/")[2]!) &&
+            Number(path.split("/")[2]) === torrentId &&
+            typeof fields.body === "string" &&
+            fields.body.length <= 10000 &&
+            fields.body.replace(/\r\n/g, "\n").trim() !== "",
+        },
+        80,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /admin/categories (80 requests): a category only with a name, one of the icons and a position",
+    seeded("web categories", async (ctx) => {
+      const taken = new Set(
+        (await web.db.sql<{ name: string }[]>`select name from categories`).map((r) => r.name.toLowerCase()),
+      );
+      const clean = (name: string) => name.trim().replace(/\s+/g, " ");
+      const icons = [
+        "film",
+        "tv",
+        "music",
+        "microphone",
+        "game",
+        "software",
+        "terminal",
+        "disc",
+        "book",
+        "education",
+        "image",
+        "archive",
+        "globe",
+        "star",
+        "folder",
+      ];
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/admin/categories",
+          path: () => "/admin/categories",
+          as: () => (ctx.rng.chance(0.8) ? admin : member),
+          good: {
+            name: (rng) =>
+              rng.pick(["Films", "films", " Music  Videos ", `Cat ${rng.int(1e6)}`, "x".repeat(41), "é😀"]),
+            icon: (rng) => rng.pick(["film", "music", "nope", "FILM", "folder"]),
+            position: (rng) => rng.pick(["0", "10", "-3", "9999", "10000", "1.5", "x", " 7 "]),
+          },
+          goodRate: 0.8,
+          valid: (fields) => {
+            const name = typeof fields.name === "string" ? clean(fields.name) : "";
+            const position = (fields.position ?? "").trim();
+            return (
+              typeof fields.name === "string" &&
+              fields.name.length <= 40 &&
+              name !== "" &&
+              !/[\u0000-\u001f\u007f]/.test(name) &&
+              !taken.has(name.toLowerCase()) &&
+              icons.includes(fields.icon ?? "") &&
+              /^-?[0-9]{1,6}$/.test(position) &&
+              Math.abs(Number(position)) <= 9999
+            );
+          },
+          accepted: async (fields) => {
+            if (fields?.name) taken.add(clean(fields.name).toLowerCase());
+          },
+        },
+        80,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /torrents/:id/edit with categories and tags (80 requests): refused unless both are right",
+    seeded("web edit catalogue", async (ctx) => {
+      const categories = (await web.db.sql<{ id: number }[]>`select id from categories`).map((r) => r.id);
+      if (categories.length === 0)
+        await web.db.sql`insert into categories (name, icon) values ('Fallback', 'folder')`;
+      categories.push(...(await web.db.sql<{ id: number }[]>`select id from categories`).map((r) => r.id));
+      const normalise = (t: string) =>
+        t
+          .normalize("NFKC")
+          .toLowerCase()
+          .trim()
+          .replace(/\s+/g, ".")
+          .replace(/\.{2,}/g, ".")
+          .replace(/^[._-]+|[._-]+$/g, "");
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/torrents/:id/edit (category, tags)",
+          path: () => `/torrents/${torrentId}/edit`,
+          as: () => uploader,
+          good: {
+            title: () => "A title",
+            description: (rng) => rng.pick(["", "some *text*"]),
+            category: (rng) =>
+              rng.pick([String(categories[0]), "", "0", "999999", "x", `${categories[0]}.0`]),
+            tags: (rng) =>
+              rng.pick([
+                "linux, live cd",
+                "",
+                "a".repeat(33),
+                "<b>",
+                Array.from({ length: 11 }, (_, i) => `t${i}`).join(","),
+                "ok",
+              ]),
+          },
+          goodRate: 0.8,
+          valid: (fields) => {
+            if (typeof fields.title !== "string" || fields.title.trim() === "" || fields.title.length > 200)
+              return false;
+            if (typeof fields.description !== "string") return false;
+            if (fields.description.length > 20000) return false;
+            // A form without the field leaves the category as it is.
+            const category = fields.category?.trim();
+            if (
+              category !== undefined &&
+              (!/^[1-9][0-9]{0,14}$/.test(category) || !categories.includes(Number(category)))
+            )
+              return false;
+            if (fields.tags === undefined) return true;
+            if (fields.tags.length > 500) return false;
+            const tags = [
+              ...new Set(
+                fields.tags
+                  .split(/[,;\n]/)
+                  .map(normalise)
+                  .filter((t) => t !== ""),
+              ),
+            ];
+            return (
+              tags.length <= 10 && tags.every((t) => /^[\p{L}\p{M}\p{N}._-]+$/u.test(t) && t.length <= 32)
+            );
+          },
+        },
+        80,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+});
+
 describe("specific hostile inputs", () => {
   test("a 20 MiB upload gets 413 with a message; a 1 MB title and a 2 MB description get 422", async () => {
     const before = await snapshot();
@@ -803,6 +967,15 @@ describe("JSON API under hostile bodies", () => {
         "/api/v1/tokens",
         `/api/v1/tokens/${rng.pick(HOSTILE_IDS)}`,
         "/api/v1/invites",
+        "/api/v1/categories",
+        `/api/v1/categories/${rng.pick(HOSTILE_IDS)}`,
+        `/api/v1/categories/1?move_to=${encodeURIComponent(rng.pick(HOSTILE_IDS))}`,
+        `/api/v1/tags?q=${encodeURIComponent(hostileValue(rng).toWellFormed())}`,
+        `/api/v1/torrents?tag=${encodeURIComponent(hostileValue(rng).toWellFormed())}&category=${encodeURIComponent(rng.pick(HOSTILE_IDS))}`,
+        `/api/v1/torrents/${rng.pick(HOSTILE_IDS)}/comments`,
+        `/api/v1/comments/${rng.pick(HOSTILE_IDS)}`,
+        "/api/v1/preview",
+        "/api/v1/me/new-comments",
         "/api/v1/",
         "/api/v1",
         "/api",
@@ -817,6 +990,9 @@ describe("JSON API under hostile bodies", () => {
             name: () => `nobody_${rng.int(1e6)}`,
             password: () => "password123",
             title: titleGood,
+            body: () => rng.nastyText(20),
+            text: () => rng.nastyText(20),
+            icon: () => rng.pick(["film", "nope"]),
           }),
         );
         const headers: Record<string, string> = {};

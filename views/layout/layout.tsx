@@ -37,6 +37,7 @@ export function Layout(props: PropsWithChildren<{ page: PageContext; title: stri
                 ) : (
                   ""
                 )}
+                {viewer.can("admin") ? <a href={`${base}/admin/categories`}>Categories</a> : ""}
                 <a href={`${base}/account`} safe>
                   {viewer.name}
                 </a>

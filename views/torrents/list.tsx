@@ -1,4 +1,5 @@
 /** @jsxImportSource @kitajs/html */
+import { CategoryIcon } from "../categories/icons.tsx";
 import { formatAge, formatSize } from "../layout/format.ts";
 import { Layout } from "../layout/layout.tsx";
 import type { CountsView, PageContext } from "../layout/page.ts";
@@ -13,30 +14,73 @@ export interface TorrentListItem extends CountsView {
   size: number;
   created_at: Date;
   creator: string | null;
+  category_id: number | null;
+  category: string | null;
+  category_icon: string | null;
+  tags: readonly string[];
 }
 
-/** What a list shows: the search, the sort, the page and its rows. */
+/** A category as the list's filter offers it. */
+export interface CategoryChoice {
+  id: number;
+  name: string;
+  icon: string;
+}
+
+/** A tag with the number of torrents carrying it. */
+export interface TagCountView {
+  name: string;
+  uses: number;
+}
+
+/** New comments on one of the viewer's torrents. */
+export interface CommentNoticeView {
+  torrentId: number;
+  title: string;
+  unread: number;
+  /** The comments page holding the first new one. */
+  page: number;
+}
+
+/** What a list shows: the search, the filters, the sort, the page and its rows. */
 export interface ListState {
   q: string;
+  category?: number;
+  tag?: string;
   sort?: SortColumn;
   order: "asc" | "desc";
   page: number;
   rows: TorrentListItem[];
   hasNext: boolean;
+  categories: readonly CategoryChoice[];
+  /** The most used tags, offered as filters. */
+  tags: readonly TagCountView[];
 }
 
-function listUrl(
+/** The list's address with the state's search, filters and order, and `change` applied. */
+export function listUrl(
   base: string,
-  state: ListState,
-  change: Partial<{ sort: SortColumn; order: string; page: number }>,
+  state: Pick<ListState, "q" | "category" | "tag" | "sort" | "order" | "page">,
+  change: Partial<{
+    sort: SortColumn;
+    order: string;
+    page: number;
+    category: number | null;
+    tag: string | null;
+  }>,
 ): string {
   const params = new URLSearchParams();
   if (state.q) params.set("q", state.q);
+  const category = change.category === undefined ? state.category : change.category;
+  if (category !== undefined && category !== null) params.set("category", String(category));
+  const tag = change.tag === undefined ? state.tag : change.tag;
+  if (tag) params.set("tag", tag);
+  const filterChanged = change.category !== undefined || change.tag !== undefined;
   const sort = change.sort ?? state.sort;
   if (sort) params.set("sort", sort);
   const order = change.order ?? (change.sort ? "desc" : state.order);
   if (sort && order !== "desc") params.set("order", order);
-  const page = change.page ?? (change.sort ? 1 : state.page);
+  const page = change.page ?? (change.sort || filterChanged ? 1 : state.page);
   if (page > 1) params.set("page", String(page));
   const text = params.toString();
   return `${base}/torrents${text ? `?${text}` : ""}`;
@@ -76,17 +120,89 @@ function CountCell(props: { id: number; count: "seeders" | "leechers" | "snatche
   );
 }
 
-/** The results table and pager: what htmx swaps in while searching. */
+/** The category and tag filters, each link keeping the search and the order. */
+function Filters(props: { base: string; state: ListState }) {
+  const { base, state } = props;
+  const activeTagShown = state.tag !== undefined && !state.tags.some((t) => t.name === state.tag);
+  return (
+    <div class="filters">
+      {state.categories.length > 0 ? (
+        <nav class="category-filter" aria-label="Categories">
+          <a
+            class={state.category === undefined ? "chip active" : "chip"}
+            href={listUrl(base, state, { category: null })}
+            aria-current={state.category === undefined ? "true" : undefined}
+          >
+            All
+          </a>
+          {state.categories.map((category) => (
+            <a
+              class={state.category === category.id ? "chip active" : "chip"}
+              href={listUrl(base, state, { category: category.id })}
+              aria-current={state.category === category.id ? "true" : undefined}
+            >
+              <CategoryIcon name={category.icon} />
+              <span safe>{category.name}</span>
+            </a>
+          ))}
+        </nav>
+      ) : (
+        ""
+      )}
+      {state.tags.length > 0 || state.tag !== undefined ? (
+        <nav class="tag-filter" aria-label="Tags">
+          {state.tag !== undefined ? (
+            <a class="chip" href={listUrl(base, state, { tag: null })} title="Show every tag">
+              × all tags
+            </a>
+          ) : (
+            ""
+          )}
+          {activeTagShown ? (
+            <a class="tag active" href={listUrl(base, state, { tag: state.tag })} aria-current="true" safe>
+              {state.tag}
+            </a>
+          ) : (
+            ""
+          )}
+          {state.tags.map((tag) => (
+            <a
+              class={state.tag === tag.name ? "tag active" : "tag"}
+              href={listUrl(base, state, { tag: tag.name })}
+              aria-current={state.tag === tag.name ? "true" : undefined}
+            >
+              <span safe>{tag.name}</span> <span class="count">{tag.uses}</span>
+            </a>
+          ))}
+        </nav>
+      ) : (
+        ""
+      )}
+    </div>
+  );
+}
+
+function emptyMessage(state: ListState): string {
+  if (state.q) return "No torrent matches this search.";
+  if (state.category !== undefined || state.tag !== undefined) return "No torrent matches these filters.";
+  return "No torrents yet.";
+}
+
+/** The filters, results table and pager: what htmx swaps in while searching. */
 export function TorrentResults(props: { base: string; state: ListState }) {
   const { base, state } = props;
   return (
     <div id="results">
+      <Filters base={base} state={state} />
       {state.rows.length === 0 ? (
-        <p class="notice">{state.q ? "No torrent matches this search." : "No torrents yet."}</p>
+        <p class="notice" safe>
+          {emptyMessage(state)}
+        </p>
       ) : (
         <table class="list">
           <thead>
             <tr>
+              {state.categories.length > 0 ? <th>Category</th> : ""}
               <SortHeader base={base} state={state} sort="title" label="Title" />
               <SortHeader base={base} state={state} sort="size" label="Size" num />
               <th>Uploader</th>
@@ -100,10 +216,35 @@ export function TorrentResults(props: { base: string; state: ListState }) {
             {state.rows.map((row) => {
               return (
                 <tr>
+                  {state.categories.length > 0 ? (
+                    <td class="category" data-label="Category">
+                      {row.category_id !== null ? (
+                        <a href={listUrl(base, state, { category: row.category_id })}>
+                          <CategoryIcon name={row.category_icon ?? ""} />
+                          <span safe>{row.category ?? ""}</span>
+                        </a>
+                      ) : (
+                        "—"
+                      )}
+                    </td>
+                  ) : (
+                    ""
+                  )}
                   <td class="title">
                     <a href={`${base}/torrents/${row.id}`} safe>
                       {row.title}
                     </a>
+                    {row.tags.length > 0 ? (
+                      <span class="tags">
+                        {row.tags.map((tag) => (
+                          <a class="tag" href={listUrl(base, state, { tag })} safe>
+                            {tag}
+                          </a>
+                        ))}
+                      </span>
+                    ) : (
+                      ""
+                    )}
                   </td>
                   <td class="num" data-label="Size" safe>
                     {formatSize(row.size)}
@@ -134,22 +275,69 @@ export function TorrentResults(props: { base: string; state: ListState }) {
   );
 }
 
-/** The torrent list with its search box. */
-export function TorrentsPage(props: { page: PageContext; state: ListState }) {
-  const { base } = props.page;
+/** New comments on the viewer's torrents, each linking to where the first new one is. */
+function CommentNotices(props: { base: string; notices: readonly CommentNoticeView[] }) {
+  if (props.notices.length === 0) return "";
   return (
-    <Layout page={props.page} title={props.state.q ? `Search: ${props.state.q}` : "Torrents"} live>
+    <div class="notice comment-notices" role="status">
+      New comments on your torrents:{" "}
+      {props.notices.map((notice, i) => (
+        <>
+          {i > 0 ? ", " : ""}
+          <a
+            href={`${props.base}/torrents/${notice.torrentId}${notice.page > 1 ? `?cpage=${notice.page}` : ""}#comments`}
+            safe
+          >
+            {notice.title}
+          </a>{" "}
+          ({notice.unread})
+        </>
+      ))}
+    </div>
+  );
+}
+
+function pageTitle(state: ListState): string {
+  const category = state.categories.find((c) => c.id === state.category)?.name;
+  const parts = [
+    state.q ? `Search: ${state.q}` : "Torrents",
+    category,
+    state.tag ? `#${state.tag}` : undefined,
+  ];
+  return parts.filter(Boolean).join(" · ");
+}
+
+/** The torrent list with its search box and filters. */
+export function TorrentsPage(props: {
+  page: PageContext;
+  state: ListState;
+  notices?: readonly CommentNoticeView[];
+}) {
+  const { base } = props.page;
+  const { state } = props;
+  return (
+    <Layout page={props.page} title={pageTitle(state)} live>
       <h1>Torrents</h1>
+      <CommentNotices base={base} notices={props.notices ?? []} />
       <form class="searchbar" method="get" action={`${base}/torrents`}>
+        {state.category !== undefined ? (
+          <input type="hidden" name="category" value={String(state.category)} />
+        ) : (
+          ""
+        )}
+        {state.tag !== undefined ? <input type="hidden" name="tag" value={state.tag} /> : ""}
+        {state.sort ? <input type="hidden" name="sort" value={state.sort} /> : ""}
+        {state.sort && state.order !== "desc" ? <input type="hidden" name="order" value={state.order} /> : ""}
         <input
           type="search"
           name="q"
-          value={props.state.q}
+          value={state.q}
           maxlength="200"
           placeholder="Search titles"
           aria-label="Search titles"
           hx-get={`${base}/torrents`}
           hx-trigger="input changed delay:300ms, search"
+          hx-include="closest form"
           hx-target="#results"
           hx-select="#results"
           hx-swap="outerHTML"
@@ -157,7 +345,7 @@ export function TorrentsPage(props: { page: PageContext; state: ListState }) {
         />
         <button type="submit">Search</button>
       </form>
-      <TorrentResults base={base} state={props.state} />
+      <TorrentResults base={base} state={state} />
     </Layout>
   );
 }

@@ -1,34 +1,96 @@
 /** @jsxImportSource @kitajs/html */
+import { CategoryIcon } from "../categories/icons.tsx";
+import { CommentsSection, type CommentsView } from "../comments/comments.tsx";
 import { formatAge, formatSize } from "../layout/format.ts";
 import { Csrf, FieldError, Layout } from "../layout/layout.tsx";
 import type { CountsView, PageContext } from "../layout/page.ts";
+import { MarkdownField, Rendered, type RenderedHtml } from "../markdown/rendered.tsx";
+import type { CategoryChoice } from "./list.tsx";
 
 /** A torrent with everything its page shows. */
 export interface TorrentView {
   id: number;
   title: string;
-  description: string;
   size: number;
   created_at: Date;
   creator: string | null;
+  category_id: number | null;
+  category: string | null;
+  category_icon: string | null;
+  tags: readonly string[];
   files: readonly { path: string; length: number }[];
   info_hash: Uint8Array;
   info_hash_v2: Uint8Array | null;
 }
 
-/** Longest title and description the upload and edit forms take. */
+/** Longest title, description and tags field the upload and edit forms take, and the tag rules. */
 export interface TorrentTextLimits {
   titleMax: number;
   descriptionMax: number;
+  tagsFieldMax: number;
+  tagLength: number;
+  tagCount: number;
+}
+
+/** The category choice of the upload and edit forms (nothing when the site has no categories). */
+export function CategorySelect(props: {
+  categories: readonly CategoryChoice[];
+  chosen: number | null | undefined;
+  errors?: Record<string, string>;
+}) {
+  if (props.categories.length === 0) return "";
+  return (
+    <label>
+      Category
+      <select name="category" required>
+        <option value="">Choose a category</option>
+        {props.categories.map((category) => (
+          <option value={String(category.id)} selected={props.chosen === category.id} safe>
+            {category.name}
+          </option>
+        ))}
+      </select>
+      <FieldError errors={props.errors} name="category" />
+    </label>
+  );
+}
+
+/** The tags field of the upload and edit forms. */
+export function TagsInput(props: {
+  value: string;
+  limits: TorrentTextLimits;
+  errors?: Record<string, string>;
+}) {
+  return (
+    <label>
+      Tags
+      <input
+        type="text"
+        name="tags"
+        value={props.value}
+        maxlength={String(props.limits.tagsFieldMax)}
+        placeholder="e.g. linux, live cd, amd64"
+        aria-describedby="tags-help"
+      />
+      <span class="muted" id="tags-help">
+        Separated by commas; at most {props.limits.tagCount}, each up to {props.limits.tagLength} letters,
+        digits, dots or hyphens. Spaces become dots.
+      </span>
+      <FieldError errors={props.errors} name="tags" />
+    </label>
+  );
 }
 
 /** A torrent's page: facts, live counts, files, download, and edit/delete for those allowed. */
 export function TorrentPage(props: {
   page: PageContext;
   torrent: TorrentView;
+  descriptionHtml: RenderedHtml;
+  hasDescription: boolean;
   counts: CountsView;
   canEdit: boolean;
   canDelete: boolean;
+  comments: CommentsView;
   notice?: string;
 }) {
   const { base } = props.page;
@@ -71,6 +133,33 @@ export function TorrentPage(props: {
           </a>
         </p>
         <dl class="facts">
+          {t.category_id !== null ? (
+            <>
+              <dt>Category</dt>
+              <dd>
+                <a class="category-link" href={`${base}/torrents?category=${String(t.category_id)}`}>
+                  <CategoryIcon name={t.category_icon ?? ""} />
+                  <span safe>{t.category ?? ""}</span>
+                </a>
+              </dd>
+            </>
+          ) : (
+            ""
+          )}
+          {t.tags.length > 0 ? (
+            <>
+              <dt>Tags</dt>
+              <dd class="tags">
+                {t.tags.map((tag) => (
+                  <a class="tag" href={`${base}/torrents?tag=${encodeURIComponent(tag)}`} safe>
+                    {tag}
+                  </a>
+                ))}
+              </dd>
+            </>
+          ) : (
+            ""
+          )}
           <dt>Size</dt>
           <dd safe>{formatSize(t.size)}</dd>
           <dt>Uploader</dt>
@@ -97,12 +186,10 @@ export function TorrentPage(props: {
           )}
         </dl>
       </div>
-      {t.description ? (
+      {props.hasDescription ? (
         <>
           <h2>Description</h2>
-          <div class="card" style="white-space: pre-wrap; overflow-wrap: anywhere" safe>
-            {t.description}
-          </div>
+          <Rendered html={props.descriptionHtml} class="card description" />
         </>
       ) : (
         ""
@@ -150,16 +237,21 @@ export function TorrentPage(props: {
       ) : (
         ""
       )}
+      <CommentsSection page={props.page} torrentId={t.id} comments={props.comments} />
     </Layout>
   );
 }
 
-/** Editing a torrent's title and description. */
+/** Editing a torrent's title, category, tags and description. */
 export function EditTorrentPage(props: {
   page: PageContext;
   id: number;
   title: string;
   description: string;
+  descriptionPreview: { html: RenderedHtml; empty: boolean };
+  categories: readonly CategoryChoice[];
+  categoryId: number | null;
+  tags: string;
   limits: TorrentTextLimits;
   errors?: Record<string, string>;
 }) {
@@ -180,13 +272,18 @@ export function EditTorrentPage(props: {
           />
           <FieldError errors={props.errors} name="title" />
         </label>
-        <label>
-          Description
-          <textarea name="description" maxlength={String(props.limits.descriptionMax)} safe>
-            {props.description}
-          </textarea>
-          <FieldError errors={props.errors} name="description" />
-        </label>
+        <CategorySelect categories={props.categories} chosen={props.categoryId} errors={props.errors} />
+        <TagsInput value={props.tags} limits={props.limits} errors={props.errors} />
+        <MarkdownField
+          base={base}
+          label="Description"
+          name="description"
+          value={props.description}
+          maxLength={props.limits.descriptionMax}
+          preview={props.descriptionPreview}
+          errors={props.errors}
+          rows={10}
+        />
         <div class="row">
           <button type="submit">Save</button>
           <a href={`${base}/torrents/${String(props.id)}`}>Cancel</a>

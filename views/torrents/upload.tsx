@@ -1,12 +1,16 @@
 /** @jsxImportSource @kitajs/html */
 import { Csrf, FieldError, Layout } from "../layout/layout.tsx";
 import type { PageContext } from "../layout/page.ts";
-import type { TorrentTextLimits } from "./torrent.tsx";
+import { MarkdownField } from "../markdown/rendered.tsx";
+import type { CategoryChoice } from "./list.tsx";
+import { CategorySelect, TagsInput, type TorrentTextLimits } from "./torrent.tsx";
 
 /** What the upload form shows back after a failed try. */
 export interface UploadState {
   title?: string;
   description?: string;
+  categoryId?: number | null;
+  tags?: string;
   errors?: Record<string, string>;
   /** Link to the torrent that is already registered, for a duplicate. */
   duplicateOf?: number;
@@ -18,6 +22,7 @@ export function UploadForm(props: {
   state: UploadState;
   maxBytes: number;
   limits: TorrentTextLimits;
+  categories: readonly CategoryChoice[];
 }) {
   const { base } = props.page;
   const s = props.state;
@@ -67,13 +72,17 @@ export function UploadForm(props: {
         />
         <FieldError errors={s.errors} name="title" />
       </label>
-      <label>
-        Description
-        <textarea name="description" maxlength={String(props.limits.descriptionMax)} safe>
-          {s.description ?? ""}
-        </textarea>
-        <FieldError errors={s.errors} name="description" />
-      </label>
+      <CategorySelect categories={props.categories} chosen={s.categoryId} errors={s.errors} />
+      <TagsInput value={s.tags ?? ""} limits={props.limits} errors={s.errors} />
+      <MarkdownField
+        base={base}
+        label="Description"
+        name="description"
+        value={s.description ?? ""}
+        maxLength={props.limits.descriptionMax}
+        errors={s.errors}
+        rows={8}
+      />
       <progress max="100" value="0" aria-label="Upload progress"></progress>
       <button type="submit">Upload</button>
     </form>
@@ -86,6 +95,7 @@ export function UploadPage(props: {
   state: UploadState;
   maxBytes: number;
   limits: TorrentTextLimits;
+  categories: readonly CategoryChoice[];
 }) {
   return (
     <Layout page={props.page} title="Upload">
@@ -94,7 +104,13 @@ export function UploadPage(props: {
         The site makes the torrent private and tags it with its own source; if that changes the info hash,
         download the site's copy before you start seeding.
       </p>
-      <UploadForm page={props.page} state={props.state} maxBytes={props.maxBytes} limits={props.limits} />
+      <UploadForm
+        page={props.page}
+        state={props.state}
+        maxBytes={props.maxBytes}
+        limits={props.limits}
+        categories={props.categories}
+      />
     </Layout>
   );
 }

@@ -1,5 +1,6 @@
 import type { Completions, TrackerTorrent } from "../../shared/channel.ts";
 import { type Sql, UNIQUE_VIOLATION } from "../client.ts";
+import { setTorrentTags } from "./tags.ts";
 
 /** Every torrent as the tracker needs it (hashes in hex). */
 export async function trackerTorrents(sql: Sql): Promise<TrackerTorrent[]> {
@@ -68,6 +69,11 @@ export interface TorrentRow {
   seeders: number;
   leechers: number;
   snatches: number;
+  category_id: number | null;
+  category: string | null;
+  category_icon: string | null;
+  /** Its tags by name, in alphabetical order. */
+  tags: string[];
 }
 
 /** A torrent with everything its page shows. */
@@ -104,23 +110,46 @@ export function searchQuery(text: string): string | null {
 }
 
 /**
- * A search with at most this many matches is sorted by collecting its matches first; one with
- * more walks the sort's index and tests each torrent against the search.
+ * A search (or a tag) with at most this many matches is sorted by collecting its matches first;
+ * one with more walks the sort's index and tests each torrent against the search.
  */
 const FEW_MATCHES = 5000;
 
+/** What a list is filtered by, besides the search words. */
+export interface ListFilter {
+  creatorId?: number;
+  categoryId?: number;
+  /** The tag, as found by `findTag` (its count says whether it is rare). */
+  tag?: { id: number; uses: number };
+}
+
+/** The columns every list and page shows, from `t` (torrents), `c` (counts), `u` and `cat`. */
+function rowColumns(sql: Sql) {
+  return sql`
+    t.id, t.title, t.size, t.created_at, t.creator_id, u.name as creator, c.seeders, c.leechers, t.snatches,
+    t.category_id, cat.name as category, cat.icon as category_icon,
+    array(
+      select g.name from torrent_tags tt join tags g on g.id = tt.tag_id
+      where tt.torrent_id = t.id order by g.name
+    ) as tags
+  `;
+}
+
 /**
- * One page of torrents, newest first or by `sort`, optionally only those matching a search. Every
- * order has an index with the id as tie-breaker in the same direction (sql/005), so a page costs
- * the same at a million torrents as at a hundred. Fetches one row more than `limit` so the caller
- * knows whether a next page exists.
+ * One page of torrents, newest first or by `sort`, optionally only those matching a search, in a
+ * category, carrying a tag or uploaded by one member. Every order has an index with the id as
+ * tie-breaker in the same direction (sql/005), and the same again led by the category (sql/011),
+ * so a page costs the same at a million torrents as at a hundred, filtered by category or not.
+ * Fetches one row more than `limit` so the caller knows whether a next page exists.
  *
  * A search in date order walks the date index: insertion order, so the rows it tests are close
- * together. In any other order the walk jumps across the table, which is cheap for a common word
- * (matches come every few rows) and ruinous for a rare one (it would test most of the catalogue).
- * So a search sorted otherwise first counts its matches, up to FEW_MATCHES + 1 (cheap either way:
- * the search index finds rare words, a scan stops early on common ones), and with few of them
- * sorts just those.
+ * together. In any other order, or within a category, the walk jumps across the table, which is
+ * cheap for a common word (matches come every few rows) and ruinous for a rare one (it would test
+ * most of the catalogue). So such a search first counts its matches, up to FEW_MATCHES + 1 (cheap
+ * either way: the search index finds rare words, a scan stops early on common ones), and with few
+ * of them sorts just those. A tag is the same: a rare one (its count is stored) collects its
+ * torrents and sorts them, a common one walks the index; with other filters its matches are
+ * counted first.
  */
 export async function listTorrents(
   sql: Sql,
@@ -130,8 +159,7 @@ export async function listTorrents(
     order?: "asc" | "desc";
     limit: number;
     offset: number;
-    creatorId?: number;
-  },
+  } & ListFilter,
 ): Promise<TorrentRow[]> {
   const ts = options.search ? searchQuery(options.search) : null;
   if (options.search && !ts) return [];
@@ -145,45 +173,70 @@ export async function listTorrents(
     size: sql`t.size ${dir}, t.id ${dir}`,
     title: sql`lower(t.title) ${dir}, t.id ${dir}`,
   }[sort];
+  const { tag, categoryId, creatorId } = options;
   const matches = ts ? sql`t.search @@ to_tsquery('simple', ${ts})` : sql`true`;
-  const creator = options.creatorId !== undefined ? sql`and t.creator_id = ${options.creatorId}` : sql``;
+  const creator = creatorId !== undefined ? sql`and t.creator_id = ${creatorId}` : sql``;
+  const tagged = tag
+    ? sql`and t.id in (select torrent_id from torrent_tags where tag_id = ${tag.id})`
+    : sql``;
+  // The category copy in torrent_counts leads the seeder and leecher indexes (sql/011).
+  const onCounts = sort === "seeders" || sort === "leechers";
+  const category = (alias: "t" | "c") =>
+    categoryId === undefined
+      ? sql``
+      : alias === "c"
+        ? sql`and c.category_id = ${categoryId}`
+        : sql`and t.category_id = ${categoryId}`;
   let few = false;
-  if (ts && sort !== "date") {
+  const narrowed = ts !== null || categoryId !== undefined || creatorId !== undefined;
+  if (tag && tag.uses <= FEW_MATCHES) few = true;
+  else if ((tag && narrowed) || (ts && (sort !== "date" || categoryId !== undefined))) {
     const [row] = await sql<{ n: number }[]>`
       select count(*)::int as n from (
-        select 1 from torrents t where ${matches} ${creator} limit ${FEW_MATCHES + 1}
+        select 1 from torrents t where ${matches} ${creator} ${category("t")} ${tagged}
+        limit ${FEW_MATCHES + 1}
       ) as m
     `;
     few = row!.n <= FEW_MATCHES;
   }
+  // The page's ids are found first, from as little as the order needs (often its index alone),
+  // and only those rows are read in full with their uploader, category and tags: the rows an
+  // offset skips would otherwise each be fetched and pay for those lookups too.
   const from = few
     ? sql`(
-        select t.id, t.title, t.size, t.created_at, t.creator_id, t.snatches
+        select t.id, t.created_at, t.snatches, t.size, t.title
         from torrents t
-        where ${matches} ${creator}
+        where ${matches} ${creator} ${category("t")} ${tagged}
         offset 0
       ) as t`
     : sql`torrents t`;
+  const onTorrents = few || ts !== null || creatorId !== undefined || tag !== undefined;
+  const where = few ? sql`` : sql`where ${matches} ${creator} ${category(onCounts ? "c" : "t")} ${tagged}`;
+  const page = sql`limit ${options.limit + 1} offset ${options.offset}`;
+  const ids = !onCounts
+    ? sql`select t.id from ${from} ${where} order by ${order} ${page}`
+    : onTorrents
+      ? sql`select t.id from ${from} join torrent_counts c on c.torrent_id = t.id ${where} order by ${order} ${page}`
+      : sql`select c.torrent_id as id from torrent_counts c ${where} order by ${order} ${page}`;
   return await sql<TorrentRow[]>`
-    select t.id, t.title, t.size, t.created_at, t.creator_id, u.name as creator, c.seeders, c.leechers, t.snatches
-    from ${from}
+    select ${rowColumns(sql)}
+    from (${ids}) as p
+    join torrents t on t.id = p.id
     join torrent_counts c on c.torrent_id = t.id
     left join users u on u.id = t.creator_id
-    ${few ? sql`` : sql`where ${matches} ${creator}`}
+    left join categories cat on cat.id = t.category_id
     order by ${order}
-    limit ${options.limit + 1}
-    offset ${options.offset}
   `;
 }
 
 /** One torrent with its page's details, or null. */
 export async function getTorrent(sql: Sql, id: number): Promise<TorrentDetail | null> {
   const [row] = await sql<TorrentDetail[]>`
-    select t.id, t.title, t.description, t.size, t.files, t.info_hash, t.info_hash_v2, t.created_at,
-      t.creator_id, u.name as creator, c.seeders, c.leechers, t.snatches
+    select ${rowColumns(sql)}, t.description, t.files, t.info_hash, t.info_hash_v2
     from torrents t
     join torrent_counts c on c.torrent_id = t.id
     left join users u on u.id = t.creator_id
+    left join categories cat on cat.id = t.category_id
     where t.id = ${id}
   `;
   return row ?? null;
@@ -212,7 +265,10 @@ export async function findDuplicate(
   return row?.id ?? null;
 }
 
-/** Stores a new torrent; returns its id, or null when one with either info hash is already stored. */
+/**
+ * Stores a new torrent with its tags, in one transaction; returns its id, or null when one with
+ * either info hash is already stored.
+ */
 export async function insertTorrent(
   sql: Sql,
   t: {
@@ -224,18 +280,25 @@ export async function insertTorrent(
     files: { path: string; length: number }[];
     creatorId: number;
     metainfo: Buffer;
+    categoryId: number | null;
+    tags: readonly string[];
   },
 ): Promise<number | null> {
   try {
-    const [row] = await sql<{ id: number }[]>`
-      insert into torrents (info_hash, info_hash_v2, title, description, size, files, creator_id, metainfo)
-      values (
-        ${t.infoHash}, ${t.infoHashV2}, ${t.title}, ${t.description}, ${t.size},
-        ${sql.json(t.files)}, ${t.creatorId}, ${t.metainfo}
-      )
-      returning id
-    `;
-    return row!.id;
+    return (await sql.begin(async (tx) => {
+      const [row] = await tx<{ id: number }[]>`
+        insert into torrents (
+          info_hash, info_hash_v2, title, description, size, files, creator_id, metainfo, category_id
+        )
+        values (
+          ${t.infoHash}, ${t.infoHashV2}, ${t.title}, ${t.description}, ${t.size},
+          ${tx.json(t.files)}, ${t.creatorId}, ${t.metainfo}, ${t.categoryId}
+        )
+        returning id
+      `;
+      await setTorrentTags(tx as unknown as Sql, row!.id, t.tags);
+      return row!.id;
+    })) as number;
   } catch (error) {
     // Two uploads of one torrent at once: the unique index decides.
     if ((error as { code?: string }).code === UNIQUE_VIOLATION) return null;
@@ -243,9 +306,20 @@ export async function insertTorrent(
   }
 }
 
-/** Changes a torrent's title and description. */
-export async function updateTorrent(sql: Sql, id: number, title: string, description: string): Promise<void> {
-  await sql`update torrents set title = ${title}, description = ${description} where id = ${id}`;
+/** Changes a torrent's title, description, category and tags, in one transaction. */
+export async function updateTorrent(
+  sql: Sql,
+  id: number,
+  change: { title: string; description: string; categoryId: number | null; tags: readonly string[] },
+): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`
+      update torrents
+      set title = ${change.title}, description = ${change.description}, category_id = ${change.categoryId}
+      where id = ${id}
+    `;
+    await setTorrentTags(tx as unknown as Sql, id, change.tags);
+  });
 }
 
 /** Deletes a torrent (its statistics go with it). */

@@ -3,8 +3,11 @@ import { Elysia } from "elysia";
 import { ApiDocsPage, type OpenApiDocument } from "../../../views/api/docs.tsx";
 import { accountApi } from "../account/api.ts";
 import { authApi } from "../auth/api.ts";
+import { categoriesApi } from "../categories/api.ts";
+import { commentsApi } from "../comments/api.ts";
 import type { WebDeps } from "../deps.ts";
 import { invitesApi } from "../invites/api.ts";
+import { markdownApi } from "../markdown/api.ts";
 import { membersApi } from "../members/api.ts";
 import { suspiciousApi } from "../suspicious/api.ts";
 import { torrentsApi } from "../torrents/api.ts";
@@ -25,7 +28,10 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits } = {}) {
     .use(accountApi(deps, limiters))
     .use(invitesApi(deps, limiters))
     .use(torrentsApi(deps, limiters))
-    .use(suspiciousApi(deps, limiters));
+    .use(suspiciousApi(deps, limiters))
+    .use(categoriesApi(deps, limiters))
+    .use(commentsApi(deps, limiters))
+    .use(markdownApi(deps, limiters));
   const document = () => {
     doc ??= buildDocument(api, deps.config.siteName);
     return doc;

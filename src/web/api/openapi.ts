@@ -11,7 +11,16 @@ export const TAGS = [
   { name: "Session", description: "Log in with the session cookie, log out, who am I." },
   { name: "Users", description: "Members, their password, roles, and disabling." },
   { name: "Invites", description: "Invites: make, list, revoke, look up, register through one." },
-  { name: "Torrents", description: "List, search, upload, edit, delete, download, live counts." },
+  {
+    name: "Torrents",
+    description:
+      "List, search and filter, upload, edit, delete, download, live counts, tags, Markdown preview.",
+  },
+  {
+    name: "Categories",
+    description: "The categories torrents belong to: listed for members, managed by administrators.",
+  },
+  { name: "Comments", description: "Comments on torrents, and the new ones on your own torrents." },
 ];
 
 const DESCRIPTION = `The site's JSON API: the same members, torrents and invites as the pages, with the same permissions.

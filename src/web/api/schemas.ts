@@ -3,6 +3,7 @@ import type { Int8 } from "../../db/client.ts";
 import type { MemberDetail } from "../../db/queries/members.ts";
 import type { TorrentDetail, TorrentRow } from "../../db/queries/torrents.ts";
 import { ALL_ROLES } from "../../db/queries/users.ts";
+import type { ShownComment } from "../comments/service.ts";
 import { ErrorBody } from "./errors.ts";
 
 const Time = (description: string) => t.String({ format: "date-time", description });
@@ -71,12 +72,26 @@ export const CountsBody = t.Object(
   { description: "Live counts of a torrent" },
 );
 
+export const CategoryBody = t.Object(
+  {
+    id: t.Number(),
+    name: t.String(),
+    icon: t.String({ description: "The name of one of the site's icons" }),
+    position: t.Number({ description: "Place in the list: lower first" }),
+  },
+  { description: "A category" },
+);
+
+export const CategoryRef = t.Object({ id: t.Number(), name: t.String(), icon: t.String() });
+
 export const TorrentSummary = t.Object({
   id: t.Number(),
   title: t.String(),
   size: t.Number({ description: "Bytes" }),
   created_at: Time("When it was uploaded"),
   creator: Nullable(MemberRef),
+  category: Nullable(CategoryRef),
+  tags: t.Array(t.String(), { description: "Its tags, normalised, in alphabetical order" }),
   seeders: t.Number(),
   leechers: t.Number(),
   snatches: t.Number(),
@@ -85,7 +100,10 @@ export const TorrentSummary = t.Object({
 export const TorrentFull = t.Object(
   {
     ...TorrentSummary.properties,
-    description: t.String(),
+    description: t.String({ description: "Markdown, as written" }),
+    description_html: t.String({
+      description: "The description rendered as the site shows it (raw HTML is not passed through)",
+    }),
     info_hash: t.String({ description: "v1 info hash, 40 hex digits" }),
     info_hash_v2: Nullable(t.String({ description: "v2 info hash, 64 hex digits" })),
     files: t.Array(t.Object({ path: t.String(), length: t.Number() })),
@@ -104,6 +122,38 @@ export const TorrentPage = t.Object(
   },
   { description: "One page of torrents" },
 );
+
+export const CommentBody = t.Object(
+  {
+    id: t.Number(),
+    torrent_id: t.Number(),
+    author: Nullable(MemberRef),
+    body: t.String({ description: "Markdown, as written" }),
+    html: t.String({ description: "The text rendered as the site shows it" }),
+    created_at: Time("When it was posted"),
+    edited_at: Nullable(Time("When it was last edited")),
+    can_edit: t.Boolean({ description: "Whether the caller may edit it (its author)" }),
+    can_delete: t.Boolean({ description: "Whether the caller may delete it (its author, moderators)" }),
+  },
+  { description: "A comment" },
+);
+
+export const CommentPageBody = t.Object(
+  {
+    items: t.Array(CommentBody),
+    page: t.Number(),
+    pages: t.Number({ description: "How many pages there are (at least 1)" }),
+    total: t.Number({ description: "How many comments the torrent has" }),
+  },
+  { description: "One page of a torrent's comments, oldest first" },
+);
+
+export const CommentNoticeBody = t.Object({
+  torrent_id: t.Number(),
+  title: t.String(),
+  unread: t.Number({ description: "New comments by others" }),
+  page: t.Number({ description: "The comments page holding the first new one" }),
+});
 
 /** What each error status means, as the documentation says it. */
 const ERROR_MEANING = {
@@ -161,6 +211,11 @@ export function summaryBody(row: TorrentRow): typeof TorrentSummary.static {
     size: row.size,
     created_at: iso(row.created_at),
     creator: row.creator_id !== null ? { id: row.creator_id, name: row.creator ?? "" } : null,
+    category:
+      row.category_id !== null
+        ? { id: row.category_id, name: row.category ?? "", icon: row.category_icon ?? "" }
+        : null,
+    tags: row.tags,
     seeders: row.seeders,
     leechers: row.leechers,
     snatches: row.snatches,
@@ -171,14 +226,31 @@ export function summaryBody(row: TorrentRow): typeof TorrentSummary.static {
 export function fullBody(
   row: TorrentDetail,
   rights: { canEdit: boolean; canDelete: boolean },
+  descriptionHtml: string,
 ): typeof TorrentFull.static {
   return {
     ...summaryBody(row),
     description: row.description,
+    description_html: descriptionHtml,
     info_hash: Buffer.from(row.info_hash).toString("hex"),
     info_hash_v2: row.info_hash_v2 ? Buffer.from(row.info_hash_v2).toString("hex") : null,
     files: row.files,
     can_edit: rights.canEdit,
     can_delete: rights.canDelete,
+  };
+}
+
+/** A comment as the API shows it, with what the caller may do to it. */
+export function commentBody(comment: ShownComment): typeof CommentBody.static {
+  return {
+    id: comment.id,
+    torrent_id: comment.torrent_id,
+    author: comment.author_id !== null ? { id: comment.author_id, name: comment.author ?? "" } : null,
+    body: comment.body,
+    html: comment.html,
+    created_at: iso(comment.created_at),
+    edited_at: comment.edited_at ? iso(comment.edited_at) : null,
+    can_edit: comment.canEdit,
+    can_delete: comment.canDelete,
   };
 }

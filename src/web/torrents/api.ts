@@ -1,13 +1,15 @@
 import { Elysia, t } from "elysia";
+import { popularTags, tagsStartingWith } from "../../db/queries/tags.ts";
 import { SORTS, type Sort } from "../../db/queries/torrents.ts";
 import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
 import { ApiError, fail } from "../api/errors.ts";
 import { CountsBody, errors, fullBody, summaryBody, TorrentFull, TorrentPage } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
 import { linksFor } from "../links.ts";
-import { IdParams, wholeNumber } from "../schemas.ts";
+import { IdParams, idOf, wholeNumber } from "../schemas.ts";
 import {
   countsOf,
+  descriptionHtml,
   editTorrent,
   findTorrent,
   NO_TORRENT,
@@ -18,13 +20,16 @@ import {
   torrentPage,
   torrentRights,
 } from "./service.ts";
-import { acceptUpload } from "./upload.ts";
+import { normaliseTag, TAG_LIMITS, tagFilter } from "./tags.ts";
+import { acceptUpload, categoryField } from "./upload.ts";
 
 /** Rows per page unless `limit` says otherwise, and the most one page may hold. */
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 100;
 /** Most torrents one counts call may ask about. */
 export const MAX_COUNT_IDS = 200;
+/** Most tags one call of the tag list returns. */
+export const MAX_TAGS = 100;
 /** Multipart overhead allowed above the largest .torrent before a body is refused unread. */
 const MULTIPART_SLACK = 64 * 1024;
 
@@ -33,7 +38,12 @@ function changed(result: TorrentChange) {
   if (result.ok) return result.torrent;
   if (result.status === 404) throw fail.notFound(result.message);
   if (result.status === 403) throw fail.forbidden(result.message);
-  throw fail.validation({ [result.field ?? "body"]: result.message });
+  throw fail.validation({ [apiField(result.field ?? "body")]: result.message });
+}
+
+/** A service's field name as the API spells it. */
+function apiField(field: string): string {
+  return field === "category" ? "category_id" : field;
 }
 
 /** Torrents: list and search, detail, upload, edit, delete, download, live counts. */
@@ -56,8 +66,12 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
       async ({ query }) => {
         const page = query.page ?? 1;
         const limit = query.limit ?? DEFAULT_LIMIT;
+        const tag = query.tag === undefined ? undefined : tagFilter(query.tag);
+        if (tag === null) return { items: [], page, limit, has_next: false };
         const { rows, hasNext } = await torrentPage(deps, {
           q: (query.q ?? "").trim(),
+          category: query.category,
+          tag,
           sort: query.sort as Sort | undefined,
           order: query.order === "asc" ? "asc" : "desc",
           page,
@@ -83,6 +97,13 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
             }),
           ),
           order: t.Optional(t.String({ pattern: "^(asc|desc)$", description: "asc or desc (default)" })),
+          category: t.Optional(idOf("category", "Only torrents in this category (its id)")),
+          tag: t.Optional(
+            t.String({
+              maxLength: 100,
+              description: "Only torrents with this tag (normalised as tags are: 'Live CD' is live.cd)",
+            }),
+          ),
           page: t.Optional(wholeNumber("page", 1, 100000, "From 1 (default)")),
           limit: t.Optional(
             wholeNumber(
@@ -97,14 +118,22 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
         detail: {
           tags: ["Torrents"],
           summary: "List and search torrents",
-          description: "Newest first unless sorted; with live seeder, leecher and snatch counts.",
+          description:
+            "Newest first unless sorted; with live seeder, leecher and snatch counts. Search, category and tag combine.",
         },
       },
     )
     .post(
       "/torrents",
       async ({ caller, body, set, base }) => {
-        const result = await acceptUpload(deps, { ...body, creatorId: caller.id });
+        const result = await acceptUpload(deps, {
+          file: body.file,
+          title: body.title,
+          description: body.description,
+          categoryId: body.category_id === undefined ? null : categoryField(body.category_id),
+          tags: body.tags,
+          creatorId: caller.id,
+        });
         if (!result.ok) {
           if (result.status === 409) {
             const message =
@@ -121,12 +150,15 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
             );
           }
           if (result.status === 413) throw tooLarge();
-          throw fail.validation({ [result.field ?? "file"]: result.message }, result.message);
+          throw fail.validation({ [apiField(result.field ?? "file")]: result.message }, result.message);
         }
         set.status = 201;
         set.headers.location = `${base}${API_PREFIX}/torrents/${result.id}`;
         const torrent = await existing(result.id);
-        return { ...fullBody(torrent, torrentRights(caller, torrent)), info_hash_changed: result.changed };
+        return {
+          ...fullBody(torrent, torrentRights(caller, torrent), descriptionHtml(torrent)),
+          info_hash_changed: result.changed,
+        };
       },
       {
         role: "upload",
@@ -143,7 +175,21 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
           title: t.Optional(
             t.String({ maxLength: TEXT_LIMITS.titleMax, description: "Defaults to the torrent's name" }),
           ),
-          description: t.Optional(t.String({ maxLength: TEXT_LIMITS.descriptionMax })),
+          description: t.Optional(
+            t.String({ maxLength: TEXT_LIMITS.descriptionMax, description: "Markdown" }),
+          ),
+          category_id: t.Optional(
+            t.String({
+              maxLength: 20,
+              description: "The category's id (GET /categories); needed once the site has categories",
+            }),
+          ),
+          tags: t.Optional(
+            t.String({
+              maxLength: TAG_LIMITS.fieldMax,
+              description: `Comma-separated, at most ${TAG_LIMITS.count}; normalised (lowercase, spaces to dots)`,
+            }),
+          ),
         }),
         response: {
           201: t.Object(
@@ -162,7 +208,7 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
           tags: ["Torrents"],
           summary: "Upload a torrent",
           description:
-            "Needs the upload role. multipart/form-data with the .torrent as `file`. The file is checked, made private with the site's source tag and stripped of other trackers; a torrent already on the site is refused (409, with its address in Location).",
+            "Needs the upload role. multipart/form-data with the .torrent as `file`, and `category_id` once the site has categories. The file is checked, made private with the site's source tag and stripped of other trackers; a torrent already on the site is refused (409, with its address in Location).",
         },
       },
     )
@@ -170,7 +216,7 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
       "/torrents/:id",
       async ({ caller, params }) => {
         const torrent = await existing(params.id);
-        return fullBody(torrent, torrentRights(caller, torrent));
+        return fullBody(torrent, torrentRights(caller, torrent), descriptionHtml(torrent));
       },
       {
         member: true,
@@ -182,21 +228,42 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
     .patch(
       "/torrents/:id",
       async ({ caller, params, body }) => {
-        const updated = changed(await editTorrent(deps, caller, params.id, body));
-        return fullBody(updated, torrentRights(caller, updated));
+        const updated = changed(
+          await editTorrent(deps, caller, params.id, {
+            title: body.title,
+            description: body.description,
+            categoryId: body.category_id,
+            tags: body.tags,
+          }),
+        );
+        return fullBody(updated, torrentRights(caller, updated), descriptionHtml(updated));
       },
       {
         member: true,
         params: IdParams,
         body: t.Object({
           title: t.Optional(t.String({ maxLength: TEXT_LIMITS.titleMax })),
-          description: t.Optional(t.String({ maxLength: TEXT_LIMITS.descriptionMax })),
+          description: t.Optional(
+            t.String({ maxLength: TEXT_LIMITS.descriptionMax, description: "Markdown" }),
+          ),
+          category_id: t.Optional(
+            t.Union([t.Integer({ minimum: 1 }), t.Null()], {
+              description: "The category's id; null only while the site has no categories",
+            }),
+          ),
+          tags: t.Optional(
+            t.Array(t.String({ maxLength: 100 }), {
+              maxItems: 50,
+              description: `Replaces every tag; at most ${TAG_LIMITS.count}, normalised as on upload`,
+            }),
+          ),
         }),
         response: { 200: TorrentFull, ...errors(401, 403, 404, 422) },
         detail: {
           tags: ["Torrents"],
           summary: "Edit a torrent",
-          description: "Title and description; the uploader and moderators.",
+          description:
+            "Title, description, category and tags (what is left out stays); the uploader and moderators.",
         },
       },
     )
@@ -259,6 +326,39 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
           tags: ["Torrents"],
           summary: "A torrent's live counts",
           description: "Seeders, leechers and snatches as the tracker last reported them.",
+        },
+      },
+    )
+    .get(
+      "/tags",
+      async ({ query }) => {
+        const limit = query.limit ?? 30;
+        const prefix = query.q === undefined ? "" : normaliseTag(query.q);
+        return {
+          tags: prefix ? await tagsStartingWith(deps.sql, prefix, limit) : await popularTags(deps.sql, limit),
+        };
+      },
+      {
+        member: true,
+        query: t.Object({
+          q: t.Optional(t.String({ maxLength: 100, description: "Only tags beginning with this" })),
+          limit: t.Optional(wholeNumber("limit", 1, MAX_TAGS, `At most ${MAX_TAGS} (default 30)`)),
+        }),
+        response: {
+          200: t.Object(
+            {
+              tags: t.Array(
+                t.Object({ name: t.String(), uses: t.Number({ description: "Torrents with it" }) }),
+              ),
+            },
+            { description: "Tags in use, the most used first" },
+          ),
+          ...errors(401, 422),
+        },
+        detail: {
+          tags: ["Torrents"],
+          summary: "Tags",
+          description: "The most used tags, or those beginning with `q`, with how many torrents carry each.",
         },
       },
     )

@@ -3,17 +3,23 @@ import { Elysia, t } from "elysia";
 import { type ListState, TorrentResults, TorrentsPage } from "../../../views/torrents/list.tsx";
 import { EditTorrentPage, TorrentPage } from "../../../views/torrents/torrent.tsx";
 import { UploadForm, UploadPage, type UploadState } from "../../../views/torrents/upload.tsx";
+import { popularTags } from "../../db/queries/tags.ts";
 import { SORTS, type Sort } from "../../db/queries/torrents.ts";
+import { categories } from "../categories/service.ts";
+import { COMMENT_LIMITS, commentPage, markCommentsSeen, newCommentNotices } from "../comments/service.ts";
 import { notFound, type PageContext, problem } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
 import { linksFor } from "../links.ts";
+import { preview } from "../markdown/service.ts";
 import { CsrfField, IdParams, optionalTexts } from "../schemas.ts";
 import {
   cleanDescription,
   cleanTitle,
+  descriptionHtml,
   editableTorrent,
   editTorrent,
+  FORM_LIMITS,
   findTorrent,
   NO_TORRENT,
   personalisedDownload,
@@ -22,10 +28,13 @@ import {
   torrentPage,
   torrentRights,
 } from "./service.ts";
-import { acceptUpload } from "./upload.ts";
+import { TAG_LIMITS, tagFilter } from "./tags.ts";
+import { acceptUpload, categoryField } from "./upload.ts";
 
 /** Rows on one page of the torrent list. */
 export const PAGE_SIZE = 50;
+/** Tags offered as filters above the list. */
+export const TAGS_OFFERED = 30;
 
 const UPLOADED: Record<string, string> = {
   changed:
@@ -55,28 +64,42 @@ export function torrentPages(deps: WebDeps) {
     .use(pageGate(deps))
     .get(
       "/torrents",
-      async ({ page, query, request }) => {
+      async ({ page, viewer, query, request }) => {
         const q = (query.q ?? "").trim();
         const order = query.order === "asc" ? "asc" : "desc";
         const pageNumber = query.page ? Number(query.page) : 1;
         const sort = query.sort as Sort | undefined;
-        const { rows, hasNext } = await torrentPage(deps, {
+        const category = query.category ? Number(query.category) : undefined;
+        const tagText = query.tag?.trim() || undefined;
+        // A tag that cannot exist (wrong characters, too long) matches nothing.
+        const tag = tagText === undefined ? undefined : tagFilter(tagText);
+        const { rows, hasNext } =
+          tag === null
+            ? { rows: [], hasNext: false }
+            : await torrentPage(deps, { q, category, tag, sort, order, page: pageNumber, limit: PAGE_SIZE });
+        const state: ListState = {
           q,
+          category,
+          tag: tag ?? tagText,
           sort,
           order,
           page: pageNumber,
-          limit: PAGE_SIZE,
-        });
-        const state: ListState = { q, sort, order, page: pageNumber, rows, hasNext };
+          rows,
+          hasNext,
+          categories: await categories(deps),
+          tags: await popularTags(deps.sql, TAGS_OFFERED),
+        };
         // htmx asks for the results alone while a search is typed; a browser gets the whole page.
         if (request.headers.get("hx-request") === "true" && request.headers.get("hx-boosted") !== "true")
           return <TorrentResults base={page.base} state={state} />;
-        return <TorrentsPage page={page} state={state} />;
+        return <TorrentsPage page={page} state={state} notices={await newCommentNotices(deps, viewer.id)} />;
       },
       {
         member: true,
         query: t.Object({
           q: t.Optional(t.String({ maxLength: 200 })),
+          category: t.Optional(t.String({ pattern: "^[1-9][0-9]{0,14}$" })),
+          tag: t.Optional(t.String({ maxLength: 100 })),
           // Plain strings checked by pattern: Elysia fills an absent optional enum with its first value.
           sort: t.Optional(t.String({ pattern: `^(${SORTS.join("|")})$` })),
           order: t.Optional(t.String({ pattern: "^(asc|desc)$" })),
@@ -95,13 +118,19 @@ export function torrentPages(deps: WebDeps) {
           : query.saved
             ? "Saved."
             : undefined;
+        const cpage = query.cpage && /^[1-9][0-9]{0,5}$/.test(query.cpage) ? Number(query.cpage) : 1;
+        const comments = await commentPage(deps, viewer, torrent.id, cpage);
+        await markCommentsSeen(deps, viewer, torrent);
         return (
           <TorrentPage
             page={page}
             torrent={torrent}
+            descriptionHtml={descriptionHtml(torrent)}
+            hasDescription={torrent.description !== ""}
             counts={torrent}
             canEdit={canEdit}
             canDelete={canDelete}
+            comments={{ ...comments, bodyMax: COMMENT_LIMITS.bodyMax }}
             notice={notice}
           />
         );
@@ -109,7 +138,7 @@ export function torrentPages(deps: WebDeps) {
       {
         member: true,
         params: IdParams,
-        query: optionalTexts({ uploaded: 10, saved: 10 }),
+        query: optionalTexts({ uploaded: 10, saved: 10, cpage: 10 }),
       },
     )
     .get(
@@ -125,28 +154,43 @@ export function torrentPages(deps: WebDeps) {
     )
     .get(
       "/upload",
-      ({ page }) => <UploadPage page={page} state={{}} maxBytes={maxBytes} limits={TEXT_LIMITS} />,
+      async ({ page }) => (
+        <UploadPage
+          page={page}
+          state={{}}
+          maxBytes={maxBytes}
+          limits={FORM_LIMITS}
+          categories={await categories(deps)}
+        />
+      ),
       { role: "upload" },
     )
     .post(
       "/upload",
       async ({ page, viewer, body, set, request }) => {
         const isHtmx = request.headers.get("hx-request") === "true";
-        const result = await acceptUpload(deps, { ...body, creatorId: viewer.id });
+        const categoryId = categoryField(body.category);
+        const result = await acceptUpload(deps, {
+          file: body.file,
+          title: body.title,
+          description: body.description,
+          categoryId,
+          tags: body.tags,
+          creatorId: viewer.id,
+        });
         if (!result.ok) {
           // htmx swaps the form back in only from a 2xx answer; a browser posting plainly gets the status.
           set.status = isHtmx ? 200 : result.status;
           const state: UploadState = {
             title: cleanTitle(body.title),
             description: cleanDescription(body.description),
+            categoryId,
+            tags: body.tags ?? "",
             errors: { [result.field ?? "form"]: result.message },
             duplicateOf: result.duplicateOf ?? undefined,
           };
-          return isHtmx ? (
-            <UploadForm page={page} state={state} maxBytes={maxBytes} limits={TEXT_LIMITS} />
-          ) : (
-            <UploadPage page={page} state={state} maxBytes={maxBytes} limits={TEXT_LIMITS} />
-          );
+          const form = { page, state, maxBytes, limits: FORM_LIMITS, categories: await categories(deps) };
+          return isHtmx ? <UploadForm {...form} /> : <UploadPage {...form} />;
         }
         const location = `${page.base}/torrents/${result.id}?uploaded=${result.changed ? "changed" : "1"}`;
         if (isHtmx) {
@@ -161,6 +205,8 @@ export function torrentPages(deps: WebDeps) {
           file: t.Optional(t.Any()),
           title: t.Optional(t.String({ maxLength: TEXT_LIMITS.titleMax })),
           description: t.Optional(t.String({ maxLength: TEXT_LIMITS.descriptionMax })),
+          category: t.Optional(t.String({ maxLength: 20 })),
+          tags: t.Optional(t.String({ maxLength: TAG_LIMITS.fieldMax })),
           ...CsrfField,
         }),
       },
@@ -177,7 +223,11 @@ export function torrentPages(deps: WebDeps) {
             id={torrent.id}
             title={torrent.title}
             description={torrent.description}
-            limits={TEXT_LIMITS}
+            descriptionPreview={preview(torrent.description)}
+            categories={await categories(deps)}
+            categoryId={torrent.category_id}
+            tags={torrent.tags.join(", ")}
+            limits={FORM_LIMITS}
           />
         );
       },
@@ -186,9 +236,13 @@ export function torrentPages(deps: WebDeps) {
     .post(
       "/torrents/:id/edit",
       async ({ page, viewer, params, body, set }) => {
+        // Fields a form leaves out stay as they are; a form with the category select always sends it.
+        const categoryId = body.category === undefined ? undefined : categoryField(body.category);
         const result = await editTorrent(deps, viewer, params.id, {
           title: body.title,
           description: body.description,
+          categoryId,
+          tags: body.tags,
         });
         if (result.ok)
           return new Response(null, {
@@ -197,13 +251,18 @@ export function torrentPages(deps: WebDeps) {
           });
         if (result.field === null) return refusal(page, set, result);
         set.status = result.status;
+        const description = cleanDescription(body.description);
         return (
           <EditTorrentPage
             page={page}
             id={params.id}
             title={cleanTitle(body.title)}
-            description={cleanDescription(body.description)}
-            limits={TEXT_LIMITS}
+            description={description}
+            descriptionPreview={preview(description)}
+            categories={await categories(deps)}
+            categoryId={categoryId ?? null}
+            tags={body.tags ?? ""}
+            limits={FORM_LIMITS}
             errors={{ [result.field]: result.message }}
           />
         );
@@ -214,6 +273,8 @@ export function torrentPages(deps: WebDeps) {
         body: t.Object({
           title: t.String({ maxLength: TEXT_LIMITS.titleMax }),
           description: t.String({ maxLength: TEXT_LIMITS.descriptionMax }),
+          category: t.Optional(t.String({ maxLength: 20 })),
+          tags: t.Optional(t.String({ maxLength: TAG_LIMITS.fieldMax })),
           ...CsrfField,
         }),
       },

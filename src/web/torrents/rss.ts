@@ -1,12 +1,14 @@
 import { Elysia, t } from "elysia";
 import { formatSize } from "../../../views/layout/format.ts";
+import { getCategory } from "../../db/queries/categories.ts";
 import { rssUser } from "../../db/queries/tokens.ts";
-import { listTorrents, metainfoSizes } from "../../db/queries/torrents.ts";
+import { metainfoSizes } from "../../db/queries/torrents.ts";
 import { webContext } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { linksFor } from "../links.ts";
 import { IdParams } from "../schemas.ts";
-import { personalisedDownload } from "./service.ts";
+import { personalisedDownload, torrentPage } from "./service.ts";
+import { tagFilter } from "./tags.ts";
 
 /** Items in one feed. */
 export const FEED_ITEMS = 50;
@@ -36,7 +38,8 @@ function downloadLength(metainfoBytes: number, announce: string): number {
 }
 
 /**
- * Each member's RSS 2.0 feed of new torrents, `GET /rss/<rsskey>?q=<search>`, opened by the
+ * Each member's RSS 2.0 feed of new torrents, `GET /rss/<rsskey>?q=<search>&category=<id>&tag=<tag>`
+ * (each optional, filtering as the torrent list does), opened by the
  * member's RSS key (shown on the account page, rotatable; never the passkey), and the enclosures'
  * downloads, `GET /rss/<rsskey>/download/<id>`: the member's personalised .torrent, no session
  * needed, so feed readers and BitTorrent clients can fetch it.
@@ -55,24 +58,43 @@ export function rssRoutes(deps: WebDeps) {
         const user = await rssUser(deps.sql, params.key);
         if (!user) return unknownFeed(set);
         const q = (query.q ?? "").trim();
-        const rows = await listTorrents(deps.sql, {
-          search: q || undefined,
-          sort: "date",
-          order: "desc",
-          limit: FEED_ITEMS,
-          offset: 0,
-        });
-        const items = rows.slice(0, FEED_ITEMS);
+        const categoryId = query.category ? Number(query.category) : undefined;
+        const category = categoryId === undefined ? null : await getCategory(deps.sql, categoryId);
+        const tagText = query.tag?.trim() || undefined;
+        const tag = tagText === undefined ? undefined : tagFilter(tagText);
+        // The same list as the torrent page's, newest first; filters that name nothing list nothing.
+        const items =
+          tag === null || (categoryId !== undefined && !category)
+            ? []
+            : (
+                await torrentPage(deps, {
+                  q,
+                  category: categoryId,
+                  tag,
+                  order: "desc",
+                  page: 1,
+                  limit: FEED_ITEMS,
+                })
+              ).rows;
         const sizes = await metainfoSizes(
           deps.sql,
           items.map((row) => row.id),
         );
         const links = linksFor(deps.config, request, base);
         const site = links.site;
-        const search = q ? `?q=${encodeURIComponent(q)}` : "";
+        const filters = new URLSearchParams();
+        if (q) filters.set("q", q);
+        if (categoryId !== undefined) filters.set("category", String(categoryId));
+        if (tagText) filters.set("tag", tag ?? tagText);
+        const search = filters.size ? `?${filters.toString()}` : "";
         const announce = links.announce(user.passkey);
-        const title = q
-          ? `${deps.config.siteName}: new torrents matching “${q}”`
+        const about = [
+          q ? `matching “${q}”` : "",
+          category ? `in ${category.name}` : "",
+          tagText ? `tagged ${tag ?? tagText}` : "",
+        ].filter(Boolean);
+        const title = about.length
+          ? `${deps.config.siteName}: new torrents ${about.join(", ")}`
           : `${deps.config.siteName}: new torrents`;
         const lines = [
           '<?xml version="1.0" encoding="UTF-8"?>',
@@ -89,13 +111,21 @@ export function rssRoutes(deps: WebDeps) {
           const page = `${site}/torrents/${row.id}`;
           const download = `${site}/rss/${params.key}/download/${row.id}`;
           const length = downloadLength(sizes.get(row.id) ?? 0, announce);
-          const about = `${formatSize(row.size)}${row.creator ? `, uploaded by ${row.creator}` : ""}`;
+          const about = [
+            row.category,
+            formatSize(row.size),
+            row.creator ? `uploaded by ${row.creator}` : "",
+            row.tags.length ? `tags: ${row.tags.join(", ")}` : "",
+          ]
+            .filter(Boolean)
+            .join(", ");
           lines.push(
             "<item>",
             `<title>${xmlEscape(row.title)}</title>`,
             `<link>${xmlEscape(page)}</link>`,
             `<guid isPermaLink="true">${xmlEscape(page)}</guid>`,
             `<pubDate>${row.created_at.toUTCString()}</pubDate>`,
+            ...(row.category ? [`<category>${xmlEscape(row.category)}</category>`] : []),
             `<description>${xmlEscape(about)}</description>`,
             `<enclosure url="${xmlEscape(download)}" length="${length}" type="application/x-bittorrent"/>`,
             "</item>",
@@ -111,7 +141,11 @@ export function rssRoutes(deps: WebDeps) {
       },
       {
         params: t.Object({ key: t.String({ maxLength: 64 }) }),
-        query: t.Object({ q: t.Optional(t.String({ maxLength: 200 })) }),
+        query: t.Object({
+          q: t.Optional(t.String({ maxLength: 200 })),
+          category: t.Optional(t.String({ pattern: "^[1-9][0-9]{0,14}$" })),
+          tag: t.Optional(t.String({ maxLength: 100 })),
+        }),
       },
     )
     .get(

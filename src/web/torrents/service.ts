@@ -1,3 +1,4 @@
+import { findTag } from "../../db/queries/tags.ts";
 import {
   deleteTorrent,
   getTorrent,
@@ -10,12 +11,22 @@ import {
   updateTorrent,
 } from "../../db/queries/torrents.ts";
 import type { Role } from "../../db/queries/users.ts";
+import { chooseCategory } from "../categories/service.ts";
 import type { WebDeps } from "../deps.ts";
 import type { Links } from "../links.ts";
+import { type RenderedHtml, renderMarkdown } from "../markdown/service.ts";
 import { personalise, safeFileName } from "../metainfo.ts";
+import { parseTags, TAG_LIMITS } from "./tags.ts";
 
 /** Longest title and description, for the forms, their schemas and the rules. */
 export const TEXT_LIMITS = { titleMax: 200, descriptionMax: 20000 } as const;
+/** Every limit the upload and edit forms repeat: texts and tags. */
+export const FORM_LIMITS = {
+  ...TEXT_LIMITS,
+  tagsFieldMax: TAG_LIMITS.fieldMax,
+  tagLength: TAG_LIMITS.length,
+  tagCount: TAG_LIMITS.count,
+} as const;
 export const NO_TORRENT = "There is no torrent with this number.";
 
 /** Someone acting on a torrent. */
@@ -48,22 +59,37 @@ export function withLiveCounts<T extends TorrentRow>(deps: WebDeps, row: T): T {
   return live ? { ...row, seeders: live.seeders, leechers: live.leechers, snatches: live.snatches } : row;
 }
 
-/** What a list asks for: search words, order, page and rows per page. */
+/** What a list asks for: search words, category, tag, order, page and rows per page. */
 export interface ListQuery {
   q: string;
+  /** Only torrents in this category. */
+  category?: number;
+  /** Only torrents with this tag (as stored: see tagFilter). */
+  tag?: string;
   sort?: Sort;
   order: "asc" | "desc";
   page: number;
   limit: number;
 }
 
-/** One page of the torrent list, with live counts, and whether a next page exists. */
+/**
+ * One page of the torrent list, with live counts, and whether a next page exists: the one list of
+ * the pages, the API and the feeds. An unknown tag or category lists nothing.
+ */
 export async function torrentPage(
   deps: WebDeps,
   query: ListQuery,
 ): Promise<{ rows: TorrentRow[]; hasNext: boolean }> {
+  let tag: { id: number; uses: number } | undefined;
+  if (query.tag !== undefined) {
+    const found = await findTag(deps.sql, query.tag);
+    if (!found || found.uses === 0) return { rows: [], hasNext: false };
+    tag = found;
+  }
   const rows = await listTorrents(deps.sql, {
     search: query.q || undefined,
+    categoryId: query.category,
+    tag,
     sort: query.sort,
     order: query.order,
     limit: query.limit,
@@ -81,10 +107,20 @@ export async function findTorrent(deps: WebDeps, id: number): Promise<TorrentDet
   return torrent && withLiveCounts(deps, torrent);
 }
 
+/** The description as the torrent page shows it. */
+export function descriptionHtml(torrent: { description: string }): RenderedHtml {
+  return renderMarkdown(torrent.description);
+}
+
 /** A change to a torrent that was made (the torrent as it is now), or why not. */
 export type TorrentChange =
   | { ok: true; torrent: TorrentDetail }
-  | { ok: false; status: 403 | 404 | 422; field: "title" | "body" | null; message: string };
+  | {
+      ok: false;
+      status: 403 | 404 | 422;
+      field: "title" | "category" | "tags" | "body" | null;
+      message: string;
+    };
 
 /** The torrent if it exists and the actor may edit it. */
 export async function editableTorrent(deps: WebDeps, actor: Actor, id: number): Promise<TorrentChange> {
@@ -100,23 +136,55 @@ export async function editableTorrent(deps: WebDeps, actor: Actor, id: number): 
   return { ok: true, torrent };
 }
 
-/** Changes a torrent's title, description or both (what is left out stays). */
+/** What an edit may change; what is left out stays. */
+export interface TorrentEdit {
+  title?: string;
+  description?: string;
+  /** The category's id (null: none, allowed only while the site has no categories). */
+  categoryId?: number | null;
+  /** Comma-separated text (forms) or a list (API); replaces every tag. */
+  tags?: string | readonly string[];
+}
+
+/** Changes a torrent's title, description, category or tags (what is left out stays). */
 export async function editTorrent(
   deps: WebDeps,
   actor: Actor,
   id: number,
-  input: { title?: string; description?: string },
+  input: TorrentEdit,
 ): Promise<TorrentChange> {
   const found = await editableTorrent(deps, actor, id);
   if (!found.ok) return found;
   const { torrent } = found;
-  if (input.title === undefined && input.description === undefined)
-    return { ok: false, status: 422, field: "body", message: "Send a title, a description or both." };
+  if (
+    input.title === undefined &&
+    input.description === undefined &&
+    input.categoryId === undefined &&
+    input.tags === undefined
+  )
+    return {
+      ok: false,
+      status: 422,
+      field: "body",
+      message: "Send a title, a description, a category, tags, or several.",
+    };
   const title = input.title === undefined ? torrent.title : cleanTitle(input.title);
   if (!title) return { ok: false, status: 422, field: "title", message: "Enter a title." };
   const description =
     input.description === undefined ? torrent.description : cleanDescription(input.description);
-  await updateTorrent(deps.sql, torrent.id, title, description);
+  let categoryId = torrent.category_id;
+  if (input.categoryId !== undefined) {
+    const choice = await chooseCategory(deps, input.categoryId);
+    if (!choice.ok) return { ok: false, status: 422, field: "category", message: choice.message };
+    categoryId = choice.categoryId;
+  }
+  let tags = torrent.tags;
+  if (input.tags !== undefined) {
+    const parsed = parseTags(input.tags);
+    if (!parsed.ok) return { ok: false, status: 422, field: "tags", message: parsed.message };
+    tags = parsed.tags;
+  }
+  await updateTorrent(deps.sql, torrent.id, { title, description, categoryId, tags });
   return { ok: true, torrent: (await findTorrent(deps, torrent.id)) ?? torrent };
 }
 

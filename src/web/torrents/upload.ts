@@ -1,8 +1,10 @@
 import { findDuplicate, insertTorrent } from "../../db/queries/torrents.ts";
+import { chooseCategory } from "../categories/service.ts";
 import type { WebDeps } from "../deps.ts";
 import { MetainfoError, type ParsedTorrent } from "../metainfo.ts";
 import { parseOffThread } from "../metainfo-pool.ts";
 import { cleanDescription, cleanTitle, TEXT_LIMITS } from "./service.ts";
+import { parseTags } from "./tags.ts";
 
 /** What an upload form or API call sends. */
 export interface UploadInput {
@@ -10,7 +12,17 @@ export interface UploadInput {
   file?: unknown;
   title?: string;
   description?: string;
+  /** The category's id; needed once the site has categories. */
+  categoryId?: number | null;
+  /** Comma-separated tags (normalised here). */
+  tags?: string | readonly string[];
   creatorId: number;
+}
+
+/** The category's id from a form or multipart field: digits, or null for anything else. */
+export function categoryField(text: string | undefined): number | null {
+  const trimmed = (text ?? "").trim();
+  return /^[1-9][0-9]{0,14}$/.test(trimmed) ? Number(trimmed) : null;
 }
 
 /** The outcome of an upload: stored, or why not (with the field at fault, null for the whole form). */
@@ -19,7 +31,7 @@ export type UploadResult =
   | {
       ok: false;
       status: 409 | 413 | 422;
-      field: "file" | "title" | null;
+      field: "file" | "title" | "category" | "tags" | null;
       message: string;
       /** The torrent already on the site, for a duplicate. */
       duplicateOf: number | null;
@@ -28,14 +40,15 @@ export type UploadResult =
 /**
  * Checks, rewrites and stores an uploaded .torrent for the upload page and the API alike: a file
  * must be there and within `webapi.maxTorrentBytes` (413), valid (422, the validator's message), and
- * not on the site already under either info hash (409). The title defaults to the torrent's name.
+ * not on the site already under either info hash (409). The title defaults to the torrent's name;
+ * the category must be one of the site's (once it has any) and the tags well formed (422).
  * The file is checked on the upload checker's thread, so a hostile one never stalls other pages.
  * A stored torrent is announced to the tracker before this returns.
  */
 export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<UploadResult> {
   const refuse = (
     status: 409 | 413 | 422,
-    field: "file" | "title" | null,
+    field: "file" | "title" | "category" | "tags" | null,
     message: string,
     duplicateOf: number | null = null,
   ): UploadResult => ({ ok: false, status, field, message, duplicateOf });
@@ -44,6 +57,11 @@ export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<U
   if (!(file instanceof Blob) || file.size === 0) return refuse(422, "file", "Choose a .torrent file.");
   if (file.size > maxBytes)
     return refuse(413, "file", `The file is larger than ${Math.floor(maxBytes / 1024)} KiB.`);
+  // Before reading the file: a browser does not keep the chosen file when the form comes back.
+  const category = await chooseCategory(deps, input.categoryId ?? null);
+  if (!category.ok) return refuse(422, "category", category.message);
+  const tags = parseTags(input.tags);
+  if (!tags.ok) return refuse(422, "tags", tags.message);
   let parsed: ParsedTorrent;
   try {
     parsed = await parseOffThread(new Uint8Array(await file.arrayBuffer()), {
@@ -68,6 +86,8 @@ export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<U
     files: parsed.files,
     creatorId: input.creatorId,
     metainfo: parsed.metainfo,
+    categoryId: category.categoryId,
+    tags: tags.tags,
   });
   // Two uploads of one torrent at once: the unique index decides, the loser hears why.
   if (id === null) return refuse(409, null, "This torrent is already on the site.");

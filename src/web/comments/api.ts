@@ -1,0 +1,141 @@
+import { Elysia, t } from "elysia";
+import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
+import { ApiError, fail } from "../api/errors.ts";
+import { CommentBody, CommentNoticeBody, CommentPageBody, commentBody, errors } from "../api/schemas.ts";
+import type { WebDeps } from "../deps.ts";
+import { IdParams, wholeNumber } from "../schemas.ts";
+import { findTorrent, NO_TORRENT } from "../torrents/service.ts";
+import {
+  COMMENT_LIMITS,
+  COMMENTS_PER_PAGE,
+  type CommentChange,
+  commentPage,
+  editComment,
+  newCommentNotices,
+  postComment,
+  removeComment,
+} from "./service.ts";
+
+/** The comment of a change, or the API's error for one that was not made. */
+function changed(result: CommentChange) {
+  if (result.ok) return result;
+  if (result.status === 404) throw fail.notFound(result.message);
+  if (result.status === 403) throw fail.forbidden(result.message);
+  if (result.status === 429)
+    throw new ApiError("rate_limited", result.message, undefined, {
+      "retry-after": String(result.retryAfterSeconds ?? 60),
+    });
+  throw fail.validation({ [result.field ?? "body"]: result.message }, result.message);
+}
+
+const Text = t.String({
+  maxLength: COMMENT_LIMITS.bodyMax,
+  description: `Markdown, at most ${COMMENT_LIMITS.bodyMax} characters`,
+});
+
+/** Comments on torrents: read, post, edit one's own, delete one's own (moderators any). */
+export function commentsApi(deps: WebDeps, limiters: ApiLimiters) {
+  return new Elysia({ name: "api-comments" })
+    .use(apiContext(deps, limiters))
+    .get(
+      "/torrents/:id/comments",
+      async ({ caller, params, query }) => {
+        if (!(await findTorrent(deps, params.id))) throw fail.notFound(NO_TORRENT);
+        const result = await commentPage(deps, caller, params.id, query.page ?? 1);
+        return {
+          items: result.rows.map(commentBody),
+          page: result.page,
+          pages: result.pages,
+          total: result.total,
+        };
+      },
+      {
+        member: true,
+        params: IdParams,
+        query: t.Object({ page: t.Optional(wholeNumber("page", 1, 100000, "From 1 (default)")) }),
+        response: { 200: CommentPageBody, ...errors(401, 404, 422) },
+        detail: {
+          tags: ["Comments"],
+          summary: "A torrent's comments",
+          description: `Oldest first, ${COMMENTS_PER_PAGE} a page; a page past the end gives the last one.`,
+        },
+      },
+    )
+    .post(
+      "/torrents/:id/comments",
+      async ({ caller, params, body, set, base }) => {
+        const { comment, page } = changed(await postComment(deps, caller, params.id, body.body));
+        set.status = 201;
+        set.headers.location = `${base}${API_PREFIX}/torrents/${comment.torrent_id}/comments?page=${page}`;
+        return commentBody(comment);
+      },
+      {
+        member: true,
+        params: IdParams,
+        body: t.Object({ body: Text }),
+        response: { 201: CommentBody, ...errors(401, 404, 422) },
+        detail: {
+          tags: ["Comments"],
+          summary: "Comment on a torrent",
+          description: `Any member, at most ${deps.config.webapi.commentsPerMinute} a minute (429 with Retry-After beyond that). The uploader sees it among their new comments.`,
+        },
+      },
+    )
+    .patch(
+      "/comments/:id",
+      async ({ caller, params, body }) =>
+        commentBody(changed(await editComment(deps, caller, params.id, body.body)).comment),
+      {
+        member: true,
+        params: IdParams,
+        body: t.Object({ body: Text }),
+        response: { 200: CommentBody, ...errors(401, 403, 404, 422) },
+        detail: { tags: ["Comments"], summary: "Edit a comment", description: "Only its author." },
+      },
+    )
+    .delete(
+      "/comments/:id",
+      async ({ caller, params, set }) => {
+        changed(await removeComment(deps, caller, params.id));
+        set.status = 204;
+        return null;
+      },
+      {
+        member: true,
+        params: IdParams,
+        response: { 204: t.Null({ description: "Deleted" }), ...errors(401, 403, 404, 422) },
+        detail: {
+          tags: ["Comments"],
+          summary: "Delete a comment",
+          description: "Its author, or a moderator.",
+        },
+      },
+    )
+    .get(
+      "/me/new-comments",
+      async ({ caller }) => ({
+        torrents: (await newCommentNotices(deps, caller.id)).map((n) => ({
+          torrent_id: n.torrentId,
+          title: n.title,
+          unread: n.unread,
+          page: n.page,
+        })),
+      }),
+      {
+        member: true,
+        response: {
+          200: t.Object(
+            { torrents: t.Array(CommentNoticeBody) },
+            { description: "Torrents with new comments" },
+          ),
+          ...errors(401),
+        },
+        detail: {
+          tags: ["Comments"],
+          summary: "New comments on your torrents",
+          description:
+            "Your torrents with comments by others you have not seen yet (the most recent first); opening a torrent's page on the site marks them seen.",
+        },
+      },
+    );
+}

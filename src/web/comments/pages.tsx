@@ -1,0 +1,120 @@
+/** @jsxImportSource @kitajs/html */
+import { Elysia, t } from "elysia";
+import { CommentRefusedPage, EditCommentPage } from "../../../views/comments/comments.tsx";
+import { notFound, type PageContext, problem } from "../context.tsx";
+import type { WebDeps } from "../deps.ts";
+import { pageGate } from "../gate.tsx";
+import { preview } from "../markdown/service.ts";
+import { CsrfField, CsrfOnly, IdParams } from "../schemas.ts";
+import {
+  COMMENT_LIMITS,
+  type CommentChange,
+  cleanBody,
+  commentedTorrent,
+  editableComment,
+  editComment,
+  postComment,
+  removeComment,
+} from "./service.ts";
+
+const CommentBody = t.Object({ body: t.String({ maxLength: COMMENT_LIMITS.bodyMax }), ...CsrfField });
+
+/** Where a comment is shown: its torrent's page, at the comments page holding it. */
+function placeOf(base: string, result: CommentChange & { ok: true }, anchor = true): string {
+  const { comment, page } = result;
+  return `${base}/torrents/${comment.torrent_id}${page > 1 ? `?cpage=${page}` : ""}#${anchor ? `comment-${comment.id}` : "comments"}`;
+}
+
+/** A refusal of the whole request (no such comment, not allowed) as a page. */
+function refusal(
+  page: PageContext,
+  set: { status?: number | string },
+  result: { status: number; message: string },
+) {
+  if (result.status === 404) return notFound(page, set, result.message);
+  return problem(page, set, result.status, "Not allowed", result.message);
+}
+
+/** Comments on torrents: post, edit one's own, delete one's own (moderators any). */
+export function commentPages(deps: WebDeps) {
+  return new Elysia({ name: "comment-pages" })
+    .use(pageGate(deps))
+    .post(
+      "/torrents/:id/comments",
+      async ({ page, viewer, params, body, set }) => {
+        const result = await postComment(deps, viewer, params.id, body.body);
+        if (result.ok)
+          return new Response(null, { status: 303, headers: { location: placeOf(page.base, result) } });
+        if (result.field === null) return refusal(page, set, result);
+        const torrent = await commentedTorrent(deps, params.id);
+        if (!torrent) return notFound(page, set, "There is no torrent with this number.");
+        set.status = result.status;
+        if (result.retryAfterSeconds) set.headers["retry-after"] = String(result.retryAfterSeconds);
+        return (
+          <CommentRefusedPage
+            page={page}
+            torrentId={torrent.id}
+            torrentTitle={torrent.title}
+            bodyMax={COMMENT_LIMITS.bodyMax}
+            body={cleanBody(body.body)}
+            errors={{ body: result.message }}
+          />
+        );
+      },
+      { member: "/torrents/:id", params: IdParams, body: CommentBody },
+    )
+    .get(
+      "/comments/:id/edit",
+      async ({ page, viewer, params, set }) => {
+        const found = await editableComment(deps, viewer, params.id);
+        if (!found.ok) return refusal(page, set, found);
+        return (
+          <EditCommentPage
+            page={page}
+            id={found.comment.id}
+            torrentId={found.comment.torrent_id}
+            torrentPage={found.page}
+            body={found.comment.body}
+            preview={preview(found.comment.body)}
+            bodyMax={COMMENT_LIMITS.bodyMax}
+          />
+        );
+      },
+      { member: true, params: IdParams },
+    )
+    .post(
+      "/comments/:id/edit",
+      async ({ page, viewer, params, body, set }) => {
+        const result = await editComment(deps, viewer, params.id, body.body);
+        if (result.ok)
+          return new Response(null, { status: 303, headers: { location: placeOf(page.base, result) } });
+        if (result.field === null) return refusal(page, set, result);
+        const found = await editableComment(deps, viewer, params.id);
+        if (!found.ok) return refusal(page, set, found);
+        set.status = result.status;
+        const text = cleanBody(body.body);
+        return (
+          <EditCommentPage
+            page={page}
+            id={params.id}
+            torrentId={found.comment.torrent_id}
+            torrentPage={found.page}
+            body={text}
+            preview={preview(text)}
+            bodyMax={COMMENT_LIMITS.bodyMax}
+            errors={{ body: result.message }}
+          />
+        );
+      },
+      { member: "/comments/:id/edit", params: IdParams, body: CommentBody },
+    )
+    .post(
+      "/comments/:id/delete",
+      async ({ page, viewer, params, set }) => {
+        const result = await removeComment(deps, viewer, params.id);
+        if (!result.ok) return refusal(page, set, result);
+        return new Response(null, { status: 303, headers: { location: placeOf(page.base, result, false) } });
+      },
+      { member: true, params: IdParams, body: CsrfOnly },
+    );
+}

@@ -1,0 +1,192 @@
+import {
+  type CommentRow,
+  clearCommentNotice,
+  commentNotices,
+  commentsBefore,
+  deleteComment,
+  getComment,
+  insertComment,
+  torrentComments,
+  updateComment,
+} from "../../db/queries/comments.ts";
+import { getTorrent } from "../../db/queries/torrents.ts";
+import type { Role } from "../../db/queries/users.ts";
+import type { WebDeps } from "../deps.ts";
+import { type RenderedHtml, renderMarkdown } from "../markdown/service.ts";
+
+/** Longest comment, for the form, its schema and the rule. */
+export const COMMENT_LIMITS = { bodyMax: 10000 } as const;
+/** Comments on one page of a torrent's discussion. */
+export const COMMENTS_PER_PAGE = 25;
+/** Torrents listed in the uploader's notice of new comments. */
+export const NOTICES_SHOWN = 10;
+export const NO_COMMENT = "There is no comment with this number: it may have been deleted.";
+const NO_TORRENT = "There is no torrent with this number.";
+
+/** Someone acting on comments. */
+export interface Actor {
+  readonly id: number;
+  can(role: Role): boolean;
+}
+
+/** What the actor may do to a comment: its author edits and deletes it, moderators delete any. */
+export function commentRights(actor: Actor, comment: { author_id: number | null }) {
+  const own = comment.author_id !== null && comment.author_id === actor.id;
+  return { canEdit: own, canDelete: own || actor.can("moderate") };
+}
+
+/** A comment as pages and the API show it: its text rendered and what the viewer may do. */
+export interface ShownComment extends CommentRow {
+  html: RenderedHtml;
+  canEdit: boolean;
+  canDelete: boolean;
+}
+
+/** The page number holding the comment at place `before` (from 0). */
+export function pageOf(before: number): number {
+  return Math.floor(before / COMMENTS_PER_PAGE) + 1;
+}
+
+/** The comment as shown to the actor. */
+function shown(actor: Actor, row: CommentRow): ShownComment {
+  return { ...row, html: renderMarkdown(row.body), ...commentRights(actor, row) };
+}
+
+/** One page of a torrent's comments, oldest first; a page past the end shows the last one. */
+export async function commentPage(
+  deps: WebDeps,
+  actor: Actor,
+  torrentId: number,
+  page: number,
+): Promise<{ rows: ShownComment[]; page: number; pages: number; total: number }> {
+  let result = await torrentComments(deps.sql, torrentId, COMMENTS_PER_PAGE, (page - 1) * COMMENTS_PER_PAGE);
+  const pages = Math.max(1, Math.ceil(result.total / COMMENTS_PER_PAGE));
+  let shownPage = page;
+  if (page > pages) {
+    shownPage = pages;
+    result = await torrentComments(deps.sql, torrentId, COMMENTS_PER_PAGE, (pages - 1) * COMMENTS_PER_PAGE);
+  }
+  return { rows: result.rows.map((row) => shown(actor, row)), page: shownPage, pages, total: result.total };
+}
+
+/** The comment text as stored: Unix line ends, trimmed. */
+export function cleanBody(body: string | undefined): string {
+  return (body ?? "").replace(/\r\n/g, "\n").trim();
+}
+
+/** Why a comment's text cannot be stored, or null. */
+function bodyProblem(body: string): string | null {
+  if (!body) return "Write something first.";
+  if (body.length > COMMENT_LIMITS.bodyMax) return `Use at most ${COMMENT_LIMITS.bodyMax} characters.`;
+  return null;
+}
+
+/** A comment that was posted, changed or deleted (with the page it is on), or why not. */
+export type CommentChange =
+  | { ok: true; comment: ShownComment; page: number }
+  | {
+      ok: false;
+      status: 403 | 404 | 422 | 429;
+      field: "body" | null;
+      message: string;
+      /** Seconds to wait, when throttled. */
+      retryAfterSeconds?: number;
+    };
+
+async function placed(deps: WebDeps, actor: Actor, id: number): Promise<CommentChange> {
+  const comment = await getComment(deps.sql, id);
+  if (!comment) return { ok: false, status: 404, field: null, message: NO_COMMENT };
+  const page = pageOf(await commentsBefore(deps.sql, comment.torrent_id, comment.id));
+  return { ok: true, comment: shown(actor, comment), page };
+}
+
+/**
+ * Posts a comment on a torrent for any member, at most `webapi.commentsPerMinute` a minute each
+ * (429 with the seconds to wait beyond that). The torrent's uploader is told of it.
+ */
+export async function postComment(
+  deps: WebDeps,
+  actor: Actor,
+  torrentId: number,
+  text: string,
+): Promise<CommentChange> {
+  const body = cleanBody(text);
+  const problem = bodyProblem(body);
+  if (problem) return { ok: false, status: 422, field: "body", message: problem };
+  const perMinute = deps.config.webapi.commentsPerMinute;
+  const result = await insertComment(deps.sql, { torrentId, authorId: actor.id, body, perMinute });
+  if (result === null) return { ok: false, status: 404, field: null, message: NO_TORRENT };
+  if ("throttled" in result)
+    return {
+      ok: false,
+      status: 429,
+      field: "body",
+      message: `You are commenting too fast: at most ${perMinute} comment${perMinute === 1 ? "" : "s"} a minute. Try again in ${result.throttled} s.`,
+      retryAfterSeconds: result.throttled,
+    };
+  return placed(deps, actor, result.id);
+}
+
+/** The comment if it exists and the actor wrote it (the only one who may edit it). */
+export async function editableComment(deps: WebDeps, actor: Actor, id: number): Promise<CommentChange> {
+  const found = await placed(deps, actor, id);
+  if (found.ok && !found.comment.canEdit)
+    return { ok: false, status: 403, field: null, message: "Only its author may edit a comment." };
+  return found;
+}
+
+/** Changes the text of one's own comment. */
+export async function editComment(
+  deps: WebDeps,
+  actor: Actor,
+  id: number,
+  text: string,
+): Promise<CommentChange> {
+  const found = await editableComment(deps, actor, id);
+  if (!found.ok) return found;
+  const body = cleanBody(text);
+  const problem = bodyProblem(body);
+  if (problem) return { ok: false, status: 422, field: "body", message: problem };
+  await updateComment(deps.sql, id, body);
+  return placed(deps, actor, id);
+}
+
+/** Deletes a comment: its author, or a moderator. */
+export async function removeComment(deps: WebDeps, actor: Actor, id: number): Promise<CommentChange> {
+  const found = await placed(deps, actor, id);
+  if (!found.ok) return found;
+  if (!found.comment.canDelete)
+    return {
+      ok: false,
+      status: 403,
+      field: null,
+      message: "Only its author and moderators may delete a comment.",
+    };
+  await deleteComment(deps.sql, id);
+  return found;
+}
+
+/** The torrent a comment form is about, or null (for the pages that show the form again). */
+export async function commentedTorrent(deps: WebDeps, torrentId: number) {
+  return getTorrent(deps.sql, torrentId);
+}
+
+/** New comments on the member's torrents, for the notice on the torrent list. */
+export async function newCommentNotices(deps: WebDeps, userId: number) {
+  const rows = await commentNotices(deps.sql, userId, NOTICES_SHOWN);
+  return rows.map((row) => ({
+    torrentId: row.torrent_id,
+    title: row.title,
+    unread: row.unread,
+    page: pageOf(row.before),
+  }));
+}
+
+/** The uploader opened their torrent's page: its comments count as seen. */
+export async function markCommentsSeen(
+  deps: WebDeps,
+  viewer: { id: number },
+  torrent: { id: number; creator_id: number | null },
+): Promise<void> {
+  if (torrent.creator_id === viewer.id) await clearCommentNotice(deps.sql, viewer.id, torrent.id);
+}

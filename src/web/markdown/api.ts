@@ -1,0 +1,26 @@
+import { Elysia, t } from "elysia";
+import type { ApiLimiters } from "../api/context.ts";
+import { apiContext } from "../api/context.ts";
+import { errors } from "../api/schemas.ts";
+import type { WebDeps } from "../deps.ts";
+import { PREVIEW_MAX, preview } from "./service.ts";
+
+/** Markdown preview: the HTML the site would show for a description or comment. */
+export function markdownApi(deps: WebDeps, limiters: ApiLimiters) {
+  return new Elysia({ name: "api-markdown" })
+    .use(apiContext(deps, limiters))
+    .post("/preview", ({ body }) => ({ html: preview(body.text).html as string }), {
+      member: true,
+      body: t.Object({ text: t.String({ maxLength: PREVIEW_MAX, description: "Markdown" }) }),
+      response: {
+        200: t.Object({ html: t.String({ description: "The HTML the site shows for it" }) }),
+        ...errors(401, 422),
+      },
+      detail: {
+        tags: ["Torrents"],
+        summary: "Preview Markdown",
+        description:
+          'Renders a description or comment as the site would: raw HTML escaped, links only to http, https, mailto or this site (with rel="nofollow noopener"), images shown as links.',
+      },
+    });
+}

@@ -1,0 +1,28 @@
+/** @jsxImportSource @kitajs/html */
+import { Elysia, t } from "elysia";
+import { PreviewBody } from "../../../views/markdown/rendered.tsx";
+import type { WebDeps } from "../deps.ts";
+import { pageGate } from "../gate.tsx";
+import { CsrfField } from "../schemas.ts";
+import { PREVIEW_MAX, preview } from "./service.ts";
+
+/**
+ * The live preview of the Markdown fields: `POST /preview` with the field's text (sent under its
+ * own name: `description`, `body`, or `text`) answers with the rendered fragment. Members only,
+ * with the session's CSRF token like every form, and no longer than the longest description.
+ */
+export function previewPages(deps: WebDeps) {
+  const text = t.Optional(t.String({ maxLength: PREVIEW_MAX }));
+  return new Elysia({ name: "preview-pages" }).use(pageGate(deps)).post(
+    "/preview",
+    ({ body, set }) => {
+      set.headers["cache-control"] = "no-store";
+      const result = preview(body.text ?? body.description ?? body.body ?? "");
+      return <PreviewBody html={result.html} empty={result.empty} />;
+    },
+    {
+      member: true,
+      body: t.Object({ text, description: text, body: text, ...CsrfField }),
+    },
+  );
+}
