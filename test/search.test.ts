@@ -23,6 +23,14 @@ async function addTorrent(title: string, size = 1000): Promise<number> {
   return row!.id as number;
 }
 
+/** Titles whose stored search column matches `search` as the site asks it (searchQuery). */
+async function storedMatches(search: string): Promise<string[]> {
+  const rows = await db.sql<{ title: string }[]>`
+    select title from torrents where search @@ to_tsquery('simple', ${searchQuery(search)!}) order by id
+  `;
+  return rows.map((r) => r.title);
+}
+
 async function titles(search: string, sort?: "size" | "date", order?: "asc" | "desc"): Promise<string[]> {
   const rows = await listTorrents(db.sql, { search, sort, order, limit: 50, offset: 0 });
   return rows.map((r) => r.title);
@@ -46,9 +54,10 @@ beforeAll(async () => {
     MIGRATIONS.filter((m) => m.version < 8),
   );
   await addTorrent(RELEASES[0]![0]);
-  // Before 008 the dotted name was one token: only its first word found it.
-  expect(await titles("quokka")).toEqual([RELEASES[0]![0]]);
-  expect(await titles("sunrise")).toEqual([]);
+  // Before 008 the dotted name was one token: only its first word found it. (Asked of the search
+  // column itself: the list query of today needs tables that later migrations add.)
+  expect(await storedMatches("quokka")).toEqual([RELEASES[0]![0]]);
+  expect(await storedMatches("sunrise")).toEqual([]);
   expect(await migrate(db.sql)).toEqual(MIGRATIONS.filter((m) => m.version >= 8).map((m) => m.name));
   for (const [title] of RELEASES.slice(1)) await addTorrent(title);
   await addTorrent("Ubuntu Noble Desktop");
