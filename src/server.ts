@@ -12,6 +12,7 @@ import { resolvePepper } from "./shared/secrets.ts";
 import { createWebApp, webFetch } from "./web/app.tsx";
 import { DEFAULT_SITE_URL } from "./web/links.ts";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
+import { Sampler } from "./web/plots/sampler.ts";
 import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
 
 /** A running Fairywren: both ports, the channel, and how to stop it cleanly. */
@@ -146,6 +147,7 @@ export async function serve(config: Config): Promise<Running> {
       throw error instanceof MetricsListenError ? new StartupError(error.message) : error;
     }
     await offerFirstAccount(config, db, web.port ?? config.webapi.port);
+    const sampler = new Sampler(db.sql, counts).start();
     const { worker, channel } = tracker;
     let stopping: Promise<void> | null = null;
     return {
@@ -173,6 +175,7 @@ export async function serve(config: Config): Promise<Running> {
             channel.send({ kind: "shutdown" });
           });
           worker.terminate();
+          await sampler.stop();
           await stats.stop();
           await db.close();
         })();

@@ -5,6 +5,7 @@ import m002 from "../../sql/002_stat_batches.sql" with { type: "text" };
 import m003 from "../../sql/003_web.sql" with { type: "text" };
 import m004 from "../../sql/004_api.sql" with { type: "text" };
 import m005 from "../../sql/005_large_catalogues.sql" with { type: "text" };
+import m012 from "../../sql/012_community.sql" with { type: "text" };
 
 /** One forward-only schema change. */
 export interface Migration {
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "003_web.sql", sql: m003 },
   { version: 4, name: "004_api.sql", sql: m004 },
   { version: 5, name: "005_large_catalogues.sql", sql: m005 },
+  { version: 12, name: "012_community.sql", sql: m012 },
 ];

@@ -1,7 +1,9 @@
 /** @jsxImportSource @kitajs/html */
 import { formatAge, formatSize } from "../layout/format.ts";
 import { Csrf, FieldError, Layout } from "../layout/layout.tsx";
+import { MemberLink } from "../layout/member-link.tsx";
 import type { CountsView, PageContext } from "../layout/page.ts";
+import { LineChart, type PlotView } from "../plots/line-chart.tsx";
 
 /** A torrent with everything its page shows. */
 export interface TorrentView {
@@ -30,6 +32,7 @@ export function TorrentPage(props: {
   canEdit: boolean;
   canDelete: boolean;
   notice?: string;
+  history?: PlotView;
 }) {
   const { base } = props.page;
   const t = props.torrent;
@@ -74,7 +77,9 @@ export function TorrentPage(props: {
           <dt>Size</dt>
           <dd safe>{formatSize(t.size)}</dd>
           <dt>Uploader</dt>
-          <dd safe>{t.creator ?? "—"}</dd>
+          <dd>
+            <MemberLink base={base} name={t.creator} />
+          </dd>
           <dt>Added</dt>
           <dd>
             <time datetime={t.created_at.toISOString()} safe>
@@ -97,6 +102,7 @@ export function TorrentPage(props: {
           )}
         </dl>
       </div>
+      {props.history ? <LineChart plot={props.history} /> : ""}
       {t.description ? (
         <>
           <h2>Description</h2>

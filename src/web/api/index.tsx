@@ -4,8 +4,12 @@ import { ApiDocsPage, type OpenApiDocument } from "../../../views/api/docs.tsx";
 import { accountApi } from "../account/api.ts";
 import { authApi } from "../auth/api.ts";
 import type { WebDeps } from "../deps.ts";
+import { homeApi } from "../home/api.ts";
 import { invitesApi } from "../invites/api.ts";
 import { membersApi } from "../members/api.ts";
+import { newsApi } from "../news/api.ts";
+import { plotsApi } from "../plots/api.ts";
+import { profilesApi } from "../profiles/api.ts";
 import { torrentsApi } from "../torrents/api.ts";
 import { API_PREFIX, type ApiLimits, apiContext, apiLimiters, DEFAULT_LIMITS } from "./context.ts";
 import { apiErrorResponse } from "./errors.ts";
@@ -23,7 +27,11 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits } = {}) {
     .use(membersApi(deps, limiters))
     .use(accountApi(deps, limiters))
     .use(invitesApi(deps, limiters))
-    .use(torrentsApi(deps, limiters));
+    .use(torrentsApi(deps, limiters))
+    .use(profilesApi(deps, limiters))
+    .use(newsApi(deps, limiters))
+    .use(homeApi(deps, limiters))
+    .use(plotsApi(deps, limiters));
   const document = () => {
     doc ??= buildDocument(api, deps.config.siteName);
     return doc;

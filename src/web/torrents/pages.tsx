@@ -7,6 +7,7 @@ import { SORTS, type Sort } from "../../db/queries/torrents.ts";
 import { notFound, type PageContext, problem } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
+import { swarmHistory } from "../plots/service.ts";
 import { CsrfField, IdParams, optionalTexts } from "../schemas.ts";
 import {
   cleanDescription,
@@ -102,6 +103,7 @@ export function torrentPages(deps: WebDeps) {
             canEdit={canEdit}
             canDelete={canDelete}
             notice={notice}
+            history={await swarmHistory(deps, torrent)}
           />
         );
       },

@@ -1,0 +1,56 @@
+import type { Sql } from "../client.ts";
+
+/** A torrent as the home page's seeding list shows it. */
+export interface SeedingRow {
+  id: number;
+  title: string;
+  size: number;
+  seeders: number;
+  leechers: number;
+  snatches: number;
+}
+
+/** Torrents the member completed that have fewer than `fewerThan` seeders, fewest first. */
+export async function completedWithFewSeeders(
+  sql: Sql,
+  userId: number,
+  fewerThan: number,
+  limit: number,
+): Promise<SeedingRow[]> {
+  return await sql<SeedingRow[]>`
+    select t.id, t.title, t.size, c.seeders, c.leechers, t.snatches
+    from user_torrent_stats s
+    join torrents t on t.id = s.torrent_id
+    join torrent_counts c on c.torrent_id = t.id
+    where s.user_id = ${userId}
+      and s.completed_at is not null
+      and c.seeders < ${fewerThan}
+    order by c.seeders, c.leechers desc, t.id desc
+    limit ${limit}
+  `;
+}
+
+/**
+ * The least-seeded torrents: first those someone is downloading (fewest seeders, most leechers
+ * first; only active swarms are looked at), then, to fill the list, those with the fewest seeders.
+ */
+export async function leastSeeded(sql: Sql, limit: number): Promise<SeedingRow[]> {
+  const waiting = await sql<SeedingRow[]>`
+    select t.id, t.title, t.size, c.seeders, c.leechers, t.snatches
+    from torrent_counts c
+    join torrents t on t.id = c.torrent_id
+    where c.leechers > 0
+    order by c.seeders, c.leechers desc, t.id desc
+    limit ${limit}
+  `;
+  if (waiting.length >= limit) return waiting;
+  const rest = await sql<SeedingRow[]>`
+    select t.id, t.title, t.size, c.seeders, c.leechers, t.snatches
+    from torrent_counts c
+    join torrents t on t.id = c.torrent_id
+    where c.leechers = 0
+    order by c.seeders, c.torrent_id
+    limit ${limit - waiting.length}
+  `;
+  return [...waiting, ...rest];
+}
