@@ -77,6 +77,18 @@ describe("the OpenAPI document", () => {
       "GET /api/v1/torrents/{id}/download",
       "GET /api/v1/counts",
       "GET /api/v1/torrents/{id}/counts",
+      "GET /api/v1/users/{id}/profile",
+      "PATCH /api/v1/users/{id}/profile",
+      "GET /api/v1/users/{id}/history",
+      "GET /api/v1/torrents/{id}/history",
+      "GET /api/v1/news",
+      "POST /api/v1/news",
+      "GET /api/v1/news/{id}",
+      "PATCH /api/v1/news/{id}",
+      "DELETE /api/v1/news/{id}",
+      "GET /api/v1/stats",
+      "GET /api/v1/stats/history",
+      "GET /api/v1/home",
     ])
       expect(served.has(route)).toBe(true);
   });

@@ -71,8 +71,10 @@ export function timeTicks(from: number, to: number, count = 5): { at: number; la
   // Beyond a day, hours alone would not say which day: ticks fall on days then.
   const steps = span > DAY_MS ? STEPS_MS.filter((s) => s >= DAY_MS) : STEPS_MS;
   const step = steps.find((s) => span / s <= count) ?? steps[steps.length - 1]!;
+  // Labels at the very ends would run into the value axis or off the plot.
+  const margin = span * 0.04;
   const ticks: { at: number; label: string }[] = [];
-  for (let at = Math.ceil(from / step) * step; at <= to; at += step)
+  for (let at = Math.ceil((from + margin) / step) * step; at <= to - margin; at += step)
     ticks.push({ at, label: timeLabel(at, step >= DAY_MS) });
   return ticks;
 }

@@ -36,13 +36,16 @@ export type Series = "site" | "torrents" | "members";
 export type SamplingPolicy = Readonly<Record<Series, SeriesPolicy>>;
 
 /**
- * The sampling periods and retention, as the README states them, and the bounds they give:
- * - site totals every 5 minutes, kept 7 days, then hourly to 90 days: at most 2,016 + 1,992 rows;
+ * The sampling periods and retention, as the README states them, and the bounds they give (full
+ * resolution reaches back to the start of a bucket, so up to one bucket more than `fullMs`):
+ * - site totals every 5 minutes, kept 7 days, then hourly to 90 days: about 4,000 rows;
  * - each torrent's counts every 5 minutes when they changed, kept 1 day, then hourly to 7 days
- *   (the torrent page's plot): at most 432 rows a torrent, and as at most 1,000 torrents are written
- *   a period (the rest wait for the next), at most 288 × 1,000 + 144 × 12,000 ≈ 2 million in all;
+ *   (the torrent page's plot): at most about 450 rows a torrent; and as at most 1,000 torrents are
+ *   written a period (the rest wait for the next), at most about 300 × 1,000 + 145 × 12,000,
+ *   some 2 million rows, however busy the site;
  * - each member's totals hourly when they changed, kept 7 days, then daily to 30 days (the
- *   profile's plot): at most 191 rows a member, 168 × 2,000 + 23 × 48,000 ≈ 1.4 million in all.
+ *   profile's plot): at most about 215 rows a member, and at most 2,000 members written an hour,
+ *   about 400,000 + 24 × 48,000, some 1.5 million rows in all.
  */
 export const SAMPLING: SamplingPolicy = {
   site: {

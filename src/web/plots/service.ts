@@ -14,19 +14,23 @@ export const MAX_POINTS = 240;
 type Point = readonly [number, number];
 
 /**
- * At most `max` points: the window split into equal slices, each keeping the last point that falls
- * in it (for values that hold until the next point, that is the value at the end of the slice).
- * Points before `from` become one point at `from`, the value the line starts with.
+ * At most `max` points: the value held at `from` (the last point at or before it), then the window
+ * split into equal slices, each keeping the last point that falls in it (for values that hold until
+ * the next point, that is the value at the end of the slice).
  */
 export function downsample(points: readonly Point[], from: number, to: number, max = MAX_POINTS): Point[] {
-  const slice = Math.max((to - from) / max, 1);
+  const slices = max - 1;
+  const slice = Math.max((to - from) / slices, 1);
   const out: Point[] = [];
-  let lastSlice = Number.NEGATIVE_INFINITY;
-  for (const [t, v] of points) {
-    const at = Math.max(t, from);
-    const index = Math.min(Math.floor((at - from) / slice), max - 1);
-    if (index === lastSlice) out[out.length - 1] = [at, v];
-    else out.push([at, v]);
+  let held: Point | null = null;
+  for (const point of points) if (point[0] <= from) held = point;
+  if (held) out.push([from, held[1]]);
+  let lastSlice = -1;
+  for (const point of points) {
+    if (point[0] <= from) continue;
+    const index = Math.min(Math.floor((point[0] - from) / slice), slices - 1);
+    if (index === lastSlice) out[out.length - 1] = point;
+    else out.push(point);
     lastSlice = index;
   }
   return out;
