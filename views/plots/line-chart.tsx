@@ -148,7 +148,7 @@ export function LineChart(props: { plot: PlotView }) {
         <g class="ticks">
           {ticks.map((v) => (
             <text x={String(LEFT - 4)} y={String(y(v) + 3.5)} text-anchor="end" safe>
-              {axisLabel(v, plot.unit, scale)}
+              {axisLabel(v, plot.unit, scale, ticks[1]! - ticks[0]!)}
             </text>
           ))}
           {timeTicks(plot.from, plot.to).map((tick) => (

@@ -5,9 +5,12 @@ export type PlotUnit = "count" | "bytes" | "ratio";
 
 const BINARY = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
-/** A value as an axis label: short ("12", "1.5k", "512 MiB", "0.75"). */
-export function axisLabel(value: number, unit: PlotUnit, scale = 1): string {
-  if (unit === "ratio") return value.toFixed(value >= 10 ? 0 : value >= 1 ? 1 : 2);
+/**
+ * A value as an axis label: short ("12", "1.5k", "512 MiB", "0.75"); a ratio with as many decimals
+ * as the axis' `step` needs, so every label of an axis has the same.
+ */
+export function axisLabel(value: number, unit: PlotUnit, scale = 1, step = 1): string {
+  if (unit === "ratio") return value.toFixed(Math.max(0, Math.min(3, -Math.floor(Math.log10(step) + 1e-9))));
   if (unit === "bytes") {
     const power = Math.round(Math.log2(scale) / 10);
     const scaled = value / 1024 ** power;
