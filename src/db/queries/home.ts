@@ -31,8 +31,10 @@ export async function completedWithFewSeeders(
 }
 
 /**
- * The least-seeded torrents: first those someone is downloading (fewest seeders, most leechers
- * first; only active swarms are looked at), then, to fill the list, those with the fewest seeders.
+ * The least-seeded torrents: first those someone is downloading, then, to fill the list, the
+ * others; fewest seeders first either way. Both follow the seeders index and stop after `limit`
+ * rows (sorting by leechers too would sort every active swarm: 85 ms at a million torrents,
+ * 290 ms when most have leechers, against well under a millisecond this way).
  */
 export async function leastSeeded(sql: Sql, limit: number): Promise<SeedingRow[]> {
   const waiting = await sql<SeedingRow[]>`
@@ -40,7 +42,7 @@ export async function leastSeeded(sql: Sql, limit: number): Promise<SeedingRow[]
     from torrent_counts c
     join torrents t on t.id = c.torrent_id
     where c.leechers > 0
-    order by c.seeders, c.leechers desc, t.id desc
+    order by c.seeders, c.torrent_id
     limit ${limit}
   `;
   if (waiting.length >= limit) return waiting;
