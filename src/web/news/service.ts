@@ -13,6 +13,7 @@ import type { WebDeps } from "../deps.ts";
 export const NEWS_LIMITS = { titleMax: 200, bodyMax: 10000 } as const;
 /** News items on one page of the news list, and on the home page. */
 export const NEWS_PER_PAGE = 20;
+/** What a page or the API says about a news item that is not there. */
 export const NO_NEWS = "There is no news item with this number.";
 const ADMINS_ONLY = "Only administrators post, edit and delete news.";
 

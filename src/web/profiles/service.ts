@@ -14,6 +14,7 @@ import { isStaff } from "../members/service.ts";
 export const BIO_LIMITS = { max: 1000, lines: 30 } as const;
 /** Uploads listed on a profile. */
 export const PROFILE_UPLOADS = 10;
+/** What a page says about a profile that is not there. */
 export const NO_PROFILE = "There is no member with this name.";
 
 /** Someone looking at or changing a profile. */
