@@ -23,3 +23,8 @@ interface JSON {
   /** A value JSON.stringify writes as `text` itself: used for integers beyond 2^53. */
   rawJSON(text: string): { readonly rawJSON: string };
 }
+
+declare module "*.svg" {
+  const text: string;
+  export default text;
+}

@@ -15,6 +15,7 @@ import { SpillUnreadableError, setAsideSpill, spillPath } from "./web/credit-spi
 import { DEFAULT_SITE_URL, defaultLinksWarning } from "./web/links.ts";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
 import { SuspiciousWriter } from "./web/suspicious/writer.ts";
+import { Sampler } from "./web/plots/sampler.ts";
 import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
 import { workerUrl } from "./workers.ts";
 
@@ -296,6 +297,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
     const started = tracker;
     const end = pg;
     let stopping: Promise<StopOutcome> | null = null;
+    const sampler = role === "tracker" ? null : new Sampler(db.sql, counts).start();
     return {
       webPort: web?.port ?? 0,
       trackerPort: started?.port ?? 0,
@@ -325,6 +327,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
           }
           // The tracker's last counts are on their way out before the notifications stop.
           await end?.close();
+          await sampler?.stop();
           const outcome = saveUnwritten(await stats.stop(), stats, spillFile);
           await suspicious.stop();
           await db.close().catch((error) => log.warn("database did not close cleanly", { error }));

@@ -9,6 +9,7 @@ import m006 from "../../sql/006_credit_limits.sql" with { type: "text" };
 import m007 from "../../sql/007_suspicious_transfers.sql" with { type: "text" };
 import m008 from "../../sql/008_search_words.sql" with { type: "text" };
 import m011 from "../../sql/011_catalogue.sql" with { type: "text" };
+import m012 from "../../sql/012_community.sql" with { type: "text" };
 
 /** One forward-only schema change. */
 export interface Migration {
@@ -28,4 +29,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: "007_suspicious_transfers.sql", sql: m007 },
   { version: 8, name: "008_search_words.sql", sql: m008 },
   { version: 11, name: "011_catalogue.sql", sql: m011 },
+  { version: 12, name: "012_community.sql", sql: m012 },
 ];

@@ -14,9 +14,12 @@ import { commentPages } from "./comments/pages.tsx";
 import { BASE_HEADER, IP_HEADER, type PageContext, REQUEST_ID_HEADER } from "./context.tsx";
 import type { WebDeps } from "./deps.ts";
 import { PageRefusal } from "./gate.tsx";
+import { homePages } from "./home/pages.tsx";
 import { invitePages } from "./invites/pages.tsx";
 import { previewPages } from "./markdown/pages.tsx";
 import { memberPages } from "./members/pages.tsx";
+import { newsPages } from "./news/pages.tsx";
+import { profilePages } from "./profiles/pages.tsx";
 import { staticRoutes } from "./static.ts";
 import { suspiciousPages } from "./suspicious/pages.tsx";
 import { textGuard } from "./text-guard.ts";
@@ -113,7 +116,9 @@ export function createWebApp(deps: WebDeps) {
     .use(eventRoutes(deps))
     .use(apiRoutes(deps))
     .use(rssRoutes(deps))
-    .get("/", ({ request, redirect }) => redirect(`${request.headers.get(BASE_HEADER) ?? ""}/torrents`, 303));
+    .use(homePages(deps))
+    .use(newsPages(deps))
+    .use(profilePages(deps));
 }
 
 /**

@@ -88,6 +88,18 @@ describe("the OpenAPI document", () => {
       "DELETE /api/v1/comments/{id}",
       "GET /api/v1/me/new-comments",
       "POST /api/v1/preview",
+      "GET /api/v1/users/{id}/profile",
+      "PATCH /api/v1/users/{id}/profile",
+      "GET /api/v1/users/{id}/plot",
+      "GET /api/v1/torrents/{id}/plot",
+      "GET /api/v1/news",
+      "POST /api/v1/news",
+      "GET /api/v1/news/{id}",
+      "PATCH /api/v1/news/{id}",
+      "DELETE /api/v1/news/{id}",
+      "GET /api/v1/stats",
+      "GET /api/v1/stats/plot",
+      "GET /api/v1/home",
     ])
       expect(served.has(route)).toBe(true);
   });

@@ -34,17 +34,30 @@ async function shoot(page: Page, name: string): Promise<void> {
     await page.setViewportSize(size);
     await page.screenshot({ path: join(SHOTS, `${name}-${label}.png`), fullPage: true });
   }
-  // A page that fits a phone has nothing wider than the screen.
+  // A page that fits a phone has nothing wider than the screen (the culprits are named if not).
   await page.setViewportSize({ width: 390, height: 844 });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
-  expect(overflow).toBeLessThanOrEqual(390);
+  const { width, wide } = await page.evaluate(() => ({
+    width: document.documentElement.scrollWidth,
+    wide: Array.from(document.querySelectorAll("body *"))
+      .filter(
+        (el) =>
+          el.getBoundingClientRect().right > window.innerWidth + 0.5 ||
+          (el instanceof HTMLElement &&
+            el.scrollWidth > el.clientWidth + 1 &&
+            getComputedStyle(el).overflowX === "visible"),
+      )
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className}`),
+  }));
+  expect({ name, wide }).toEqual({ name, wide: [] });
+  expect(width).toBeLessThanOrEqual(390);
 }
 
 async function logIn(page: Page, name: string, password: string): Promise<void> {
   await page.goto(`${server.web}/login`);
   await page.fill('input[name="name"]', name);
   await page.fill('input[name="password"]', password);
-  await Promise.all([page.waitForURL(/\/torrents/), page.click('button[type="submit"]')]);
+  await Promise.all([page.waitForURL((url) => url.pathname === "/"), page.click('button[type="submit"]')]);
 }
 
 describe.skipIf(SKIP)("the site in a browser", () => {
@@ -96,6 +109,8 @@ describe.skipIf(SKIP)("the site in a browser", () => {
   test("log in, upload, find by search, watch the seeders change live", async () => {
     const page = await browser.newPage();
     await logIn(page, "admin", "correct horse battery");
+    await shoot(page, "home-empty");
+    await page.goto(`${server.web}/torrents`);
     await shoot(page, "torrents-empty");
 
     await page.goto(`${server.web}/upload`);
@@ -172,7 +187,10 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     expect(await visitor.textContent("#confirm-error")).toBeTruthy();
     await visitor.fill('input[name="password"]', "a long enough password");
     await visitor.fill('input[name="confirm"]', "a long enough password");
-    await Promise.all([visitor.waitForURL(/\/torrents$/), visitor.click('main form button[type="submit"]')]);
+    await Promise.all([
+      visitor.waitForURL((url) => url.pathname === "/"),
+      visitor.click('main form button[type="submit"]'),
+    ]);
     expect(await visitor.textContent("header.site")).toContain("newcomer");
     await shoot(visitor, "registered");
 
@@ -240,5 +258,157 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     expect(await page.textContent("#comments h2")).toBe("Comments (1)");
     await shoot(page, "torrent-comments");
     await page.close();
+  });
+
+  test("news, a bio, hidden figures and plots; every page fits a phone and a desktop", async () => {
+    const sql = server.running.db.sql;
+    const pepper = resolvePepper(server.config.salt, server.config.dataDir);
+    const { user: wren } = await createUser(sql, {
+      name: "wren",
+      passwordHash: await hashPassword("another long password", pepper),
+    });
+    await server.running.sync.user(wren.id);
+    const [admin] = await sql`select id from users where name = 'admin'`;
+    const [torrent] = await sql`select id from torrents order by id limit 1`;
+    const now = Date.now();
+    // A week of history, as the sampler would have written it (in place of its own first sample,
+    // taken before there were members, which the home page's figures would otherwise show).
+    await sql`delete from site_samples`;
+    const hours = Array.from({ length: 7 * 24 }, (_, i) => now - (7 * 24 - i) * 3_600_000);
+    for (const [i, at] of hours.entries()) {
+      const wave = Math.round(20 + 15 * Math.sin(i / 8));
+      await sql`
+        insert into site_samples (at, members, torrents, seeders, leechers, uploaded, downloaded)
+        values (${new Date(at)}, 2, 1, ${wave}, ${Math.round(wave / 3)}, ${i * i * 40_000_000}, ${i * i * 30_000_000})
+      `;
+      if (i % 6 === 0)
+        await sql`
+          insert into torrent_samples (torrent_id, at, seeders, leechers)
+          values (${torrent!.id}, ${new Date(at)}, ${1 + (i % 5)}, ${i % 3})
+        `;
+    }
+    for (let day = 29; day >= 0; day--)
+      await sql`
+        insert into member_samples (user_id, at, uploaded, downloaded)
+        values (${wren.id}, ${new Date(now - day * 86_400_000)}, ${(30 - day) * 900_000_000}, ${(30 - day) * 600_000_000})
+      `;
+    await sql`update users set uploaded = ${30 * 900_000_000}, downloaded = ${30 * 600_000_000} where id = ${wren.id}`;
+    await sql`
+      insert into user_torrent_stats (user_id, torrent_id, downloaded, completed_at)
+      values (${admin!.id}, ${torrent!.id}, 1, now())
+      on conflict (user_id, torrent_id) do update set completed_at = now()
+    `;
+
+    const page = await browser.newPage();
+    await logIn(page, "admin", "correct horse battery");
+
+    // An administrator posts news, in Markdown; it is on the home page at once, escaped.
+    await page.goto(`${server.web}/news`);
+    await page.click("details.post-news summary");
+    await page.fill('input[name="title"]', "Welcome to the <new> site");
+    await page.fill('textarea[name="body"]', "Profiles, plots and news.\n\nTell us what you think & more.");
+    await shoot(page, "news-form");
+    await Promise.all([
+      page.waitForURL(/\/news\/\d+\?done=posted/),
+      page.click('details.post-news button[type="submit"]'),
+    ]);
+    await shoot(page, "news-item");
+    const newsUrl = page.url().replace(/\?.*$/, "");
+    await page.goto(`${newsUrl}/edit`);
+    await shoot(page, "news-edit");
+    await page.goto(`${server.web}/news`);
+    await shoot(page, "news");
+
+    await page.goto(`${server.web}/`);
+    expect(await page.textContent("article.news .news-title")).toBe("Welcome to the <new> site");
+    expect(await page.locator("article.news .prose p").count()).toBe(2);
+    expect(await page.textContent("#site-stats")).toContain("Members");
+    expect(await page.textContent("main")).toContain("Your torrents that need seeding");
+    // The plots are drawn and fit the phone's width.
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const id of ["site-peers", "site-traffic"]) {
+      const chart = page.locator(`#${id} svg[role="img"]`);
+      expect(await chart.isVisible()).toBe(true);
+      const box = (await chart.boundingBox())!;
+      expect(box.width).toBeGreaterThan(250);
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+      expect(await page.locator(`#${id} path.line`).count()).toBe(2);
+    }
+    await shoot(page, "home");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await shoot(page, "home-dark");
+    await page.emulateMedia({ colorScheme: "light" });
+
+    // The torrent page shows its seeders over the week.
+    await page.goto(`${server.web}/torrents/${torrent!.id}`);
+    expect(await page.locator(`#swarm-${torrent!.id} svg[role="img"]`).isVisible()).toBe(true);
+    await shoot(page, "torrent-plot");
+    await page.goto(`${server.web}/torrents/${torrent!.id}/edit`);
+    await shoot(page, "torrent-edit");
+
+    // A bio on the account page; the profile shows it as text, never as HTML.
+    await page.goto(`${server.web}/account`);
+    await page.fill('textarea[name="bio"]', "I run the <b>site</b>.\nAsk me anything.");
+    await Promise.all([
+      page.waitForURL(/done=profile/),
+      page.click('form[action$="/account/profile"] button'),
+    ]);
+    expect(await page.textContent(".notice")).toContain("Your profile was saved.");
+    await shoot(page, "account");
+    await page.goto(`${server.web}/users/admin`);
+    expect(await page.textContent(".bio .prose")).toBe("I run the <b>site</b>.Ask me anything.");
+    expect(await page.locator(".bio .prose b").count()).toBe(0);
+    await shoot(page, "profile-own");
+
+    // Wren hides their figures: another member sees none, staff still see them and the plots.
+    const guest = await browser.newContext();
+    const member = await guest.newPage();
+    await logIn(member, "wren", "another long password");
+    await member.goto(`${server.web}/users/wren`);
+    expect(await member.locator(`#transfer-${wren.id} svg[role="img"]`).isVisible()).toBe(true);
+    await shoot(member, "profile-plots");
+    await member.goto(`${server.web}/account`);
+    await member.check('input[name="hide_transfer"]');
+    await Promise.all([
+      member.waitForURL(/done=profile/),
+      member.click('form[action$="/account/profile"] button'),
+    ]);
+    await member.goto(`${server.web}/users/admin`);
+    await shoot(member, "profile-other");
+    await page.goto(`${server.web}/users/wren`);
+    expect(await page.textContent("main")).toContain("you see them as staff");
+    expect(await page.locator(`#ratio-${wren.id} svg[role="img"]`).isVisible()).toBe(true);
+    const { user: third } = await createUser(sql, {
+      name: "finch",
+      passwordHash: await hashPassword("a third long password", pepper),
+    });
+    await server.running.sync.user(third.id);
+    const other = await guest.newPage();
+    await other.context().clearCookies();
+    await logIn(other, "finch", "a third long password");
+    await other.goto(`${server.web}/users/wren`);
+    expect(await other.textContent("main")).toContain("Hidden by wren.");
+    expect(await other.locator("figure.plot").count()).toBe(0);
+    await shoot(other, "profile-hidden");
+    await guest.close();
+
+    // The staff pages, the API documentation and a missing page.
+    await page.goto(`${server.web}/admin/users?sort=uploaded&order=desc`);
+    expect(await page.locator("main table.list tbody tr").first().textContent()).toContain("wren");
+    await shoot(page, "members");
+    await page.goto(`${server.web}/admin/users/${wren.id}`);
+    await shoot(page, "member");
+    await page.goto(`${server.web}/api/v1/docs`);
+    await shoot(page, "api-docs");
+    await page.goto(`${server.web}/no/such/page`);
+    await shoot(page, "not-found");
+    await page.close();
+
+    const anonymous = await browser.newContext();
+    const visitor = await anonymous.newPage();
+    await visitor.goto(`${server.web}/`);
+    expect(new URL(visitor.url()).pathname).toBe("/login");
+    await shoot(visitor, "login");
+    await anonymous.close();
   });
 });

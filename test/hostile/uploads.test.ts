@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createUser } from "../../src/db/queries/users.ts";
 import { hashPassword, resolvePepper } from "../../src/shared/secrets.ts";
-import { csrfToken } from "../../src/web/context.ts";
+import { csrfToken } from "../../src/web/context.tsx";
 import { uploadChecker } from "../../src/web/metainfo-pool.ts";
 import { startTestServer } from "../helpers/server.ts";
 

@@ -56,7 +56,7 @@ describe("account page", () => {
     expect(page).toContain("<h1>bob</h1>");
     expect(page).toContain(`${TRACKER}/${await passkeyOf(bobId)}/announce`);
     expect(page).toMatch(/<dt>Ratio<\/dt><dd>—<\/dd>/);
-    expect(page).toMatch(/<dt>Invited by<\/dt><dd>root<\/dd>/);
+    expect(page).toMatch(/<dt>Invited by<\/dt><dd><a class="member" href="\/users\/root">root<\/a><\/dd>/);
     expect(page).toContain("You have not uploaded any torrent.");
 
     const mine = await torrent("<img src=x onerror=alert(1)> Bob's upload", bobId, 3 * 1024 * 1024);

@@ -51,7 +51,7 @@ describe("member list", () => {
     expect(page).toContain(`href="/admin/users/${bobId}">bob</a>`);
     expect(page).toMatch(/data-label="Roles">admin, invite, moderate, upload</);
     expect(page).toMatch(
-      /bob<\/a><\/td><td data-label="Roles">upload<\/td>[\s\S]*?data-label="Invited by">root</,
+      /bob<\/a> <a class="muted" href="\/users\/bob">profile<\/a><\/td><td data-label="Roles">upload<\/td>[\s\S]*?data-label="Invited by">root</,
     );
   });
 
@@ -65,6 +65,27 @@ describe("member list", () => {
     expect(part).toContain(">bob</a>");
     expect(part).toContain(">root</a>");
     expect(part).not.toContain(">axb</a>");
+  });
+
+  test("sorted by join date or totals, either way, with the order kept by the pager and the form", async () => {
+    await web.db.sql`update users set uploaded = 500 where id = ${bobId}`;
+    await web.db.sql`update users set uploaded = 10 where id = ${rootId}`;
+    const names = (page: string) =>
+      [...page.matchAll(/href="\/admin\/users\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
+    const byUpload = await (
+      await web.request("/admin/users?sort=uploaded&order=desc", { cookie: mod.cookie })
+    ).text();
+    expect(names(byUpload).slice(0, 2)).toEqual(["bob", "root"]);
+    expect(byUpload).toContain('<option value="uploaded" selected>Uploaded</option>');
+    expect(byUpload).toContain('<option value="desc" selected>Descending</option>');
+    const ascending = await (await web.request("/admin/users?sort=uploaded", { cookie: mod.cookie })).text();
+    expect(names(ascending).indexOf("root")).toBeLessThan(names(ascending).indexOf("bob"));
+    const joined = await (await web.request("/admin/users?sort=joined", { cookie: mod.cookie })).text();
+    expect(names(joined)[0]).toBe("root");
+    // An unknown order is the default one, not an error.
+    const unknown = await web.request("/admin/users?sort=passkey&order=sideways", { cookie: mod.cookie });
+    expect(unknown.status).toBe(200);
+    expect(await unknown.text()).toContain('<option value="name" selected>Name</option>');
   });
 
   test("names are escaped", async () => {

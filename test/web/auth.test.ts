@@ -84,7 +84,7 @@ describe("log in and log out", () => {
     const response = await web.request("/login", {
       form: { name: "alice", password: "password123", next: "//evil.example/x" },
     });
-    expect(response.headers.get("location")).toBe("/torrents");
+    expect(response.headers.get("location")).toBe("/");
   });
 
   test("a state change without the CSRF token, or from another site, is refused", async () => {

@@ -183,7 +183,7 @@ describe("registering", () => {
       confirm: "correct horse",
     });
     expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe("/torrents");
+    expect(response.headers.get("location")).toBe("/");
     const cookie = cookieOf(response);
 
     const [user] = await web.db.sql`

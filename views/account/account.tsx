@@ -2,7 +2,9 @@
 import { DateTime } from "../layout/date-time.tsx";
 import { formatBytes, formatRatio, formatSize } from "../layout/format.ts";
 import { Csrf, FieldError, Layout } from "../layout/layout.tsx";
+import { MemberLink } from "../layout/member-link.tsx";
 import type { PageContext } from "../layout/page.ts";
+import { type BioLimits, ProfileForm } from "../profiles/profile.tsx";
 import { ApiTokensSection, RssSection, type TokenLimits, type TokenView } from "./tokens.tsx";
 
 /** A member's totals, as the account and member pages show them. */
@@ -46,6 +48,8 @@ export function AccountPage(props: {
   createdToken?: { token: string };
   tokenName?: string;
   feedUrl: string;
+  profile: { bio: string; hide_transfer: boolean };
+  bioLimits: BioLimits;
   notice?: string;
   errors?: Record<string, string>;
 }) {
@@ -68,10 +72,21 @@ export function AccountPage(props: {
             <DateTime date={member.created_at} day />
           </dd>
           <dt>Invited by</dt>
-          <dd safe>{member.inviter ?? "—"}</dd>
+          <dd>
+            <MemberLink base={base} name={member.inviter} />
+          </dd>
           <TransferFacts member={member} />
         </dl>
       </section>
+
+      <ProfileForm
+        page={props.page}
+        name={member.name}
+        bio={props.profile.bio}
+        hideTransfer={props.profile.hide_transfer}
+        limits={props.bioLimits}
+        errors={props.errors}
+      />
 
       <h2>Announce URL</h2>
       <section class="card stack">

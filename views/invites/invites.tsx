@@ -2,6 +2,7 @@
 import { DateTime } from "../layout/date-time.tsx";
 import { formatAge } from "../layout/format.ts";
 import { Csrf, FieldError, Layout } from "../layout/layout.tsx";
+import { MemberLink } from "../layout/member-link.tsx";
 import type { PageContext } from "../layout/page.ts";
 
 /** An invite as its creator's list shows it. */
@@ -145,8 +146,12 @@ export function InvitesPage(props: {
           <tbody>
             {props.used.map((invite) => (
               <tr>
-                <td class="title" data-label="Member" safe>
-                  {invite.invitee ?? "(account deleted)"}
+                <td class="title" data-label="Member">
+                  {invite.invitee === null ? (
+                    "(account deleted)"
+                  ) : (
+                    <MemberLink base={props.page.base} name={invite.invitee} />
+                  )}
                 </td>
                 <td data-label="Joined">
                   {invite.claimed_at ? (

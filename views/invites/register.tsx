@@ -51,7 +51,7 @@ export function RegisterPage(props: {
           {props.errors?.name ? (
             <FieldError errors={props.errors} name="name" />
           ) : (
-            <span class="muted" id="name-help" style="font-weight: 400">
+            <span class="help" id="name-help">
               3 to 32 letters, digits, '_', '-' or '.', starting with a letter or digit.
             </span>
           )}

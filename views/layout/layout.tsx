@@ -12,9 +12,11 @@ export function Layout(props: PropsWithChildren<{ page: PageContext; title: stri
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="color-scheme" content="light dark" />
           <title safe>
             {props.title} · {siteName}
           </title>
+          <link rel="icon" href={`${base}/static/icon.svg`} type="image/svg+xml" />
           <link rel="stylesheet" href={`${base}/static/style.css`} />
           <script src={`${base}/static/htmx.min.js`} defer></script>
           {props.live ? <script src={`${base}/static/live.js`} defer></script> : ""}
@@ -24,12 +26,14 @@ export function Layout(props: PropsWithChildren<{ page: PageContext; title: stri
           data-live-url={props.live ? `${base}/events/counts` : undefined}
         >
           <header class="site">
-            <a class="brand" href={`${base}/`} safe>
-              {siteName}
+            <a class="brand" href={`${base}/`}>
+              <img src={`${base}/static/icon.svg`} alt="" width="28" height="28" />
+              <span safe>{siteName}</span>
             </a>
             {viewer ? (
               <nav>
                 <a href={`${base}/torrents`}>Torrents</a>
+                <a href={`${base}/news`}>News</a>
                 {viewer.can("upload") ? <a href={`${base}/upload`}>Upload</a> : ""}
                 {viewer.can("invite") ? <a href={`${base}/invites`}>Invites</a> : ""}
                 {viewer.can("moderate") || viewer.can("admin") ? (
@@ -37,6 +41,7 @@ export function Layout(props: PropsWithChildren<{ page: PageContext; title: stri
                 ) : (
                   ""
                 )}
+                {viewer.can("moderate") ? <a href={`${base}/admin/suspicious`}>Suspicious</a> : ""}
                 {viewer.can("admin") ? <a href={`${base}/admin/categories`}>Categories</a> : ""}
                 <a href={`${base}/account`} safe>
                   {viewer.name}

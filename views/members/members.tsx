@@ -3,6 +3,7 @@ import { TransferFacts, type TransferTotals } from "../account/account.tsx";
 import { DateTime } from "../layout/date-time.tsx";
 import { formatSize } from "../layout/format.ts";
 import { Csrf, Layout } from "../layout/layout.tsx";
+import { profilePath } from "../layout/member-link.tsx";
 import type { PageContext, RoleName } from "../layout/page.ts";
 
 /** A member as the list shows them. */
@@ -43,24 +44,43 @@ export interface MemberActions {
   access: string | null;
 }
 
-function usersUrl(base: string, q: string, pageNo: number): string {
+/** How the member list is ordered. */
+export interface MemberOrder {
+  sort: string;
+  order: "asc" | "desc";
+}
+
+const SORT_LABELS: Record<string, string> = {
+  name: "Name",
+  joined: "Joined",
+  uploaded: "Uploaded",
+  downloaded: "Downloaded",
+};
+
+function usersUrl(base: string, q: string, pageNo: number, order: MemberOrder): string {
   const params = new URLSearchParams();
   if (q) params.set("q", q);
+  if (order.sort !== "name") params.set("sort", order.sort);
+  if (order.order !== "asc") params.set("order", order.order);
   if (pageNo > 1) params.set("page", String(pageNo));
   const text = params.toString();
   return `${base}/admin/users${text ? `?${text}` : ""}`;
 }
 
-/** The member list with its search box and pager. */
+/** The member list with its search box, its order (a select, which works on a phone too) and pager. */
 export function AdminUsersPage(props: {
   page: PageContext;
   q: string;
+  sort: string;
+  order: "asc" | "desc";
+  sorts: readonly string[];
   pageNo: number;
   rows: MemberListItem[];
   hasNext: boolean;
 }) {
   const { base } = props.page;
   const { q, pageNo, rows } = props;
+  const current: MemberOrder = { sort: props.sort, order: props.order };
   return (
     <Layout page={props.page} title={q ? `Members: ${q}` : "Members"}>
       <h1>Members</h1>
@@ -73,7 +93,22 @@ export function AdminUsersPage(props: {
           placeholder="Search names"
           aria-label="Search names"
         />
-        <button type="submit">Search</button>
+        <select name="sort" aria-label="Sort by">
+          {props.sorts.map((sort) => (
+            <option value={sort} selected={sort === props.sort} safe>
+              {SORT_LABELS[sort] ?? sort}
+            </option>
+          ))}
+        </select>
+        <select name="order" aria-label="Order">
+          <option value="asc" selected={props.order === "asc"}>
+            Ascending
+          </option>
+          <option value="desc" selected={props.order === "desc"}>
+            Descending
+          </option>
+        </select>
+        <button type="submit">Show</button>
       </form>
       {rows.length === 0 ? (
         <p class="notice">{q ? "No member's name contains this." : "No members."}</p>
@@ -96,6 +131,9 @@ export function AdminUsersPage(props: {
                 <td class="title">
                   <a href={`${base}/admin/users/${row.id}`} safe>
                     {row.name}
+                  </a>{" "}
+                  <a class="muted" href={profilePath(base, row.name)}>
+                    profile
                   </a>
                 </td>
                 <td data-label="Roles">{row.roles.length ? row.roles.join(", ") : "—"}</td>
@@ -120,9 +158,9 @@ export function AdminUsersPage(props: {
         </table>
       )}
       <nav class="pager">
-        {pageNo > 1 ? <a href={usersUrl(base, q, pageNo - 1)}>← Previous</a> : <span />}
+        {pageNo > 1 ? <a href={usersUrl(base, q, pageNo - 1, current)}>← Previous</a> : <span />}
         <span class="muted">Page {pageNo}</span>
-        {props.hasNext ? <a href={usersUrl(base, q, pageNo + 1)}>Next →</a> : <span />}
+        {props.hasNext ? <a href={usersUrl(base, q, pageNo + 1, current)}>Next →</a> : <span />}
       </nav>
     </Layout>
   );
@@ -145,8 +183,9 @@ export function AdminUserPage(props: {
   const action = `${base}/admin/users/${member.id}`;
   return (
     <Layout page={props.page} title={member.name}>
-      <p>
+      <p class="row">
         <a href={`${base}/admin/users`}>← Members</a>
+        <a href={profilePath(base, member.name)}>Public profile</a>
       </p>
       <h1 safe>{member.name}</h1>
       {props.notice ? (

@@ -3,9 +3,11 @@ import { CategoryIcon } from "../categories/icons.tsx";
 import { CommentsSection, type CommentsView } from "../comments/comments.tsx";
 import { formatAge, formatSize } from "../layout/format.ts";
 import { Csrf, FieldError, Layout } from "../layout/layout.tsx";
+import { MemberLink } from "../layout/member-link.tsx";
 import type { CountsView, PageContext } from "../layout/page.ts";
 import { MarkdownField, Rendered, type RenderedHtml } from "../markdown/rendered.tsx";
 import type { CategoryChoice } from "./list.tsx";
+import { LineChart, type PlotView } from "../plots/line-chart.tsx";
 
 /** A torrent with everything its page shows. */
 export interface TorrentView {
@@ -92,6 +94,7 @@ export function TorrentPage(props: {
   canDelete: boolean;
   comments: CommentsView;
   notice?: string;
+  history?: PlotView;
 }) {
   const { base } = props.page;
   const t = props.torrent;
@@ -163,7 +166,9 @@ export function TorrentPage(props: {
           <dt>Size</dt>
           <dd safe>{formatSize(t.size)}</dd>
           <dt>Uploader</dt>
-          <dd safe>{t.creator ?? "—"}</dd>
+          <dd>
+            <MemberLink base={base} name={t.creator} />
+          </dd>
           <dt>Added</dt>
           <dd>
             <time datetime={t.created_at.toISOString()} safe>
@@ -186,6 +191,7 @@ export function TorrentPage(props: {
           )}
         </dl>
       </div>
+      {props.history ? <LineChart plot={props.history} /> : ""}
       {props.hasDescription ? (
         <>
           <h2>Description</h2>

@@ -95,22 +95,35 @@ export function likeLiteral(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** Orders of the member list. */
+export const MEMBER_SORTS = ["name", "joined", "uploaded", "downloaded"] as const;
+export type MemberSort = (typeof MEMBER_SORTS)[number];
+
 /**
- * One page of members by name, optionally only those whose name contains `search` (any case).
- * Fetches one row more than `limit` so the caller knows whether a next page exists.
+ * One page of members, by name unless `sort` says otherwise, optionally only those whose name
+ * contains `search` (any case). Fetches one row more than `limit` so the caller knows whether a
+ * next page exists. (Members are few next to torrents: the orders other than by name sort the
+ * matching rows.)
  */
 export async function listMembers(
   sql: Sql,
-  options: { search?: string; limit: number; offset: number },
+  options: { search?: string; sort?: MemberSort; order?: "asc" | "desc"; limit: number; offset: number },
 ): Promise<MemberRow[]> {
   const pattern = options.search ? `%${likeLiteral(options.search)}%` : null;
+  const dir = options.order === "desc" ? sql`desc` : sql`asc`;
+  const order = {
+    name: sql`lower(u.name) ${dir}, u.id ${dir}`,
+    joined: sql`u.created_at ${dir}, u.id ${dir}`,
+    uploaded: sql`u.uploaded ${dir}, u.id ${dir}`,
+    downloaded: sql`u.downloaded ${dir}, u.id ${dir}`,
+  }[options.sort ?? "name"];
   return await sql<MemberRow[]>`
     select u.id, u.name, u.disabled, u.uploaded, u.downloaded, u.created_at, i.name as inviter,
       array(select role from user_roles r where r.user_id = u.id order by role) as roles
     from users u
     left join users i on i.id = u.invited_by
     where true ${pattern ? sql`and u.name ilike ${pattern}` : sql``}
-    order by lower(u.name), u.id
+    order by ${order}
     limit ${options.limit + 1}
     offset ${options.offset}
   `;

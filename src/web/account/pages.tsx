@@ -7,6 +7,7 @@ import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
 import { linksFor } from "../links.ts";
 import { PASSWORD_LIMITS } from "../members/service.ts";
+import { BIO_LIMITS, updateProfile } from "../profiles/service.ts";
 import { CsrfField, CsrfOnly, IdParams, optionalTexts } from "../schemas.ts";
 import {
   accountOverview,
@@ -23,6 +24,7 @@ const DONE: Record<string, string> = {
   password: "Your password changed. Your other log-ins have ended.",
   token: "The token was revoked: programs using it are refused from now on.",
   rss: "Your feed has a new address: update it in your feed reader.",
+  profile: "Your profile was saved.",
 };
 
 /** The member's own account: statistics, uploads, announce URL, passkey, password, tokens, feed. */
@@ -36,6 +38,7 @@ export function accountPages(deps: WebDeps) {
       errors?: Record<string, string>;
       createdToken?: { token: string };
       tokenName?: string;
+      profile?: { bio: string; hide_transfer: boolean };
     } = {},
   ) {
     const overview = await accountOverview(deps, viewer.id, linksFor(deps.config, request, page.base));
@@ -45,6 +48,7 @@ export function accountPages(deps: WebDeps) {
         {...overview}
         tokenLimits={TOKEN_LIMITS}
         passwordLimits={PASSWORD_LIMITS}
+        bioLimits={BIO_LIMITS}
         {...extra}
       />
     );
@@ -100,6 +104,31 @@ export function accountPages(deps: WebDeps) {
         return redirect(`${base}/account?done=rss`, 303);
       },
       { member: "/account", body: CsrfOnly },
+    )
+    .post(
+      "/account/profile",
+      async ({ page, viewer, request, body, set, base, redirect }) => {
+        // An unticked checkbox is not sent at all: absent means shown.
+        const result = await updateProfile(deps, viewer, viewer.id, {
+          bio: body.bio,
+          hideTransfer: body.hide_transfer === "1",
+        });
+        if (result.ok) return redirect(`${base}/account?done=profile#profile`, 303);
+        set.status = result.status;
+        return render(page, viewer, request, {
+          errors: result.fields,
+          profile: { bio: body.bio ?? "", hide_transfer: body.hide_transfer === "1" },
+        });
+      },
+      {
+        member: "/account",
+        body: t.Object({
+          // Browsers send line breaks as CRLF, two characters where the form counted one.
+          bio: t.Optional(t.String({ maxLength: BIO_LIMITS.max * 2 })),
+          hide_transfer: t.Optional(t.String({ maxLength: 10 })),
+          ...CsrfField,
+        }),
+      },
     )
     .post(
       "/account/password",

@@ -17,6 +17,7 @@ import { checkCurrentPassword, THROTTLE_SECONDS } from "../auth/service.ts";
 import type { WebDeps } from "../deps.ts";
 import type { Links } from "../links.ts";
 import { findMember } from "../members/service.ts";
+import { ownSettings } from "../profiles/service.ts";
 
 /** How many API tokens a member may hold, and the longest name, for the form and the rule. */
 export const TOKEN_LIMITS = { max: MAX_TOKENS, nameMax: TOKEN_NAME_MAX } as const;
@@ -31,6 +32,7 @@ export async function accountOverview(deps: WebDeps, userId: number, links: Link
     announceUrl: links.announce(member.passkey),
     tokens: await memberTokens(deps.sql, userId),
     feedUrl: `${links.site}/rss/${await rssKey(deps.sql, userId)}`,
+    profile: (await ownSettings(deps, userId)) ?? { bio: "", hide_transfer: false },
   };
 }
 

@@ -6,10 +6,14 @@ import { authApi } from "../auth/api.ts";
 import { categoriesApi } from "../categories/api.ts";
 import { commentsApi } from "../comments/api.ts";
 import type { WebDeps } from "../deps.ts";
+import { homeApi } from "../home/api.ts";
 import { invitesApi } from "../invites/api.ts";
 import { markdownApi } from "../markdown/api.ts";
 import { membersApi } from "../members/api.ts";
 import { suspiciousApi } from "../suspicious/api.ts";
+import { newsApi } from "../news/api.ts";
+import { plotsApi } from "../plots/api.ts";
+import { profilesApi } from "../profiles/api.ts";
 import { torrentsApi } from "../torrents/api.ts";
 import { API_PREFIX, type ApiLimits, apiContext, apiLimiters, DEFAULT_LIMITS } from "./context.ts";
 import { apiErrorResponse } from "./errors.ts";
@@ -31,7 +35,11 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits } = {}) {
     .use(suspiciousApi(deps, limiters))
     .use(categoriesApi(deps, limiters))
     .use(commentsApi(deps, limiters))
-    .use(markdownApi(deps, limiters));
+    .use(markdownApi(deps, limiters))
+    .use(profilesApi(deps, limiters))
+    .use(newsApi(deps, limiters))
+    .use(homeApi(deps, limiters))
+    .use(plotsApi(deps, limiters));
   const document = () => {
     doc ??= buildDocument(api, deps.config.siteName);
     return doc;

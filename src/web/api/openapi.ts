@@ -9,7 +9,7 @@ export const OPENAPI_VERSION = "3.1.0";
 
 export const TAGS = [
   { name: "Session", description: "Log in with the session cookie, log out, who am I." },
-  { name: "Users", description: "Members, their password, roles, and disabling." },
+  { name: "Users", description: "Members, their profiles, password, roles, and disabling." },
   { name: "Invites", description: "Invites: make, list, revoke, look up, register through one." },
   {
     name: "Torrents",
@@ -21,6 +21,8 @@ export const TAGS = [
     description: "The categories torrents belong to: listed for members, managed by administrators.",
   },
   { name: "Comments", description: "Comments on torrents, and the new ones on your own torrents." },
+  { name: "News", description: "Site news: members read, administrators post, edit and delete." },
+  { name: "Site", description: "The home page, site statistics and the data behind the plots." },
 ];
 
 const DESCRIPTION = `The site's JSON API: the same members, torrents and invites as the pages, with the same permissions.

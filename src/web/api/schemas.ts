@@ -13,7 +13,7 @@ const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) =>
  * A byte total: a JSON integer written with every digit. It can pass 2^53 (up to 2^60), where a
  * JavaScript number rounds it: read it as a 64-bit integer.
  */
-const ByteTotal = (description: string) =>
+export const ByteTotal = (description: string) =>
   t.Unsafe<number | ExactInteger>(
     t.Any({ type: "integer", format: "int64", minimum: 0, description: `${description}; exact, up to 2^60` }),
   );

@@ -9,7 +9,7 @@ import { logIn, logOut } from "./service.ts";
 /** Where to go after logging in: only a path on this site, never another host. */
 export function safeNext(next: string | undefined, base: string): string {
   if (next?.startsWith("/") && !next.startsWith("//") && !next.includes("\\")) return next;
-  return `${base}/torrents`;
+  return `${base}/`;
 }
 
 /** The log-in page and logging out. */

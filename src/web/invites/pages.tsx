@@ -131,7 +131,7 @@ export function invitePages(deps: WebDeps) {
         });
         if (result.ok) {
           cookie[SESSION_COOKIE]!.set(sessionCookie(deps.config, base, result.sessionToken));
-          return redirect(`${base}/torrents`, 303);
+          return redirect(`${base}/`, 303);
         }
         if (result.problem === "closed") {
           set.status = closedStatus(result.state);

@@ -1,7 +1,7 @@
 /** @jsxImportSource @kitajs/html */
 import { Elysia, t } from "elysia";
 import { AdminUserPage, AdminUsersPage } from "../../../views/members/members.tsx";
-import type { MemberDetail } from "../../db/queries/members.ts";
+import { MEMBER_SORTS, type MemberDetail, type MemberSort } from "../../db/queries/members.ts";
 import { ALL_ROLES, type Role } from "../../db/queries/users.ts";
 import { notFound, type PageContext, type Viewer } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
@@ -80,12 +80,28 @@ export function memberPages(deps: WebDeps) {
         const q = (query.q ?? "").trim();
         const pageText = query.page ?? "1";
         const pageNo = /^[1-9][0-9]{0,5}$/.test(pageText) ? Number(pageText) : 1;
-        const { rows, hasNext } = await memberPage(deps, { search: q, page: pageNo });
-        return <AdminUsersPage page={page} q={q} pageNo={pageNo} rows={rows} hasNext={hasNext} />;
+        // Anything but a known order is the default one: a hand-edited address still shows the list.
+        const sort = (MEMBER_SORTS as readonly string[]).includes(query.sort ?? "")
+          ? (query.sort as MemberSort)
+          : "name";
+        const order = query.order === "desc" ? "desc" : "asc";
+        const { rows, hasNext } = await memberPage(deps, { search: q, page: pageNo, sort, order });
+        return (
+          <AdminUsersPage
+            page={page}
+            q={q}
+            sort={sort}
+            order={order}
+            sorts={MEMBER_SORTS}
+            pageNo={pageNo}
+            rows={rows}
+            hasNext={hasNext}
+          />
+        );
       },
       {
         role: STAFF,
-        query: optionalTexts({ q: 64, page: 10 }),
+        query: optionalTexts({ q: 64, page: 10, sort: 20, order: 10 }),
       },
     )
     .get(

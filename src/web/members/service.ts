@@ -3,6 +3,7 @@ import {
   listMembers,
   type MemberDetail,
   type MemberRow,
+  type MemberSort,
   memberDetail,
   nameTaken,
   revokeRole,
@@ -74,13 +75,15 @@ export async function visibleMember(deps: WebDeps, actor: Actor, id: number): Pr
   return member ? { ok: true, member } : { ok: false, status: 404, message: NO_MEMBER };
 }
 
-/** One page of the member list (by name, optionally those whose name contains `search`). */
+/** One page of the member list (by name unless sorted, optionally those whose name contains `search`). */
 export async function memberPage(
   deps: WebDeps,
-  input: { search: string; page: number },
+  input: { search: string; page: number; sort?: MemberSort; order?: "asc" | "desc" },
 ): Promise<{ rows: MemberRow[]; hasNext: boolean }> {
   const rows = await listMembers(deps.sql, {
     search: input.search || undefined,
+    sort: input.sort,
+    order: input.order,
     limit: MEMBERS_PER_PAGE,
     offset: (input.page - 1) * MEMBERS_PER_PAGE,
   });

@@ -12,6 +12,7 @@ import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
 import { linksFor } from "../links.ts";
 import { preview } from "../markdown/service.ts";
+import { swarmHistory } from "../plots/service.ts";
 import { CsrfField, IdParams, optionalTexts } from "../schemas.ts";
 import {
   cleanDescription,
@@ -132,6 +133,7 @@ export function torrentPages(deps: WebDeps) {
             canDelete={canDelete}
             comments={{ ...comments, bodyMax: COMMENT_LIMITS.bodyMax }}
             notice={notice}
+            history={await swarmHistory(deps, torrent)}
           />
         );
       },

@@ -1,0 +1,117 @@
+import { Elysia, t } from "elysia";
+import { type ApiLimiters, apiContext } from "../api/context.ts";
+import { fail } from "../api/errors.ts";
+import { errors, MemberRef } from "../api/schemas.ts";
+import type { WebDeps } from "../deps.ts";
+import { renderMarkdown } from "../markdown/service.ts";
+import { IdParams } from "../schemas.ts";
+import { BIO_LIMITS, memberProfile, type Profile, type ProfileResult, updateProfile } from "./service.ts";
+
+const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
+
+/** A public profile as the API shows it. */
+export const ProfileBody = t.Object(
+  {
+    id: t.Number(),
+    name: t.String(),
+    created_at: t.String({ format: "date-time", description: "When the account was made" }),
+    roles: t.Array(t.String()),
+    invited_by: Nullable(MemberRef),
+    bio: t.String({ description: "The member's text, Markdown as written" }),
+    bio_html: t.String({ description: "The bio rendered to safe HTML, as the site shows it" }),
+    uploads: t.Number({ description: "Torrents this member uploaded" }),
+    hide_transfer: t.Boolean({ description: "The member hides their transfer figures from other members" }),
+    transfer: Nullable(
+      t.Object(
+        {
+          uploaded: t.Number({ description: "Bytes" }),
+          downloaded: t.Number({ description: "Bytes" }),
+          ratio: Nullable(t.Number({ description: "uploaded / downloaded; null with nothing downloaded" })),
+          snatches: t.Number(),
+        },
+        { description: "Null when the member hides them and the caller is neither they nor staff" },
+      ),
+    ),
+  },
+  { description: "A member's public profile" },
+);
+
+/** A profile as the API shows it. */
+export function profileBody(profile: Profile): typeof ProfileBody.static {
+  const { transfer } = profile;
+  return {
+    id: profile.id,
+    name: profile.name,
+    created_at: profile.created_at.toISOString(),
+    roles: profile.roles,
+    invited_by: profile.inviter,
+    bio: profile.bio,
+    bio_html: renderMarkdown(profile.bio),
+    uploads: profile.uploads,
+    hide_transfer: profile.hideTransfer,
+    transfer: transfer && {
+      ...transfer,
+      ratio: transfer.downloaded > 0 ? transfer.uploaded / transfer.downloaded : null,
+    },
+  };
+}
+
+function found(result: ProfileResult): Profile {
+  if (!result.ok) throw fail.notFound(result.message);
+  return result.profile;
+}
+
+/** Profiles: read anyone's, change one's own. */
+export function profilesApi(deps: WebDeps, limiters: ApiLimiters) {
+  return new Elysia({ name: "api-profiles" })
+    .use(apiContext(deps, limiters))
+    .get(
+      "/users/:id/profile",
+      async ({ caller, params }) => profileBody(found(await memberProfile(deps, caller, { id: params.id }))),
+      {
+        member: true,
+        params: IdParams,
+        response: { 200: ProfileBody, ...errors(401, 404, 422) },
+        detail: {
+          tags: ["Users"],
+          summary: "A member's profile",
+          description:
+            "Any member's, as their profile page shows it: transfer figures are null when the member hides them, except to themselves and to moderators and administrators.",
+        },
+      },
+    )
+    .patch(
+      "/users/:id/profile",
+      async ({ caller, params, body }) => {
+        const result = await updateProfile(deps, caller, params.id, {
+          bio: body.bio,
+          hideTransfer: body.hide_transfer,
+        });
+        if (!result.ok) {
+          if (result.status === 403) throw fail.forbidden(result.fields.id!);
+          if (result.status === 404) throw fail.notFound(result.fields.id!);
+          throw fail.validation(result.fields);
+        }
+        return profileBody(found(await memberProfile(deps, caller, { id: params.id })));
+      },
+      {
+        member: true,
+        params: IdParams,
+        body: t.Object({
+          bio: t.Optional(
+            t.String({
+              maxLength: BIO_LIMITS.max * 2,
+              description: `Markdown, at most ${BIO_LIMITS.max} characters and ${BIO_LIMITS.lines} lines once line ends are normalised; "" removes it`,
+            }),
+          ),
+          hide_transfer: t.Optional(t.Boolean({ description: "Hide transfer figures from other members" })),
+        }),
+        response: { 200: ProfileBody, ...errors(401, 403, 404, 422) },
+        detail: {
+          tags: ["Users"],
+          summary: "Change your profile",
+          description: "Only your own: the bio, whether your transfer figures are hidden, or both.",
+        },
+      },
+    );
+}
