@@ -14,8 +14,8 @@ import { createWebApp, webFetch } from "./web/app.tsx";
 import { SpillUnreadableError, setAsideSpill, spillPath } from "./web/credit-spill.ts";
 import { DEFAULT_SITE_URL, defaultLinksWarning } from "./web/links.ts";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
-import { SuspiciousWriter } from "./web/suspicious/writer.ts";
 import { Sampler } from "./web/plots/sampler.ts";
+import { SuspiciousWriter } from "./web/suspicious/writer.ts";
 import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
 import { workerUrl } from "./workers.ts";
 

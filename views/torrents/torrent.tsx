@@ -6,8 +6,8 @@ import { Csrf, FieldError, Layout } from "../layout/layout.tsx";
 import { MemberLink } from "../layout/member-link.tsx";
 import type { CountsView, PageContext } from "../layout/page.ts";
 import { MarkdownField, Rendered, type RenderedHtml } from "../markdown/rendered.tsx";
-import type { CategoryChoice } from "./list.tsx";
 import { LineChart, type PlotView } from "../plots/line-chart.tsx";
+import type { CategoryChoice } from "./list.tsx";
 
 /** A torrent with everything its page shows. */
 export interface TorrentView {
