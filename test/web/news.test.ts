@@ -151,7 +151,7 @@ describe("news API", () => {
     });
     const item = await expectJson<{ id: number; body_html: string; author: { name: string } }>(created, 201);
     expect(created.headers.get("location")).toBe(`/api/v1/news/${item.id}`);
-    expect(item.body_html).toBe("<p>Hello &lt;em&gt;everyone&lt;/em&gt;</p>");
+    expect(item.body_html).toBe("<p>Hello &lt;em&gt;everyone&lt;/em&gt;</p>\n");
     expect(item.author.name).toBe("admin");
 
     const list = await expectJson<{ items: { id: number }[]; has_next: boolean }>(

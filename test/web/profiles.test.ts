@@ -198,7 +198,7 @@ describe("the bio", () => {
     expect(html).not.toContain("<img src=x");
     expect(html).not.toContain('<a href="javascript:');
     expect(html).toContain(
-      "Hello &lt;script&gt;alert(1)&lt;/script&gt;<br>&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</p>",
+      "Hello &lt;script&gt;alert(1)&lt;/script&gt;<br>\n&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</p>",
     );
     expect(html).toContain(
       "<p>[click](javascript:alert(1)) &amp; &lt;a href=&quot;javascript:alert(2)&quot;&gt;x&lt;/a&gt;</p>",
@@ -305,7 +305,7 @@ describe("the bio", () => {
       }),
     );
     expect(saved).toMatchObject({ bio: "I *seed*\n\nalways", hide_transfer: true });
-    expect(saved.bio_html).toBe("<p>I *seed*</p>\n<p>always</p>");
+    expect(saved.bio_html).toBe("<p>I <em>seed</em></p>\n<p>always</p>\n");
     expect(await storedBio(ids.carol)).toEqual({ bio: "I *seed*\n\nalways", hide_transfer: true });
     // The service refuses a change for someone else whatever the face.
     const other = await updateProfile(web.deps, { id: ids.mod, can: () => true }, ids.carol, { bio: "x" });
