@@ -7,6 +7,12 @@ import type { WebDeps } from "./deps.ts";
 /** Moderators and administrators: who may look after members and any torrent. */
 export const STAFF: readonly Role[] = ["moderate", "admin"];
 
+/** Someone acting through a service: their id and roles (a viewer of a page, or an API caller). */
+export interface Actor {
+  readonly id: number;
+  can(role: Role): boolean;
+}
+
 /** Who may go on: anyone logged in holding one of `anyOf` (any member when empty), for pages and API alike. */
 export type Admission = { ok: true } | { ok: false; status: 401 | 403; message: string };
 

@@ -12,6 +12,7 @@ import {
 import { getTorrent } from "../../db/queries/torrents.ts";
 import type { Role } from "../../db/queries/users.ts";
 import type { WebDeps } from "../deps.ts";
+import type { Actor } from "../gate.tsx";
 import { type RenderedHtml, renderMarkdown } from "../markdown/service.ts";
 
 /** Longest comment, for the form, its schema and the rule. */
@@ -22,12 +23,6 @@ export const COMMENTS_PER_PAGE = 25;
 export const NOTICES_SHOWN = 10;
 export const NO_COMMENT = "There is no comment with this number: it may have been deleted.";
 const NO_TORRENT = "There is no torrent with this number.";
-
-/** Someone acting on comments. */
-export interface Actor {
-  readonly id: number;
-  can(role: Role): boolean;
-}
 
 /** What the actor may do to a comment: its author edits and deletes it, moderators delete any. */
 export function commentRights(actor: Actor, comment: { author_id: number | null }) {

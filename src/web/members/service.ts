@@ -21,7 +21,7 @@ import {
 } from "../../db/queries/users.ts";
 import { hashPassword } from "../../shared/secrets.ts";
 import type { WebDeps } from "../deps.ts";
-import { STAFF } from "../gate.tsx";
+import { type Actor, STAFF } from "../gate.tsx";
 
 /** Members per page of the staff list. */
 export const MEMBERS_PER_PAGE = 50;
@@ -41,12 +41,6 @@ export const ROLE_HELP: readonly { name: Role; help: string }[] = ALL_ROLES.map(
   name,
   help: HELP[name],
 }));
-
-/** Someone acting on a member: their id and roles. */
-export interface Actor {
-  readonly id: number;
-  can(role: Role): boolean;
-}
 
 /** A change to a member that was made (with the member as it is now), or why not. */
 export type MemberChange =

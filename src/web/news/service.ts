@@ -8,6 +8,7 @@ import {
 } from "../../db/queries/news.ts";
 import type { Role } from "../../db/queries/users.ts";
 import type { WebDeps } from "../deps.ts";
+import type { Actor } from "../gate.tsx";
 
 /** Longest title and body, for the forms, their schemas and the rules. */
 export const NEWS_LIMITS = { titleMax: 200, bodyMax: 10000 } as const;
@@ -16,12 +17,6 @@ export const NEWS_PER_PAGE = 20;
 /** What a page or the API says about a news item that is not there. */
 export const NO_NEWS = "There is no news item with this number.";
 const ADMINS_ONLY = "Only administrators post, edit and delete news.";
-
-/** Someone acting on news. */
-export interface Actor {
-  readonly id: number;
-  can(role: Role): boolean;
-}
 
 /** One page of news, newest first, and whether a next page exists. */
 export async function newsPage(

@@ -13,6 +13,7 @@ import {
 import type { Role } from "../../db/queries/users.ts";
 import { chooseCategory } from "../categories/service.ts";
 import type { WebDeps } from "../deps.ts";
+import type { Actor } from "../gate.tsx";
 import type { Links } from "../links.ts";
 import { type RenderedHtml, renderMarkdown } from "../markdown/service.ts";
 import { personalise, safeFileName } from "../metainfo.ts";
@@ -28,12 +29,6 @@ export const FORM_LIMITS = {
   tagCount: TAG_LIMITS.count,
 } as const;
 export const NO_TORRENT = "There is no torrent with this number.";
-
-/** Someone acting on a torrent. */
-export interface Actor {
-  readonly id: number;
-  can(role: Role): boolean;
-}
 
 /** The title as stored: trimmed. */
 export function cleanTitle(title: string | undefined): string {
