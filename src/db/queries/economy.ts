@@ -167,13 +167,14 @@ export async function earnHour(
         select s.user_id, ${hour}::timestamptz, sum(p.milli)::bigint, 'seeding', count(*)::int, ${end}::timestamptz
         from user_torrent_stats s
         join torrents t on t.id = s.torrent_id
+        left join torrent_counts c on c.torrent_id = s.torrent_id
         join users u on u.id = s.user_id and not u.disabled
         cross join lateral (
           select round(
             1000 * ${rule.pointsPerHour}::float8
             * (1 + log(2, (t.size::float8 / 1073741824 + 1)::numeric)::float8)
             * (1 + least(greatest(extract(epoch from (${end}::timestamptz - t.created_at)) / 86400, 0), 365) / 365)
-            / sqrt(greatest(t.seeders, 1))
+            / sqrt(greatest(coalesce(c.seeders, 0), 1))
           ) as milli
         ) p
         where s.seeding
