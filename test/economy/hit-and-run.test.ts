@@ -59,7 +59,10 @@ beforeAll(async () => {
   const [row] = await h.db.sql<{ completed_at: Date }[]>`
     select completed_at from user_torrent_stats where user_id = ${alice.id} and torrent_id = ${aliceTorrent}
   `;
+  expect(row!.completed_at).toBeInstanceOf(Date);
+  // The database keeps microseconds, a Date milliseconds: make the fixed clock's arithmetic exact.
   completedAt = row!.completed_at.getTime();
+  await history(h.db.sql, alice.id, aliceTorrent, { completed_at: new Date(completedAt) });
 });
 
 afterAll(async () => {

@@ -344,3 +344,18 @@ export function startBonusJob(sql: Sql, config: Config): { stop(): Promise<void>
     },
   };
 }
+
+/** What the account page shows of the rules: hit-and-runs now and at risk, and the bonus balance. */
+export async function accountEconomy(
+  deps: WebDeps,
+  userId: number,
+): Promise<{ hitAndRuns: number; atRisk: number; millipoints: number }> {
+  const counts = await memberSnatchCounts(
+    deps.sql,
+    hitAndRunRule(deps.config),
+    userId,
+    deps.clock?.() ?? new Date(),
+  );
+  const ledger = await memberLedger(deps.sql, userId, 0);
+  return { hitAndRuns: counts.hit_and_run, atRisk: counts.at_risk, millipoints: ledger.millipoints };
+}
