@@ -82,7 +82,7 @@ export function AccountPage(props: {
           </dd>
           <dt>Bonus points</dt>
           <dd>
-            <a href={`${base}/account/bonus`} id="account-bonus">
+            <a href={`${base}/account/bonus`} id="account-bonus" safe>
               {formatPoints(props.economy.millipoints)}
             </a>
           </dd>

@@ -129,13 +129,16 @@ export function HitAndRunsPage(props: {
                   </a>
                 </td>
                 <td data-label="Status">
-                  <strong>{STATUS_TEXT[row.status]}</strong> <span class="muted">{statusDetail(row)}</span>
+                  <strong safe>{STATUS_TEXT[row.status]}</strong>{" "}
+                  <span class="muted" safe>
+                    {statusDetail(row)}
+                  </span>
                 </td>
-                <td class="num" data-label="Seeded">
+                <td class="num" data-label="Seeded" safe>
                   {formatDuration(row.seedSeconds)}
                 </td>
-                <td class="num" data-label="Uploaded">
-                  {formatSize(row.uploaded)} of {formatSize(row.torrent.size)}
+                <td class="num" data-label="Uploaded" safe>
+                  {`${formatSize(row.uploaded)} of ${formatSize(row.torrent.size)}`}
                 </td>
                 <td data-label="Completed">
                   <DateTime date={row.completedAt} />
@@ -282,7 +285,9 @@ export function BonusPage(props: {
       <section class="card">
         <dl class="facts">
           <dt>Your points</dt>
-          <dd id="bonus-balance">{formatPoints(props.millipoints)}</dd>
+          <dd id="bonus-balance" safe>
+            {formatPoints(props.millipoints)}
+          </dd>
         </dl>
         <p class="muted">
           Every hour, each torrent you are seeding earns points: more for larger, older and less-seeded
@@ -341,10 +346,11 @@ export function BonusPage(props: {
                 <td data-label="When">
                   <DateTime date={row.hour ?? row.at} />
                 </td>
-                <td data-label="What">{ledgerText(row)}</td>
-                <td class="num" data-label="Points">
-                  {row.millipoints > 0 ? "+" : ""}
-                  {formatPoints(row.millipoints)}
+                <td data-label="What" safe>
+                  {ledgerText(row)}
+                </td>
+                <td class="num" data-label="Points" safe>
+                  {`${row.millipoints > 0 ? "+" : ""}${formatPoints(row.millipoints)}`}
                 </td>
               </tr>
             ))}
