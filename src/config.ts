@@ -80,6 +80,26 @@ export interface Config {
     /** Most dropped peers whose counters are kept. */
     readonly graceMaxPeers: number;
   };
+  /** The hit-and-run rule: what a member owes a torrent they completed. */
+  readonly hitAndRun: {
+    /** Hours of seeding owed after completing; 0 turns the rule off. */
+    readonly seedHours: number;
+    /** Days after completing within which the seed time is owed. */
+    readonly windowDays: number;
+    /** Credited upload on the torrent, as a percentage of its size, that settles it without seeding. */
+    readonly ratioPercent: number;
+    /** A completion counts only if the member was credited at least this percentage of the size as download. */
+    readonly minDownloadPercent: number;
+  };
+  /** Seeding bonus points: earning and the shop. */
+  readonly bonus: {
+    /** Base points an hour for one seeding torrent; 0 turns earning off. */
+    readonly pointsPerHour: number;
+    /** Points for 1 GiB of upload credit; 0: not for sale. */
+    readonly pointsPerGiB: number;
+    /** Points for one invite; 0: not for sale. */
+    readonly invitePoints: number;
+  };
 }
 
 type Kind = "string" | "url" | "int" | "bool" | "postgres" | "strings" | "level" | "path";
@@ -408,6 +428,69 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     max: 60_000_000,
     env: "FAIRYWREN_GRACE_MAX_PEERS",
     doc: "Most dropped peers whose counters are kept (about 75 bytes each); beyond it further ones are forgotten, with a warning in the log.",
+  },
+  {
+    key: "hitAndRun.seedHours",
+    kind: "int",
+    default: 168,
+    min: 0,
+    max: 24 * 365,
+    env: "FAIRYWREN_HNR_SEED_HOURS",
+    doc: "Hours a member must seed a torrent they completed (default 7 days, UNIT3D's `seedtime`). 0 turns the hit-and-run rule off.",
+  },
+  {
+    key: "hitAndRun.windowDays",
+    kind: "int",
+    default: 10,
+    min: 1,
+    max: 3650,
+    env: "FAIRYWREN_HNR_WINDOW_DAYS",
+    doc: "Days after completing within which the seed time is owed (default 10: UNIT3D's 7-day `seedtime` plus its 3-day `grace`); past it, a snatch still short is a hit-and-run.",
+  },
+  {
+    key: "hitAndRun.ratioPercent",
+    kind: "int",
+    default: 100,
+    min: 0,
+    max: 100_000,
+    env: "FAIRYWREN_HNR_RATIO_PERCENT",
+    doc: "Upload credited on the torrent, as a percentage of the torrent's size, that settles a snatch without the seed time (default 100: a ratio of 1). 0: only seed time settles it.",
+  },
+  {
+    key: "hitAndRun.minDownloadPercent",
+    kind: "int",
+    default: 3,
+    min: 0,
+    max: 100,
+    env: "FAIRYWREN_HNR_MIN_DOWNLOAD_PERCENT",
+    doc: "A completion is owed seed time only if the member was credited at least this percentage of the torrent's size as download (default 3, UNIT3D's `buffer`): a member who already had the files owes nothing.",
+  },
+  {
+    key: "bonus.pointsPerHour",
+    kind: "int",
+    default: 1,
+    min: 0,
+    max: 1_000_000,
+    env: "FAIRYWREN_BONUS_POINTS_PER_HOUR",
+    doc: "Base bonus points an hour for seeding one torrent, before the size, age and seeder factors (see Seeding bonus). 0 turns earning off.",
+  },
+  {
+    key: "bonus.pointsPerGiB",
+    kind: "int",
+    default: 100,
+    min: 0,
+    max: 1_000_000_000,
+    env: "FAIRYWREN_BONUS_POINTS_PER_GIB",
+    doc: "Bonus points for 1 GiB (2^30 bytes) of upload credit. 0: upload credit is not for sale.",
+  },
+  {
+    key: "bonus.invitePoints",
+    kind: "int",
+    default: 1000,
+    min: 0,
+    max: 1_000_000_000,
+    env: "FAIRYWREN_BONUS_INVITE_POINTS",
+    doc: "Bonus points for one invite. 0: invites are not for sale.",
   },
 ];
 

@@ -12,6 +12,7 @@ import { type PgChannel, pgTrackerEnd, pgWebEnd } from "./shared/pg-channel.ts";
 import { resolvePepper } from "./shared/secrets.ts";
 import { createWebApp, webFetch } from "./web/app.tsx";
 import { SpillUnreadableError, setAsideSpill, spillPath } from "./web/credit-spill.ts";
+import { startBonusJob } from "./web/economy/service.ts";
 import { DEFAULT_SITE_URL, defaultLinksWarning } from "./web/links.ts";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
 import { Sampler } from "./web/plots/sampler.ts";
@@ -250,6 +251,8 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
       tracker: Object.freeze({ ...config.tracker, port: tracker?.port ?? config.tracker.port }),
     });
     let web: ReturnType<typeof Bun.serve> | null = null;
+    // Seeding bonus, hourly, by every web process: an hour is credited once whichever runs first.
+    let bonus: ReturnType<typeof startBonusJob> | null = null;
     if (role !== "tracker") {
       const pepper = resolvePepper(config.salt, config.dataDir);
       const app = createWebApp({ config: webConfig, sql: db.sql, pepper, counts, sync, ready: () => true });
@@ -293,6 +296,8 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
       throw error instanceof MetricsListenError ? new StartupError(error.message) : error;
     }
     if (web) warnAboutDefaultLinks(webConfig);
+    if (web) bonus = startBonusJob(db.sql, config);
+    const bonusJob = bonus;
     if (web) await offerFirstAccount(config, db, web.port ?? config.webapi.port);
     const started = tracker;
     const end = pg;
@@ -312,6 +317,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
         stopping ??= (async () => {
           await web?.stop(true);
           await admin?.stop(true);
+          await bonusJob?.stop();
           if (started) {
             await new Promise<void>((resolve) => {
               const timer = setTimeout(resolve, 5000);

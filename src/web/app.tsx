@@ -13,6 +13,7 @@ import { categoryPages } from "./categories/pages.tsx";
 import { commentPages } from "./comments/pages.tsx";
 import { BASE_HEADER, IP_HEADER, type PageContext, REQUEST_ID_HEADER } from "./context.tsx";
 import type { WebDeps } from "./deps.ts";
+import { economyPages } from "./economy/pages.tsx";
 import { PageRefusal } from "./gate.tsx";
 import { homePages } from "./home/pages.tsx";
 import { invitePages } from "./invites/pages.tsx";
@@ -109,6 +110,7 @@ export function createWebApp(deps: WebDeps) {
     .use(accountPages(deps))
     .use(memberPages(deps))
     .use(suspiciousPages(deps))
+    .use(economyPages(deps))
     .use(torrentPages(deps))
     .use(commentPages(deps))
     .use(categoryPages(deps))

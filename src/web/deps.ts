@@ -13,6 +13,8 @@ export interface WebDeps {
   readonly counts: LiveCounts;
   /** Tells the tracker about changes to members and torrents. */
   readonly sync: TrackerSync;
+  /** The time the rules are judged at; the real clock unless a test sets a fixed one. */
+  readonly clock?: () => Date;
   /** True once the database is migrated and the tracker answered. */
   ready(): boolean;
 }

@@ -1,4 +1,5 @@
 /** @jsxImportSource @kitajs/html */
+import { formatPoints } from "../economy/economy.tsx";
 import { DateTime } from "../layout/date-time.tsx";
 import { formatBytes, formatRatio, formatSize } from "../layout/format.ts";
 import { Csrf, FieldError, Layout } from "../layout/layout.tsx";
@@ -50,6 +51,8 @@ export function AccountPage(props: {
   feedUrl: string;
   profile: { bio: string; hide_transfer: boolean };
   bioLimits: BioLimits;
+  /** Hit-and-runs now, snatches at risk, and bonus points in thousandths. */
+  economy: { hitAndRuns: number; atRisk: number; millipoints: number };
   notice?: string;
   errors?: Record<string, string>;
 }) {
@@ -76,6 +79,19 @@ export function AccountPage(props: {
             <MemberLink base={base} name={member.inviter} />
           </dd>
           <TransferFacts member={member} />
+          <dt>Hit-and-runs</dt>
+          <dd>
+            <a href={`${base}/account/hit-and-runs`} id="account-hnr">
+              {props.economy.hitAndRuns}
+            </a>
+            {props.economy.atRisk > 0 ? <span class="muted"> ({props.economy.atRisk} at risk)</span> : ""}
+          </dd>
+          <dt>Bonus points</dt>
+          <dd>
+            <a href={`${base}/account/bonus`} id="account-bonus" safe>
+              {formatPoints(props.economy.millipoints)}
+            </a>
+          </dd>
         </dl>
       </section>
 

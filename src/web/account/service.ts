@@ -15,6 +15,7 @@ import { passwordProblem } from "../../db/queries/users.ts";
 import { hashPassword } from "../../shared/secrets.ts";
 import { checkCurrentPassword, THROTTLE_SECONDS } from "../auth/service.ts";
 import type { WebDeps } from "../deps.ts";
+import { accountEconomy } from "../economy/service.ts";
 import type { Links } from "../links.ts";
 import { findMember } from "../members/service.ts";
 import { ownSettings } from "../profiles/service.ts";
@@ -33,6 +34,7 @@ export async function accountOverview(deps: WebDeps, userId: number, links: Link
     tokens: await memberTokens(deps.sql, userId),
     feedUrl: `${links.site}/rss/${await rssKey(deps.sql, userId)}`,
     profile: (await ownSettings(deps, userId)) ?? { bio: "", hide_transfer: false },
+    economy: await accountEconomy(deps, userId),
   };
 }
 

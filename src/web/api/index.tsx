@@ -6,6 +6,7 @@ import { authApi } from "../auth/api.ts";
 import { categoriesApi } from "../categories/api.ts";
 import { commentsApi } from "../comments/api.ts";
 import type { WebDeps } from "../deps.ts";
+import { economyApi } from "../economy/api.ts";
 import { homeApi } from "../home/api.ts";
 import { invitesApi } from "../invites/api.ts";
 import { markdownApi } from "../markdown/api.ts";
@@ -39,7 +40,8 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits } = {}) {
     .use(profilesApi(deps, limiters))
     .use(newsApi(deps, limiters))
     .use(homeApi(deps, limiters))
-    .use(plotsApi(deps, limiters));
+    .use(plotsApi(deps, limiters))
+    .use(economyApi(deps, limiters));
   const document = () => {
     doc ??= buildDocument(api, deps.config.siteName);
     return doc;
