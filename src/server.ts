@@ -1,6 +1,7 @@
 import type { Config } from "./config.ts";
 import { connect, type Database, openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
+import { factorWindows } from "./db/queries/freeleech.ts";
 import { createInvite } from "./db/queries/invites.ts";
 import { trackerCompletions, trackerTorrents } from "./db/queries/torrents.ts";
 import { countUsers, trackerUsers } from "./db/queries/users.ts";
@@ -344,8 +345,12 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
 /** Reads every member and torrent and hands them to the tracker Worker. */
 async function sendSnapshot(db: Database, worker: Channel<WebToTracker, TrackerToWeb>): Promise<void> {
   try {
-    const [users, torrents] = await Promise.all([trackerUsers(db.sql), trackerTorrents(db.sql)]);
-    worker.send({ kind: "snapshot", users, torrents });
+    const [users, torrents, windows] = await Promise.all([
+      trackerUsers(db.sql),
+      trackerTorrents(db.sql),
+      factorWindows(db.sql),
+    ]);
+    worker.send({ kind: "snapshot", users, torrents, windows });
   } catch (error) {
     log.error("cannot read members and torrents for the tracker", { error: error as Error });
   }

@@ -4,7 +4,8 @@ import { type Sql, UNIQUE_VIOLATION } from "../client.ts";
 /** Every torrent as the tracker needs it (hashes in hex). */
 export async function trackerTorrents(sql: Sql): Promise<TrackerTorrent[]> {
   return await sql<TrackerTorrent[]>`
-    select id, encode(info_hash, 'hex') as "infoHash", encode(info_hash_v2, 'hex') as "infoHashV2", snatches
+    select id, encode(info_hash, 'hex') as "infoHash", encode(info_hash_v2, 'hex') as "infoHashV2", snatches,
+      download_factor::float8 as "downloadFactor", upload_factor::float8 as "uploadFactor"
     from torrents
   `;
 }
@@ -12,7 +13,8 @@ export async function trackerTorrents(sql: Sql): Promise<TrackerTorrent[]> {
 /** One torrent as the tracker needs it, or null. */
 export async function trackerTorrent(sql: Sql, id: number): Promise<TrackerTorrent | null> {
   const [row] = await sql<TrackerTorrent[]>`
-    select id, encode(info_hash, 'hex') as "infoHash", encode(info_hash_v2, 'hex') as "infoHashV2", snatches
+    select id, encode(info_hash, 'hex') as "infoHash", encode(info_hash_v2, 'hex') as "infoHashV2", snatches,
+      download_factor::float8 as "downloadFactor", upload_factor::float8 as "uploadFactor"
     from torrents
     where id = ${id}
   `;
