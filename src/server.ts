@@ -5,6 +5,7 @@ import { factorWindows } from "./db/queries/freeleech.ts";
 import { createInvite } from "./db/queries/invites.ts";
 import { trackerCompletions, trackerTorrents } from "./db/queries/torrents.ts";
 import { countUsers, trackerUsers } from "./db/queries/users.ts";
+import { peerTimeoutSeconds } from "./tracker/tracker.ts";
 import { configureLog, log } from "./log.ts";
 import { Metrics, MetricsListenError, startMetricsServer } from "./metrics-server.ts";
 import { type Channel, type TrackerToWeb, type WebToTracker, webEnd } from "./shared/channel.ts";
@@ -15,6 +16,7 @@ import { createWebApp, webFetch } from "./web/app.tsx";
 import { SpillUnreadableError, setAsideSpill, spillPath } from "./web/credit-spill.ts";
 import { DEFAULT_SITE_URL, defaultLinksWarning } from "./web/links.ts";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
+import { PeersWriter } from "./web/peers/writer.ts";
 import { SuspiciousWriter } from "./web/suspicious/writer.ts";
 import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
 import { workerUrl } from "./workers.ts";
@@ -188,6 +190,8 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
     const metrics = new Metrics(stats);
     // Written, as the credit, by the process that runs the tracker.
     const suspicious = new SuspiciousWriter(db.sql, config.webapi.flushIntervalMs);
+    // The peer lists, written by the process that runs the tracker as well.
+    const peers = new PeersWriter(db.sql, peerTimeoutSeconds(config.tracker));
     const spillFile = spillPath(config.dataDir);
     // Only a process that writes credit replays what an earlier stop saved.
     if (role !== "web") restoreSpill(stats, spillFile);
@@ -222,6 +226,9 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
             break;
           case "suspicious":
             suspicious.add(message.source, message.seq, message.batch);
+            break;
+          case "peers":
+            peers.add(message.batch);
             break;
           case "completions-request":
             void sendCompletions(db, worker);
@@ -328,6 +335,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
           await end?.close();
           const outcome = saveUnwritten(await stats.stop(), stats, spillFile);
           await suspicious.stop();
+          await peers.stop();
           await db.close().catch((error) => log.warn("database did not close cleanly", { error }));
           return outcome;
         })();
