@@ -1,4 +1,4 @@
-import type { Sql } from "../client.ts";
+import type { Int8, Sql } from "../client.ts";
 
 /** How a member's history may be ordered. */
 export const HISTORY_SORTS = [
@@ -20,11 +20,11 @@ export interface HistoryRow {
   userName: string;
   torrentId: number;
   title: string;
-  size: number;
-  uploaded: number;
-  downloaded: number;
-  reportedUploaded: number;
-  reportedDownloaded: number;
+  size: Int8;
+  uploaded: Int8;
+  downloaded: Int8;
+  reportedUploaded: Int8;
+  reportedDownloaded: Int8;
   seedSeconds: number;
   firstAnnounceAt: Date | null;
   lastAnnounceAt: Date | null;

@@ -4,6 +4,7 @@ import { ApiDocsPage, type OpenApiDocument } from "../../../views/api/docs.tsx";
 import { accountApi } from "../account/api.ts";
 import { authApi } from "../auth/api.ts";
 import type { WebDeps } from "../deps.ts";
+import { economyApi } from "../economy/api.ts";
 import { invitesApi } from "../invites/api.ts";
 import { membersApi } from "../members/api.ts";
 import { suspiciousApi } from "../suspicious/api.ts";
@@ -25,7 +26,8 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits } = {}) {
     .use(accountApi(deps, limiters))
     .use(invitesApi(deps, limiters))
     .use(torrentsApi(deps, limiters))
-    .use(suspiciousApi(deps, limiters));
+    .use(suspiciousApi(deps, limiters))
+    .use(economyApi(deps, limiters));
   const document = () => {
     doc ??= buildDocument(api, deps.config.siteName);
     return doc;

@@ -176,7 +176,8 @@ export async function addWindow(
   actor: Actor,
   input: { startsAt: Date; endsAt: Date; downloadFactor: number; uploadFactor: number; note: string },
 ): Promise<{ ok: true; id: number } | Refusal> {
-  if (!actor.can("admin")) return { ok: false, status: 403, message: "Site-wide windows need the admin role." };
+  if (!actor.can("admin"))
+    return { ok: false, status: 403, message: "Site-wide windows need the admin role." };
   if (Number.isNaN(input.startsAt.getTime()))
     return { ok: false, status: 422, field: "starts_at", message: "The start is not a date and time." };
   if (Number.isNaN(input.endsAt.getTime()))
@@ -202,7 +203,8 @@ export async function addWindow(
 
 /** An admin removes a window; the tracker stops applying it before this returns. */
 export async function removeWindow(deps: WebDeps, actor: Actor, id: number): Promise<{ ok: true } | Refusal> {
-  if (!actor.can("admin")) return { ok: false, status: 403, message: "Site-wide windows need the admin role." };
+  if (!actor.can("admin"))
+    return { ok: false, status: 403, message: "Site-wide windows need the admin role." };
   if (!(await deleteWindow(deps.sql, id)))
     return { ok: false, status: 404, message: "There is no window with this number." };
   await deps.sync.windows();
@@ -234,7 +236,8 @@ export async function snatchPage(
   torrentId: number,
   q: { page: number; limit: number },
 ): Promise<{ ok: true; rows: HistoryRow[]; hasNext: boolean } | Refusal> {
-  if (!actor.can("moderate")) return { ok: false, status: 403, message: "Snatch lists need the moderate role." };
+  if (!actor.can("moderate"))
+    return { ok: false, status: 403, message: "Snatch lists need the moderate role." };
   if (!(await getTorrent(deps.sql, torrentId))) return NO_TORRENT;
   const rows = await torrentSnatches(deps.sql, torrentId, { limit: q.limit, offset: (q.page - 1) * q.limit });
   return { ok: true, rows: rows.slice(0, q.limit), hasNext: rows.length > q.limit };
