@@ -71,8 +71,9 @@ export const PAIR_STATE = {
 /**
  * Credit for one member on one torrent since the last batch; `completed` is 1 for a new snatch.
  * `reportedUp`/`reportedDown` are what the client's counters said (before caps and factors),
- * `seedSeconds` the seeding time earned, `state` a {@link PAIR_STATE}, `lastAt` the Unix time of
- * the latest announce in the row (0 when none, e.g. a peer that was dropped).
+ * `seedSeconds` the seeding time earned, `state` a {@link PAIR_STATE}, `lastAt` and `firstAt` the
+ * Unix times of the latest and the earliest announce in the row (0 when none, e.g. a peer that was
+ * dropped).
  */
 export type StatDelta = readonly [
   userId: number,
@@ -85,10 +86,11 @@ export type StatDelta = readonly [
   seedSeconds: number,
   state: number,
   lastAt: number,
+  firstAt: number,
 ];
 
 /** Numbers in one packed credit row: the fields of {@link StatDelta}, in that order. */
-export const DELTA_FIELDS = 10;
+export const DELTA_FIELDS = 11;
 
 /**
  * A batch of credit rows packed into one array (row i at `i * DELTA_FIELDS`): it crosses the
@@ -112,6 +114,7 @@ export function unpackDeltas(deltas: StatDeltas): StatDelta[] {
       deltas[o + 7]!,
       deltas[o + 8]!,
       deltas[o + 9]!,
+      deltas[o + 10]!,
     ]);
   return rows;
 }

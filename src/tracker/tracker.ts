@@ -289,6 +289,7 @@ export class Tracker {
         const o = this.deltaRow(pairKey(user.id, torrent), user.id, torrent.id) * DELTA_FIELDS;
         this.deltas[o + 8] = PAIR_STATE.gone;
         this.deltas[o + 9] = now;
+        if (this.deltas[o + 10] === 0) this.deltas[o + 10] = now;
       }
       this.dirty.add(t);
       return { body: this.reply(torrent, request, -1, true), outcome: "ok" };
@@ -544,6 +545,7 @@ export class Tracker {
     const o = this.deltaRow(pairKey(userId, torrent), userId, torrent.id) * DELTA_FIELDS;
     this.deltas[o + 8] = seeder ? PAIR_STATE.seeding : PAIR_STATE.leeching;
     this.deltas[o + 9] = now;
+    if (this.deltas[o + 10] === 0) this.deltas[o + 10] = now;
   }
 
   /** Counts of torrents that changed since the last call, as [id, seeders, leechers, snatches]. */
@@ -706,6 +708,7 @@ export class Tracker {
     if (down > 0) d[o + 6]! += down;
     d[o + 7]! += seeded;
     d[o + 9] = now;
+    if (d[o + 10] === 0) d[o + 10] = now;
   }
 
   /** Adds a suspicious transfer to the pending batch (dropped, and counted, when it is full). */

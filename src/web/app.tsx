@@ -11,6 +11,7 @@ import { apiRoutes } from "./api/index.tsx";
 import { authPages } from "./auth/pages.tsx";
 import { BASE_HEADER, IP_HEADER, type PageContext, REQUEST_ID_HEADER } from "./context.tsx";
 import type { WebDeps } from "./deps.ts";
+import { economyPages } from "./economy/pages.tsx";
 import { PageRefusal } from "./gate.tsx";
 import { invitePages } from "./invites/pages.tsx";
 import { memberPages } from "./members/pages.tsx";
@@ -103,6 +104,7 @@ export function createWebApp(deps: WebDeps) {
     .use(accountPages(deps))
     .use(memberPages(deps))
     .use(suspiciousPages(deps))
+    .use(economyPages(deps))
     .use(torrentPages(deps))
     .use(eventRoutes(deps))
     .use(apiRoutes(deps))

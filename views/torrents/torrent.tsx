@@ -107,6 +107,12 @@ export function TorrentPage(props: {
       ) : (
         ""
       )}
+      {/* Peers, credit state and (for staff) snatches, loaded after the page so it stays fast. */}
+      <div hx-get={`${base}/torrents/${id}/swarm`} hx-trigger="load" hx-swap="outerHTML">
+        <p>
+          <a href={`${base}/torrents/${id}/swarm`}>Peers, credit and snatches</a>
+        </p>
+      </div>
       <h2>Files ({t.files.length})</h2>
       <table class="list">
         <tbody>

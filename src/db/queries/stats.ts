@@ -105,9 +105,9 @@ function rowProblem(deltas: StatDeltas, o: number): string | null {
   const seed = deltas[o + 7]!;
   if (!Number.isSafeInteger(seed) || seed < 0 || seed > MAX_SEED_SECONDS)
     return `seed seconds ${seed} are not a whole number of seconds in one batch`;
-  const at = deltas[o + 9]!;
-  if (!Number.isSafeInteger(at) || at < 0 || at > MAX_UNIX_SECONDS)
-    return `announce time ${at} is not a time`;
+  for (const at of [deltas[o + 9]!, deltas[o + 10]!])
+    if (!Number.isSafeInteger(at) || at < 0 || at > MAX_UNIX_SECONDS)
+      return `announce time ${at} is not a time`;
   return bytesProblem("uploaded", deltas[o + 2]!) ?? bytesProblem("downloaded", deltas[o + 3]!);
 }
 
@@ -198,10 +198,12 @@ async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfte
   const seeded = pgColumn(deltas, 7);
   const states = pgColumn(deltas, 8);
   const lastAts = pgColumn(deltas, 9);
+  const firstAts = pgColumn(deltas, 10);
   await tx`
     create temporary table delta (
       user_id bigint, torrent_id bigint, uploaded bigint, downloaded bigint, completed boolean,
-      reported_up bigint, reported_down bigint, seed_seconds bigint, state smallint, last_at timestamptz
+      reported_up bigint, reported_down bigint, seed_seconds bigint, state smallint, last_at timestamptz,
+      first_at timestamptz
     ) on commit drop
   `;
   // The ceiling is checked in numeric, which cannot overflow, on the member's row that the join
@@ -214,8 +216,8 @@ async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfte
       from unnest(
         ${users}::bigint[], ${torrents}::bigint[], ${ups}::bigint[], ${downs}::bigint[], ${done}::boolean[],
         ${reportedUps}::bigint[], ${reportedDowns}::bigint[], ${seeded}::bigint[], ${states}::smallint[],
-        ${lastAts}::float8[]
-      ) as d (user_id, torrent_id, up, down, done, rup, rdown, seed, state, at)
+        ${lastAts}::float8[], ${firstAts}::float8[]
+      ) as d (user_id, torrent_id, up, down, done, rup, rdown, seed, state, at, first_at)
     ), claimed as (
       -- Rows of one pair (batches merged while the database was away) add up; the state is the
       -- latest one that says anything.
@@ -224,7 +226,7 @@ async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfte
         least(sum(r.rdown), ${String(MAX_TOTAL_BYTES)}::numeric) as rdown,
         sum(r.seed) as seed,
         (array_agg(r.state order by r.n desc) filter (where r.state <> 0))[1] as state,
-        max(nullif(r.at, 0)) as at
+        max(nullif(r.at, 0)) as at, min(nullif(r.first_at, 0)) as first_at
       from rows r
       group by r.user_id, r.torrent_id
     ), checked as (
@@ -237,7 +239,8 @@ async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfte
       window member as (partition by c.user_id)
     ), kept as (
       insert into delta
-      select user_id, torrent_id, up, down, done, rup, rdown, seed, coalesce(state, 0), to_timestamp(at)
+      select user_id, torrent_id, up, down, done, rup, rdown, seed, coalesce(state, 0), to_timestamp(at),
+        to_timestamp(first_at)
       from checked
       where not over_ceiling
     )
@@ -268,7 +271,7 @@ async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfte
       seed_seconds, first_announce_at, last_announce_at, seeding, leeching
     )
     select user_id, torrent_id, uploaded, downloaded, case when completed then now() end, reported_up,
-      reported_down, seed_seconds, last_at, last_at, state = 3, state = 2
+      reported_down, seed_seconds, coalesce(first_at, last_at), last_at, state = 3, state = 2
     from delta
     on conflict (user_id, torrent_id) do update set
       uploaded = user_torrent_stats.uploaded + excluded.uploaded,

@@ -203,7 +203,7 @@ export function economyApi(deps: WebDeps, limiters: ApiLimiters) {
           sort: t.Optional(
             t.UnionEnum([...HISTORY_SORTS], { description: "Order by (default last announce)" }),
           ),
-          order: t.Optional(t.UnionEnum(["asc", "desc"], { description: "Default desc" })),
+          order: t.Optional(t.UnionEnum(["desc", "asc"], { description: "Default desc" })),
           ...Paging,
         }),
         response: { 200: HistoryBody, ...errors(401, 403, 422) },
