@@ -304,6 +304,14 @@ describe("factors", () => {
     const s = await stats(alice.id, t.id);
     expect(Number(s.uploaded)).toBe(2000);
     expect(Number(s.reported_uploaded)).toBe(1000);
+    // The API and the torrent list show the state as a badge.
+    const shown = await expectJson<{ freeleech: { badge: string; until: string | null } | null }>(
+      await h.call(`/api/v1/torrents/${t.id}`, { as: { token: bob.token } }),
+    );
+    expect(shown.freeleech).toEqual({ badge: "double upload", until: null });
+    const { cookie } = await h.login("bob");
+    const list = await (await h.request("/torrents?q=Torrent", { cookie })).text();
+    expect(list).toMatch(/Torrent 3<\/a>\s*<span class="badge freeleech"><span>double upload<\/span>/);
     await run.stop();
   });
 });

@@ -1,4 +1,6 @@
 /** @jsxImportSource @kitajs/html */
+
+import { type BadgeView, FactorBadge } from "../economy/badge.tsx";
 import { formatAge, formatSize } from "../layout/format.ts";
 import { Layout } from "../layout/layout.tsx";
 import type { CountsView, PageContext } from "../layout/page.ts";
@@ -13,6 +15,8 @@ export interface TorrentListItem extends CountsView {
   size: number;
   created_at: Date;
   creator: string | null;
+  /** The credit state when not normal (freeleech, double upload, …). */
+  credit?: BadgeView;
 }
 
 /** What a list shows: the search, the sort, the page and its rows. */
@@ -104,6 +108,14 @@ export function TorrentResults(props: { base: string; state: ListState }) {
                     <a href={`${base}/torrents/${row.id}`} safe>
                       {row.title}
                     </a>
+                    {row.credit ? (
+                      <>
+                        {" "}
+                        <FactorBadge state={row.credit} />
+                      </>
+                    ) : (
+                      ""
+                    )}
                   </td>
                   <td class="num" data-label="Size" safe>
                     {formatSize(row.size)}

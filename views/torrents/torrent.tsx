@@ -1,4 +1,6 @@
 /** @jsxImportSource @kitajs/html */
+
+import { type BadgeView, FactorBadge } from "../economy/badge.tsx";
 import { formatAge, formatSize } from "../layout/format.ts";
 import { Csrf, FieldError, Layout } from "../layout/layout.tsx";
 import type { CountsView, PageContext } from "../layout/page.ts";
@@ -14,6 +16,8 @@ export interface TorrentView {
   files: readonly { path: string; length: number }[];
   info_hash: Uint8Array;
   info_hash_v2: Uint8Array | null;
+  /** The credit state when not normal (freeleech, double upload, …). */
+  credit?: BadgeView;
 }
 
 /** Longest title and description the upload and edit forms take. */
@@ -37,6 +41,13 @@ export function TorrentPage(props: {
   return (
     <Layout page={props.page} title={t.title} live>
       <h1 safe>{t.title}</h1>
+      {t.credit?.badge ? (
+        <p>
+          <FactorBadge state={t.credit} />
+        </p>
+      ) : (
+        ""
+      )}
       {props.notice ? (
         <div class="notice good" role="status" safe>
           {props.notice}

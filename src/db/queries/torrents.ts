@@ -70,6 +70,11 @@ export interface TorrentRow {
   seeders: number;
   leechers: number;
   snatches: number;
+  /** The torrent's own credit factors (see the README's Accounting). */
+  download_factor: number;
+  upload_factor: number;
+  /** The credit state in force, with site-wide windows: filled in by the web side. */
+  credit?: { badge: string | null; until: Date | null };
 }
 
 /** A torrent with everything its page shows. */
@@ -160,14 +165,15 @@ export async function listTorrents(
   }
   const from = few
     ? sql`(
-        select t.id, t.title, t.size, t.created_at, t.creator_id, t.snatches
+        select t.id, t.title, t.size, t.created_at, t.creator_id, t.snatches, t.download_factor, t.upload_factor
         from torrents t
         where ${matches} ${creator}
         offset 0
       ) as t`
     : sql`torrents t`;
   return await sql<TorrentRow[]>`
-    select t.id, t.title, t.size, t.created_at, t.creator_id, u.name as creator, c.seeders, c.leechers, t.snatches
+    select t.id, t.title, t.size, t.created_at, t.creator_id, u.name as creator, c.seeders, c.leechers, t.snatches,
+      t.download_factor::float8 as download_factor, t.upload_factor::float8 as upload_factor
     from ${from}
     join torrent_counts c on c.torrent_id = t.id
     left join users u on u.id = t.creator_id
@@ -182,7 +188,8 @@ export async function listTorrents(
 export async function getTorrent(sql: Sql, id: number): Promise<TorrentDetail | null> {
   const [row] = await sql<TorrentDetail[]>`
     select t.id, t.title, t.description, t.size, t.files, t.info_hash, t.info_hash_v2, t.created_at,
-      t.creator_id, u.name as creator, c.seeders, c.leechers, t.snatches
+      t.creator_id, u.name as creator, c.seeders, c.leechers, t.snatches,
+      t.download_factor::float8 as download_factor, t.upload_factor::float8 as upload_factor
     from torrents t
     join torrent_counts c on c.torrent_id = t.id
     left join users u on u.id = t.creator_id

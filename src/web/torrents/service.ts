@@ -1,3 +1,4 @@
+import { listWindows } from "../../db/queries/freeleech.ts";
 import {
   deleteTorrent,
   getTorrent,
@@ -11,6 +12,7 @@ import {
 } from "../../db/queries/torrents.ts";
 import type { Role } from "../../db/queries/users.ts";
 import type { WebDeps } from "../deps.ts";
+import { badgeOf, combineFactors } from "../economy/service.ts";
 import type { Links } from "../links.ts";
 import { personalise, safeFileName } from "../metainfo.ts";
 
@@ -48,6 +50,20 @@ export function withLiveCounts<T extends TorrentRow>(deps: WebDeps, row: T): T {
   return live ? { ...row, seeders: live.seeders, leechers: live.leechers, snatches: live.snatches } : row;
 }
 
+/** A function that adds to a row its credit state now (the site-wide windows read once). */
+async function creditStates(deps: WebDeps): Promise<<T extends TorrentRow>(row: T) => T> {
+  const windows = await listWindows(deps.sql);
+  const now = new Date();
+  return (row) => {
+    const c = combineFactors(
+      { downloadFactor: row.download_factor, uploadFactor: row.upload_factor },
+      windows,
+      now,
+    );
+    return { ...row, credit: { badge: badgeOf(c.downloadFactor, c.uploadFactor), until: c.until } };
+  };
+}
+
 /** What a list asks for: search words, order, page and rows per page. */
 export interface ListQuery {
   q: string;
@@ -69,8 +85,9 @@ export async function torrentPage(
     limit: query.limit,
     offset: (query.page - 1) * query.limit,
   });
+  const credit = await creditStates(deps);
   return {
-    rows: rows.slice(0, query.limit).map((row) => withLiveCounts(deps, row)),
+    rows: rows.slice(0, query.limit).map((row) => credit(withLiveCounts(deps, row))),
     hasNext: rows.length > query.limit,
   };
 }
@@ -78,7 +95,7 @@ export async function torrentPage(
 /** One torrent with live counts, or null. */
 export async function findTorrent(deps: WebDeps, id: number): Promise<TorrentDetail | null> {
   const torrent = await getTorrent(deps.sql, id);
-  return torrent && withLiveCounts(deps, torrent);
+  return torrent && (await creditStates(deps))(withLiveCounts(deps, torrent));
 }
 
 /** A change to a torrent that was made (the torrent as it is now), or why not. */
