@@ -166,7 +166,7 @@ export function SwarmSection(props: {
                         {s.member.name}
                       </a>
                     </td>
-                    <td safe>
+                    <td>
                       {s.completedAt ? s.completedAt.toISOString().slice(0, 16).replace("T", " ") : "—"}
                     </td>
                     <td class="num" safe>
