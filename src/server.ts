@@ -1,6 +1,7 @@
 import type { Config } from "./config.ts";
 import { connect, type Database, openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
+import { factorWindows } from "./db/queries/freeleech.ts";
 import { createInvite } from "./db/queries/invites.ts";
 import { trackerCompletions, trackerTorrents } from "./db/queries/torrents.ts";
 import { countUsers, trackerUsers } from "./db/queries/users.ts";
@@ -10,11 +11,13 @@ import { type Channel, type TrackerToWeb, type WebToTracker, webEnd } from "./sh
 import { listenProblem } from "./shared/listen.ts";
 import { type PgChannel, pgTrackerEnd, pgWebEnd } from "./shared/pg-channel.ts";
 import { resolvePepper } from "./shared/secrets.ts";
+import { peerTimeoutSeconds } from "./tracker/tracker.ts";
 import { createWebApp, webFetch } from "./web/app.tsx";
 import { SpillUnreadableError, setAsideSpill, spillPath } from "./web/credit-spill.ts";
 import { startBonusJob } from "./web/economy/service.ts";
 import { DEFAULT_SITE_URL, defaultLinksWarning } from "./web/links.ts";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
+import { PeersWriter } from "./web/peers/writer.ts";
 import { Sampler } from "./web/plots/sampler.ts";
 import { SuspiciousWriter } from "./web/suspicious/writer.ts";
 import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
@@ -189,6 +192,8 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
     const metrics = new Metrics(stats);
     // Written, as the credit, by the process that runs the tracker.
     const suspicious = new SuspiciousWriter(db.sql, config.webapi.flushIntervalMs);
+    // The peer lists, written by the process that runs the tracker as well.
+    const peers = new PeersWriter(db.sql, peerTimeoutSeconds(config.tracker));
     const spillFile = spillPath(config.dataDir);
     // Only a process that writes credit replays what an earlier stop saved.
     if (role !== "web") restoreSpill(stats, spillFile);
@@ -223,6 +228,9 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
             break;
           case "suspicious":
             suspicious.add(message.source, message.seq, message.batch);
+            break;
+          case "peers":
+            peers.add(message.batch);
             break;
           case "completions-request":
             void sendCompletions(db, worker);
@@ -336,6 +344,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
           await sampler?.stop();
           const outcome = saveUnwritten(await stats.stop(), stats, spillFile);
           await suspicious.stop();
+          await peers.stop();
           await db.close().catch((error) => log.warn("database did not close cleanly", { error }));
           return outcome;
         })();
@@ -353,8 +362,12 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
 /** Reads every member and torrent and hands them to the tracker Worker. */
 async function sendSnapshot(db: Database, worker: Channel<WebToTracker, TrackerToWeb>): Promise<void> {
   try {
-    const [users, torrents] = await Promise.all([trackerUsers(db.sql), trackerTorrents(db.sql)]);
-    worker.send({ kind: "snapshot", users, torrents });
+    const [users, torrents, windows] = await Promise.all([
+      trackerUsers(db.sql),
+      trackerTorrents(db.sql),
+      factorWindows(db.sql),
+    ]);
+    worker.send({ kind: "snapshot", users, torrents, windows });
   } catch (error) {
     log.error("cannot read members and torrents for the tracker", { error: error as Error });
   }

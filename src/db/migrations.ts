@@ -10,6 +10,7 @@ import m007 from "../../sql/007_suspicious_transfers.sql" with { type: "text" };
 import m008 from "../../sql/008_search_words.sql" with { type: "text" };
 import m011 from "../../sql/011_catalogue.sql" with { type: "text" };
 import m012 from "../../sql/012_community.sql" with { type: "text" };
+import m013 from "../../sql/013_economy.sql" with { type: "text" };
 import m014 from "../../sql/014_economy_rules.sql" with { type: "text" };
 
 /** One forward-only schema change. */
@@ -31,5 +32,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: "008_search_words.sql", sql: m008 },
   { version: 11, name: "011_catalogue.sql", sql: m011 },
   { version: 12, name: "012_community.sql", sql: m012 },
+  { version: 13, name: "013_economy.sql", sql: m013 },
   { version: 14, name: "014_economy_rules.sql", sql: m014 },
 ];

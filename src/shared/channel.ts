@@ -19,12 +19,34 @@ export interface TrackerTorrent {
   readonly infoHash: string;
   readonly infoHashV2: string | null;
   readonly snatches: number;
+  /** Credited download = downloaded × this (0 for freeleech); see the README's "Freeleech". */
+  readonly downloadFactor?: number;
+  /** Credited upload = uploaded × this (2 for double upload). Both default to 1. */
+  readonly uploadFactor?: number;
+}
+
+/**
+ * A site-wide factor window: from `startsAt` (inclusive) to `endsAt` (exclusive), Unix seconds, the
+ * factors apply to every torrent, combined with the torrent's own by taking the more generous.
+ */
+export interface FactorWindow {
+  readonly startsAt: number;
+  readonly endsAt: number;
+  readonly downloadFactor: number;
+  readonly uploadFactor: number;
 }
 
 /** Messages from the web side to the tracker. */
 export type WebToTracker =
   | { readonly kind: "init"; readonly config: unknown }
-  | { readonly kind: "snapshot"; readonly users: TrackerUser[]; readonly torrents: TrackerTorrent[] }
+  | {
+      readonly kind: "snapshot";
+      readonly users: TrackerUser[];
+      readonly torrents: TrackerTorrent[];
+      readonly windows: FactorWindow[];
+    }
+  /** Every site-wide factor window not yet over (replaces what the tracker had). */
+  | { readonly kind: "windows"; readonly windows: FactorWindow[] }
   | { readonly kind: "user-upsert"; readonly user: TrackerUser }
   | { readonly kind: "user-removed"; readonly id: number }
   | { readonly kind: "torrent-upsert"; readonly torrent: TrackerTorrent }
@@ -36,17 +58,39 @@ export type WebToTracker =
 /** Seeders, leechers and snatches of one torrent. */
 export type TorrentCounts = readonly [torrentId: number, seeders: number, leechers: number, snatches: number];
 
-/** Credit for one member on one torrent since the last batch; `completed` is 1 for a new snatch. */
+/** `state` of a credit row: what the member has in the swarm after the row's announces. */
+export const PAIR_STATE = {
+  /** Nothing changed (the member still has another peer in the swarm, or no announce said). */
+  unchanged: 0,
+  /** The member's last peer in the swarm stopped or was dropped. */
+  gone: 1,
+  leeching: 2,
+  seeding: 3,
+} as const;
+
+/**
+ * Credit for one member on one torrent since the last batch; `completed` is 1 for a new snatch.
+ * `reportedUp`/`reportedDown` are what the client's counters said (before caps and factors),
+ * `seedSeconds` the seeding time earned, `state` a {@link PAIR_STATE}, `lastAt` and `firstAt` the
+ * Unix times of the latest and the earliest announce in the row (0 when none, e.g. a peer that was
+ * dropped).
+ */
 export type StatDelta = readonly [
   userId: number,
   torrentId: number,
   uploaded: number,
   downloaded: number,
   completed: 0 | 1,
+  reportedUp: number,
+  reportedDown: number,
+  seedSeconds: number,
+  state: number,
+  lastAt: number,
+  firstAt: number,
 ];
 
 /** Numbers in one packed credit row: the fields of {@link StatDelta}, in that order. */
-export const DELTA_FIELDS = 5;
+export const DELTA_FIELDS = 11;
 
 /**
  * A batch of credit rows packed into one array (row i at `i * DELTA_FIELDS`): it crosses the
@@ -59,7 +103,19 @@ export type StatDeltas = Float64Array;
 export function unpackDeltas(deltas: StatDeltas): StatDelta[] {
   const rows: StatDelta[] = [];
   for (let o = 0; o < deltas.length; o += DELTA_FIELDS)
-    rows.push([deltas[o]!, deltas[o + 1]!, deltas[o + 2]!, deltas[o + 3]!, deltas[o + 4] === 1 ? 1 : 0]);
+    rows.push([
+      deltas[o]!,
+      deltas[o + 1]!,
+      deltas[o + 2]!,
+      deltas[o + 3]!,
+      deltas[o + 4] === 1 ? 1 : 0,
+      deltas[o + 5]!,
+      deltas[o + 6]!,
+      deltas[o + 7]!,
+      deltas[o + 8]!,
+      deltas[o + 9]!,
+      deltas[o + 10]!,
+    ]);
   return rows;
 }
 
@@ -135,6 +191,24 @@ export function unpackSuspicious(batch: SuspiciousBatch): SuspiciousTransfer[] {
   return out;
 }
 
+/**
+ * Numbers in one packed peer row: torrent id, member id, uploaded and downloaded this session (as
+ * the client reports them), left, seeder (1 or 0), last announce (Unix seconds).
+ */
+export const PEER_FIELDS = 7;
+
+/**
+ * Peers of the swarms, packed: `rows` holds PEER_FIELDS numbers per peer that announced since the
+ * last batch, `peerIds` 20 bytes per row; `gone` holds the torrent id of each peer that left (it
+ * stopped or was dropped), `goneIds` its 20-byte peer_id. No address travels.
+ */
+export interface PeerBatch {
+  readonly rows: Float64Array;
+  readonly peerIds: Uint8Array;
+  readonly gone: Float64Array;
+  readonly goneIds: Uint8Array;
+}
+
 /** Messages from the tracker to the web side. */
 export type TrackerToWeb =
   | { readonly kind: "ready"; readonly port: number }
@@ -151,6 +225,8 @@ export type TrackerToWeb =
       readonly seq: number;
       readonly batch: SuspiciousBatch;
     }
+  /** Peers that announced since the last batch, and peers that left (see PeerBatch). */
+  | { readonly kind: "peers"; readonly source: string; readonly batch: PeerBatch }
   | { readonly kind: "pong"; readonly nonce: number }
   | { readonly kind: "metrics"; readonly metrics: TrackerMetrics }
   | { readonly kind: "stopped" };

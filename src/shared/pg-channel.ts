@@ -7,6 +7,7 @@
 // one read and changes nothing); passkeys never appear in a payload. Counts and pongs go the other
 // way as they are. Credit does not travel here at all: the tracker process writes its own batches.
 import type { Sql } from "../db/client.ts";
+import { factorWindows } from "../db/queries/freeleech.ts";
 import { trackerTorrent } from "../db/queries/torrents.ts";
 import { trackerUser } from "../db/queries/users.ts";
 import { log } from "../log.ts";
@@ -33,6 +34,8 @@ export const DEAF_AFTER_MS = 3 * HEARTBEAT_MS + 1000;
 type ToTrackerWire =
   | { readonly kind: "user"; readonly id: number }
   | { readonly kind: "torrent"; readonly id: number }
+  /** The site-wide factor windows changed: the tracker's end reads them all. */
+  | { readonly kind: "windows" }
   | { readonly kind: "ping"; readonly nonce: number };
 
 /** What travels towards the web processes. */
@@ -82,6 +85,7 @@ const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as nu
 /** The message in a payload towards the tracker, or null when it is not one we send. */
 function readToTracker(msg: Record<string, unknown>): ToTrackerWire | null {
   if ((msg.kind === "user" || msg.kind === "torrent") && isId(msg.id)) return { kind: msg.kind, id: msg.id };
+  if (msg.kind === "windows") return { kind: "windows" };
   if (msg.kind === "ping" && Number.isSafeInteger(msg.nonce))
     return { kind: "ping", nonce: msg.nonce as number };
   return null;
@@ -254,6 +258,8 @@ export function pgWebEnd(sql: Sql, listener: () => Sql): Promise<PgChannel<WebTo
           return { kind: "torrent", id: message.torrent.id };
         case "torrent-removed":
           return { kind: "torrent", id: message.id };
+        case "windows":
+          return { kind: "windows" };
         case "ping":
           return message;
         default:
@@ -280,6 +286,7 @@ export function pgTrackerEnd(sql: Sql, listener: () => Sql): Promise<PgChannel<T
         const msg = readToTracker(raw);
         if (!msg) return null;
         if (msg.kind === "ping") return msg;
+        if (msg.kind === "windows") return { kind: "windows", windows: await factorWindows(sql) };
         if (msg.kind === "user") {
           const user = await trackerUser(sql, msg.id);
           return user ? { kind: "user-upsert", user } : { kind: "user-removed", id: msg.id };

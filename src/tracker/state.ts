@@ -21,6 +21,9 @@ export interface TorrentEntry {
    * is never another snatch. Null when none did (or the torrent came later).
    */
   completedBy: Int32Array | null;
+  /** The torrent's own credit factors (see TrackerTorrent). */
+  downloadFactor: number;
+  uploadFactor: number;
 }
 
 /** The 20 bytes of an info hash as a Map key (one char per byte). */
@@ -48,6 +51,11 @@ export function hashKey(b: Uint8Array): string {
     b[18]!,
     b[19]!,
   );
+}
+
+/** A credit factor as given, or 1 when it is missing or not a finite, non-negative number. */
+function factor(n: number | undefined): number {
+  return typeof n === "number" && Number.isFinite(n) && n >= 0 ? n : 1;
 }
 
 function hexBytes(hex: string): Uint8Array {
@@ -95,6 +103,8 @@ export class TrackerState {
   upsertTorrent(torrent: TrackerTorrent): TorrentEntry {
     const existing = this.byId.get(torrent.id);
     if (existing) {
+      existing.downloadFactor = factor(torrent.downloadFactor);
+      existing.uploadFactor = factor(torrent.uploadFactor);
       if (existing.snatches !== torrent.snatches) {
         existing.snatches = torrent.snatches;
         this.onSnatchesChanged(existing.index);
@@ -111,6 +121,8 @@ export class TrackerState {
       v2Key,
       snatches: torrent.snatches,
       completedBy: null,
+      downloadFactor: factor(torrent.downloadFactor),
+      uploadFactor: factor(torrent.uploadFactor),
     };
     this.byIndex[index] = entry;
     this.byId.set(torrent.id, entry);

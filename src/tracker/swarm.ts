@@ -672,6 +672,25 @@ export class SwarmStore {
     return removed;
   }
 
+  /**
+   * Calls `visit(t, slot)` for every peer last seen at or after `sinceSeconds`. Walks every
+   * torrent's table, as {@link reap} does; `visit` must not change this store.
+   */
+  visitSeenSince(sinceSeconds: number, visit: (t: number, slot: number) => void): void {
+    const pool = this.pool;
+    const rec = this.rec;
+    for (let t = 0; t < this.tLog.length; t++) {
+      const log = this.tLog[t]!;
+      if (log === 0) continue;
+      const base = this.tBase[t]!;
+      for (let i = base; i < base + (1 << (log - 1)); i++) {
+        const e = pool[i]!;
+        if (e !== 0 && rec[((e & SLOT_MASK) - 1) * STRIDE + W_SEEN]! >>> 0 >= sinceSeconds)
+          visit(t, (e & SLOT_MASK) - 1);
+      }
+    }
+  }
+
   /** Drops every peer of torrent t. */
   removeTorrent(t: number): void {
     const log = this.tLog[t] ?? 0;

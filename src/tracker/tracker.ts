@@ -1,6 +1,10 @@
 import {
   type Completions,
   DELTA_FIELDS,
+  type FactorWindow,
+  PAIR_STATE,
+  PEER_FIELDS,
+  type PeerBatch,
   type StatDeltas,
   SUSPICIOUS_FIELDS,
   type SuspiciousBatch,
@@ -139,7 +143,19 @@ export class Tracker {
   graceRefused = 0;
   /** The request being answered, for the User-Agent of a suspicious transfer. */
   private agentSource: AgentSource | null = null;
-  private readonly keepReaped: (t: number, slot: number) => void;
+  private readonly onReaped: (t: number, slot: number) => void;
+  /** What each swarm slot last reported as `left` (for the peer list's progress). */
+  private left = new Float32Array(1024);
+  /** Peers that left since the last `takePeers`: torrent ids, and 20 bytes of peer_id each. */
+  private gone = new Float64Array(64);
+  private goneIds = new Uint8Array(64 * 20);
+  private goneRows = 0;
+  /** Site-wide factor windows not yet over, and the factors in force between two boundaries. */
+  private windows: readonly FactorWindow[] = [];
+  private siteDown = 1;
+  private siteUp = 1;
+  private siteFrom = Number.POSITIVE_INFINITY;
+  private siteUntil = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly policy: TrackerPolicy,
@@ -155,9 +171,20 @@ export class Tracker {
       policy.graceSeconds > 0 && policy.graceMaxPeers > 0
         ? new SwarmStore({ hashSeed: (Math.random() * 2 ** 31) | 0, initialPeers: 64 })
         : null;
-    this.keepReaped = (t, slot) => {
-      const grace = this.grace!;
+    this.onReaped = (t, slot) => {
       const s = this.swarms;
+      const torrent = this.state.byIndex[t];
+      if (torrent) {
+        const userId = s.userId(slot);
+        this.noteGone(torrent.id, s.peerIdOf(slot));
+        // The count still includes this peer: it goes right after.
+        if (s.peersOfUser(t, userId) <= 1) {
+          const o = this.deltaRow(pairKey(userId, torrent), userId, torrent.id) * DELTA_FIELDS;
+          this.deltas[o + 8] = PAIR_STATE.gone;
+        }
+      }
+      const grace = this.grace;
+      if (!grace) return;
       if (grace.size >= this.policy.graceMaxPeers) {
         this.graceRefused++;
         return;
@@ -246,6 +273,8 @@ export class Tracker {
         request.downloaded,
         now,
       );
+      this.noteLeft(slot, request.left);
+      this.notePresence(user.id, torrent, seeder, now);
       this.dirty.add(t);
       this.noteLeechers(t, now);
       return { body: this.reply(torrent, request, slot, seeder), outcome: "ok" };
@@ -255,6 +284,13 @@ export class Tracker {
     if (request.event === EVENT_STOPPED) {
       this.creditFrom(user.id, torrent, request, swarms, slot, false, now);
       swarms.remove(t, request.peerId);
+      this.noteGone(torrent.id, request.peerId);
+      if (swarms.peersOfUser(t, user.id) === 0) {
+        const o = this.deltaRow(pairKey(user.id, torrent), user.id, torrent.id) * DELTA_FIELDS;
+        this.deltas[o + 8] = PAIR_STATE.gone;
+        this.deltas[o + 9] = now;
+        if (this.deltas[o + 10] === 0) this.deltas[o + 10] = now;
+      }
       this.dirty.add(t);
       return { body: this.reply(torrent, request, -1, true), outcome: "ok" };
     }
@@ -282,6 +318,8 @@ export class Tracker {
       request.downloaded,
       now,
     );
+    this.noteLeft(slot, request.left);
+    this.notePresence(user.id, torrent, seeder, now);
     if (wasSeeder !== seeder) {
       this.dirty.add(t);
       this.noteLeechers(t, now);
@@ -319,7 +357,7 @@ export class Tracker {
   reap(cutoff: number): number {
     const grace = this.grace;
     if (grace) grace.reap(cutoff - this.policy.graceSeconds);
-    return this.swarms.reap(cutoff, (t) => this.dirty.add(t), grace ? this.keepReaped : undefined);
+    return this.swarms.reap(cutoff, (t) => this.dirty.add(t), this.onReaped);
   }
 
   /** Applies a member change from the web side. */
@@ -392,6 +430,122 @@ export class Tracker {
       filled.set(torrent, at + 1);
     }
     for (const torrent of counts.keys()) torrent.completedBy!.sort();
+  }
+
+  /**
+   * Replaces the site-wide factor windows; they take effect by this tracker's clock, at their
+   * start, and end at their end, with no further message.
+   */
+  setWindows(windows: readonly FactorWindow[]): void {
+    this.windows = windows.filter(
+      (w) =>
+        Number.isFinite(w.startsAt) &&
+        Number.isFinite(w.endsAt) &&
+        w.endsAt > w.startsAt &&
+        Number.isFinite(w.downloadFactor) &&
+        w.downloadFactor >= 0 &&
+        Number.isFinite(w.uploadFactor) &&
+        w.uploadFactor >= 0,
+    );
+    this.siteFrom = Number.POSITIVE_INFINITY;
+    this.siteUntil = Number.NEGATIVE_INFINITY;
+  }
+
+  /** The site-wide factors at `now`: [download, upload] (1 and 1 outside every window). */
+  siteFactors(now: number): [number, number] {
+    this.refreshSite(now);
+    return [this.siteDown, this.siteUp];
+  }
+
+  /** Recomputes the site-wide factors when `now` left the span they were computed for. */
+  private refreshSite(now: number): void {
+    if (now >= this.siteFrom && now < this.siteUntil) return;
+    let down = 1;
+    let up = 1;
+    let until = Number.POSITIVE_INFINITY;
+    for (const w of this.windows) {
+      if (now >= w.startsAt && now < w.endsAt) {
+        down = Math.min(down, w.downloadFactor);
+        up = Math.max(up, w.uploadFactor);
+        until = Math.min(until, w.endsAt);
+      } else if (w.startsAt > now) {
+        until = Math.min(until, w.startsAt);
+      }
+    }
+    this.siteDown = down;
+    this.siteUp = up;
+    this.siteFrom = now;
+    this.siteUntil = until;
+  }
+
+  /**
+   * Peers that announced at or after `since` (Unix seconds), and peers that left since the last
+   * call; null when there is neither. Walks every swarm: called every few seconds, not per announce.
+   */
+  takePeers(since: number): PeerBatch | null {
+    const s = this.swarms;
+    let n = 0;
+    s.visitSeenSince(since, () => n++);
+    if (n === 0 && this.goneRows === 0) return null;
+    const rows = new Float64Array(n * PEER_FIELDS);
+    const peerIds = new Uint8Array(n * 20);
+    let i = 0;
+    s.visitSeenSince(since, (t, slot) => {
+      const torrent = this.state.byIndex[t];
+      if (!torrent || i >= n) return;
+      const o = i * PEER_FIELDS;
+      rows[o] = torrent.id;
+      rows[o + 1] = s.userId(slot);
+      rows[o + 2] = s.uploaded(slot);
+      rows[o + 3] = s.downloaded(slot);
+      rows[o + 4] = slot < this.left.length ? Math.round(this.left[slot]!) : 0;
+      rows[o + 5] = s.isSeeder(slot) ? 1 : 0;
+      rows[o + 6] = s.lastSeen(slot);
+      peerIds.set(s.peerIdOf(slot), i * 20);
+      i++;
+    });
+    const batch: PeerBatch = {
+      rows: rows.subarray(0, i * PEER_FIELDS),
+      peerIds: peerIds.subarray(0, i * 20),
+      gone: this.gone.slice(0, this.goneRows),
+      goneIds: this.goneIds.slice(0, this.goneRows * 20),
+    };
+    this.goneRows = 0;
+    return batch;
+  }
+
+  /** Remembers a peer that left, for the next `takePeers`. */
+  private noteGone(torrentId: number, peerId: Uint8Array): void {
+    const row = this.goneRows;
+    if (row === this.gone.length) {
+      const gone = new Float64Array(row * 2);
+      gone.set(this.gone);
+      this.gone = gone;
+      const ids = new Uint8Array(row * 40);
+      ids.set(this.goneIds);
+      this.goneIds = ids;
+    }
+    this.gone[row] = torrentId;
+    this.goneIds.set(peerId, row * 20);
+    this.goneRows = row + 1;
+  }
+
+  /** Keeps what a peer reported as left, by slot. */
+  private noteLeft(slot: number, left: number): void {
+    if (slot >= this.left.length) {
+      const grown = new Float32Array(Math.max(this.left.length * 2, slot + 1));
+      grown.set(this.left);
+      this.left = grown;
+    }
+    this.left[slot] = left;
+  }
+
+  /** Records in the pair's pending row that the member announced at `now` as seeder or leecher. */
+  private notePresence(userId: number, torrent: TorrentEntry, seeder: boolean, now: number): void {
+    const o = this.deltaRow(pairKey(userId, torrent), userId, torrent.id) * DELTA_FIELDS;
+    this.deltas[o + 8] = seeder ? PAIR_STATE.seeding : PAIR_STATE.leeching;
+    this.deltas[o + 9] = now;
+    if (this.deltas[o + 10] === 0) this.deltas[o + 10] = now;
   }
 
   /** Counts of torrents that changed since the last call, as [id, seeders, leechers, snatches]. */
@@ -532,12 +686,29 @@ export class Tracker {
     }
     if (reasons !== 0)
       this.record(userId, torrent, request, up, down, upCredit, downCredit, seconds, reasons, now);
+    // Factors apply to what is credited, after the plausibility rules; the more generous of the
+    // torrent's own and the site-wide window's wins.
+    this.refreshSite(now);
+    const downFactor = Math.min(torrent.downloadFactor, this.siteDown);
+    const upFactor = Math.max(torrent.uploadFactor, this.siteUp);
+    if (downFactor !== 1) downCredit = Math.round(downCredit * downFactor);
+    if (upFactor !== 1) upCredit = Math.round(upCredit * upFactor);
+    // Seeding time runs from a report as seeder to the next one, never longer than the announce
+    // interval a step: a client silent for longer was not there to be counted. A peer coming back
+    // from the grace store was out of the swarm meanwhile.
+    const seeded =
+      wasSeeder && !returning ? Math.min(seconds, Math.max(1, policy.announceIntervalSeconds)) : 0;
     const snatch = request.left === 0 && !wasSeeder && this.snatch(userId, torrent);
-    if (upCredit === 0 && downCredit === 0 && !snatch) return;
     const o = this.deltaRow(pairKey(userId, torrent), userId, torrent.id) * DELTA_FIELDS;
-    this.deltas[o + 2]! += upCredit;
-    this.deltas[o + 3]! += downCredit;
-    if (snatch) this.deltas[o + 4] = 1;
+    const d = this.deltas;
+    d[o + 2]! += upCredit;
+    d[o + 3]! += downCredit;
+    if (snatch) d[o + 4] = 1;
+    if (up > 0) d[o + 5]! += up;
+    if (down > 0) d[o + 6]! += down;
+    d[o + 7]! += seeded;
+    d[o + 9] = now;
+    if (d[o + 10] === 0) d[o + 10] = now;
   }
 
   /** Adds a suspicious transfer to the pending batch (dropped, and counted, when it is full). */

@@ -2,10 +2,17 @@
 // and torrents, serves announce and scrape on its own port, and reports counts and credit back.
 import type { Config } from "../config.ts";
 import { connect } from "../db/client.ts";
+import { factorWindows } from "../db/queries/freeleech.ts";
 import { trackerCompletions, trackerTorrents } from "../db/queries/torrents.ts";
 import { trackerUsers } from "../db/queries/users.ts";
 import { configureLog, log } from "../log.ts";
-import { type Completions, type TrackerTorrent, type TrackerUser, trackerEnd } from "../shared/channel.ts";
+import {
+  type Completions,
+  type FactorWindow,
+  type TrackerTorrent,
+  type TrackerUser,
+  trackerEnd,
+} from "../shared/channel.ts";
 import { listenProblem } from "../shared/listen.ts";
 import { Histogram, LATENCY_BUCKETS } from "../shared/metrics.ts";
 import { createTrackerApp } from "./app.ts";
@@ -20,6 +27,8 @@ const DELTAS_EVERY_MS = 1000;
 /** The reaper runs this often, or four times per peer timeout when that is shorter. */
 const REAP_EVERY_MS = 30_000;
 const METRICS_EVERY_MS = 2000;
+/** How often the peers that announced (and those that left) go to the web side for peer lists. */
+const PEERS_EVERY_MS = 5000;
 
 const channel = trackerEnd(self as unknown as Parameters<typeof trackerEnd>[0], (data) =>
   log.warn("tracker dropped a message it does not understand", { data: String(data) }),
@@ -39,21 +48,33 @@ const observeLatency = {
   scrape: latency.observer({ kind: "scrape" }),
 };
 let reapedTotal = 0;
-let pendingSnapshot: ((snapshot: { users: TrackerUser[]; torrents: TrackerTorrent[] }) => void) | null = null;
+/** What a full reload gives the tracker. */
+interface Snapshot {
+  users: TrackerUser[];
+  torrents: TrackerTorrent[];
+  windows: FactorWindow[];
+}
+/** Peers that announced at or after this go out in the next peer batch. */
+let peersSince = 0;
+let pendingSnapshot: ((snapshot: Snapshot) => void) | null = null;
 let pendingCompletions: ((completions: Completions) => void) | null = null;
 /** When the last "records dropped" or "grace store full" line was logged, and the totals then. */
 let lastDropLog = 0;
 let loggedDrops = { suspicious: 0, grace: 0 };
 
 /** Members and torrents: from the tracker's own database login, or from the web side when embedded. */
-async function loadSnapshot(config: Config): Promise<{ users: TrackerUser[]; torrents: TrackerTorrent[] }> {
+async function loadSnapshot(config: Config): Promise<Snapshot> {
   const setting = config.tracker.postgresql ?? config.webapi.postgresql;
   if (setting) {
     // A full reload streams every row from the start, so only a silent server is cut short.
     const sql = connect(setting, 1, { statementTimeoutMs: 0, unansweredMs: 60_000, idleSeconds: 0 });
     try {
-      const [users, torrents] = [await trackerUsers(sql), await trackerTorrents(sql)];
-      return { users, torrents };
+      const [users, torrents, windows] = [
+        await trackerUsers(sql),
+        await trackerTorrents(sql),
+        await factorWindows(sql),
+      ];
+      return { users, torrents, windows };
     } finally {
       await sql.end({ timeout: 5 });
     }
@@ -127,6 +148,20 @@ function logDrops(): void {
     });
 }
 
+function sendPeers(): void {
+  if (!tracker) return;
+  const since = peersSince;
+  peersSince = nowSeconds();
+  const batch = tracker.takePeers(since);
+  if (batch)
+    channel.send({ kind: "peers", source, batch }, [
+      batch.rows.buffer as ArrayBuffer,
+      batch.peerIds.buffer as ArrayBuffer,
+      batch.gone.buffer as ArrayBuffer,
+      batch.goneIds.buffer as ArrayBuffer,
+    ]);
+}
+
 function sendMetrics(): void {
   if (!tracker) return;
   const requests: [string, string, number][] = [];
@@ -150,6 +185,7 @@ async function reload(config: Config): Promise<void> {
   try {
     const snapshot = await loadSnapshot(config);
     tracker?.load(snapshot.users, snapshot.torrents);
+    tracker?.setWindows(snapshot.windows);
     log.debug("reloaded members and torrents", {
       users: snapshot.users.length,
       torrents: snapshot.torrents.length,
@@ -182,6 +218,7 @@ async function start(config: Config): Promise<void> {
     return;
   }
   t.load(snapshot.users, snapshot.torrents);
+  t.setWindows(snapshot.windows);
   let completions = 0;
   try {
     const pairs = await loadCompletions(config);
@@ -228,6 +265,7 @@ async function start(config: Config): Promise<void> {
     ),
     setInterval(() => void reload(config), config.tracker.reloadIntervalSeconds * 1000),
     setInterval(sendMetrics, METRICS_EVERY_MS),
+    setInterval(sendPeers, PEERS_EVERY_MS),
   );
   const port = app.server?.port ?? 0;
   log.info("tracker listening", {
@@ -248,8 +286,12 @@ channel.onMessage((message) => {
       break;
     case "snapshot":
       // Asked for (embedded database), or sent after notifications may have been missed.
-      if (pendingSnapshot) pendingSnapshot({ users: message.users, torrents: message.torrents });
-      else tracker?.load(message.users, message.torrents);
+      if (pendingSnapshot)
+        pendingSnapshot({ users: message.users, torrents: message.torrents, windows: message.windows });
+      else {
+        tracker?.load(message.users, message.torrents);
+        tracker?.setWindows(message.windows);
+      }
       pendingSnapshot = null;
       break;
     case "completions":
@@ -268,6 +310,9 @@ channel.onMessage((message) => {
     case "torrent-removed":
       tracker?.removeTorrent(message.id);
       break;
+    case "windows":
+      tracker?.setWindows(message.windows);
+      break;
     case "ping":
       channel.send({ kind: "pong", nonce: message.nonce });
       break;
@@ -278,6 +323,7 @@ channel.onMessage((message) => {
       // Whatever was credited up to now goes out before the web side's last flush.
       sendUpdates();
       sendDeltas();
+      sendPeers();
       channel.send({ kind: "stopped" });
       break;
   }

@@ -27,6 +27,7 @@ import { textGuard } from "./text-guard.ts";
 import { eventRoutes } from "./torrents/events.ts";
 import { torrentPages } from "./torrents/pages.tsx";
 import { rssRoutes } from "./torrents/rss.ts";
+import { transferPages } from "./transfers/pages.tsx";
 
 export type { WebDeps } from "./deps.ts";
 
@@ -111,6 +112,7 @@ export function createWebApp(deps: WebDeps) {
     .use(memberPages(deps))
     .use(suspiciousPages(deps))
     .use(economyPages(deps))
+    .use(transferPages(deps))
     .use(torrentPages(deps))
     .use(commentPages(deps))
     .use(categoryPages(deps))

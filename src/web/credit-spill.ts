@@ -17,7 +17,9 @@ import { log } from "../log.ts";
 import { DELTA_FIELDS } from "../shared/channel.ts";
 
 const FORMAT = "fairywren-pending-credit";
-const VERSION = 1;
+const VERSION = 2;
+/** Version 1 files hold credit rows of the first five fields only (no history). */
+const V1_FIELDS = 5;
 
 /** The spill file in a data folder. */
 export function spillPath(dataDir: string): string {
@@ -83,29 +85,34 @@ function isDeadLetter(value: unknown): value is DeadLetter {
   );
 }
 
-function batchOf(value: unknown, index: number): StatBatch {
+function batchOf(value: unknown, index: number, fields: number): StatBatch {
   const v = value as Partial<Record<keyof SavedBatch, unknown>> | null;
   const bad = (what: string) => new SpillUnreadableError(`batch ${index}: ${what}`);
   if (typeof v !== "object" || v === null) throw bad("not an object");
   if (typeof v.source !== "string" || v.source === "") throw bad("no source");
   if (!Number.isSafeInteger(v.seq) || (v.seq as number) < 1) throw bad("no sequence number");
   const deltas = v.deltas;
-  if (
-    !Array.isArray(deltas) ||
-    deltas.length % DELTA_FIELDS !== 0 ||
-    !deltas.every((n) => typeof n === "number")
-  )
+  if (!Array.isArray(deltas) || deltas.length % fields !== 0 || !deltas.every((n) => typeof n === "number"))
     throw bad("credit rows are not rows of numbers");
   const refused = v.refused;
   if (!Array.isArray(refused) || !refused.every(isDeadLetter)) throw bad("refused rows are malformed");
   // Rows are checked again, as when they were first queued: a file edited by hand gets no further.
-  const checked = checkDeltas(Float64Array.from(deltas as number[]));
+  const rows = Float64Array.from(deltas as number[]);
+  const checked = checkDeltas(fields === DELTA_FIELDS ? rows : widen(rows, fields));
   return {
     source: v.source,
     seq: v.seq as number,
     deltas: checked.deltas,
     refused: [...refused, ...checked.refused],
   };
+}
+
+/** Rows of `fields` numbers as full credit rows, the fields they lack zero. */
+function widen(rows: Float64Array, fields: number): Float64Array {
+  const out = new Float64Array((rows.length / fields) * DELTA_FIELDS);
+  for (let i = 0; i * fields < rows.length; i++)
+    out.set(rows.subarray(i * fields, (i + 1) * fields), i * DELTA_FIELDS);
+  return out;
 }
 
 /** The batches saved in `file`, or null when there is none; throws SpillUnreadableError. */
@@ -117,9 +124,14 @@ export function readSpill(file: string): StatBatch[] | null {
   } catch (error) {
     throw new SpillUnreadableError(`not JSON: ${(error as Error).message}`);
   }
-  if (parsed?.format !== FORMAT || parsed.version !== VERSION || !Array.isArray(parsed.batches))
+  if (
+    parsed?.format !== FORMAT ||
+    (parsed.version !== VERSION && parsed.version !== 1) ||
+    !Array.isArray(parsed.batches)
+  )
     throw new SpillUnreadableError(`not a version ${VERSION} ${FORMAT} file`);
-  return parsed.batches.map(batchOf);
+  const fields = parsed.version === 1 ? V1_FIELDS : DELTA_FIELDS;
+  return parsed.batches.map((b, i) => batchOf(b, i, fields));
 }
 
 /**

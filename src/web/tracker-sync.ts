@@ -1,4 +1,5 @@
 import type { Sql } from "../db/client.ts";
+import { factorWindows } from "../db/queries/freeleech.ts";
 import { trackerTorrent } from "../db/queries/torrents.ts";
 import { trackerUser } from "../db/queries/users.ts";
 import type { Channel, TrackerToWeb, WebToTracker } from "../shared/channel.ts";
@@ -9,6 +10,8 @@ export interface TrackerSync {
   user(id: number): Promise<void>;
   /** A torrent was added (or removed, when it is gone from the database). */
   torrent(id: number): Promise<void>;
+  /** The site-wide factor windows changed. */
+  windows(): Promise<void>;
 }
 
 /** How long a change may wait for the tracker's acknowledgement before the web side moves on. */
@@ -51,6 +54,10 @@ export function trackerSync(sql: Sql, channel: Channel<WebToTracker, TrackerToWe
     async torrent(id) {
       const torrent = await trackerTorrent(sql, id);
       channel.send(torrent ? { kind: "torrent-upsert", torrent } : { kind: "torrent-removed", id });
+      await applied();
+    },
+    async windows() {
+      channel.send({ kind: "windows", windows: await factorWindows(sql) });
       await applied();
     },
   };

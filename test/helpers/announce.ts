@@ -39,3 +39,13 @@ export function announceQuery(p: {
   if (p.extra) parts.push(p.extra);
   return parts.join("&");
 }
+
+/**
+ * The credit fields (member, torrent, uploaded, downloaded, completed) of unpacked credit rows,
+ * leaving out rows that carry only history: what tests of the credit rules compare.
+ */
+export function creditOnly(rows: readonly (readonly number[])[]): [number, number, number, number, 0 | 1][] {
+  return rows
+    .filter((r) => r[2] !== 0 || r[3] !== 0 || r[4] === 1)
+    .map((r) => [r[0]!, r[1]!, r[2]!, r[3]!, r[4] === 1 ? 1 : 0]);
+}

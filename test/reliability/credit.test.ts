@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { connect } from "../../src/db/client.ts";
 import { applyStatBatch, MAX_DELTA_BYTES, MAX_TOTAL_BYTES } from "../../src/db/queries/stats.ts";
 import { createUser } from "../../src/db/queries/users.ts";
+import { DELTA_FIELDS } from "../../src/shared/channel.ts";
 import { SpillUnreadableError, spillPath } from "../../src/web/credit-spill.ts";
 import { LiveCounts, StatsWriter } from "../../src/web/live.ts";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
@@ -26,8 +27,9 @@ let mallory = 0;
 /** Torrent ids, TORRENTS of them. */
 let t: number[] = [];
 
+/** Credit rows of the first five fields packed as full rows (no history: its fields are 0). */
 function packed(rows: number[][]): Float64Array {
-  return Float64Array.from(rows.flat());
+  return Float64Array.from(rows.flatMap((r) => [...r, ...new Array(DELTA_FIELDS - r.length).fill(0)]));
 }
 
 async function totals(userId: number) {

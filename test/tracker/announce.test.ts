@@ -3,12 +3,16 @@ import bencode from "bencode";
 import { unpackDeltas, unpackSuspicious } from "../../src/shared/channel.ts";
 import type { TrackerPolicy } from "../../src/tracker/tracker.ts";
 import { Tracker } from "../../src/tracker/tracker.ts";
-import { announceQuery, bytes20, escapeBytes } from "../helpers/announce.ts";
+import { announceQuery, bytes20, creditOnly, escapeBytes } from "../helpers/announce.ts";
 
-/** The tracker's pending credit, unpacked into rows. */
+/**
+ * The tracker's pending credit, unpacked into rows of the credit fields; rows that carry only
+ * history (no credit, no snatch) are left out, and a batch of only those is null.
+ */
 function taken(tracker: Tracker) {
   const batch = tracker.takeDeltas();
-  return batch && { seq: batch.seq, deltas: unpackDeltas(batch.deltas) };
+  const deltas = batch ? creditOnly(unpackDeltas(batch.deltas)) : [];
+  return batch && deltas.length ? { seq: batch.seq, deltas } : null;
 }
 
 /** The tracker's pending suspicious transfers, unpacked ([] when there are none). */
@@ -233,7 +237,8 @@ describe("accounting", () => {
       IP_A,
       1000,
     );
-    expect(taken(tracker)).toEqual({ seq: 1, deltas: [[1, 10, 1000, 200, 0]] });
+    // Batch 1 held the first announce's presence (history), no credit.
+    expect(taken(tracker)).toEqual({ seq: 2, deltas: [[1, 10, 1000, 200, 0]] });
   });
 
   test("re-announcing before min interval changes nothing; the credit comes with the next announce", () => {

@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import bencode from "bencode";
 import { unpackDeltas, unpackSuspicious } from "../../src/shared/channel.ts";
 import { Tracker, type TrackerPolicy } from "../../src/tracker/tracker.ts";
-import { announceQuery, bytes20 } from "../helpers/announce.ts";
+import { announceQuery, bytes20, creditOnly } from "../helpers/announce.ts";
 
 const POLICY: TrackerPolicy = {
   announceIntervalSeconds: 1800,
@@ -66,7 +66,7 @@ function bobLeeches(tracker: Tracker, at: number) {
 
 function credit(tracker: Tracker) {
   const batch = tracker.takeDeltas();
-  return batch ? unpackDeltas(batch.deltas) : [];
+  return batch ? creditOnly(unpackDeltas(batch.deltas)) : [];
 }
 
 function records(tracker: Tracker) {

@@ -132,6 +132,9 @@ export function AccountPage(props: {
 
       <RssSection page={props.page} feedUrl={props.feedUrl} />
 
+      <p>
+        <a href={`${props.page.base}/account/history`}>My torrents: history, seed time, anonymity</a>
+      </p>
       <h2>Your uploads</h2>
       {uploads.rows.length === 0 ? (
         <p class="muted">You have not uploaded any torrent.</p>

@@ -1,5 +1,6 @@
 /** @jsxImportSource @kitajs/html */
 import { CategoryIcon } from "../categories/icons.tsx";
+import { type BadgeView, FactorBadge } from "../economy/badge.tsx";
 import { formatAge, formatSize } from "../layout/format.ts";
 import { Layout } from "../layout/layout.tsx";
 import type { CountsView, PageContext } from "../layout/page.ts";
@@ -18,6 +19,8 @@ export interface TorrentListItem extends CountsView {
   category: string | null;
   category_icon: string | null;
   tags: readonly string[];
+  /** The credit state when not normal (freeleech, double upload, …). */
+  credit?: BadgeView;
 }
 
 /** A category as the list's filter offers it. */
@@ -234,6 +237,14 @@ export function TorrentResults(props: { base: string; state: ListState }) {
                     <a href={`${base}/torrents/${row.id}`} safe>
                       {row.title}
                     </a>
+                    {row.credit ? (
+                      <>
+                        {" "}
+                        <FactorBadge state={row.credit} />
+                      </>
+                    ) : (
+                      ""
+                    )}
                     {row.tags.length > 0 ? (
                       <span class="tags">
                         {row.tags.map((tag) => (

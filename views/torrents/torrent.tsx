@@ -1,6 +1,7 @@
 /** @jsxImportSource @kitajs/html */
 import { CategoryIcon } from "../categories/icons.tsx";
 import { CommentsSection, type CommentsView } from "../comments/comments.tsx";
+import { type BadgeView, FactorBadge } from "../economy/badge.tsx";
 import { formatAge, formatSize } from "../layout/format.ts";
 import { Csrf, FieldError, Layout } from "../layout/layout.tsx";
 import { MemberLink } from "../layout/member-link.tsx";
@@ -23,6 +24,8 @@ export interface TorrentView {
   files: readonly { path: string; length: number }[];
   info_hash: Uint8Array;
   info_hash_v2: Uint8Array | null;
+  /** The credit state when not normal (freeleech, double upload, …). */
+  credit?: BadgeView;
 }
 
 /** Longest title, description and tags field the upload and edit forms take, and the tag rules. */
@@ -102,6 +105,13 @@ export function TorrentPage(props: {
   return (
     <Layout page={props.page} title={t.title} live>
       <h1 safe>{t.title}</h1>
+      {t.credit?.badge ? (
+        <p>
+          <FactorBadge state={t.credit} />
+        </p>
+      ) : (
+        ""
+      )}
       {props.notice ? (
         <div class="notice good" role="status" safe>
           {props.notice}
@@ -200,6 +210,12 @@ export function TorrentPage(props: {
       ) : (
         ""
       )}
+      {/* Peers, credit state and (for staff) snatches, loaded after the page so it stays fast. */}
+      <div hx-get={`${base}/torrents/${id}/swarm`} hx-trigger="load" hx-swap="outerHTML">
+        <p>
+          <a href={`${base}/torrents/${id}/swarm`}>Peers, credit and snatches</a>
+        </p>
+      </div>
       <h2>Files ({t.files.length})</h2>
       <table class="list">
         <tbody>

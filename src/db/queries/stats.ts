@@ -45,6 +45,11 @@ export const MAX_DELTA_BYTES = 2 ** 50;
  */
 export const MAX_TOTAL_BYTES = 2n ** 60n;
 
+/** Most seeding seconds one row may carry: a row covers announces of a few seconds, never a year. */
+export const MAX_SEED_SECONDS = 366 * 86400;
+/** Latest announce time a row may carry (year 9999), in Unix seconds. */
+const MAX_UNIX_SECONDS = 253402300799;
+
 /** A credit row that was not credited, as kept in `stat_dead_letters`. */
 export interface DeadLetter {
   /** The member, or null when the row's member id was not an id at all. */
@@ -95,7 +100,21 @@ function rowProblem(deltas: StatDeltas, o: number): string | null {
   if (idOrNull(userId) === null) return `the member id ${userId} is not an id`;
   if (idOrNull(torrentId) === null) return `the torrent id ${torrentId} is not an id`;
   if (done !== 0 && done !== 1) return `completed is ${done}, not 0 or 1`;
+  const state = deltas[o + 8]!;
+  if (state !== 0 && state !== 1 && state !== 2 && state !== 3) return `state is ${state}, not 0 to 3`;
+  const seed = deltas[o + 7]!;
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > MAX_SEED_SECONDS)
+    return `seed seconds ${seed} are not a whole number of seconds in one batch`;
+  for (const at of [deltas[o + 9]!, deltas[o + 10]!])
+    if (!Number.isSafeInteger(at) || at < 0 || at > MAX_UNIX_SECONDS)
+      return `announce time ${at} is not a time`;
   return bytesProblem("uploaded", deltas[o + 2]!) ?? bytesProblem("downloaded", deltas[o + 3]!);
+}
+
+/** A reported byte count within [0, MAX_DELTA_BYTES], whole (0 for what is not a number). */
+function reportedBytes(v: number): number {
+  if (!(v > 0)) return 0;
+  return v > MAX_DELTA_BYTES ? MAX_DELTA_BYTES : Math.floor(v);
 }
 
 /** A claimed byte count as decimal text, to the unit even above 2^53 (String() would round it). */
@@ -117,7 +136,8 @@ function deadLetterOf(deltas: StatDeltas, o: number, error: string): DeadLetter 
 
 /**
  * Checks every row before it is queued: ids are ids, byte counts whole, non-negative and at most
- * {@link MAX_DELTA_BYTES}. Returns the rows that pass (the same array when all do, the normal
+ * {@link MAX_DELTA_BYTES}, seed seconds and announce time plausible; reported byte counts are
+ * clamped into that range in place. Returns the rows that pass (the same array when all do, the normal
  * case) and the others as dead letters.
  */
 export function checkDeltas(deltas: StatDeltas): { deltas: StatDeltas; refused: DeadLetter[] } {
@@ -125,6 +145,10 @@ export function checkDeltas(deltas: StatDeltas): { deltas: StatDeltas; refused: 
   let kept: Float64Array | null = null;
   let keptLength = 0;
   for (let o = 0; o < deltas.length; o += DELTA_FIELDS) {
+    // What the client reported is its word, not credit: a forged figure is brought within what a
+    // row may carry instead of costing the row its credit.
+    deltas[o + 5] = reportedBytes(deltas[o + 5]!);
+    deltas[o + 6] = reportedBytes(deltas[o + 6]!);
     const problem = rowProblem(deltas, o);
     if (problem === null) {
       if (kept) {
@@ -169,9 +193,17 @@ async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfte
   const ups = pgColumn(deltas, 2);
   const downs = pgColumn(deltas, 3);
   const done = pgColumn(deltas, 4, true);
+  const reportedUps = pgColumn(deltas, 5);
+  const reportedDowns = pgColumn(deltas, 6);
+  const seeded = pgColumn(deltas, 7);
+  const states = pgColumn(deltas, 8);
+  const lastAts = pgColumn(deltas, 9);
+  const firstAts = pgColumn(deltas, 10);
   await tx`
     create temporary table delta (
-      user_id bigint, torrent_id bigint, uploaded bigint, downloaded bigint, completed boolean
+      user_id bigint, torrent_id bigint, uploaded bigint, downloaded bigint, completed boolean,
+      reported_up bigint, reported_down bigint, seed_seconds bigint, state smallint, last_at timestamptz,
+      first_at timestamptz
     ) on commit drop
   `;
   // The ceiling is checked in numeric, which cannot overflow, on the member's row that the join
@@ -179,12 +211,24 @@ async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfte
   const refused = await tx<
     { user_id: number; torrent_id: number; up: string; down: string; done: boolean }[]
   >`
-    with claimed as (
-      select d.user_id, d.torrent_id, sum(d.up) as up, sum(d.down) as down, bool_or(d.done) as done
+    with rows as (
+      select d.*, row_number() over () as n
       from unnest(
-        ${users}::bigint[], ${torrents}::bigint[], ${ups}::bigint[], ${downs}::bigint[], ${done}::boolean[]
-      ) as d (user_id, torrent_id, up, down, done)
-      group by d.user_id, d.torrent_id
+        ${users}::bigint[], ${torrents}::bigint[], ${ups}::bigint[], ${downs}::bigint[], ${done}::boolean[],
+        ${reportedUps}::bigint[], ${reportedDowns}::bigint[], ${seeded}::bigint[], ${states}::smallint[],
+        ${lastAts}::float8[], ${firstAts}::float8[]
+      ) as d (user_id, torrent_id, up, down, done, rup, rdown, seed, state, at, first_at)
+    ), claimed as (
+      -- Rows of one pair (batches merged while the database was away) add up; the state is the
+      -- latest one that says anything.
+      select r.user_id, r.torrent_id, sum(r.up) as up, sum(r.down) as down, bool_or(r.done) as done,
+        least(sum(r.rup), ${String(MAX_TOTAL_BYTES)}::numeric) as rup,
+        least(sum(r.rdown), ${String(MAX_TOTAL_BYTES)}::numeric) as rdown,
+        sum(r.seed) as seed,
+        (array_agg(r.state order by r.n desc) filter (where r.state <> 0))[1] as state,
+        max(nullif(r.at, 0)) as at, min(nullif(r.first_at, 0)) as first_at
+      from rows r
+      group by r.user_id, r.torrent_id
     ), checked as (
       select c.*,
         u.uploaded + sum(c.up) over member > ${String(MAX_TOTAL_BYTES)}::numeric
@@ -195,7 +239,8 @@ async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfte
       window member as (partition by c.user_id)
     ), kept as (
       insert into delta
-      select user_id, torrent_id, up, down, done
+      select user_id, torrent_id, up, down, done, rup, rdown, seed, coalesce(state, 0), to_timestamp(at),
+        to_timestamp(first_at)
       from checked
       where not over_ceiling
     )
@@ -218,14 +263,37 @@ async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfte
     ) n
     where t.id = n.torrent_id
   `;
+  // Reported totals and seeding time stop at the ceiling rather than refuse the credit: they are
+  // the client's word, not the member's balance.
   await tx`
-    insert into user_torrent_stats (user_id, torrent_id, uploaded, downloaded, completed_at)
-    select user_id, torrent_id, uploaded, downloaded, case when completed then now() end
+    insert into user_torrent_stats (
+      user_id, torrent_id, uploaded, downloaded, completed_at, reported_uploaded, reported_downloaded,
+      seed_seconds, first_announce_at, last_announce_at, seeding, leeching
+    )
+    select user_id, torrent_id, uploaded, downloaded, case when completed then now() end, reported_up,
+      reported_down, seed_seconds, coalesce(first_at, last_at), last_at, state = 3, state = 2
     from delta
     on conflict (user_id, torrent_id) do update set
       uploaded = user_torrent_stats.uploaded + excluded.uploaded,
       downloaded = user_torrent_stats.downloaded + excluded.downloaded,
-      completed_at = coalesce(user_torrent_stats.completed_at, excluded.completed_at)
+      completed_at = coalesce(user_torrent_stats.completed_at, excluded.completed_at),
+      reported_uploaded = least(
+        user_torrent_stats.reported_uploaded + excluded.reported_uploaded, ${String(MAX_TOTAL_BYTES)}::bigint
+      ),
+      reported_downloaded = least(
+        user_torrent_stats.reported_downloaded + excluded.reported_downloaded, ${String(MAX_TOTAL_BYTES)}::bigint
+      ),
+      seed_seconds = user_torrent_stats.seed_seconds + excluded.seed_seconds,
+      first_announce_at = coalesce(user_torrent_stats.first_announce_at, excluded.first_announce_at),
+      last_announce_at = greatest(user_torrent_stats.last_announce_at, excluded.last_announce_at)
+  `;
+  // A row whose state says nothing (0) leaves the pair's seeding and leeching as they were.
+  await tx`
+    update user_torrent_stats s
+    set seeding = d.state = 3, leeching = d.state = 2
+    from delta d
+    where s.user_id = d.user_id and s.torrent_id = d.torrent_id and d.state <> 0
+      and (s.seeding, s.leeching) is distinct from (d.state = 3, d.state = 2)
   `;
   await tx`
     update users u

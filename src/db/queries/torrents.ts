@@ -5,7 +5,8 @@ import { setTorrentTags } from "./tags.ts";
 /** Every torrent as the tracker needs it (hashes in hex). */
 export async function trackerTorrents(sql: Sql): Promise<TrackerTorrent[]> {
   return await sql<TrackerTorrent[]>`
-    select id, encode(info_hash, 'hex') as "infoHash", encode(info_hash_v2, 'hex') as "infoHashV2", snatches
+    select id, encode(info_hash, 'hex') as "infoHash", encode(info_hash_v2, 'hex') as "infoHashV2", snatches,
+      download_factor::float8 as "downloadFactor", upload_factor::float8 as "uploadFactor"
     from torrents
   `;
 }
@@ -13,7 +14,8 @@ export async function trackerTorrents(sql: Sql): Promise<TrackerTorrent[]> {
 /** One torrent as the tracker needs it, or null. */
 export async function trackerTorrent(sql: Sql, id: number): Promise<TrackerTorrent | null> {
   const [row] = await sql<TrackerTorrent[]>`
-    select id, encode(info_hash, 'hex') as "infoHash", encode(info_hash_v2, 'hex') as "infoHashV2", snatches
+    select id, encode(info_hash, 'hex') as "infoHash", encode(info_hash_v2, 'hex') as "infoHashV2", snatches,
+      download_factor::float8 as "downloadFactor", upload_factor::float8 as "uploadFactor"
     from torrents
     where id = ${id}
   `;
@@ -74,6 +76,11 @@ export interface TorrentRow {
   category_icon: string | null;
   /** Its tags by name, in alphabetical order. */
   tags: string[];
+  /** The torrent's own credit factors (see the README's Accounting). */
+  download_factor: number;
+  upload_factor: number;
+  /** The credit state in force, with site-wide windows: filled in by the web side. */
+  credit?: { badge: string | null; until: Date | null };
 }
 
 /** A torrent with everything its page shows. */
@@ -128,6 +135,7 @@ function rowColumns(sql: Sql) {
   return sql`
     t.id, t.title, t.size, t.created_at, t.creator_id, u.name as creator, c.seeders, c.leechers, t.snatches,
     t.category_id, cat.name as category, cat.icon as category_icon,
+    t.download_factor::float8 as download_factor, t.upload_factor::float8 as upload_factor,
     array(
       select g.name from torrent_tags tt join tags g on g.id = tt.tag_id
       where tt.torrent_id = t.id order by g.name

@@ -16,6 +16,7 @@ import { plotsApi } from "../plots/api.ts";
 import { profilesApi } from "../profiles/api.ts";
 import { suspiciousApi } from "../suspicious/api.ts";
 import { torrentsApi } from "../torrents/api.ts";
+import { transfersApi } from "../transfers/api.ts";
 import { API_PREFIX, type ApiLimits, apiContext, apiLimiters, DEFAULT_LIMITS } from "./context.ts";
 import { apiErrorResponse } from "./errors.ts";
 import { buildDocument } from "./openapi.ts";
@@ -41,6 +42,7 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits } = {}) {
     .use(newsApi(deps, limiters))
     .use(homeApi(deps, limiters))
     .use(plotsApi(deps, limiters))
+    .use(transfersApi(deps, limiters))
     .use(economyApi(deps, limiters));
   const document = () => {
     doc ??= buildDocument(api, deps.config.siteName);

@@ -95,6 +95,14 @@ export const TorrentSummary = t.Object({
   seeders: t.Number(),
   leechers: t.Number(),
   snatches: t.Number(),
+  freeleech: t.Optional(
+    Nullable(
+      t.Object(
+        { badge: t.String(), until: Nullable(Time("When the site-wide window behind it ends")) },
+        { description: "The credit state when not normal (freeleech, neutral, double upload, …)" },
+      ),
+    ),
+  ),
 });
 
 export const TorrentFull = t.Object(
@@ -219,6 +227,9 @@ export function summaryBody(row: TorrentRow): typeof TorrentSummary.static {
     seeders: row.seeders,
     leechers: row.leechers,
     snatches: row.snatches,
+    freeleech: row.credit?.badge
+      ? { badge: row.credit.badge, until: row.credit.until ? iso(row.credit.until) : null }
+      : null,
   };
 }
 

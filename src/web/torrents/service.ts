@@ -1,3 +1,4 @@
+import { listWindows } from "../../db/queries/freeleech.ts";
 import { findTag } from "../../db/queries/tags.ts";
 import {
   deleteTorrent,
@@ -17,6 +18,7 @@ import type { Actor } from "../gate.tsx";
 import type { Links } from "../links.ts";
 import { type RenderedHtml, renderMarkdown } from "../markdown/service.ts";
 import { personalise, safeFileName } from "../metainfo.ts";
+import { badgeOf, combineFactors } from "../transfers/service.ts";
 import { parseTags, TAG_LIMITS } from "./tags.ts";
 
 /** Longest title and description, for the forms, their schemas and the rules. */
@@ -52,6 +54,20 @@ export function torrentRights(actor: Actor, torrent: { creator_id: number | null
 export function withLiveCounts<T extends TorrentRow>(deps: WebDeps, row: T): T {
   const live = deps.counts.get(row.id);
   return live ? { ...row, seeders: live.seeders, leechers: live.leechers, snatches: live.snatches } : row;
+}
+
+/** A function that adds to a row its credit state now (the site-wide windows read once). */
+async function creditStates(deps: WebDeps): Promise<<T extends TorrentRow>(row: T) => T> {
+  const windows = await listWindows(deps.sql);
+  const now = new Date();
+  return (row) => {
+    const c = combineFactors(
+      { downloadFactor: row.download_factor, uploadFactor: row.upload_factor },
+      windows,
+      now,
+    );
+    return { ...row, credit: { badge: badgeOf(c.downloadFactor, c.uploadFactor), until: c.until } };
+  };
 }
 
 /** What a list asks for: search words, category, tag, order, page and rows per page. */
@@ -90,8 +106,9 @@ export async function torrentPage(
     limit: query.limit,
     offset: (query.page - 1) * query.limit,
   });
+  const credit = await creditStates(deps);
   return {
-    rows: rows.slice(0, query.limit).map((row) => withLiveCounts(deps, row)),
+    rows: rows.slice(0, query.limit).map((row) => credit(withLiveCounts(deps, row))),
     hasNext: rows.length > query.limit,
   };
 }
@@ -99,7 +116,7 @@ export async function torrentPage(
 /** One torrent with live counts, or null. */
 export async function findTorrent(deps: WebDeps, id: number): Promise<TorrentDetail | null> {
   const torrent = await getTorrent(deps.sql, id);
-  return torrent && withLiveCounts(deps, torrent);
+  return torrent && (await creditStates(deps))(withLiveCounts(deps, torrent));
 }
 
 /** The description as the torrent page shows it. */

@@ -1,0 +1,304 @@
+import {
+  createWindow,
+  deleteWindow,
+  listWindows,
+  MAX_FACTOR,
+  setFreeleechRequest,
+  setTorrentFactors,
+  torrentFactors,
+  type WindowRow,
+} from "../../db/queries/freeleech.ts";
+import {
+  HISTORY_SORTS,
+  type HistoryRow,
+  type HistorySort,
+  isAnonymous,
+  memberHistory,
+  setAnonymous,
+  torrentSnatches,
+} from "../../db/queries/history.ts";
+import { torrentPeers } from "../../db/queries/peers.ts";
+import { getTorrent } from "../../db/queries/torrents.ts";
+import type { Role } from "../../db/queries/users.ts";
+import type { WebDeps } from "../deps.ts";
+import { STAFF } from "../gate.tsx";
+import { clientName } from "../peers/client.ts";
+
+export { HISTORY_SORTS, type HistorySort };
+
+/** Someone looking: a member with roles. */
+export interface Actor {
+  readonly id: number;
+  can(role: Role): boolean;
+}
+
+/** Refusals the faces turn into 403, 404 or 422. */
+export type Refusal =
+  | { ok: false; status: 403; message: string }
+  | { ok: false; status: 404; message: string }
+  | { ok: false; status: 422; field: string; message: string };
+
+const NO_TORRENT: Refusal = { ok: false, status: 404, message: "There is no torrent with this number." };
+const isStaff = (actor: Actor) => STAFF.some((role) => actor.can(role));
+
+/** Rows per page of a history or snatch list unless asked otherwise, and the most. */
+export const ROWS_PER_PAGE = 50;
+export const MAX_ROWS_PER_PAGE = 200;
+/** The last page anyone may ask for. */
+export const MAX_PAGE = 10_000;
+/** Peers a peer list shows at most. */
+export const MAX_PEERS_LISTED = 200;
+
+/** What a torrent's factors come to right now. */
+export interface FactorState {
+  /** Credited download = downloaded × this; credited upload = uploaded × uploadFactor. */
+  downloadFactor: number;
+  uploadFactor: number;
+  /** "freeleech", "neutral", "double upload", "freeleech, double upload", or null when normal. */
+  badge: string | null;
+  /** When the site-wide window behind the state ends, or null when it is the torrent's own (or none). */
+  until: Date | null;
+  /** The torrent's own factors, and whether its uploader asked for freeleech. */
+  own: { downloadFactor: number; uploadFactor: number };
+  requested: boolean;
+}
+
+/** A badge's words for a pair of factors, or null for the normal 1 and 1. */
+export function badgeOf(down: number, up: number): string | null {
+  const parts: string[] = [];
+  if (down === 0 && up === 0) return "neutral";
+  if (down === 0) parts.push("freeleech");
+  else if (down < 1) parts.push(`${Math.round((1 - down) * 100)}% off download`);
+  else if (down > 1) parts.push(`download ×${down}`);
+  if (up === 2) parts.push("double upload");
+  else if (up === 0) parts.push("no upload credit");
+  else if (up !== 1) parts.push(`upload ×${up}`);
+  return parts.length ? parts.join(", ") : null;
+}
+
+/**
+ * The factors in force at `now` for a torrent with its own factors: the more generous of the
+ * torrent's and the active windows' (the lowest download factor, the highest upload factor), as
+ * the tracker applies them.
+ */
+export function combineFactors(
+  own: { downloadFactor: number; uploadFactor: number },
+  windows: readonly Pick<WindowRow, "startsAt" | "endsAt" | "downloadFactor" | "uploadFactor">[],
+  now: Date,
+): { downloadFactor: number; uploadFactor: number; until: Date | null } {
+  let down = own.downloadFactor;
+  let up = own.uploadFactor;
+  let until: Date | null = null;
+  for (const w of windows) {
+    if (w.startsAt > now || w.endsAt <= now) continue;
+    // A window counts for the badge's end only when it is what makes the state more generous.
+    if ((w.downloadFactor < down || w.uploadFactor > up) && (until === null || w.endsAt < until))
+      until = w.endsAt;
+    down = Math.min(down, w.downloadFactor);
+    up = Math.max(up, w.uploadFactor);
+  }
+  return { downloadFactor: down, uploadFactor: up, until };
+}
+
+/** The freeleech state of one torrent. */
+export async function freeleechState(
+  deps: WebDeps,
+  torrentId: number,
+  now = new Date(),
+): Promise<({ ok: true } & FactorState) | Refusal> {
+  const own = await torrentFactors(deps.sql, torrentId);
+  if (!own) return NO_TORRENT;
+  const windows = await listWindows(deps.sql);
+  const c = combineFactors(own, windows, now);
+  return {
+    ok: true,
+    ...c,
+    badge: badgeOf(c.downloadFactor, c.uploadFactor),
+    own: { downloadFactor: own.downloadFactor, uploadFactor: own.uploadFactor },
+    requested: own.freeleechRequested,
+  };
+}
+
+/** Why a factor is not one, or null. */
+function factorProblem(v: unknown): string | null {
+  return typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= MAX_FACTOR
+    ? null
+    : `A factor is a number from 0 to ${MAX_FACTOR}.`;
+}
+
+/** A moderator sets a torrent's own factors; the tracker has them before this returns. */
+export async function setFreeleech(
+  deps: WebDeps,
+  actor: Actor,
+  torrentId: number,
+  factors: { downloadFactor: number; uploadFactor: number },
+): Promise<({ ok: true } & FactorState) | Refusal> {
+  if (!actor.can("moderate"))
+    return { ok: false, status: 403, message: "Setting freeleech needs the moderate role." };
+  for (const field of ["downloadFactor", "uploadFactor"] as const) {
+    const problem = factorProblem(factors[field]);
+    if (problem) return { ok: false, status: 422, field, message: problem };
+  }
+  if (!(await setTorrentFactors(deps.sql, torrentId, factors.downloadFactor, factors.uploadFactor)))
+    return NO_TORRENT;
+  await deps.sync.torrent(torrentId);
+  return freeleechState(deps, torrentId);
+}
+
+/** The uploader (or a moderator) asks for freeleech, or takes the request back. */
+export async function requestFreeleech(
+  deps: WebDeps,
+  actor: Actor,
+  torrentId: number,
+  requested: boolean,
+): Promise<{ ok: true } | Refusal> {
+  const own = await torrentFactors(deps.sql, torrentId);
+  if (!own) return NO_TORRENT;
+  if (own.creatorId !== actor.id && !actor.can("moderate"))
+    return { ok: false, status: 403, message: "Only the uploader may ask for freeleech." };
+  await setFreeleechRequest(deps.sql, torrentId, requested);
+  return { ok: true };
+}
+
+/** The site-wide windows not over yet (all of them with `includePast`). */
+export async function windows(deps: WebDeps, includePast = false): Promise<WindowRow[]> {
+  return await listWindows(deps.sql, includePast);
+}
+
+/** Longest note on a window. */
+export const NOTE_MAX = 200;
+/** Longest a window may last: a year. */
+const MAX_WINDOW_MS = 366 * 86400_000;
+
+/** An admin adds a site-wide window; the tracker has it before this returns. */
+export async function addWindow(
+  deps: WebDeps,
+  actor: Actor,
+  input: { startsAt: Date; endsAt: Date; downloadFactor: number; uploadFactor: number; note: string },
+): Promise<{ ok: true; id: number } | Refusal> {
+  if (!actor.can("admin"))
+    return { ok: false, status: 403, message: "Site-wide windows need the admin role." };
+  if (Number.isNaN(input.startsAt.getTime()))
+    return { ok: false, status: 422, field: "starts_at", message: "The start is not a date and time." };
+  if (Number.isNaN(input.endsAt.getTime()))
+    return { ok: false, status: 422, field: "ends_at", message: "The end is not a date and time." };
+  if (input.endsAt <= input.startsAt)
+    return { ok: false, status: 422, field: "ends_at", message: "The end must come after the start." };
+  if (input.endsAt.getTime() - input.startsAt.getTime() > MAX_WINDOW_MS)
+    return { ok: false, status: 422, field: "ends_at", message: "A window lasts at most a year." };
+  for (const [field, v] of [
+    ["download_factor", input.downloadFactor],
+    ["upload_factor", input.uploadFactor],
+  ] as const) {
+    const problem = factorProblem(v);
+    if (problem) return { ok: false, status: 422, field, message: problem };
+  }
+  const note = input.note.trim();
+  if (note.length > NOTE_MAX)
+    return { ok: false, status: 422, field: "note", message: `A note has at most ${NOTE_MAX} characters.` };
+  const id = await createWindow(deps.sql, { ...input, note, createdBy: actor.id });
+  await deps.sync.windows();
+  return { ok: true, id };
+}
+
+/** An admin removes a window; the tracker stops applying it before this returns. */
+export async function removeWindow(deps: WebDeps, actor: Actor, id: number): Promise<{ ok: true } | Refusal> {
+  if (!actor.can("admin"))
+    return { ok: false, status: 403, message: "Site-wide windows need the admin role." };
+  if (!(await deleteWindow(deps.sql, id)))
+    return { ok: false, status: 404, message: "There is no window with this number." };
+  await deps.sync.windows();
+  return { ok: true };
+}
+
+/** A page of a member's history. */
+export async function historyPage(
+  deps: WebDeps,
+  actor: Actor,
+  userId: number,
+  q: { sort: HistorySort; desc: boolean; page: number; limit: number },
+): Promise<{ ok: true; rows: HistoryRow[]; hasNext: boolean } | Refusal> {
+  if (actor.id !== userId && !isStaff(actor))
+    return { ok: false, status: 403, message: "A member's history is theirs and staff's to see." };
+  const rows = await memberHistory(deps.sql, userId, {
+    sort: q.sort,
+    desc: q.desc,
+    limit: q.limit,
+    offset: (q.page - 1) * q.limit,
+  });
+  return { ok: true, rows: rows.slice(0, q.limit), hasNext: rows.length > q.limit };
+}
+
+/** Who completed a torrent, for staff. */
+export async function snatchPage(
+  deps: WebDeps,
+  actor: Actor,
+  torrentId: number,
+  q: { page: number; limit: number },
+): Promise<{ ok: true; rows: HistoryRow[]; hasNext: boolean } | Refusal> {
+  if (!actor.can("moderate"))
+    return { ok: false, status: 403, message: "Snatch lists need the moderate role." };
+  if (!(await getTorrent(deps.sql, torrentId))) return NO_TORRENT;
+  const rows = await torrentSnatches(deps.sql, torrentId, { limit: q.limit, offset: (q.page - 1) * q.limit });
+  return { ok: true, rows: rows.slice(0, q.limit), hasNext: rows.length > q.limit };
+}
+
+/** One peer in a peer list. No address: members never see one, and none is stored. */
+export interface PeerItem {
+  /** The member, or null when they chose to be anonymous and the viewer is not staff. */
+  member: { id: number; name: string } | null;
+  /** True when the member chose anonymity (staff see who it is anyway). */
+  anonymous: boolean;
+  client: string;
+  seeder: boolean;
+  /** Bytes this session, as the client reports them. */
+  uploaded: number;
+  downloaded: number;
+  /** Share of the torrent the peer has, 0 to 1. */
+  progress: number;
+  startedAt: Date;
+  announcedAt: Date;
+  /** Seconds since its last announce. */
+  idleSeconds: number;
+}
+
+/** The peers of a torrent, seeders first; anonymous members are hidden from all but staff and themselves. */
+export async function peerList(
+  deps: WebDeps,
+  actor: Actor,
+  torrentId: number,
+  now = new Date(),
+): Promise<{ ok: true; seeders: PeerItem[]; leechers: PeerItem[] } | Refusal> {
+  const torrent = await getTorrent(deps.sql, torrentId);
+  if (!torrent) return NO_TORRENT;
+  const staff = isStaff(actor);
+  const size = Number(torrent.size);
+  const rows = await torrentPeers(deps.sql, torrentId, MAX_PEERS_LISTED);
+  const items = rows.map((r): PeerItem => {
+    const hidden = r.anonymous && !staff && r.userId !== actor.id;
+    const left = Math.min(Math.max(Number(r.left), 0), size);
+    return {
+      member: hidden ? null : { id: r.userId, name: r.name },
+      anonymous: r.anonymous,
+      client: clientName(r.peerId),
+      seeder: r.seeder,
+      uploaded: Number(r.uploaded),
+      downloaded: Number(r.downloaded),
+      progress: r.seeder ? 1 : size > 0 ? (size - left) / size : 0,
+      startedAt: r.startedAt,
+      announcedAt: r.announcedAt,
+      idleSeconds: Math.max(0, Math.round((now.getTime() - r.announcedAt.getTime()) / 1000)),
+    };
+  });
+  return { ok: true, seeders: items.filter((p) => p.seeder), leechers: items.filter((p) => !p.seeder) };
+}
+
+/** Whether the member hides their name in peer lists. */
+export async function anonymity(deps: WebDeps, actor: Actor): Promise<boolean> {
+  return await isAnonymous(deps.sql, actor.id);
+}
+
+/** Sets whether the member hides their name in peer lists. */
+export async function setAnonymity(deps: WebDeps, actor: Actor, anonymous: boolean): Promise<void> {
+  await setAnonymous(deps.sql, actor.id, anonymous);
+}

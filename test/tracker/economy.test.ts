@@ -1,0 +1,439 @@
+// History, seed time, factors and peer lists end to end, with a fixed clock: a Tracker served on a
+// real socket (its clock is the test's), its batches written by the real batch writers into the
+// database, and the web API reading them back. Messages the web side sends the tracker (a torrent's
+// factors, the site-wide windows) are handed to the tracker as the Worker would.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import bencode from "bencode";
+import { applyPeerBatch } from "../../src/db/queries/peers.ts";
+import { applyStatBatch, checkDeltas } from "../../src/db/queries/stats.ts";
+import { trackerTorrents } from "../../src/db/queries/torrents.ts";
+import { trackerUsers } from "../../src/db/queries/users.ts";
+import { createTrackerApp } from "../../src/tracker/app.ts";
+import { Tracker, type TrackerPolicy } from "../../src/tracker/tracker.ts";
+import { clientName } from "../../src/web/peers/client.ts";
+import { announceQuery } from "../helpers/announce.ts";
+import { type ApiHarness, apiHarness, expectError, expectJson } from "../helpers/api.ts";
+
+const INTERVAL = 1800;
+const POLICY: TrackerPolicy = {
+  announceIntervalSeconds: INTERVAL,
+  minAnnounceIntervalSeconds: 0,
+  numwantDefault: 50,
+  numwantMax: 100,
+  maxPeersPerUserPerTorrent: 3,
+  scrapeMaxHashes: 100,
+  maxPeers: 1_000_000,
+  maxTorrents: 1_000_000,
+  allowedClients: [],
+  maxRateBytesPerSecond: 0,
+  uploadNeedsLeecher: false,
+  resetOnBackwardsCounter: true,
+  peerTimeoutSeconds: 0,
+  graceSeconds: 0,
+  graceMaxPeers: 0,
+};
+const SIZE = 1_000_000;
+/** A fixed clock near the real time: windows are read "not yet over" by the database's clock. */
+const T0 = Math.floor(Date.now() / 1000);
+
+/** A 20-byte peer_id from a client prefix. */
+function peerId(prefix: string, fill = "x"): Uint8Array {
+  return new TextEncoder().encode(prefix.padEnd(20, fill).slice(0, 20));
+}
+
+/** A tracker run: the pure tracker behind a real HTTP socket, on the test's clock. */
+class Run {
+  readonly tracker = new Tracker(POLICY, () => 0);
+  readonly source = crypto.randomUUID();
+  clock = T0;
+  private server: ReturnType<typeof Bun.serve> | null = null;
+  private readonly app = createTrackerApp(this.tracker, {
+    pathDepth: 0,
+    trustedProxies: [],
+    now: () => this.clock,
+  });
+
+  constructor(private readonly h: ApiHarness) {}
+
+  async start(): Promise<this> {
+    const sql = this.h.db.sql;
+    this.tracker.load(await trackerUsers(sql), await trackerTorrents(sql));
+    this.app.listen({ hostname: "127.0.0.1", port: 0 });
+    this.server = this.app.server as unknown as ReturnType<typeof Bun.serve>;
+    this.pass();
+    return this;
+  }
+
+  /** Hands the tracker what the web side sent it since the last call. */
+  pass(): void {
+    for (const m of this.h.sent.splice(0)) {
+      if (m.kind === "torrent-upsert") this.tracker.upsertTorrent(m.torrent);
+      if (m.kind === "windows") this.tracker.setWindows(m.windows);
+    }
+  }
+
+  async announce(passkey: string, p: Parameters<typeof announceQuery>[0]): Promise<Record<string, unknown>> {
+    const response = await fetch(
+      `http://127.0.0.1:${this.server!.port}/${passkey}/announce?${announceQuery(p)}`,
+    );
+    const body = bencode.decode(Buffer.from(await response.arrayBuffer())) as Record<string, unknown>;
+    if (body["failure reason"]) throw new Error(Buffer.from(body["failure reason"] as Uint8Array).toString());
+    return body;
+  }
+
+  /** Writes the pending credit and peers as the process running the tracker does. */
+  async flush(): Promise<void> {
+    const batch = this.tracker.takeDeltas();
+    if (batch) {
+      const outcome = await applyStatBatch(this.h.db.sql, {
+        source: this.source,
+        seq: batch.seq,
+        ...checkDeltas(batch.deltas),
+      });
+      expect(outcome.deadLetters).toEqual([]);
+    }
+    const peers = this.tracker.takePeers(0);
+    if (peers) await applyPeerBatch(this.h.db.sql, peers, 3600);
+  }
+
+  async stop(): Promise<void> {
+    await this.app.stop(true);
+  }
+}
+
+let h: ApiHarness;
+let admin: { id: number; token: string };
+let moderator: { id: number; token: string };
+let alice: { id: number; token: string; passkey: string };
+let bob: { id: number; token: string; passkey: string };
+let carol: { id: number; token: string; passkey: string };
+
+async function passkeyOf(id: number): Promise<string> {
+  const [row] = await h.db.sql<{ passkey: string }[]>`select passkey from users where id = ${id}`;
+  return row!.passkey;
+}
+
+async function newTorrent(n: number): Promise<{ id: number; hash: Uint8Array }> {
+  const hash = new Uint8Array(20).fill(n);
+  const [row] = await h.db.sql<{ id: number }[]>`
+    insert into torrents (info_hash, title, size, files, metainfo, creator_id)
+    values (${Buffer.from(hash)}, ${`Torrent ${n}`}, ${SIZE}, '[]', ${Buffer.from("de")}, ${alice.id})
+    returning id
+  `;
+  return { id: row!.id, hash };
+}
+
+type Stats = {
+  uploaded: number;
+  downloaded: number;
+  reported_uploaded: number;
+  reported_downloaded: number;
+  seed_seconds: number;
+  seeding: boolean;
+  leeching: boolean;
+  first_announce_at: Date | null;
+  last_announce_at: Date | null;
+};
+
+async function stats(userId: number, torrentId: number): Promise<Stats> {
+  const [row] = await h.db.sql<Stats[]>`
+    select uploaded, downloaded, reported_uploaded, reported_downloaded, seed_seconds, seeding, leeching,
+      first_announce_at, last_announce_at
+    from user_torrent_stats where user_id = ${userId} and torrent_id = ${torrentId}
+  `;
+  return row!;
+}
+
+beforeAll(async () => {
+  h = await apiHarness();
+  admin = await h.memberWithToken("root"); // the first member holds every role
+  moderator = await h.memberWithToken("mod", ["moderate"]);
+  const a = await h.memberWithToken("alice", ["upload"]);
+  const b = await h.memberWithToken("bob");
+  const c = await h.memberWithToken("carol");
+  alice = { ...a, passkey: await passkeyOf(a.id) };
+  bob = { ...b, passkey: await passkeyOf(b.id) };
+  carol = { ...c, passkey: await passkeyOf(c.id) };
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+describe("seed time", () => {
+  test("accumulates across a tracker restart, each step capped by the announce interval", async () => {
+    const t = await newTorrent(1);
+    const seeder = peerId("-qB4650-");
+    const first = await new Run(h).start();
+    await first.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0, event: "started" });
+    first.clock += 600;
+    await first.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0 });
+    // Silent for four intervals: only one interval counts.
+    first.clock += 4 * INTERVAL;
+    await first.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0, uploaded: 5000 });
+    await first.flush();
+    await first.stop();
+    let s = await stats(alice.id, t.id);
+    expect(Number(s.seed_seconds)).toBe(600 + INTERVAL);
+    expect(s.seeding).toBe(true);
+    expect(s.first_announce_at!.getTime()).toBe(T0 * 1000);
+
+    // A new run knows nothing of the peer: its first announce starts the count again, nothing lost.
+    const second = await new Run(h).start();
+    second.clock = first.clock + 100;
+    await second.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0, uploaded: 5000 });
+    second.clock += 900;
+    await second.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0, uploaded: 7000 });
+    await second.flush();
+    s = await stats(alice.id, t.id);
+    expect(Number(s.seed_seconds)).toBe(600 + INTERVAL + 900);
+    expect(s.first_announce_at!.getTime()).toBe(T0 * 1000);
+    expect(s.last_announce_at!.getTime()).toBe(second.clock * 1000);
+    expect(Number(s.reported_uploaded)).toBe(5000 + 2000);
+
+    second.clock += 60;
+    await second.announce(alice.passkey, {
+      infoHash: t.hash,
+      peerId: seeder,
+      left: 0,
+      uploaded: 7000,
+      event: "stopped",
+    });
+    await second.flush();
+    s = await stats(alice.id, t.id);
+    expect(s.seeding).toBe(false);
+    expect(Number(s.seed_seconds)).toBe(600 + INTERVAL + 900 + 60);
+    await second.stop();
+  });
+});
+
+describe("factors", () => {
+  test("a site-wide freeleech window zeroes download credit only inside it; the reported figure stays raw", async () => {
+    const t = await newTorrent(2);
+    const run = await new Run(h).start();
+    const leecher = peerId("-TR4000-");
+    const windowStart = T0 + 1000;
+    const windowEnd = T0 + 2000;
+    const created = await h.call("/api/v1/freeleech/windows", {
+      as: { token: admin.token },
+      json: {
+        starts_at: new Date(windowStart * 1000).toISOString(),
+        ends_at: new Date(windowEnd * 1000).toISOString(),
+        download_factor: 0,
+        upload_factor: 1,
+        note: "weekend",
+      },
+    });
+    await expectJson(created, 201);
+    run.pass();
+    await run.announce(bob.passkey, { infoHash: t.hash, peerId: leecher, left: SIZE, event: "started" });
+    run.clock = windowStart - 100;
+    await run.announce(bob.passkey, {
+      infoHash: t.hash,
+      peerId: leecher,
+      left: SIZE - 1000,
+      downloaded: 1000,
+    });
+    await run.flush();
+    expect(Number((await stats(bob.id, t.id)).downloaded)).toBe(1000);
+    // Inside: nothing credited, by the tracker's own clock (no message at the start).
+    run.clock = windowStart + 10;
+    await run.announce(bob.passkey, {
+      infoHash: t.hash,
+      peerId: leecher,
+      left: SIZE - 3000,
+      downloaded: 3000,
+    });
+    run.clock = windowEnd - 1;
+    await run.announce(bob.passkey, {
+      infoHash: t.hash,
+      peerId: leecher,
+      left: SIZE - 4000,
+      downloaded: 4000,
+    });
+    await run.flush();
+    let s = await stats(bob.id, t.id);
+    expect(Number(s.downloaded)).toBe(1000);
+    expect(Number(s.reported_downloaded)).toBe(4000);
+    expect(s.leeching).toBe(true);
+    // After its end, credit is whole again, with no message either.
+    run.clock = windowEnd + 5;
+    await run.announce(bob.passkey, {
+      infoHash: t.hash,
+      peerId: leecher,
+      left: SIZE - 4500,
+      downloaded: 4500,
+    });
+    await run.flush();
+    s = await stats(bob.id, t.id);
+    expect(Number(s.downloaded)).toBe(1500);
+    expect(Number(s.reported_downloaded)).toBe(4500);
+    // The state the API shows inside the window: freeleech, with its end.
+    const windows = await expectJson<{ items: { id: number }[] }>(
+      await h.call("/api/v1/freeleech/windows", { as: { token: admin.token } }),
+    );
+    for (const w of windows.items)
+      expect(
+        (await h.call(`/api/v1/freeleech/windows/${w.id}`, { method: "DELETE", as: { token: admin.token } }))
+          .status,
+      ).toBe(204);
+    await run.stop();
+  });
+
+  test("double upload set by a moderator reaches the tracker: upload credited twice, reported once", async () => {
+    const t = await newTorrent(3);
+    const run = await new Run(h).start();
+    const refused = await h.call(`/api/v1/torrents/${t.id}/freeleech`, {
+      method: "PUT",
+      as: { token: bob.token },
+      json: { download_factor: 1, upload_factor: 2 },
+    });
+    await expectError(refused, 403, "forbidden");
+    const set = await h.call(`/api/v1/torrents/${t.id}/freeleech`, {
+      method: "PUT",
+      as: { token: moderator.token },
+      json: { download_factor: 1, upload_factor: 2 },
+    });
+    const state = await expectJson<{ badge: string; upload_factor: number }>(set);
+    expect(state).toMatchObject({ badge: "double upload", upload_factor: 2 });
+    run.pass();
+    const seeder = peerId("-DE13F0-");
+    await run.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0, event: "started" });
+    run.clock += 60;
+    await run.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0, uploaded: 1000 });
+    await run.flush();
+    const s = await stats(alice.id, t.id);
+    expect(Number(s.uploaded)).toBe(2000);
+    expect(Number(s.reported_uploaded)).toBe(1000);
+    // The API and the torrent list show the state as a badge.
+    const shown = await expectJson<{ freeleech: { badge: string; until: string | null } | null }>(
+      await h.call(`/api/v1/torrents/${t.id}`, { as: { token: bob.token } }),
+    );
+    expect(shown.freeleech).toEqual({ badge: "double upload", until: null });
+    const { cookie } = await h.login("bob");
+    const list = await (await h.request("/torrents?q=Torrent", { cookie })).text();
+    expect(list).toMatch(/Torrent 3<\/a>\s*<span class="badge freeleech"><span>double upload<\/span>/);
+    await run.stop();
+  });
+});
+
+describe("peer list", () => {
+  test("names clients, hides anonymous members from members but not from staff, shows no address", async () => {
+    const t = await newTorrent(4);
+    await h.db.sql`update users set anonymous = true where id = ${carol.id}`;
+    const run = await new Run(h).start();
+    await run.announce(alice.passkey, {
+      infoHash: t.hash,
+      peerId: peerId("-qB4650-"),
+      left: 0,
+      event: "started",
+    });
+    await run.announce(bob.passkey, {
+      infoHash: t.hash,
+      peerId: peerId("-TR4000-"),
+      left: SIZE / 4,
+      downloaded: 5,
+    });
+    await run.announce(carol.passkey, {
+      infoHash: t.hash,
+      peerId: peerId("A2-1-36-0-"),
+      left: SIZE,
+      event: "started",
+    });
+    await run.flush();
+
+    type Peers = { seeders: Record<string, unknown>[]; leechers: Record<string, unknown>[] };
+    const asBob = await expectJson<Peers>(
+      await h.call(`/api/v1/torrents/${t.id}/peers`, { as: { token: bob.token } }),
+    );
+    expect(asBob.seeders.map((p) => [p.client, (p.member as { name: string } | null)?.name])).toEqual([
+      ["qBittorrent 4.6.5", "alice"],
+    ]);
+    const leechers = asBob.leechers.map((p) => [
+      p.client,
+      (p.member as { name: string } | null)?.name ?? null,
+      p.progress,
+    ]);
+    expect(leechers).toContainEqual(["Transmission 4.0.0", "bob", 0.75]);
+    expect(leechers).toContainEqual(["aria2 1.36.0", null, 0]);
+    const raw = JSON.stringify(asBob);
+    expect(raw).not.toContain("127.0.0.1");
+    expect(raw).not.toContain("carol");
+    expect(raw).not.toMatch(/"ip"|address/);
+
+    const asStaff = await expectJson<Peers>(
+      await h.call(`/api/v1/torrents/${t.id}/peers`, { as: { token: moderator.token } }),
+    );
+    expect(asStaff.leechers.map((p) => (p.member as { name: string }).name).sort()).toEqual(["bob", "carol"]);
+    expect(JSON.stringify(asStaff)).not.toContain("127.0.0.1");
+
+    // The torrent's page section shows the same to a member, escaped, without an address.
+    const { cookie } = await h.login("bob");
+    const page = await (await h.request(`/torrents/${t.id}/swarm`, { cookie })).text();
+    expect(page).toContain("qBittorrent 4.6.5");
+    expect(page).toContain("anonymous");
+    expect(page).not.toContain("carol");
+    expect(page).not.toContain("127.0.0.1");
+
+    // A peer that stops leaves the list.
+    run.clock += 10;
+    await run.announce(bob.passkey, {
+      infoHash: t.hash,
+      peerId: peerId("-TR4000-"),
+      left: SIZE / 4,
+      downloaded: 5,
+      event: "stopped",
+    });
+    await run.flush();
+    const after = await expectJson<Peers>(
+      await h.call(`/api/v1/torrents/${t.id}/peers`, { as: { token: moderator.token } }),
+    );
+    expect(after.leechers.map((p) => (p.member as { name: string }).name)).toEqual(["carol"]);
+    await run.stop();
+  });
+});
+
+describe("history and snatches", () => {
+  test("a member sees their own history, not another's; snatches are for staff", async () => {
+    const mine = await expectJson<{ items: { torrent: { title: string }; seed_seconds: number }[] }>(
+      await h.call(`/api/v1/users/${alice.id}/history?sort=seeded`, { as: { token: alice.token } }),
+    );
+    expect(mine.items[0]!.torrent.title).toBe("Torrent 1");
+    expect(mine.items[0]!.seed_seconds).toBe(600 + INTERVAL + 900 + 60);
+    await expectError(
+      await h.call(`/api/v1/users/${alice.id}/history`, { as: { token: bob.token } }),
+      403,
+      "forbidden",
+    );
+    const staff = await h.call(`/api/v1/users/${alice.id}/history`, { as: { token: moderator.token } });
+    expect(staff.status).toBe(200);
+    const [t] = await h.db.sql<{ id: number }[]>`select id from torrents where title = 'Torrent 1'`;
+    await expectError(
+      await h.call(`/api/v1/torrents/${t!.id}/snatches`, { as: { token: bob.token } }),
+      403,
+      "forbidden",
+    );
+    const snatches = await expectJson<{ items: { member: { name: string } }[] }>(
+      await h.call(`/api/v1/torrents/${t!.id}/snatches`, { as: { token: moderator.token } }),
+    );
+    // Alice announced as a seeder from the start: no completion was reported, so no snatch.
+    expect(snatches.items).toEqual([]);
+  });
+});
+
+describe("client names", () => {
+  test("Azureus, Shadow and other conventions", () => {
+    const cases: [string, string][] = [
+      ["-qB4650-", "qBittorrent 4.6.5"],
+      ["-TR4000-", "Transmission 4.0.0"],
+      ["-TR4050-", "Transmission 4.0.5"],
+      ["-lt0D80-", "rTorrent (libtorrent) 0.13.8"],
+      ["-LT1270-", "libtorrent 1.2.7"],
+      ["-DE13F0-", "Deluge 1.3.15"],
+      ["A2-1-36-0-", "aria2 1.36.0"],
+      ["S58B-----", "Shadow 5.8.11"],
+      ["M7-4-3--", "BitTorrent 7.4.3"],
+      ["\u0001\u0002garbage", "unknown"],
+    ];
+    for (const [prefix, name] of cases) expect(clientName(peerId(prefix, "\u0000"))).toBe(name);
+  });
+});
