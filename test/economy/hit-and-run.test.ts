@@ -2,6 +2,7 @@
 // hit-and-run, then satisfied after more seeding; the ratio and download exemptions; who may see what.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { applyStatBatch } from "../../src/db/queries/stats.ts";
+import { DELTA_FIELDS } from "../../src/shared/channel.ts";
 import { webFetch } from "../../src/web/app.tsx";
 import { type ApiHarness, apiHarness, expectError, expectJson } from "../helpers/api.ts";
 import { history, torrent } from "./fixtures.ts";
@@ -54,7 +55,10 @@ beforeAll(async () => {
 
   // Alice completes a torrent through the tracker's own credit batches.
   aliceTorrent = await torrent(h.db.sql, { title: "Quokka <Sunrise>", size: SIZE });
-  const deltas = new Float64Array([alice.id, aliceTorrent, 0, SIZE, 1]);
+  // One credit row as the tracker packs it: member, torrent, up, down, completed, then what the
+  // client reported, seed seconds, state and announce times (none here: see DELTA_FIELDS).
+  const deltas = new Float64Array(DELTA_FIELDS);
+  deltas.set([alice.id, aliceTorrent, 0, SIZE, 1, 0, SIZE]);
   await applyStatBatch(h.db.sql, { source: "run-a", seq: 1, deltas, refused: [] });
   const [row] = await h.db.sql<{ completed_at: Date }[]>`
     select completed_at from user_torrent_stats where user_id = ${alice.id} and torrent_id = ${aliceTorrent}

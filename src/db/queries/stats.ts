@@ -376,6 +376,11 @@ function errorText(error: unknown): string {
  * thrown, for the caller to retry the batch as it is.
  */
 export async function applyStatBatch(sql: Sql, batch: StatBatch): Promise<BatchOutcome> {
+  // A torn row would shift every row after it (and the halving below would never isolate it).
+  if (batch.deltas.length % DELTA_FIELDS !== 0)
+    throw new RangeError(
+      `a credit batch holds whole rows of ${DELTA_FIELDS} numbers, not ${batch.deltas.length}`,
+    );
   if (batch.deltas.length === 0 && batch.refused.length === 0) return { applied: true, deadLetters: [] };
   try {
     return (await sql.begin(async (tx) => {
