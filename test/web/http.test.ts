@@ -1,0 +1,214 @@
+// The web site's defences over a real socket, against the whole process on a real database: where
+// a log-in may lead, the log-in throttle under concurrency and by address, the headers of every
+// answer, the Origin rule, who may enable whom, oversized and malformed bodies, and the small
+// things a visitor trips over. Tests stand for visitors at different addresses by connecting from
+// different loopback addresses (127.0.0.0/8).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createUser, type Role } from "../../src/db/queries/users.ts";
+import { hashPassword, resolvePepper } from "../../src/shared/secrets.ts";
+import { csrfToken } from "../../src/web/context.tsx";
+import { type HttpInit, http, sessionCookieOf } from "../helpers/http.ts";
+import { startTestServer } from "../helpers/server.ts";
+
+const PASSWORD = "correct horse battery";
+let server: Awaited<ReturnType<typeof startTestServer>>;
+const ids: Record<string, number> = {};
+
+async function member(name: string, roles: Role[] = []): Promise<number> {
+  const pepper = resolvePepper(server.config.salt, server.config.dataDir);
+  const { user } = await createUser(server.running.db.sql, {
+    name,
+    passwordHash: await hashPassword(PASSWORD, pepper),
+    roles,
+  });
+  await server.running.sync.user(user.id);
+  ids[name] = user.id;
+  return user.id;
+}
+
+const site = (path: string, init?: HttpInit) => http(`${server.web}${path}`, init);
+
+/** Logs in through the form (from `from`) and returns the cookie and CSRF token of the session. */
+async function logIn(name: string, from = "127.0.0.1"): Promise<{ cookie: string; csrf: string }> {
+  const reply = await site("/login", { form: { name, password: PASSWORD }, from });
+  expect(reply.status).toBe(303);
+  const cookie = sessionCookieOf(reply);
+  return { cookie, csrf: csrfToken(decodeURIComponent(cookie.split("=")[1]!)) };
+}
+
+async function sessions(): Promise<number> {
+  const [row] = await server.running.db.sql<{ n: number }[]>`select count(*)::int as n from sessions`;
+  return row!.n;
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  await member("root");
+  await member("alice");
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe("where a log-in leads", () => {
+  // Each `next` that must not leave the site: the answer is the start page.
+  const offSite = [
+    "/%09/evil.example", // a tab: browsers drop it and read //evil.example
+    "/%0d%0a/evil.example", // CR LF: would split the Location header
+    "/%0a/evil.example",
+    "//evil.example",
+    "/\\evil.example", // browsers read a backslash as a slash
+    "/%5Cevil.example",
+    "/%2F/evil.example", // decodes to //evil.example
+    "/%252F/evil.example", // decodes twice to //evil.example
+    "/%2509/evil.example", // decodes twice to a tab
+    "https://evil.example/",
+    "evil.example",
+    "javascript:alert(1)",
+    " /torrents",
+    "/%E0%A4%A", // malformed percent-encoding ends in a lone %: allowed only as a plain path
+  ];
+
+  test("a next that leaves the site, however encoded, goes to the start page on POST and GET", async () => {
+    const { cookie } = await logIn("alice");
+    for (const next of offSite.slice(0, -1)) {
+      const posted = await site("/login", { form: { name: "alice", password: PASSWORD, next } });
+      expect({ next, status: posted.status, location: posted.headers.get("location") }).toEqual({
+        next,
+        status: 303,
+        location: "/",
+      });
+      const got = await site(`/login?next=${encodeURIComponent(next)}`, { headers: { cookie } });
+      expect({ next, status: got.status, location: got.headers.get("location") }).toEqual({
+        next,
+        status: 303,
+        location: "/",
+      });
+    }
+  });
+
+  test("the raw forms from the report: a tab and a CR LF in the query string, sent as typed", async () => {
+    const { cookie } = await logIn("alice");
+    for (const raw of ["/%09/evil.com", "/%0d%0a/evil.com"]) {
+      const got = await site(`/login?next=${raw}`, { headers: { cookie } });
+      expect({ raw, status: got.status, location: got.headers.get("location") }).toEqual({
+        raw,
+        status: 303,
+        location: "/",
+      });
+      const before = await sessions();
+      const posted = await site("/login", {
+        body: `name=alice&password=${encodeURIComponent(PASSWORD)}&next=${raw}`,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
+      expect({ raw, status: posted.status, location: posted.headers.get("location") }).toEqual({
+        raw,
+        status: 303,
+        location: "/",
+      });
+      expect(await sessions()).toBe(before + 1);
+    }
+  });
+
+  test("a path on the site is kept, with its query", async () => {
+    const kept = await site("/login", {
+      form: { name: "alice", password: PASSWORD, next: "/torrents?q=deb%20book&sort=size" },
+    });
+    expect(kept.headers.get("location")).toBe("/torrents?q=deb%20book&sort=size");
+    const percent = await site("/login", {
+      form: { name: "alice", password: PASSWORD, next: "/torrents?q=100%25" },
+    });
+    expect(percent.headers.get("location")).toBe("/torrents?q=100%25");
+  });
+});
+
+describe("log-in throttle", () => {
+  test("40 wrong passwords at once for one name through the form: at most 5 are checked", async () => {
+    await member("target1");
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        site("/login", { form: { name: "target1", password: "wrong guess" }, from: "127.0.0.21" }),
+      ),
+    );
+    const statuses = replies.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBe(5);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    const refused = replies.find((r) => r.status === 429)!;
+    expect(refused.headers.get("retry-after")).toBe("900");
+    expect(refused.body).toContain("Too many failed log-ins");
+  });
+
+  test("40 wrong passwords at once through the API session: at most 5 are checked", async () => {
+    await member("target2");
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        site("/api/v1/session", { json: { name: "target2", password: "wrong guess" }, from: "127.0.0.22" }),
+      ),
+    );
+    const statuses = replies.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBe(5);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    const refused = replies.find((r) => r.status === 429)!;
+    expect(JSON.parse(refused.body).error.code).toBe("rate_limited");
+  });
+
+  test("failing a member's name locks out only the address that failed it", async () => {
+    await member("victim");
+    for (let i = 0; i < 8; i++)
+      await site("/login", { form: { name: "victim", password: "wrong" }, from: "127.0.0.31" });
+    // The attacker's address is paused for this name, even with the right password...
+    const attacker = await site("/login", {
+      form: { name: "victim", password: PASSWORD },
+      from: "127.0.0.31",
+    });
+    expect(attacker.status).toBe(429);
+    // ...while the member logs in from their own address, on the page and through the API.
+    expect(
+      (await site("/login", { form: { name: "victim", password: PASSWORD }, from: "127.0.0.32" })).status,
+    ).toBe(303);
+    expect(
+      (await site("/api/v1/session", { json: { name: "victim", password: PASSWORD }, from: "127.0.0.33" }))
+        .status,
+    ).toBe(200);
+  });
+
+  test("an address that fails many names is paused for every name; a right password clears a name's count", async () => {
+    for (let i = 0; i < 20; i++)
+      await site("/login", { form: { name: `ghost${i}`, password: "x" }, from: "127.0.0.41" });
+    expect(
+      (await site("/login", { form: { name: "alice", password: PASSWORD }, from: "127.0.0.41" })).status,
+    ).toBe(429);
+    // Four misses and a hit, twice over: the hit forgives the misses, so the fifth miss is checked.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 4; i++)
+        expect(
+          (await site("/login", { form: { name: "alice", password: "nope" }, from: "127.0.0.42" })).status,
+        ).toBe(401);
+      expect(
+        (await site("/login", { form: { name: "alice", password: PASSWORD }, from: "127.0.0.42" })).status,
+      ).toBe(303);
+    }
+  });
+});
+
+describe("Origin: null", () => {
+  test("is another site for the log-in form and the API session", async () => {
+    const before = await sessions();
+    const page = await site("/login", {
+      form: { name: "alice", password: PASSWORD },
+      headers: { origin: "null" },
+    });
+    expect(page.status).toBe(403);
+    const api = await site("/api/v1/session", {
+      json: { name: "alice", password: PASSWORD },
+      headers: { origin: "null" },
+    });
+    expect(api.status).toBe(403);
+    expect(JSON.parse(api.body).error.code).toBe("forbidden");
+    expect(await sessions()).toBe(before);
+    // A logged-in form from a sandboxed frame is refused too.
+    const { cookie, csrf } = await logIn("alice");
+    const out = await site("/logout", { form: { _csrf: csrf }, headers: { cookie, origin: "null" } });
+    expect(out.status).toBe(403);
+  });
+});
