@@ -212,3 +212,48 @@ describe("Origin: null", () => {
     expect(out.status).toBe(403);
   });
 });
+
+describe("who may enable whom", () => {
+  test("a moderator can neither disable an administrator nor re-enable one an administrator disabled", async () => {
+    const chief = await member("chief", ["admin"]);
+    await member("mod", ["moderate"]);
+    const root = await logIn("root");
+    const mod = await logIn("mod");
+    const disabled = async () =>
+      (
+        await server.running.db.sql<{ disabled: boolean }[]>`select disabled from users where id = ${chief}`
+      )[0]!.disabled;
+    const post = (who: { cookie: string; csrf: string }, action: string) =>
+      site(`/admin/users/${chief}/${action}`, {
+        form: { _csrf: who.csrf },
+        headers: { cookie: who.cookie, origin: server.web },
+      });
+    const api = (who: { cookie: string; csrf: string }, action: string) =>
+      site(`/api/v1/users/${chief}/${action}`, {
+        method: "POST",
+        headers: { cookie: who.cookie, origin: server.web, "x-csrf-token": who.csrf },
+      });
+
+    const refusedDisable = await post(mod, "disable");
+    expect(refusedDisable.status).toBe(403);
+    expect(refusedDisable.body).toContain("Only an administrator can disable an administrator.");
+    expect(await disabled()).toBe(false);
+
+    expect((await post(root, "disable")).status).toBe(303);
+    expect(await disabled()).toBe(true);
+    const refusedPage = await post(mod, "enable");
+    expect(refusedPage.status).toBe(403);
+    expect(refusedPage.body).toContain("Only an administrator can enable an administrator.");
+    const refusedApi = await api(mod, "enable");
+    expect(refusedApi.status).toBe(403);
+    expect(JSON.parse(refusedApi.body).error.code).toBe("forbidden");
+    expect(await disabled()).toBe(true);
+    // The moderator's page says why instead of offering the button.
+    const view = await site(`/admin/users/${chief}`, { headers: { cookie: mod.cookie } });
+    expect(view.body).toContain("Only an administrator can enable an administrator.");
+    expect(view.body).not.toContain(`action="/admin/users/${chief}/enable"`);
+
+    expect((await api(root, "enable")).status).toBe(200);
+    expect(await disabled()).toBe(false);
+  });
+});

@@ -47,7 +47,7 @@ export function memberPages(deps: WebDeps) {
         roles={ROLE_HELP}
         actions={
           isStaff(viewer)
-            ? { roles: viewer.can("admin"), access: member.disabled ? null : accessProblem(viewer, member) }
+            ? { roles: viewer.can("admin"), access: accessProblem(viewer, member, !member.disabled) }
             : null
         }
         {...extra}
