@@ -257,3 +257,144 @@ describe("who may enable whom", () => {
     expect(await disabled()).toBe(false);
   });
 });
+
+describe("security headers", () => {
+  const expected = {
+    csp: "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'",
+    nosniff: "nosniff",
+    referrer: "same-origin",
+  };
+  const headersOf = (reply: { headers: Headers }) => ({
+    csp: reply.headers.get("content-security-policy"),
+    nosniff: reply.headers.get("x-content-type-options"),
+    referrer: reply.headers.get("referrer-policy"),
+  });
+
+  test("every page, redirect, API answer, error and file carries them", async () => {
+    const { cookie, csrf } = await logIn("root");
+    const replies: [string, Awaited<ReturnType<typeof site>>][] = [
+      ["login page", await site("/login")],
+      ["redirect to log in", await site("/torrents")],
+      ["start page redirect", await site("/")],
+      ["list", await site("/torrents", { headers: { cookie } })],
+      ["account", await site("/account", { headers: { cookie } })],
+      [
+        "failed log-in",
+        await site("/login", { form: { name: "root", password: "wrong" }, from: "127.0.0.51" }),
+      ],
+      ["not found", await site("/no/such/page")],
+      ["refused change", await site("/logout", { form: {}, headers: { cookie } })],
+      ["stylesheet", await site("/static/style.css")],
+      ["health", await site("/health")],
+      ["API 401", await site("/api/v1/me")],
+      ["API answer", await site("/api/v1/me", { headers: { cookie } })],
+      ["API docs", await site("/api/v1/docs")],
+      ["OpenAPI", await site("/api/v1/openapi.json")],
+      ["API 404", await site("/api/v1/nothing")],
+      ["log-out", await site("/logout", { form: { _csrf: csrf }, headers: { cookie, origin: server.web } })],
+    ];
+    for (const [label, reply] of replies)
+      expect({ label, ...headersOf(reply) }).toEqual({ label, ...expected });
+  });
+
+  test("no page holds inline script, inline style or event-handler attributes the policy would block", async () => {
+    const { cookie } = await logIn("root");
+    const pages = [
+      "/login",
+      "/torrents",
+      "/upload",
+      "/account",
+      "/invites",
+      "/admin/users",
+      `/admin/users/${ids.alice}`,
+      "/admin/suspicious",
+      "/api/v1/docs",
+      "/register/not-a-real-invite",
+    ];
+    for (const path of pages) {
+      const reply = await site(path, { headers: { cookie } });
+      const html = reply.body;
+      const problems = [
+        ...html.matchAll(/<script(?![^>]*\ssrc=)[^>]*>/g),
+        ...html.matchAll(/<style[\s>]/g),
+        ...html.matchAll(/\s(style|on[a-z]+|hx-on[:-][\w:-]*)=/g),
+        ...html.matchAll(/(hx-vals|hx-headers)="(js|javascript):/g),
+        ...html.matchAll(/href="javascript:/g),
+      ].map((match) => match[0]);
+      expect({ path, problems }).toEqual({ path, problems: [] });
+    }
+  });
+});
+
+describe("a body over the size limit", () => {
+  const big = () => new Uint8Array(server.config.webapi.maxTorrentBytes + 2 * 1024 * 1024).fill(0x64);
+  const limitKiB = () => Math.floor(server.config.webapi.maxTorrentBytes / 1024);
+  const form = (extra: Record<string, string> = {}) => {
+    const body = new FormData();
+    body.set("file", new File([big()], "big.torrent", { type: "application/x-bittorrent" }));
+    for (const [key, value] of Object.entries(extra)) body.set(key, value);
+    return body;
+  };
+  // A body sent in chunks, with no Content-Length to refuse it by.
+  const chunked = () =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 12; i++) controller.enqueue(new Uint8Array(1024 * 1024).fill(0x64));
+        controller.close();
+      },
+    });
+
+  test("the upload page answers with its readable message, as an HTML page", async () => {
+    await member("uploader", ["upload"]);
+    const { cookie, csrf } = await logIn("uploader");
+    const reply = await fetch(`${server.web}/upload`, {
+      method: "POST",
+      body: form({ _csrf: csrf }),
+      headers: { cookie, origin: server.web },
+      redirect: "manual",
+    });
+    expect(reply.status).toBe(413);
+    expect(reply.headers.get("content-type")).toStartWith("text/html");
+    expect(await reply.text()).toContain(`The file is larger than ${limitKiB()} KiB.`);
+    const streamed = await fetch(`${server.web}/upload`, {
+      method: "POST",
+      body: chunked(),
+      headers: { cookie, origin: server.web, "content-type": "multipart/form-data; boundary=x" },
+      redirect: "manual",
+    });
+    expect(streamed.status).toBe(413);
+    expect(await streamed.text()).toContain(`The file is larger than ${limitKiB()} KiB.`);
+  });
+
+  test("the API answers in its one error shape, declared or chunked", async () => {
+    const { cookie, csrf } = await logIn("uploader");
+    const headers = { cookie, origin: server.web, "x-csrf-token": csrf };
+    for (const body of [form(), chunked()]) {
+      const reply = await fetch(`${server.web}/api/v1/torrents`, {
+        method: "POST",
+        body,
+        headers:
+          body instanceof FormData
+            ? headers
+            : { ...headers, "content-type": "multipart/form-data; boundary=x" },
+      });
+      expect(reply.status).toBe(413);
+      expect(reply.headers.get("content-type")).toStartWith("application/json");
+      expect(await reply.json()).toEqual({
+        error: {
+          code: "payload_too_large",
+          message: `The file is larger than ${limitKiB()} KiB.`,
+          fields: { file: `The file is larger than ${limitKiB()} KiB.` },
+        },
+      });
+    }
+    const json = await fetch(`${server.web}/api/v1/invites`, {
+      method: "POST",
+      body: JSON.stringify({ days: 1, pad: "x".repeat(12 * 1024 * 1024) }),
+      headers: { ...headers, "content-type": "application/json" },
+    });
+    expect(json.status).toBe(413);
+    expect((await json.json()).error.code).toBe("payload_too_large");
+    expect(await server.running.db.sql`select 1 from torrents`).toHaveLength(0);
+  });
+});
