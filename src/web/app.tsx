@@ -30,8 +30,19 @@ import { torrentPages } from "./torrents/pages.tsx";
 import { rssRoutes } from "./torrents/rss.ts";
 import { fileTooLarge } from "./torrents/upload.ts";
 import { transferPages } from "./transfers/pages.tsx";
+import { type ValidationLike, validationProblems } from "./validation.ts";
 
 export type { WebDeps } from "./deps.ts";
+
+// How a refused page names the fields of links and forms whose name says little to a person.
+const FIELD_LABELS: Record<string, string> = {
+  q: "Search (q)",
+  sort: "Sort (sort)",
+  order: "Order (order)",
+  page: "Page (page)",
+  next: "Where to go after logging in (next)",
+  _csrf: "Form token (_csrf)",
+};
 
 /** The web site and API on the main thread. */
 export function createWebApp(deps: WebDeps) {
@@ -58,12 +69,20 @@ export function createWebApp(deps: WebDeps) {
       }
       if (code === "VALIDATION" || code === "PARSE") {
         set.status = 422;
+        const fields = code === "VALIDATION" ? validationProblems(error as ValidationLike) : {};
+        const said = Object.entries(fields).map(
+          ([field, problem]) => `${FIELD_LABELS[field] ?? field}: ${problem}`,
+        );
         return (
           <ErrorPage
             page={page}
             status={422}
             title="Request not understood"
-            message="The form or link was incomplete or malformed. Go back and try again."
+            message={
+              said.length
+                ? `${said.join(" ")} Go back and try again.`
+                : "The form or link was incomplete or malformed. Go back and try again."
+            }
           />
         );
       }

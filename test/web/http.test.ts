@@ -4,6 +4,7 @@
 // things a visitor trips over. Tests stand for visitors at different addresses by connecting from
 // different loopback addresses (127.0.0.0/8).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createToken } from "../../src/db/queries/tokens.ts";
 import { createUser, type Role } from "../../src/db/queries/users.ts";
 import { hashPassword, resolvePepper } from "../../src/shared/secrets.ts";
 import { csrfToken } from "../../src/web/context.tsx";
@@ -396,5 +397,64 @@ describe("a body over the size limit", () => {
     expect(json.status).toBe(413);
     expect((await json.json()).error.code).toBe("payload_too_large");
     expect(await server.running.db.sql`select 1 from torrents`).toHaveLength(0);
+  });
+});
+
+describe("malformed API bodies and what validation says", () => {
+  test("POST /api/v1/invites with malformed JSON or a text body is a 400 and makes no invite", async () => {
+    const inviter = await member("inviter", ["invite"]);
+    const { token } = (await createToken(server.running.db.sql, inviter, "script"))!;
+    const invites = async () =>
+      (
+        await server.running.db.sql<
+          { n: number }[]
+        >`select count(*)::int as n from invites where inviter_id = ${inviter}`
+      )[0]!.n;
+    const auth = { authorization: `Bearer ${token}` };
+    for (const [body, type] of [
+      ["{bad", "application/json"],
+      ['{"days": 3', "application/json"],
+      ["days=3", "text/plain"],
+      ["\u0000\u0001", "application/octet-stream"],
+    ] as const) {
+      const reply = await site("/api/v1/invites", { body, headers: { ...auth, "content-type": type } });
+      expect({ body, status: reply.status, code: JSON.parse(reply.body).error?.code }).toEqual({
+        body,
+        status: 400,
+        code: "bad_request",
+      });
+    }
+    expect(await invites()).toBe(0);
+    // Well-formed, and with no body at all, it still works.
+    expect((await site("/api/v1/invites", { json: { days: 3 }, headers: auth })).status).toBe(201);
+    expect((await site("/api/v1/invites", { method: "POST", headers: auth })).status).toBe(201);
+    expect(await invites()).toBe(2);
+  });
+
+  test("API validation speaks as the pages do, never in schema text", async () => {
+    const { cookie } = await logIn("alice");
+    const reply = await site(`/api/v1/torrents?sort=bogus&order=up&q=${"x".repeat(300)}`, {
+      headers: { cookie },
+    });
+    expect(reply.status).toBe(422);
+    expect(JSON.parse(reply.body).error.fields).toEqual({
+      q: "Use at most 200 characters.",
+      sort: "Use one of: date, seeders, leechers, snatches, size, title.",
+      order: "Use one of: asc, desc.",
+    });
+    const limit = await site("/api/v1/torrents?limit=1000", { headers: { cookie } });
+    expect(JSON.parse(limit.body).error.fields).toEqual({ limit: "Use a whole number from 1 to 100." });
+    const session = await site("/api/v1/session", { json: { name: 7 }, from: "127.0.0.61" });
+    expect(JSON.parse(session.body).error.fields).toEqual({
+      name: "Use text.",
+      password: "This is required.",
+    });
+  });
+
+  test("a search far over the limit names the field and the limit on the page", async () => {
+    const { cookie } = await logIn("alice");
+    const reply = await site(`/torrents?q=${"a".repeat(2000)}`, { headers: { cookie } });
+    expect(reply.status).toBe(422);
+    expect(reply.body).toContain("Search (q): Use at most 200 characters.");
   });
 });
