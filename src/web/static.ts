@@ -10,8 +10,8 @@ const FILES: Record<string, { body: string; type: string }> = {
   "style.css": { body: style, type: "text/css; charset=utf-8" },
   "htmx.min.js": { body: htmx, type: "text/javascript; charset=utf-8" },
   "live.js": { body: live, type: "text/javascript; charset=utf-8" },
-  "icon.svg": { body: icon, type: "image/svg+xml" },
   "site.js": { body: site, type: "text/javascript; charset=utf-8" },
+  "icon.svg": { body: icon, type: "image/svg+xml" },
 };
 
 function serve(file: { body: string; type: string }): Response {

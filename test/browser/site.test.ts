@@ -159,6 +159,20 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     await page.goBack();
     await page.waitForSelector("#results a:has-text('Fairywren Test Payload')");
 
+    // On a phone the table's headers are hidden; the search form's sort control takes their place.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${server.web}/torrents`);
+    expect(await page.isVisible("table.list thead")).toBe(false);
+    expect(await page.isVisible('.searchbar select[name="sort"]')).toBe(true);
+    await page.selectOption('select[name="sort"]', "seeders");
+    await page.waitForURL(/sort=seeders/);
+    await page.selectOption('select[name="order"]', "asc");
+    await page.waitForURL(/sort=seeders&order=asc/);
+    await page.waitForSelector("#results a:has-text('Fairywren Test Payload')");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(await page.isVisible('.searchbar select[name="sort"]')).toBe(false);
+    expect(await page.isVisible("table.list thead")).toBe(true);
+
     // The detail page's seeder count follows an announce without a reload.
     await page.goto(detailUrl);
     const seeders = page.locator('[data-count="seeders"]');

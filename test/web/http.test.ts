@@ -8,6 +8,7 @@ import { createToken } from "../../src/db/queries/tokens.ts";
 import { createUser, type Role } from "../../src/db/queries/users.ts";
 import { hashPassword, resolvePepper } from "../../src/shared/secrets.ts";
 import { csrfToken } from "../../src/web/context.tsx";
+import { smallTorrent } from "../helpers/api.ts";
 import { type HttpInit, http, sessionCookieOf } from "../helpers/http.ts";
 import { startTestServer } from "../helpers/server.ts";
 
@@ -259,6 +260,17 @@ describe("who may enable whom", () => {
   });
 });
 
+/** What in a page the Content-Security-Policy would block: inline scripts, styles, handlers, eval. */
+function inlineProblems(html: string): string[] {
+  return [
+    ...html.matchAll(/<script(?![^>]*\ssrc=)[^>]*>/g),
+    ...html.matchAll(/<style[\s>]/g),
+    ...html.matchAll(/\s(style|on[a-z]+|hx-on[:-][\w:-]*)=/g),
+    ...html.matchAll(/(hx-vals|hx-headers)="(js|javascript):/g),
+    ...html.matchAll(/href="javascript:/g),
+  ].map((match) => match[0]);
+}
+
 describe("security headers", () => {
   const expected = {
     csp: "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'",
@@ -286,6 +298,7 @@ describe("security headers", () => {
       ["not found", await site("/no/such/page")],
       ["refused change", await site("/logout", { form: {}, headers: { cookie } })],
       ["stylesheet", await site("/static/style.css")],
+      ["icon", await site("/favicon.ico")],
       ["health", await site("/health")],
       ["API 401", await site("/api/v1/me")],
       ["API answer", await site("/api/v1/me", { headers: { cookie } })],
@@ -309,20 +322,13 @@ describe("security headers", () => {
       "/admin/users",
       `/admin/users/${ids.alice}`,
       "/admin/suspicious",
+      "/admin/categories",
       "/api/v1/docs",
       "/register/not-a-real-invite",
     ];
     for (const path of pages) {
       const reply = await site(path, { headers: { cookie } });
-      const html = reply.body;
-      const problems = [
-        ...html.matchAll(/<script(?![^>]*\ssrc=)[^>]*>/g),
-        ...html.matchAll(/<style[\s>]/g),
-        ...html.matchAll(/\s(style|on[a-z]+|hx-on[:-][\w:-]*)=/g),
-        ...html.matchAll(/(hx-vals|hx-headers)="(js|javascript):/g),
-        ...html.matchAll(/href="javascript:/g),
-      ].map((match) => match[0]);
-      expect({ path, problems }).toEqual({ path, problems: [] });
+      expect({ path, problems: inlineProblems(reply.body) }).toEqual({ path, problems: [] });
     }
   });
 });
@@ -456,5 +462,81 @@ describe("malformed API bodies and what validation says", () => {
     const reply = await site(`/torrents?q=${"a".repeat(2000)}`, { headers: { cookie } });
     expect(reply.status).toBe(422);
     expect(reply.body).toContain("Search (q): Use at most 200 characters.");
+  });
+});
+
+describe("small things a visitor trips over", () => {
+  test("the list can be sorted from a form control, which a plain GET form carries", async () => {
+    const { cookie } = await logIn("alice");
+    const reply = await site("/torrents?q=x&sort=seeders&order=asc", { headers: { cookie } });
+    expect(reply.status).toBe(200);
+    const form = /<form class="searchbar" method="get" action="\/torrents"[\s\S]*?<\/form>/.exec(
+      reply.body,
+    )?.[0];
+    expect(form).toBeDefined();
+    expect(form).toMatch(/<select name="sort"[^>]*>[\s\S]*<option value="seeders" selected>/);
+    expect(form).toMatch(/<select name="order"[^>]*>[\s\S]*<option value="asc" selected>/);
+    expect(form).toContain('name="q" value="x"');
+    // What the form sends with the default choices is a valid list address.
+    const defaults = await site("/torrents?q=&sort=date&order=desc", { headers: { cookie } });
+    expect(defaults.status).toBe(200);
+  });
+
+  test("/admin leads to the members list", async () => {
+    const { cookie } = await logIn("root");
+    const reply = await site("/admin", { headers: { cookie } });
+    expect(reply.status).toBe(303);
+    expect(reply.headers.get("location")).toBe("/admin/users");
+    expect((await site("/admin/users", { headers: { cookie } })).status).toBe(200);
+  });
+
+  test("a new API token is shown once after a redirect, never in an address, and only to its session", async () => {
+    const me = await logIn("alice");
+    const other = await logIn("alice", "127.0.0.71");
+    const made = await site("/account/tokens", {
+      form: { _csrf: me.csrf, name: "my script" },
+      headers: { cookie: me.cookie, origin: server.web },
+    });
+    expect(made.status).toBe(303);
+    expect(made.headers.get("location")).toBe("/account#tokens");
+    expect(made.body).not.toContain("fw_");
+    // The member's other session sees no token; its read does not use the note up.
+    expect((await site("/account", { headers: { cookie: other.cookie } })).body).not.toContain(
+      'id="new-token"',
+    );
+    const shown = await site("/account", { headers: { cookie: me.cookie } });
+    expect(shown.headers.get("cache-control")).toBe("no-store");
+    const token = /id="new-token">(fw_[A-Za-z0-9_-]+)</.exec(shown.body)?.[1];
+    expect(token).toBeDefined();
+    // A reload shows it no more (and posts nothing: it is a GET).
+    const reloaded = await site("/account", { headers: { cookie: me.cookie } });
+    expect(reloaded.body).not.toContain(token!);
+    expect(reloaded.body).toContain("my script");
+    // The token works, and the database never held it in the clear.
+    expect((await site("/api/v1/me", { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const notes = await server.running.db.sql<{ n: number }[]>`
+      select count(*)::int as n from session_notes where position(${Buffer.from(token!)} in sealed) > 0
+    `;
+    expect(notes[0]!.n).toBe(0);
+  });
+
+  test("a torrent's page, with its description and delete button, holds nothing the policy blocks", async () => {
+    const { cookie } = await logIn("root");
+    const token = (await createToken(server.running.db.sql, ids.root!, "uploads"))!.token;
+    const body = new FormData();
+    body.set("file", new File([new Uint8Array(smallTorrent("Policy Check"))], "x.torrent"));
+    body.set("description", "Line one\nline <two>");
+    const uploaded = await fetch(`${server.web}/api/v1/torrents`, {
+      method: "POST",
+      body,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(uploaded.status).toBe(201);
+    const { id } = (await uploaded.json()) as { id: number };
+    const page = await site(`/torrents/${id}`, { headers: { cookie } });
+    expect(page.body).toContain('data-confirm="Delete this torrent for everyone?"');
+    expect(page.body).toMatch(/<div class="[^"]*\bdescription\b[^"]*">/);
+    expect(inlineProblems(page.body)).toEqual([]);
+    expect(inlineProblems((await site(`/torrents/${id}/edit`, { headers: { cookie } })).body)).toEqual([]);
   });
 });
