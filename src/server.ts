@@ -12,7 +12,7 @@ import { listenProblem } from "./shared/listen.ts";
 import { type PgChannel, pgTrackerEnd, pgWebEnd } from "./shared/pg-channel.ts";
 import { resolvePepper } from "./shared/secrets.ts";
 import { peerTimeoutSeconds } from "./tracker/tracker.ts";
-import { createWebApp, webFetch } from "./web/app.tsx";
+import { createWebApp, frontOptions, webFetch } from "./web/app.tsx";
 import { SpillUnreadableError, setAsideSpill, spillPath } from "./web/credit-spill.ts";
 import { startBonusJob } from "./web/economy/service.ts";
 import { DEFAULT_SITE_URL, defaultLinksWarning } from "./web/links.ts";
@@ -264,7 +264,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
     if (role !== "tracker") {
       const pepper = resolvePepper(config.salt, config.dataDir);
       const app = createWebApp({ config: webConfig, sql: db.sql, pepper, counts, sync, ready: () => true });
-      const front = webFetch(app, config.pathDepth, config.webapi.trustedProxies);
+      const front = webFetch(app, frontOptions(config));
       try {
         web = Bun.serve({
           hostname: config.webapi.host,
@@ -278,8 +278,10 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
             );
             return response;
           },
-          // Uploads are checked against webapi.maxTorrentBytes; this only bounds what is read at all.
-          maxRequestBodySize: config.webapi.maxTorrentBytes + 1024 * 1024,
+          // Bun would refuse a larger declared body itself, with an empty 413 before the front could
+          // say why. The front refuses bodies over its own limit unread (webFetch), so this is only
+          // Bun's backstop.
+          maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         });
       } catch (error) {
         throw new StartupError(listenProblem("web site", config.webapi, error));

@@ -8,6 +8,7 @@ import m005 from "../../sql/005_large_catalogues.sql" with { type: "text" };
 import m006 from "../../sql/006_credit_limits.sql" with { type: "text" };
 import m007 from "../../sql/007_suspicious_transfers.sql" with { type: "text" };
 import m008 from "../../sql/008_search_words.sql" with { type: "text" };
+import m010 from "../../sql/010_login_guesses.sql" with { type: "text" };
 import m011 from "../../sql/011_catalogue.sql" with { type: "text" };
 import m012 from "../../sql/012_community.sql" with { type: "text" };
 import m013 from "../../sql/013_economy.sql" with { type: "text" };
@@ -30,6 +31,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "006_credit_limits.sql", sql: m006 },
   { version: 7, name: "007_suspicious_transfers.sql", sql: m007 },
   { version: 8, name: "008_search_words.sql", sql: m008 },
+  { version: 10, name: "010_login_guesses.sql", sql: m010 },
   { version: 11, name: "011_catalogue.sql", sql: m011 },
   { version: 12, name: "012_community.sql", sql: m012 },
   { version: 13, name: "013_economy.sql", sql: m013 },

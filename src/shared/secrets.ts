@@ -1,4 +1,11 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  randomBytes,
+  timingSafeEqual,
+} from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -15,6 +22,34 @@ export function newSecret(): string {
 /** SHA-256 of a secret, the only form in which checked-only secrets are stored. */
 export function hashSecret(secret: string): Buffer {
   return createHash("sha256").update(secret).digest();
+}
+
+/**
+ * Encrypts and authenticates `text` (AES-256-GCM) with a key derived from `secret` for `purpose`:
+ * 12 bytes of nonce, the ciphertext, 16 bytes of tag. Only a holder of the same secret can open it.
+ */
+export function seal(text: string, secret: string, purpose: string): Buffer {
+  const key = createHmac("sha256", secret).update(purpose).digest();
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce);
+  const body = Buffer.concat([cipher.update(text, "utf8"), cipher.final()]);
+  return Buffer.concat([nonce, body, cipher.getAuthTag()]);
+}
+
+/** Opens what `seal` made with the same secret and purpose; null when it was made otherwise or altered. */
+export function unseal(sealed: Uint8Array, secret: string, purpose: string): string | null {
+  if (sealed.length < 28) return null;
+  const bytes = Buffer.from(sealed);
+  const key = createHmac("sha256", secret).update(purpose).digest();
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", key, bytes.subarray(0, 12));
+    decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+    return Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]).toString(
+      "utf8",
+    );
+  } catch {
+    return null;
+  }
 }
 
 /** Compares two strings in time that depends only on their lengths. */

@@ -73,17 +73,20 @@ export function hasBearer(request: Request): boolean {
   return /^bearer\s/i.test(request.headers.get("authorization") ?? "");
 }
 
-/** Whether a request says (Sec-Fetch-Site, Origin) that it comes from another site. */
+/**
+ * Whether a request says (Sec-Fetch-Site, Origin) that it comes from another site. `Origin: null`
+ * counts as another site: browsers send it from sandboxed frames, `data:` and `file:` pages and
+ * after cross-site redirects, never for this site's own forms (its Referrer-Policy, same-origin,
+ * keeps their origin; `no-referrer` would have made every form post say null).
+ */
 export function isCrossSite(request: Request): boolean {
   const site = request.headers.get("sec-fetch-site");
   const origin = request.headers.get("origin");
-  const host = request.headers.get("host");
+  // Without a Host header (HTTP/1.0) the address the request was made to stands in for it.
+  const host = request.headers.get("host") ?? new URL(request.url, "http://localhost").host;
   return (
     (site !== null && site !== "same-origin" && site !== "none") ||
-    (origin !== null &&
-      host !== null &&
-      origin !== "null" &&
-      (!URL.canParse(origin) || new URL(origin).host !== host))
+    (origin !== null && (!URL.canParse(origin) || new URL(origin).host !== host))
   );
 }
 

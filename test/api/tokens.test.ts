@@ -17,15 +17,20 @@ afterAll(async () => {
   await api?.close();
 });
 
-/** Creates a token on the account page, as a member would, and reads it from the page shown once. */
+/**
+ * Creates a token on the account page, as a member would, and reads it from the account page the
+ * form leads to (after a redirect, so a reload posts nothing again), where it is shown once.
+ */
 async function createOnPage(who: { cookie: string; csrf: string }, name: string): Promise<string> {
   const response = await api.request("/account/tokens", {
     cookie: who.cookie,
     form: { _csrf: who.csrf, name },
   });
-  expect(response.status).toBe(201);
-  expect(response.headers.get("cache-control")).toBe("no-store");
-  const page = await response.text();
+  expect(response.status).toBe(303);
+  expect(response.headers.get("location")).toBe("/account#tokens");
+  const shown = await api.request("/account", { cookie: who.cookie });
+  expect(shown.headers.get("cache-control")).toBe("no-store");
+  const page = await shown.text();
   const match = page.match(/id="new-token">(fw_[A-Za-z0-9_-]+)</);
   expect(match).not.toBeNull();
   return match![1]!;

@@ -1,7 +1,7 @@
 // The site in a real headless Chromium (Debian's), driven by playwright-core, against the whole
 // process (web side + tracker Worker) on a real database. Screenshots go to artifacts/screenshots.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -25,6 +25,23 @@ let server: Awaited<ReturnType<typeof startTestServer>>;
 let browser: Browser;
 let torrentFile: string;
 let secondFile: string;
+let bigFile: string;
+/** Content-Security-Policy violations any page reported, with the page's address. */
+const violations: string[] = [];
+
+/** Records every CSP violation of a page: the browser's console report and the DOM event. */
+function watch(page: Page): Page {
+  page.on("console", (message) => {
+    if (/content security policy/i.test(message.text())) violations.push(`${page.url()}: ${message.text()}`);
+  });
+  // Runs outside the page's policy (a DevTools script), so it is not itself refused.
+  void page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      console.error(`Content Security Policy violation: ${event.violatedDirective} ${event.blockedURI}`);
+    });
+  });
+  return page;
+}
 
 async function shoot(page: Page, name: string): Promise<void> {
   for (const [label, size] of [
@@ -87,6 +104,9 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     });
     secondFile = join(tmpdir(), `fw-browser-${process.pid}-2.torrent`);
     writeFileSync(secondFile, torrentBytes(second.info));
+    // Past the upload limit and the slack the front of the server allows for a form's framing.
+    bigFile = join(tmpdir(), `fw-browser-big-${process.pid}.torrent`);
+    writeFileSync(bigFile, new Uint8Array(server.config.webapi.maxTorrentBytes + 2 * 1024 * 1024).fill(0x64));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -102,12 +122,13 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     });
   });
   afterAll(async () => {
+    for (const file of [torrentFile, secondFile, bigFile]) if (file) rmSync(file, { force: true });
     await browser?.close();
     await server?.stop();
   });
 
   test("log in, upload, find by search, watch the seeders change live", async () => {
-    const page = await browser.newPage();
+    const page = watch(await browser.newPage());
     await logIn(page, "admin", "correct horse battery");
     await shoot(page, "home-empty");
     await page.goto(`${server.web}/torrents`);
@@ -138,6 +159,20 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     await page.goBack();
     await page.waitForSelector("#results a:has-text('Fairywren Test Payload')");
 
+    // On a phone the table's headers are hidden; the search form's sort control takes their place.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${server.web}/torrents`);
+    expect(await page.isVisible("table.list thead")).toBe(false);
+    expect(await page.isVisible('.searchbar select[name="sort"]')).toBe(true);
+    await page.selectOption('select[name="sort"]', "seeders");
+    await page.waitForURL(/sort=seeders/);
+    await page.selectOption('select[name="order"]', "asc");
+    await page.waitForURL(/sort=seeders&order=asc/);
+    await page.waitForSelector("#results a:has-text('Fairywren Test Payload')");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(await page.isVisible('.searchbar select[name="sort"]')).toBe(false);
+    expect(await page.isVisible("table.list thead")).toBe(true);
+
     // The detail page's seeder count follows an announce without a reload.
     await page.goto(detailUrl);
     const seeders = page.locator('[data-count="seeders"]');
@@ -167,7 +202,7 @@ describe.skipIf(SKIP)("the site in a browser", () => {
   });
 
   test("an invite link registers a new member, who is logged in; the link then says it was used", async () => {
-    const page = await browser.newPage();
+    const page = watch(await browser.newPage());
     await logIn(page, "admin", "correct horse battery");
     await page.goto(`${server.web}/invites`);
     await page.fill('input[name="days"]', "3");
@@ -178,7 +213,7 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     const path = new URL(link).pathname;
 
     const guest = await browser.newContext();
-    const visitor = await guest.newPage();
+    const visitor = watch(await guest.newPage());
     await visitor.goto(`${server.web}${path}`);
     await visitor.fill('input[name="name"]', "newcomer");
     await visitor.fill('input[name="password"]', "a long enough password");
@@ -194,7 +229,7 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     expect(await visitor.textContent("header.site")).toContain("newcomer");
     await shoot(visitor, "registered");
 
-    const again = await (await guest.newPage()).goto(`${server.web}${path}`);
+    const again = await watch(await guest.newPage()).goto(`${server.web}${path}`);
     expect(again!.status()).toBe(410);
     expect(await again!.text()).toContain("already used");
     await page.goto(`${server.web}/invites`);
@@ -204,7 +239,7 @@ describe.skipIf(SKIP)("the site in a browser", () => {
   });
 
   test("a category and tags at upload, the list filtered by both, a comment in Markdown", async () => {
-    const page = await browser.newPage();
+    const page = watch(await browser.newPage());
     await logIn(page, "admin", "correct horse battery");
     // An administrator adds a category, with one of the site's icons.
     await page.goto(`${server.web}/admin/categories`);
@@ -299,7 +334,7 @@ describe.skipIf(SKIP)("the site in a browser", () => {
       on conflict (user_id, torrent_id) do update set completed_at = now()
     `;
 
-    const page = await browser.newPage();
+    const page = watch(await browser.newPage());
     await logIn(page, "admin", "correct horse battery");
 
     // An administrator posts news, in Markdown; it is on the home page at once, escaped.
@@ -363,7 +398,7 @@ describe.skipIf(SKIP)("the site in a browser", () => {
 
     // Wren hides their figures: another member sees none, staff still see them and the plots.
     const guest = await browser.newContext();
-    const member = await guest.newPage();
+    const member = watch(await guest.newPage());
     await logIn(member, "wren", "another long password");
     await member.goto(`${server.web}/users/wren`);
     expect(await member.locator(`#transfer-${wren.id} svg[role="img"]`).isVisible()).toBe(true);
@@ -384,7 +419,7 @@ describe.skipIf(SKIP)("the site in a browser", () => {
       passwordHash: await hashPassword("a third long password", pepper),
     });
     await server.running.sync.user(third.id);
-    const other = await guest.newPage();
+    const other = watch(await guest.newPage());
     await other.context().clearCookies();
     await logIn(other, "finch", "a third long password");
     await other.goto(`${server.web}/users/wren`);
@@ -406,10 +441,47 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     await page.close();
 
     const anonymous = await browser.newContext();
-    const visitor = await anonymous.newPage();
+    const visitor = watch(await anonymous.newPage());
     await visitor.goto(`${server.web}/`);
     expect(new URL(visitor.url()).pathname).toBe("/login");
     await shoot(visitor, "login");
     await anonymous.close();
+  });
+
+  test("an upload over the size limit says so in the form; deleting asks first", async () => {
+    const page = watch(await browser.newPage());
+    await logIn(page, "admin", "correct horse battery");
+    await page.goto(`${server.web}/upload`);
+    await page.setInputFiles('input[name="file"]', bigFile);
+    // Once a category exists (the test above adds one) the form asks for it before it is sent.
+    if ((await page.locator('select[name="category"]').count()) > 0)
+      await page.selectOption('select[name="category"]', { index: 1 });
+    await page.click('#upload button[type="submit"]');
+    const limit = Math.floor(server.config.webapi.maxTorrentBytes / 1024);
+    await page.waitForSelector(`#upload [role="alert"]:has-text("The file is larger than ${limit} KiB.")`);
+    expect(page.url()).toEndWith("/upload");
+
+    // The torrent uploaded above: dismissing the question keeps it, accepting deletes it.
+    await page.goto(`${server.web}/torrents`);
+    await Promise.all([
+      page.waitForURL(/\/torrents\/\d+$/),
+      page.click("#results td.title > a:has-text('Fairywren Test Payload')"),
+    ]);
+    const detail = page.url();
+    page.once("dialog", (dialog) => void dialog.dismiss());
+    await page.click("button.danger");
+    expect(page.url()).toBe(detail);
+    expect(await page.textContent("h1")).toBe("Fairywren Test Payload");
+    page.once("dialog", (dialog) => {
+      expect(dialog.message()).toBe("Delete this torrent for everyone?");
+      void dialog.accept();
+    });
+    await Promise.all([page.waitForURL(/\/torrents$/), page.click("button.danger")]);
+    expect(await page.textContent("#results")).not.toContain("Fairywren Test Payload");
+    await page.close();
+  });
+
+  test("no page broke the Content-Security-Policy", () => {
+    expect(violations).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 // often the job runs (twice, concurrently, after an interrupted run), and spending over real HTTP:
 // atomic under concurrency, within the ceiling of totals, and refusing hostile input unchanged.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { webFetch } from "../../src/web/app.tsx";
+import { frontOptions, webFetch } from "../../src/web/app.tsx";
 import { hitAndRunRule, lastWholeHour, runBonusHour } from "../../src/web/economy/service.ts";
 import { type ApiHarness, apiHarness, expectError, expectJson } from "../helpers/api.ts";
 import { history, torrent } from "./fixtures.ts";
@@ -64,7 +64,7 @@ beforeAll(async () => {
     tokens[name] = m.token;
   }
   await h.db.sql`update users set disabled = true where id = ${ids.dave!}`;
-  const front = webFetch(h.app, 0, []);
+  const front = webFetch(h.app, frontOptions(h.deps.config));
   server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (request, s) => front(request, s) });
   Object.assign(h.deps, { clock: () => new Date(NOW) });
 

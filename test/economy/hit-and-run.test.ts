@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { applyStatBatch } from "../../src/db/queries/stats.ts";
 import { DELTA_FIELDS } from "../../src/shared/channel.ts";
-import { webFetch } from "../../src/web/app.tsx";
+import { frontOptions, webFetch } from "../../src/web/app.tsx";
 import { type ApiHarness, apiHarness, expectError, expectJson } from "../helpers/api.ts";
 import { history, torrent } from "./fixtures.ts";
 
@@ -50,7 +50,7 @@ beforeAll(async () => {
   alice = await h.memberWithToken("alice");
   bob = await h.memberWithToken("bob");
   Object.assign(h.deps, { clock: () => new Date(clock) });
-  const front = webFetch(h.app, 0, []);
+  const front = webFetch(h.app, frontOptions(h.deps.config));
   server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (request, s) => front(request, s) });
 
   // Alice completes a torrent through the tracker's own credit batches.

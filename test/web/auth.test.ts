@@ -99,22 +99,28 @@ describe("log in and log out", () => {
     expect(crossSite.status).toBe(403);
   });
 
-  test("repeated failures for one account are throttled, even with the right password", async () => {
+  test("repeated failures for one account from one address are throttled there, even with the right password", async () => {
     await web.member("bob");
     for (let i = 0; i < 5; i++) {
       const r = await web.request("/login", {
         form: { name: "bob", password: "wrong" },
-        ip: `198.51.100.${i}`,
+        ip: "198.51.100.1",
       });
       expect(r.status).toBe(401);
     }
     const throttled = await web.request("/login", {
       form: { name: "bob", password: "password123" },
-      ip: "198.51.100.99",
+      ip: "198.51.100.1",
     });
     expect(throttled.status).toBe(429);
     expect(throttled.headers.get("retry-after")).toBe("900");
     expect(await throttled.text()).toContain("Too many failed log-ins");
+    // The failures do not lock bob out: his right password from another address works.
+    const elsewhere = await web.request("/login", {
+      form: { name: "bob", password: "password123" },
+      ip: "198.51.100.99",
+    });
+    expect(elsewhere.status).toBe(303);
   });
 
   test("repeated failures from one address are throttled across accounts", async () => {
@@ -140,5 +146,41 @@ describe("log in and log out", () => {
     const r = await web.request("/login", { form: { name: "carol", password: "password123" } });
     expect(r.status).toBe(403);
     expect(await r.text()).toContain("disabled");
+  });
+});
+
+describe("nextAfterLogIn", () => {
+  test("keeps paths under the base and sends anything else to the base's start page", async () => {
+    const { nextAfterLogIn } = await import("../../src/web/auth/service.ts");
+    expect(nextAfterLogIn(undefined, "")).toBe("/");
+    expect(nextAfterLogIn("", "/wren")).toBe("/wren/");
+    expect(nextAfterLogIn("/wren/torrents?q=a", "/wren")).toBe("/wren/torrents?q=a");
+    expect(nextAfterLogIn("/wren", "/wren")).toBe("/wren");
+    // Another path of the same host is not this site when it sits behind a prefix.
+    expect(nextAfterLogIn("/other/torrents", "/wren")).toBe("/wren/");
+    expect(nextAfterLogIn("/wrenfeathers", "/wren")).toBe("/wren/");
+    // Dot segments are resolved, and may not climb out of the base.
+    expect(nextAfterLogIn("/wren/../evil", "/wren")).toBe("/wren/");
+    expect(nextAfterLogIn("/a/./b/../c", "")).toBe("/a/c");
+    // Characters the parser would encode come back encoded: the Location is what a browser follows.
+    expect(nextAfterLogIn("/torrents?q=a b", "")).toBe("/torrents?q=a%20b");
+    expect(nextAfterLogIn("/\t/evil.example", "")).toBe("/");
+    expect(nextAfterLogIn("/\u2028", "")).toBe("/%E2%80%A8");
+  });
+});
+
+describe("throttleAddress", () => {
+  test("IPv4 as it is, IPv4 mapped into IPv6 as IPv4, IPv6 by its /64", async () => {
+    const { throttleAddress } = await import("../../src/web/auth/service.ts");
+    expect(throttleAddress("192.0.2.7")).toBe("192.0.2.7");
+    expect(throttleAddress("::ffff:192.0.2.7")).toBe("192.0.2.7");
+    expect(throttleAddress("2001:db8:1:2:3:4:5:6")).toBe("2001:db8:1:2::/64");
+    expect(throttleAddress("2001:db8:1:2::9")).toBe("2001:db8:1:2::/64");
+    expect(throttleAddress("2001:DB8:0001:0002:ffff::1")).toBe("2001:db8:1:2::/64");
+    expect(throttleAddress("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(throttleAddress("::1")).toBe("0:0:0:0::/64");
+    expect(throttleAddress("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
+    expect(throttleAddress("64:ff9b::192.0.2.1")).toBe("64:ff9b:0:0::/64");
+    expect(throttleAddress("unknown")).toBe("unknown");
   });
 });

@@ -202,8 +202,8 @@ describe("the list filtered by category and tag", () => {
     expect(html).toContain(`href="/torrents?q=debian&category=${ids.software}&tag=linux&sort=size"`);
     expect(html).toContain(`href="/torrents?q=debian&category=${ids.films}&tag=linux&sort=title&order=asc"`);
     expect(html).toContain('href="/torrents?q=debian&tag=linux&sort=title&order=asc"');
-    // The live search sends the hidden filters along with what is typed.
-    expect(html).toContain('hx-include="closest form"');
+    // The live search sends the whole form (hidden filters and the sort) along with what is typed.
+    expect(html).toMatch(/<form class="searchbar" method="get" action="\/torrents" hx-get="\/torrents"/);
     expect(html).toContain(`<input type="hidden" name="category" value="${ids.software}"`);
     expect(html).toContain('<input type="hidden" name="tag" value="linux"');
     const live = await web.request(`/torrents?q=serv&category=${ids.software}&tag=linux`, {

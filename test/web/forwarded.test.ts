@@ -2,7 +2,7 @@
 // the address in X-Forwarded-For instead, but only when the proxy is listed in
 // webapi.trustedProxies (anyone else could write the header to dodge the throttle).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { webFetch } from "../../src/web/app.tsx";
+import { frontOptions, webFetch } from "../../src/web/app.tsx";
 import { webHarness } from "../helpers/web.ts";
 
 let web: Awaited<ReturnType<typeof webHarness>>;
@@ -34,7 +34,7 @@ function login(front: ReturnType<typeof webFetch>, name: string, password: strin
 
 describe("the visitor's address behind a proxy", () => {
   test("a trusted proxy's X-Forwarded-For names the address the throttle counts", async () => {
-    const front = webFetch(web.app, 0, ["10.1.2.3"]);
+    const front = webFetch(web.app, { ...frontOptions(web.deps.config), trustedProxies: ["10.1.2.3"] });
     for (let i = 0; i < 20; i++)
       expect((await login(front, `ghost${i}`, "x", "198.51.100.1, 203.0.113.50")).status).toBe(401);
     expect((await login(front, "alice", "password123", "203.0.113.50")).status).toBe(429);
@@ -43,7 +43,7 @@ describe("the visitor's address behind a proxy", () => {
   });
 
   test("from a peer that is not a trusted proxy, the header changes nothing", async () => {
-    const front = webFetch(web.app, 0);
+    const front = webFetch(web.app, frontOptions(web.deps.config));
     // The header names the address throttled above; untrusted, it is ignored and the peer's own
     // address (with no failures) is counted.
     expect((await login(front, "alice", "password123", "203.0.113.50")).status).toBe(303);

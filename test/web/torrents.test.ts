@@ -205,8 +205,8 @@ describe("edit and delete", () => {
 
 describe("behind a reverse proxy", () => {
   test("with pathDepth the prefix is stripped for routing and kept in every link", async () => {
-    const { webFetch } = await import("../../src/web/app.tsx");
-    const fetchWeb = webFetch(web.app, 1);
+    const { frontOptions, webFetch } = await import("../../src/web/app.tsx");
+    const fetchWeb = webFetch(web.app, { ...frontOptions(web.deps.config), pathDepth: 1 });
     const server = { requestIP: () => ({ address: "192.0.2.9" }) };
     const response = await fetchWeb(
       new Request("http://site.test/wren/torrents", { headers: { cookie: reader.cookie } }),
@@ -230,8 +230,8 @@ describe("behind a reverse proxy", () => {
 
 describe("request ids", () => {
   test("every answer through the front of the server carries an x-request-id", async () => {
-    const { webFetch } = await import("../../src/web/app.tsx");
-    const fetchWeb = webFetch(web.app, 0);
+    const { frontOptions, webFetch } = await import("../../src/web/app.tsx");
+    const fetchWeb = webFetch(web.app, frontOptions(web.deps.config));
     const server = { requestIP: () => ({ address: "192.0.2.9" }) };
     const a = await fetchWeb(new Request("http://site.test/login"), server);
     const b = await fetchWeb(

@@ -181,7 +181,7 @@ export function CategoriesAdminPage(props: {
                   class="danger"
                   type="submit"
                   disabled={category.torrents > 0 && others.length === 0}
-                  onclick="return confirm('Delete this category?')"
+                  data-confirm="Delete this category?"
                 >
                   Delete
                 </button>

@@ -54,7 +54,7 @@ function CommentItem(props: { page: PageContext; comment: CommentView }) {
           {c.canDelete ? (
             <form method="post" action={`${base}/comments/${id}/delete`} class="inline">
               <Csrf page={props.page} />
-              <button class="danger" type="submit" onclick="return confirm('Delete this comment?')">
+              <button class="danger" type="submit" data-confirm="Delete this comment?">
                 Delete
               </button>
             </form>

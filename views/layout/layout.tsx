@@ -2,6 +2,14 @@
 import type { PropsWithChildren } from "@kitajs/html";
 import type { PageContext } from "./page.ts";
 
+// The site's Content-Security-Policy allows no inline script or style and no eval: htmx must not
+// add its indicator <style> (style.css has those rules) nor evaluate attributes (hx-on, js: values).
+const HTMX_CONFIG = JSON.stringify({
+  includeIndicatorStyles: false,
+  allowEval: false,
+  allowScriptTags: false,
+});
+
 /** The frame of every full page: header with navigation, main content, scripts. */
 export function Layout(props: PropsWithChildren<{ page: PageContext; title: string; live?: boolean }>) {
   const { base, viewer, siteName } = props.page;
@@ -18,7 +26,9 @@ export function Layout(props: PropsWithChildren<{ page: PageContext; title: stri
           </title>
           <link rel="icon" href={`${base}/static/icon.svg`} type="image/svg+xml" />
           <link rel="stylesheet" href={`${base}/static/style.css`} />
+          <meta name="htmx-config" content={HTMX_CONFIG} />
           <script src={`${base}/static/htmx.min.js`} defer></script>
+          <script src={`${base}/static/site.js`} defer></script>
           {props.live ? <script src={`${base}/static/live.js`} defer></script> : ""}
         </head>
         <body

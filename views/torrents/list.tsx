@@ -286,6 +286,42 @@ export function TorrentResults(props: { base: string; state: ListState }) {
   );
 }
 
+const SORT_LABELS: readonly [SortColumn, string][] = [
+  ["date", "Sort by age"],
+  ["title", "Sort by title"],
+  ["size", "Sort by size"],
+  ["seeders", "Sort by seeders"],
+  ["leechers", "Sort by leechers"],
+  ["snatches", "Sort by snatches"],
+];
+
+/**
+ * The sort as a form control, for screens too narrow for the table's headers: a plain GET form
+ * field, so it works without JavaScript (with the Search button) and through htmx as it changes.
+ */
+function SortControl(props: { state: ListState }) {
+  const sort = props.state.sort ?? "date";
+  return (
+    <span class="sort">
+      <select name="sort" aria-label="Sort by">
+        {SORT_LABELS.map(([value, label]) => (
+          <option value={value} selected={value === sort} safe>
+            {label}
+          </option>
+        ))}
+      </select>
+      <select name="order" aria-label="Order">
+        <option value="desc" selected={props.state.order !== "asc"}>
+          Descending
+        </option>
+        <option value="asc" selected={props.state.order === "asc"}>
+          Ascending
+        </option>
+      </select>
+    </span>
+  );
+}
+
 /** New comments on the viewer's torrents, each linking to where the first new one is. */
 function CommentNotices(props: { base: string; notices: readonly CommentNoticeView[] }) {
   if (props.notices.length === 0) return "";
@@ -330,15 +366,24 @@ export function TorrentsPage(props: {
     <Layout page={props.page} title={pageTitle(state)} live>
       <h1>Torrents</h1>
       <CommentNotices base={base} notices={props.notices ?? []} />
-      <form class="searchbar" method="get" action={`${base}/torrents`}>
+      {/* htmx sends the whole form as a search is typed or the sort changes; Search sends it plainly. */}
+      <form
+        class="searchbar"
+        method="get"
+        action={`${base}/torrents`}
+        hx-get={`${base}/torrents`}
+        hx-trigger="input changed delay:300ms"
+        hx-target="#results"
+        hx-select="#results"
+        hx-swap="outerHTML"
+        hx-push-url="true"
+      >
         {state.category !== undefined ? (
           <input type="hidden" name="category" value={String(state.category)} />
         ) : (
           ""
         )}
         {state.tag !== undefined ? <input type="hidden" name="tag" value={state.tag} /> : ""}
-        {state.sort ? <input type="hidden" name="sort" value={state.sort} /> : ""}
-        {state.sort && state.order !== "desc" ? <input type="hidden" name="order" value={state.order} /> : ""}
         <input
           type="search"
           name="q"
@@ -346,14 +391,8 @@ export function TorrentsPage(props: {
           maxlength="200"
           placeholder="Search titles"
           aria-label="Search titles"
-          hx-get={`${base}/torrents`}
-          hx-trigger="input changed delay:300ms, search"
-          hx-include="closest form"
-          hx-target="#results"
-          hx-select="#results"
-          hx-swap="outerHTML"
-          hx-push-url="true"
         />
+        <SortControl state={state} />
         <button type="submit">Search</button>
       </form>
       <TorrentResults base={base} state={state} />

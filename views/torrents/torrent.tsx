@@ -233,7 +233,7 @@ export function TorrentPage(props: {
       </table>
       {t.files.length > 1000 ? <p class="muted">and {t.files.length - 1000} more files</p> : ""}
       {props.canEdit || props.canDelete ? (
-        <div class="row" style="margin-top: 1rem">
+        <div class="row actions">
           {props.canEdit ? (
             <a class="button secondary" href={`${base}/torrents/${id}/edit`}>
               Edit
@@ -244,11 +244,7 @@ export function TorrentPage(props: {
           {props.canDelete ? (
             <form method="post" action={`${base}/torrents/${id}/delete`} class="inline">
               <Csrf page={props.page} />
-              <button
-                class="danger"
-                type="submit"
-                onclick="return confirm('Delete this torrent for everyone?')"
-              >
+              <button class="danger" type="submit" data-confirm="Delete this torrent for everyone?">
                 Delete
               </button>
             </form>

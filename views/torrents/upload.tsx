@@ -37,7 +37,6 @@ export function UploadForm(props: {
       hx-encoding="multipart/form-data"
       hx-target="#upload"
       hx-swap="outerHTML"
-      hx-on--xhr-progress="if (event.detail.lengthComputable) this.querySelector('progress').value = event.detail.loaded / event.detail.total * 100"
     >
       <Csrf page={props.page} />
       {s.errors?.form ? (
@@ -83,7 +82,7 @@ export function UploadForm(props: {
         errors={s.errors}
         rows={8}
       />
-      <progress max="100" value="0" aria-label="Upload progress"></progress>
+      <progress max="100" value="0" aria-label="Upload progress" data-upload-progress></progress>
       <button type="submit">Upload</button>
     </form>
   );

@@ -1,32 +1,61 @@
 import type { Sql } from "../client.ts";
 
-/** Failed log-ins allowed per account, and per address, in the window before refusing. */
-export const MAX_FAILURES_PER_NAME = 5;
+/** Failed log-ins allowed per name from one address, and per address over all names, in the window. */
+export const MAX_FAILURES_PER_NAME_AND_ADDRESS = 5;
 export const MAX_FAILURES_PER_ADDRESS = 20;
 export const FAILURE_WINDOW_MINUTES = 15;
 
-/** Whether log-ins for this name or from this address are paused after too many failures. */
-export async function loginThrottled(sql: Sql, name: string, address: string): Promise<boolean> {
-  const [row] = await sql<{ by_name: number; by_address: number }[]>`
-    select
-      count(*) filter (where lower(name) = lower(${name}))::int as by_name,
-      count(*) filter (where address = ${address})::int as by_address
-    from login_failures
-    where at > now() - make_interval(mins => ${FAILURE_WINDOW_MINUTES})
-      and (lower(name) = lower(${name}) or address = ${address})
+// The first key of the advisory locks that serialise guesses from one address (the second is the
+// address's hash); any constant works that no other lock of ours uses.
+const GUESS_LOCK = 0x6c_6f_67_69;
+
+/**
+ * Takes one guess for this name from this address (its throttling key), or refuses it: null when
+ * the name has had its `MAX_FAILURES_PER_NAME_AND_ADDRESS` guesses from this address in the
+ * window, or the address its `MAX_FAILURES_PER_ADDRESS` over all names. Guesses from one address
+ * take turns on an advisory lock and count and write in one statement, so however many race, at
+ * most the limit get through. A taken guess stays (a failure) unless `forgiveLoginGuesses` removes
+ * it after a right password.
+ */
+export async function takeLoginGuess(sql: Sql, name: string, address: string): Promise<number | null> {
+  const lower = name.slice(0, 64).toLowerCase();
+  const taken = await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${GUESS_LOCK}, hashtext(${address}))`;
+    return await tx<{ id: number }[]>`
+      insert into login_guesses (name, address)
+      select ${lower}, ${address}
+      from (
+        select
+          count(*) filter (where name = ${lower}) as by_name,
+          count(*) as by_address
+        from login_guesses
+        where address = ${address}
+          and at > now() - make_interval(mins => ${FAILURE_WINDOW_MINUTES})
+      ) as recent
+      where recent.by_name < ${MAX_FAILURES_PER_NAME_AND_ADDRESS}
+        and recent.by_address < ${MAX_FAILURES_PER_ADDRESS}
+      returning id
+    `;
+  });
+  return taken[0]?.id ?? null;
+}
+
+/** After a wrong password: the guess stays as a failure; guesses older than a day are forgotten. */
+export async function keepLoginFailure(sql: Sql): Promise<void> {
+  await sql`delete from login_guesses where at < now() - interval '1 day'`;
+}
+
+/** After a right password: this guess and the name's earlier failures from this address are forgotten. */
+export async function forgiveLoginGuesses(
+  sql: Sql,
+  id: number,
+  name: string,
+  address: string,
+): Promise<void> {
+  await sql`
+    delete from login_guesses
+    where id = ${id} or (address = ${address} and name = ${name.slice(0, 64).toLowerCase()})
   `;
-  return row!.by_name >= MAX_FAILURES_PER_NAME || row!.by_address >= MAX_FAILURES_PER_ADDRESS;
-}
-
-/** Records a failed log-in (and forgets ones older than a day). */
-export async function recordLoginFailure(sql: Sql, name: string, address: string): Promise<void> {
-  await sql`insert into login_failures (name, address) values (${name.slice(0, 64)}, ${address})`;
-  await sql`delete from login_failures where at < now() - interval '1 day'`;
-}
-
-/** Forgets the failures of a name after a successful log-in. */
-export async function clearLoginFailures(sql: Sql, name: string): Promise<void> {
-  await sql`delete from login_failures where lower(name) = lower(${name})`;
 }
 
 /** The member with this name (any case), for checking a password. */

@@ -61,3 +61,29 @@ export async function deleteOtherSessions(sql: Sql, userId: number, keepToken?: 
     await sql`delete from sessions where user_id = ${userId} and token_hash <> ${hashSecret(keepToken)}`;
   else await sql`delete from sessions where user_id = ${userId}`;
 }
+
+/**
+ * Leaves a note (already sealed) for the next page of this session, replacing any, for `seconds`;
+ * notes left to expire by other sessions are cleared on the way.
+ */
+export async function leaveSessionNote(sql: Sql, token: string, sealed: Uint8Array, seconds: number) {
+  await sql`delete from session_notes where expires_at < now()`;
+  await sql`
+    insert into session_notes (session_id, sealed, expires_at)
+    select id, ${sealed}, now() + make_interval(secs => ${seconds})
+    from sessions
+    where token_hash = ${hashSecret(token)}
+    on conflict (session_id) do update set sealed = excluded.sealed, expires_at = excluded.expires_at
+  `;
+}
+
+/** Takes the session's note: it is gone after this read. Null when there is none or it expired. */
+export async function takeSessionNote(sql: Sql, token: string): Promise<Uint8Array | null> {
+  const [row] = await sql<{ sealed: Uint8Array; live: boolean }[]>`
+    delete from session_notes n
+    using sessions s
+    where s.token_hash = ${hashSecret(token)} and n.session_id = s.id
+    returning n.sealed, n.expires_at > now() as live
+  `;
+  return row?.live ? row.sealed : null;
+}

@@ -13,10 +13,12 @@ import {
   accountOverview,
   changePassword,
   createApiToken,
+  holdNewToken,
   newFeedKey,
   newPasskey,
   revokeApiToken,
   TOKEN_LIMITS,
+  takeNewToken,
 } from "./service.ts";
 
 const DONE: Record<string, string> = {
@@ -58,8 +60,15 @@ export function accountPages(deps: WebDeps) {
     .use(pageGate(deps))
     .get(
       "/account",
-      ({ page, viewer, request, query }) =>
-        render(page, viewer, request, { notice: query.done ? DONE[query.done] : undefined }),
+      async ({ page, viewer, request, query, sessionToken, set }) => {
+        const token = sessionToken ? await takeNewToken(deps, sessionToken) : null;
+        // The one showing of a new token: nothing may keep a copy of this page.
+        if (token) set.headers["cache-control"] = "no-store";
+        return render(page, viewer, request, {
+          notice: query.done ? DONE[query.done] : undefined,
+          createdToken: token ? { token } : undefined,
+        });
+      },
       { member: true, query: optionalTexts({ done: 20 }) },
     )
     .post(
@@ -72,7 +81,7 @@ export function accountPages(deps: WebDeps) {
     )
     .post(
       "/account/tokens",
-      async ({ page, viewer, request, body, set }) => {
+      async ({ page, viewer, request, body, set, sessionToken, base, redirect }) => {
         const result = await createApiToken(deps, viewer.id, body.name);
         if (!result.ok) {
           set.status = result.status;
@@ -81,10 +90,10 @@ export function accountPages(deps: WebDeps) {
             tokenName: body.name.trim(),
           });
         }
-        // Only the token's hash is stored: this answer is the one chance to show it.
-        set.status = 201;
-        set.headers["cache-control"] = "no-store";
-        return render(page, viewer, request, { createdToken: result.token });
+        // Only the token's hash is stored: the account page shows it once, after a redirect, so a
+        // reload does not post the form again. (A member page always has its session token.)
+        await holdNewToken(deps, sessionToken!, result.token.token);
+        return redirect(`${base}/account#tokens`, 303);
       },
       { member: "/account", body: t.Object({ name: t.String({ maxLength: 200 }), ...CsrfField }) },
     )

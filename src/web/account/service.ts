@@ -1,6 +1,6 @@
 import { FAILURE_WINDOW_MINUTES } from "../../db/queries/logins.ts";
 import { memberUploads, passwordHash, rotatePasskey, setPasswordHash } from "../../db/queries/members.ts";
-import { deleteOtherSessions } from "../../db/queries/sessions.ts";
+import { deleteOtherSessions, leaveSessionNote, takeSessionNote } from "../../db/queries/sessions.ts";
 import {
   createToken,
   MAX_TOKENS,
@@ -12,7 +12,7 @@ import {
   TOKEN_NAME_MAX,
 } from "../../db/queries/tokens.ts";
 import { passwordProblem } from "../../db/queries/users.ts";
-import { hashPassword } from "../../shared/secrets.ts";
+import { hashPassword, seal, unseal } from "../../shared/secrets.ts";
 import { checkCurrentPassword, THROTTLE_SECONDS } from "../auth/service.ts";
 import type { WebDeps } from "../deps.ts";
 import { accountEconomy } from "../economy/service.ts";
@@ -73,6 +73,30 @@ export async function createApiToken(deps: WebDeps, userId: number, rawName: str
   if (!token)
     return refuse(409, "tokens", `You have ${MAX_TOKENS} tokens, the most allowed: revoke one first.`);
   return { ok: true, token };
+}
+
+/** How long a new API token waits, sealed, for the page that shows it. */
+export const NEW_TOKEN_SECONDS = 300;
+const NEW_TOKEN_NOTE = "new api token";
+
+/**
+ * Holds a new API token for the next page of this session (the account page after a redirect,
+ * so a reload sends nothing again), sealed with a key only the session's cookie gives: the
+ * database row alone does not reveal it, and the token never goes into an address.
+ */
+export async function holdNewToken(deps: WebDeps, sessionToken: string, token: string): Promise<void> {
+  await leaveSessionNote(
+    deps.sql,
+    sessionToken,
+    seal(token, sessionToken, NEW_TOKEN_NOTE),
+    NEW_TOKEN_SECONDS,
+  );
+}
+
+/** The API token held for this session, once: the first read takes it. */
+export async function takeNewToken(deps: WebDeps, sessionToken: string): Promise<string | null> {
+  const sealed = await takeSessionNote(deps.sql, sessionToken);
+  return sealed ? unseal(sealed, sessionToken, NEW_TOKEN_NOTE) : null;
 }
 
 /** Revokes one of the member's API tokens; false when they have no token with this id. */

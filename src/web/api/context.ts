@@ -78,6 +78,7 @@ export function apiContext(deps: WebDeps, limiters: ApiLimiters) {
 
   return new Elysia({ name: "api-context" })
     .use(webContext(deps))
+    .onParse({ as: "scoped" }, apiBody)
     .derive({ as: "scoped" }, async ({ request, viewer, ip, set, body, query }) => {
       const headers = set.headers as Record<string, string | number>;
       // PostgreSQL text cannot hold U+0000: refused here, for every field of every route.
@@ -144,6 +145,31 @@ export function apiContext(deps: WebDeps, limiters: ApiLimiters) {
         }),
       }),
     });
+}
+
+/**
+ * The API's one rule for request bodies, ahead of Elysia's parsers: JSON is parsed strictly (a
+ * malformed one is a 400, even where the body is optional and Elysia's own parser would quietly
+ * drop it), forms and multipart go on to Elysia's parsers, and any other non-empty body (text,
+ * bytes, no Content-Type) is a 400 that says what to send.
+ */
+async function apiBody({ request }: { request: Request }, contentType: string): Promise<unknown> {
+  if (!request.body) return undefined;
+  const type = contentType.trim().toLowerCase();
+  if (type === "application/x-www-form-urlencoded" || type === "multipart/form-data") return undefined;
+  const text = await request.text();
+  // Nothing sent: the route's schema decides whether a body was needed.
+  if (text === "") return undefined;
+  if (type !== "application/json" && !type.endsWith("+json"))
+    throw new ApiError(
+      "bad_request",
+      `A body sent as ${type || "no Content-Type"} cannot be read: send JSON with 'Content-Type: application/json' (or a form, where the documentation says so).`,
+    );
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError("bad_request", "The request body is not valid JSON: check its syntax.");
+  }
 }
 
 /** The caller when the gate lets them through; the API's 401 or 403 otherwise. */

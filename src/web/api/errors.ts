@@ -1,6 +1,7 @@
 import { t } from "elysia";
 import { databaseErrors, isDatabaseUnavailable } from "../../db/client.ts";
 import { log } from "../../log.ts";
+import { type ValidationLike, validationProblems } from "../validation.ts";
 
 /** Machine-readable error codes of the API, each with the HTTP status it always comes with. */
 export const ERROR_STATUS = {
@@ -82,34 +83,6 @@ export function isApiPath(pathname: string): boolean {
   return pathname === "/api" || pathname.startsWith("/api/");
 }
 
-interface ValueErrorLike {
-  path?: string;
-  message?: string;
-}
-
-/** Field name → first problem, from an Elysia validation error (never echoing the value sent). */
-function validationFields(error: {
-  type?: string;
-  all?: ValueErrorLike[];
-  customError?: unknown;
-}): Record<string, string> {
-  const custom = error.customError as { field?: unknown; message?: unknown } | undefined;
-  if (custom && typeof custom.field === "string" && typeof custom.message === "string")
-    return { [custom.field]: custom.message };
-  const fields: Record<string, string> = {};
-  let problems: ValueErrorLike[] = [];
-  try {
-    problems = error.all ?? [];
-  } catch {}
-  for (const problem of problems) {
-    const path = (problem.path ?? "").replace(/^\//, "").replaceAll("/", ".");
-    const field = path && path !== "root" ? path : (error.type ?? "body");
-    fields[field] ??= problem.message ?? "Not valid.";
-  }
-  if (Object.keys(fields).length === 0) fields[error.type ?? "body"] = "Not valid.";
-  return fields;
-}
-
 /**
  * The API's answer to any error under /api: Elysia's own (no route, validation, unparsable body),
  * an ApiError, or anything unexpected (logged; the client gets no detail and never a stack trace).
@@ -120,10 +93,10 @@ export function apiErrorResponse(code: string | number, error: unknown, request:
   if (own instanceof ApiError) return errorResponse(own.code, own.message, own.fields, own.headers);
   if (code === "NOT_FOUND") return errorResponse("not_found", "There is no API endpoint at this address.");
   if (code === "VALIDATION") {
-    const validation = error as { type?: string; all?: ValueErrorLike[] };
+    const validation = error as ValidationLike;
     // A response that does not match its own schema is a bug here, not the client's mistake.
     if (validation.type !== "response")
-      return errorResponse("validation", "The request is not valid.", validationFields(validation));
+      return errorResponse("validation", "The request is not valid.", validationProblems(validation));
   }
   if (code === "PARSE")
     return errorResponse(

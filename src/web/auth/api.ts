@@ -60,7 +60,7 @@ export function authApi(deps: WebDeps, limiters: ApiLimiters) {
       },
       {
         body: Credentials,
-        response: { 200: Me, ...errors(401, 403, 422) },
+        response: { 200: Me, ...errors(400, 401, 403, 422) },
         detail: {
           tags: ["Session"],
           summary: "Log in",

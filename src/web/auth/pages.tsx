@@ -4,13 +4,7 @@ import { LoginPage } from "../../../views/auth/login.tsx";
 import { SESSION_COOKIE, sessionCookie, webContext } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { CsrfField } from "../schemas.ts";
-import { logIn, logOut } from "./service.ts";
-
-/** Where to go after logging in: only a path on this site, never another host. */
-export function safeNext(next: string | undefined, base: string): string {
-  if (next?.startsWith("/") && !next.startsWith("//") && !next.includes("\\")) return next;
-  return `${base}/`;
-}
+import { logIn, logOut, nextAfterLogIn } from "./service.ts";
 
 /** The log-in page and logging out. */
 export function authPages(deps: WebDeps) {
@@ -19,22 +13,32 @@ export function authPages(deps: WebDeps) {
     .get(
       "/login",
       ({ page, viewer, base, query, redirect }) => {
-        if (viewer) return redirect(safeNext(query.next, base), 303);
-        return <LoginPage page={page} next={query.next} />;
+        const next = nextAfterLogIn(query.next, base);
+        if (viewer) return redirect(next, 303);
+        return <LoginPage page={page} next={query.next ? next : undefined} />;
       },
       { query: t.Object({ next: t.Optional(t.String({ maxLength: 2000 })) }) },
     )
     .post(
       "/login",
       async ({ page, base, ip, body, cookie, set, redirect }) => {
+        // Settled before the session exists: whatever `next` holds, the answer is a clean redirect.
+        const next = nextAfterLogIn(body.next, base);
         const result = await logIn(deps, { name: body.name, password: body.password, ip });
         if (result.ok) {
           cookie[SESSION_COOKIE]!.set(sessionCookie(deps.config, base, result.token));
-          return redirect(safeNext(body.next, base), 303);
+          return redirect(next, 303);
         }
         const again = (status: number, errors: Record<string, string>) => {
           set.status = status;
-          return <LoginPage page={page} name={body.name.trim()} next={body.next} errors={errors} />;
+          return (
+            <LoginPage
+              page={page}
+              name={body.name.trim()}
+              next={body.next ? next : undefined}
+              errors={errors}
+            />
+          );
         };
         switch (result.problem) {
           case "invalid":

@@ -1,8 +1,8 @@
 import {
-  clearLoginFailures,
   FAILURE_WINDOW_MINUTES,
-  loginThrottled,
-  recordLoginFailure,
+  forgiveLoginGuesses,
+  keepLoginFailure,
+  takeLoginGuess,
   userForLogin,
 } from "../../db/queries/logins.ts";
 import { createSession, deleteSession } from "../../db/queries/sessions.ts";
@@ -31,8 +31,36 @@ function dummyHash(pepper: string): Promise<string> {
 }
 
 /**
- * Checks a name and password and starts a session, for the log-in page and the API alike. Failed
- * tries are throttled per name and address; a disabled account is refused after its password
+ * The address as log-in throttling counts it: an IPv4 address (also one mapped into IPv6) as it
+ * is, an IPv6 address by its /64, the smallest block a home or a server is given, so one machine
+ * cannot pass for many.
+ */
+export function throttleAddress(ip: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!ip.includes(":")) return ip;
+  const bare = ip.split("%")[0]!.toLowerCase();
+  const halves = bare.split("::");
+  if (halves.length > 2) return bare;
+  const groups = (part: string | undefined) => (part ? part.split(":") : []);
+  const head = groups(halves[0]);
+  // A dotted IPv4 tail ("64:ff9b::192.0.2.1") fills the last two groups.
+  const tail = groups(halves[1]).flatMap((g) => (g.includes(".") ? ["0", "0"] : [g]));
+  const all =
+    halves.length === 2 ? [...head, ...Array(8 - head.length - tail.length).fill("0"), ...tail] : head;
+  const prefix = all.slice(0, 4).map((g) => Number.parseInt(g, 16));
+  if (prefix.length < 4 || prefix.some((n) => !Number.isInteger(n) || n < 0 || n > 0xffff)) return bare;
+  return `${prefix.map((n) => n.toString(16)).join(":")}::/64`;
+}
+
+const TOO_MANY = `Too many failed log-ins. Wait ${FAILURE_WINDOW_MINUTES} minutes and try again.`;
+
+/**
+ * Checks a name and password and starts a session, for the log-in page and the API alike.
+ * Guesses are throttled per name from one address and per address over all names, never per name
+ * alone: nobody can lock a member out by failing their name, and an address that has not failed
+ * gets its password checked. A guess is taken (and counted) before its password is checked, so
+ * concurrent guesses cannot slip past the limit. A disabled account is refused after its password
  * checked out (so the refusal reveals nothing to a guesser).
  */
 export async function logIn(
@@ -44,21 +72,18 @@ export async function logIn(
   if (!name) fields.name = "Enter your name.";
   if (!input.password) fields.password = "Enter your password.";
   if (Object.keys(fields).length) return { ok: false, problem: "invalid", fields };
-  if (await loginThrottled(deps.sql, name, input.ip))
-    return {
-      ok: false,
-      problem: "throttled",
-      message: `Too many failed log-ins. Wait ${FAILURE_WINDOW_MINUTES} minutes and try again.`,
-      retryAfterSeconds: THROTTLE_SECONDS,
-    };
+  const address = throttleAddress(input.ip);
+  const guess = await takeLoginGuess(deps.sql, name, address);
+  if (guess === null)
+    return { ok: false, problem: "throttled", message: TOO_MANY, retryAfterSeconds: THROTTLE_SECONDS };
   const user = await userForLogin(deps.sql, name);
   const hash = user?.password_hash ?? (await dummyHash(deps.pepper));
   if (!(await verifyPassword(input.password, hash, deps.pepper)) || !user) {
-    await recordLoginFailure(deps.sql, name, input.ip);
+    await keepLoginFailure(deps.sql);
     return { ok: false, problem: "wrong", message: "Wrong name or password." };
   }
+  await forgiveLoginGuesses(deps.sql, guess, name, address);
   if (user.disabled) return { ok: false, problem: "disabled", message: "This account is disabled." };
-  await clearLoginFailures(deps.sql, name);
   return { ok: true, userId: user.id, token: await createSession(deps.sql, user.id) };
 }
 
@@ -69,15 +94,55 @@ export async function logOut(deps: WebDeps, sessionToken: string): Promise<void>
 
 /**
  * Checks a logged-in member's current password, for a change that needs it. Wrong guesses count
- * as failed log-ins, so a stolen session cannot find the password faster than the log-in form
- * allows.
+ * as failed log-ins from the same address, so a stolen session cannot find the password faster
+ * than the log-in form allows.
  */
 export async function checkCurrentPassword(
   deps: WebDeps,
   input: { name: string; ip: string; password: string; hash: string | null },
 ): Promise<"ok" | "wrong" | "throttled"> {
-  if (await loginThrottled(deps.sql, input.name, input.ip)) return "throttled";
-  if (input.hash && (await verifyPassword(input.password, input.hash, deps.pepper))) return "ok";
-  await recordLoginFailure(deps.sql, input.name, input.ip);
+  const address = throttleAddress(input.ip);
+  const guess = await takeLoginGuess(deps.sql, input.name, address);
+  if (guess === null) return "throttled";
+  if (input.hash && (await verifyPassword(input.password, input.hash, deps.pepper))) {
+    await forgiveLoginGuesses(deps.sql, guess, input.name, address);
+    return "ok";
+  }
+  await keepLoginFailure(deps.sql);
   return "wrong";
+}
+
+// Any origin would do: a path resolved against it must keep it, whatever the real host is.
+const PROBE_ORIGIN = "http://fairywren.invalid";
+/** C0 controls, DEL and backslashes: browsers drop or reinterpret them in a URL (`/<TAB>/x` is `//x`). */
+const UNSAFE_IN_NEXT = /[\u0000-\u001f\u007f\\]/;
+
+/**
+ * Where to send a member after logging in: `next` when it is a path on this site (under `base`),
+ * else the start page. Every form of it, decoded again and again until it stops changing, must
+ * begin with a single `/` and hold no control character or backslash; then the URL parser
+ * resolves it against an origin, which must stay the same. The answer is the parser's own
+ * serialisation, so the Location header says exactly what a browser will follow.
+ */
+export function nextAfterLogIn(next: string | undefined, base: string): string {
+  const home = `${base}/`;
+  if (!next) return home;
+  let form = next;
+  for (let round = 0; ; round++) {
+    if (UNSAFE_IN_NEXT.test(form) || !form.startsWith("/") || form.startsWith("//")) return home;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(form);
+    } catch {
+      // A lone "%" (a search for "100%"): nothing more can be hidden behind it.
+      break;
+    }
+    if (decoded === form) break;
+    if (round === 4) return home;
+    form = decoded;
+  }
+  const url = new URL(next, PROBE_ORIGIN);
+  if (url.origin !== PROBE_ORIGIN) return home;
+  if (base && url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return home;
+  return `${url.pathname}${url.search}${url.hash}`;
 }

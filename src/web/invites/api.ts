@@ -117,7 +117,7 @@ export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
             ),
           }),
         ),
-        response: { 201: NewInvite, ...errors(401, 403, 409, 422) },
+        response: { 201: NewInvite, ...errors(400, 401, 403, 409, 422) },
         detail: {
           tags: ["Invites"],
           summary: "Make an invite",
@@ -204,7 +204,7 @@ export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
           name: t.String({ maxLength: 64, description: "3 to 32 letters, digits, '_', '-' or '.'" }),
           password: t.String({ maxLength: PASSWORD_MAX, description: "At least 8 characters" }),
         }),
-        response: { 201: Me, ...errors(404, 409, 410, 422) },
+        response: { 201: Me, ...errors(400, 404, 409, 410, 422) },
         detail: {
           tags: ["Invites"],
           summary: "Register through an invite",

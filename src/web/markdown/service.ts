@@ -58,6 +58,17 @@ function renderer(): MarkdownIt {
       if (token.type === "heading_open" || token.type === "heading_close")
         token.tag = `h${Math.min(6, Number(token.tag.slice(1)) + 2)}`;
   });
+  // Column alignment as a class: markdown-it writes it as a style attribute, which the site's
+  // Content-Security-Policy refuses.
+  md.core.ruler.push("align_class", (state) => {
+    for (const token of state.tokens) {
+      if (token.type !== "th_open" && token.type !== "td_open") continue;
+      const align = /^text-align:(left|center|right)$/.exec(String(token.attrGet("style") ?? ""))?.[1];
+      if (!token.attrs) continue;
+      token.attrs = token.attrs.filter(([name]) => name !== "style");
+      if (align) token.attrJoin("class", `align-${align}`);
+    }
+  });
   return md;
 }
 

@@ -47,7 +47,7 @@ export function memberPages(deps: WebDeps) {
         roles={ROLE_HELP}
         actions={
           isStaff(viewer)
-            ? { roles: viewer.can("admin"), access: member.disabled ? null : accessProblem(viewer, member) }
+            ? { roles: viewer.can("admin"), access: accessProblem(viewer, member, !member.disabled) }
             : null
         }
         {...extra}
@@ -72,78 +72,82 @@ export function memberPages(deps: WebDeps) {
     return memberView(ctx.page, ctx.viewer, member, { error: result.message });
   }
 
-  return new Elysia({ name: "member-pages" })
-    .use(pageGate(deps))
-    .get(
-      "/admin/users",
-      async ({ page, query }) => {
-        const q = (query.q ?? "").trim();
-        const pageText = query.page ?? "1";
-        const pageNo = /^[1-9][0-9]{0,5}$/.test(pageText) ? Number(pageText) : 1;
-        // Anything but a known order is the default one: a hand-edited address still shows the list.
-        const sort = (MEMBER_SORTS as readonly string[]).includes(query.sort ?? "")
-          ? (query.sort as MemberSort)
-          : "name";
-        const order = query.order === "desc" ? "desc" : "asc";
-        const { rows, hasNext } = await memberPage(deps, { search: q, page: pageNo, sort, order });
-        return (
-          <AdminUsersPage
-            page={page}
-            q={q}
-            sort={sort}
-            order={order}
-            sorts={MEMBER_SORTS}
-            pageNo={pageNo}
-            rows={rows}
-            hasNext={hasNext}
-          />
-        );
-      },
-      {
-        role: STAFF,
-        query: optionalTexts({ q: 64, page: 10, sort: 20, order: 10 }),
-      },
-    )
-    .get(
-      "/admin/users/:id",
-      async ({ page, viewer, params, query, set }) => {
-        const member = await findMember(deps, params.id);
-        if (!member) return notFound(page, set, NO_MEMBER);
-        return memberView(page, viewer, member, { notice: doneNotice(query.done, query.role) });
-      },
-      {
-        role: STAFF,
-        params: IdParams,
-        query: optionalTexts({ done: 20, role: 20 }),
-      },
-    )
-    .post(
-      "/admin/users/:id/roles",
-      async (ctx) => {
-        const { viewer, params, body } = ctx;
-        const result = await changeRole(deps, viewer, params.id, body.role, body.action === "grant");
-        return settle(ctx, params.id, result, `done=${body.action}&role=${body.role}`);
-      },
-      {
-        role: { anyOf: "admin", back: "/admin/users/:id" },
-        params: IdParams,
-        body: t.Object({
-          role: RoleName,
-          action: t.Union([t.Literal("grant"), t.Literal("revoke")]),
-          ...CsrfField,
-        }),
-      },
-    )
-    .post(
-      "/admin/users/:id/disable",
-      async (ctx) =>
-        settle(ctx, ctx.params.id, await setAccess(deps, ctx.viewer, ctx.params.id, true), "done=disable"),
-      { role: { anyOf: STAFF, back: "/admin/users/:id" }, params: IdParams, body: CsrfOnly },
-    )
-    .post(
-      "/admin/users/:id/enable",
-      async (ctx) =>
-        settle(ctx, ctx.params.id, await setAccess(deps, ctx.viewer, ctx.params.id, false), "done=enable"),
-      { role: { anyOf: STAFF, back: "/admin/users/:id" }, params: IdParams, body: CsrfOnly },
-    );
+  return (
+    new Elysia({ name: "member-pages" })
+      .use(pageGate(deps))
+      // The members list is the staff's start page; its address without "/users" leads there.
+      .get("/admin", ({ base, redirect }) => redirect(`${base}/admin/users`, 303))
+      .get(
+        "/admin/users",
+        async ({ page, query }) => {
+          const q = (query.q ?? "").trim();
+          const pageText = query.page ?? "1";
+          const pageNo = /^[1-9][0-9]{0,5}$/.test(pageText) ? Number(pageText) : 1;
+          // Anything but a known order is the default one: a hand-edited address still shows the list.
+          const sort = (MEMBER_SORTS as readonly string[]).includes(query.sort ?? "")
+            ? (query.sort as MemberSort)
+            : "name";
+          const order = query.order === "desc" ? "desc" : "asc";
+          const { rows, hasNext } = await memberPage(deps, { search: q, page: pageNo, sort, order });
+          return (
+            <AdminUsersPage
+              page={page}
+              q={q}
+              sort={sort}
+              order={order}
+              sorts={MEMBER_SORTS}
+              pageNo={pageNo}
+              rows={rows}
+              hasNext={hasNext}
+            />
+          );
+        },
+        {
+          role: STAFF,
+          query: optionalTexts({ q: 64, page: 10, sort: 20, order: 10 }),
+        },
+      )
+      .get(
+        "/admin/users/:id",
+        async ({ page, viewer, params, query, set }) => {
+          const member = await findMember(deps, params.id);
+          if (!member) return notFound(page, set, NO_MEMBER);
+          return memberView(page, viewer, member, { notice: doneNotice(query.done, query.role) });
+        },
+        {
+          role: STAFF,
+          params: IdParams,
+          query: optionalTexts({ done: 20, role: 20 }),
+        },
+      )
+      .post(
+        "/admin/users/:id/roles",
+        async (ctx) => {
+          const { viewer, params, body } = ctx;
+          const result = await changeRole(deps, viewer, params.id, body.role, body.action === "grant");
+          return settle(ctx, params.id, result, `done=${body.action}&role=${body.role}`);
+        },
+        {
+          role: { anyOf: "admin", back: "/admin/users/:id" },
+          params: IdParams,
+          body: t.Object({
+            role: RoleName,
+            action: t.Union([t.Literal("grant"), t.Literal("revoke")]),
+            ...CsrfField,
+          }),
+        },
+      )
+      .post(
+        "/admin/users/:id/disable",
+        async (ctx) =>
+          settle(ctx, ctx.params.id, await setAccess(deps, ctx.viewer, ctx.params.id, true), "done=disable"),
+        { role: { anyOf: STAFF, back: "/admin/users/:id" }, params: IdParams, body: CsrfOnly },
+      )
+      .post(
+        "/admin/users/:id/enable",
+        async (ctx) =>
+          settle(ctx, ctx.params.id, await setAccess(deps, ctx.viewer, ctx.params.id, false), "done=enable"),
+        { role: { anyOf: STAFF, back: "/admin/users/:id" }, params: IdParams, body: CsrfOnly },
+      )
+  );
 }

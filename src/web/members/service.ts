@@ -84,19 +84,25 @@ export async function memberPage(
   return { rows: rows.slice(0, MEMBERS_PER_PAGE), hasNext: rows.length > MEMBERS_PER_PAGE };
 }
 
-/** Why the actor may not disable (or enable) this member, or null when they may. */
-export function accessProblem(actor: Actor, member: { id: number; roles: readonly Role[] }): string | null {
+/**
+ * Why the actor may not disable (`disabled` true) or enable this member, or null when they may:
+ * one rule both ways. Only staff, never on oneself, and an administrator only by an
+ * administrator (a moderator can neither disable one nor undo an administrator's disabling).
+ */
+export function accessProblem(
+  actor: Actor,
+  member: { id: number; roles: readonly Role[] },
+  disabled: boolean,
+): string | null {
+  const verb = disabled ? "disable" : "enable";
   if (!isStaff(actor)) return "Only moderators and administrators can disable or enable members.";
-  if (member.id === actor.id) return "You cannot disable your own account.";
+  if (member.id === actor.id) return `You cannot ${verb} your own account.`;
   if (member.roles.includes("admin") && !actor.can("admin"))
-    return "Only an administrator can disable an administrator.";
+    return `Only an administrator can ${verb} an administrator.`;
   return null;
 }
 
-/**
- * Disables or enables a member (staff only, never oneself, an administrator only by an
- * administrator) and tells the tracker before returning.
- */
+/** Disables or enables a member, as `accessProblem` allows, and tells the tracker before returning. */
 export async function setAccess(
   deps: WebDeps,
   actor: Actor,
@@ -105,8 +111,7 @@ export async function setAccess(
 ): Promise<MemberChange> {
   const member = await findMember(deps, id);
   if (!member) return { ok: false, status: 404, message: NO_MEMBER };
-  // Enabling asks only for staff: the other rules keep anyone from locking someone out.
-  const problem = disabled || !isStaff(actor) ? accessProblem(actor, member) : null;
+  const problem = accessProblem(actor, member, disabled);
   if (problem) return { ok: false, status: member.id === actor.id ? 409 : 403, message: problem };
   await setDisabled(deps.sql, member.id, disabled);
   await deps.sync.user(member.id);

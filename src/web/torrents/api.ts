@@ -21,7 +21,7 @@ import {
   torrentRights,
 } from "./service.ts";
 import { normaliseTag, TAG_LIMITS, tagFilter } from "./tags.ts";
-import { acceptUpload, categoryField } from "./upload.ts";
+import { acceptUpload, categoryField, fileTooLarge } from "./upload.ts";
 
 /** Rows per page unless `limit` says otherwise, and the most one page may hold. */
 export const DEFAULT_LIMIT = 50;
@@ -55,9 +55,7 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
   }
   const maxBytes = deps.config.webapi.maxTorrentBytes;
   const tooLarge = () =>
-    new ApiError("payload_too_large", `The file is larger than ${Math.floor(maxBytes / 1024)} KiB.`, {
-      file: `The file is larger than ${Math.floor(maxBytes / 1024)} KiB.`,
-    });
+    new ApiError("payload_too_large", fileTooLarge(maxBytes), { file: fileTooLarge(maxBytes) });
 
   return new Elysia({ name: "api-torrents" })
     .use(apiContext(deps, limiters))

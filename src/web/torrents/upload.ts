@@ -6,6 +6,11 @@ import { parseOffThread } from "../metainfo-pool.ts";
 import { cleanDescription, cleanTitle, TEXT_LIMITS } from "./service.ts";
 import { parseTags } from "./tags.ts";
 
+/** What the upload form, the API and the front of the server say about a file over the limit. */
+export function fileTooLarge(maxBytes: number): string {
+  return `The file is larger than ${Math.floor(maxBytes / 1024)} KiB.`;
+}
+
 /** What an upload form or API call sends. */
 export interface UploadInput {
   /** The .torrent file (anything else, or an empty file, is refused). */
@@ -55,8 +60,7 @@ export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<U
   const maxBytes = deps.config.webapi.maxTorrentBytes;
   const { file } = input;
   if (!(file instanceof Blob) || file.size === 0) return refuse(422, "file", "Choose a .torrent file.");
-  if (file.size > maxBytes)
-    return refuse(413, "file", `The file is larger than ${Math.floor(maxBytes / 1024)} KiB.`);
+  if (file.size > maxBytes) return refuse(413, "file", fileTooLarge(maxBytes));
   // Before reading the file: a browser does not keep the chosen file when the form comes back.
   const category = await chooseCategory(deps, input.categoryId ?? null);
   if (!category.ok) return refuse(422, "category", category.message);
