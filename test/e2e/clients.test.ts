@@ -323,7 +323,6 @@ describe.skipIf(SKIP)("what real clients send to a tracker", () => {
     );
     // Transmission is stopped the way a person stops it: Ctrl-C (SIGINT), once.
     expect(await procs.stop(transmission, "SIGINT", 15_000)).toBe(0);
-    await Bun.sleep(1000);
     expect(readFileSync(join(leechDir, "payload.bin"))).toEqual(readFileSync(join(seedDir, "payload.bin")));
 
     writeFileSync(

@@ -220,8 +220,16 @@ beforeAll(async () => {
   expect(login.status).toBe(303);
   const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
   site = { cookie, csrf: csrfToken(decodeURIComponent(cookie.split("=")[1]!)) };
-  // Let the first credit batch reach the database before taking the baseline.
-  await Bun.sleep(1500);
+  // The first announces' batch (their history row) reaches the database before the baseline.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const [row] = await sql<{ n: number }[]>`
+      select count(*)::int as n from user_torrent_stats where user_id = ${userId}
+    `;
+    if (row!.n > 0 && server.running.stats.pending.batches === 0) break;
+    if (Date.now() > deadline) throw new Error("the first announces' batch never reached the database");
+    await Bun.sleep(50);
+  }
   before = { counts: await counts(), database: await database() };
   expect(before.counts).toBe("1/1/0");
 });
