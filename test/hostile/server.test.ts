@@ -615,8 +615,16 @@ describe("the web port", () => {
 
 describe("after all of it", () => {
   test("no credit, no peers and no 5xx came out of the hostile traffic", async () => {
-    // Let pending credit batches and the tracker's metrics arrive (every 1 s and 2 s).
-    await Bun.sleep(2500);
+    // Wait for the tracker's first metrics report made after the traffic ended (it reports every
+    // 2 s, and sends credit more often): whatever it credited has been sent by then, and written
+    // once the web side's queue is empty.
+    const since = Date.now();
+    const deadline = since + 10_000;
+    while (server.running.metrics.trackerSeenAt <= since || server.running.stats.pending.batches > 0) {
+      if (Date.now() > deadline) throw new Error("no metrics report from the tracker within 10 s");
+      await Bun.sleep(50);
+    }
+    await server.running.stats.flush();
     expect(await counts()).toBe(before.counts);
     const [stats] = await server.running.db.sql`select uploaded, downloaded from users where id = ${userId}`;
     expect(JSON.parse(before.database).totals).toBe(`${stats!.uploaded}/${stats!.downloaded}`);
