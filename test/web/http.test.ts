@@ -326,6 +326,8 @@ describe("security headers", () => {
       "/admin/hit-and-runs",
       "/account/hit-and-runs",
       "/account/bonus",
+      "/account/history",
+      "/admin/freeleech",
       "/news",
       "/",
       "/users/alice",
