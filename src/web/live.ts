@@ -10,6 +10,7 @@ import {
 import { log } from "../log.ts";
 import { DELTA_FIELDS, type StatDeltas, type TorrentCounts } from "../shared/channel.ts";
 import { readSpill, removeSpill, writeSpill } from "./credit-spill.ts";
+import { FlushLoop } from "./flush-loop.ts";
 
 /** Seeders, leechers and snatches of one torrent, as last reported by the tracker. */
 export interface Counts {
@@ -92,8 +93,7 @@ const rowsOf = (batch: StatBatch) => batch.deltas.length / DELTA_FIELDS + batch.
 export class StatsWriter {
   private readonly queue: Queued[] = [];
   private queued = 0;
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private running: Promise<void> | null = null;
+  private readonly loop: FlushLoop;
   /** The spill file replayed at start, removed once its batches are written. */
   private spillFile: string | null = null;
   private spilledLeft = 0;
@@ -107,8 +107,10 @@ export class StatsWriter {
   constructor(
     private readonly sql: Sql,
     private readonly counts: LiveCounts,
-    private readonly intervalMs: number,
-  ) {}
+    intervalMs: number,
+  ) {
+    this.loop = new FlushLoop(() => this.write(), intervalMs);
+  }
 
   /** Checks and queues a batch from the tracker. */
   add(source: string, seq: number, deltas: StatDeltas): void {
@@ -132,16 +134,14 @@ export class StatsWriter {
     return { batches: this.queue.length, deltas: this.queued };
   }
 
+  /** Writes every flush interval from now on. */
   start(): void {
-    this.timer ??= setInterval(() => void this.flush(), this.intervalMs);
+    this.loop.start();
   }
 
   /** Writes everything queued; keeps what fails for the next attempt. */
   flush(): Promise<void> {
-    this.running ??= this.write().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    return this.loop.flush();
   }
 
   private async write(): Promise<void> {
@@ -249,14 +249,9 @@ export class StatsWriter {
    * returns how many rows are still not written (for spill()).
    */
   async stop(timeoutMs = STOP_FLUSH_MS): Promise<number> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
     let timeout: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
-      (async () => {
-        await this.running;
-        await this.flush();
-      })(),
+      this.loop.last(),
       new Promise((resolve) => {
         timeout = setTimeout(resolve, timeoutMs);
       }),

@@ -7,6 +7,7 @@ import {
   type SuspiciousTransfer,
   unpackSuspicious,
 } from "../../shared/channel.ts";
+import { FlushLoop } from "../flush-loop.ts";
 
 /** Most records kept waiting while the database is unreachable before the oldest batch is dropped. */
 export const MAX_QUEUED_SUSPICIOUS = 200_000;
@@ -59,13 +60,14 @@ export function cleanRecord(r: SuspiciousTransfer): SuspiciousTransfer | null {
 export class SuspiciousWriter {
   private readonly queue: SuspiciousWrite[] = [];
   private queued = 0;
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private running: Promise<void> | null = null;
+  private readonly loop: FlushLoop;
 
   constructor(
     private readonly sql: Sql,
-    private readonly intervalMs: number,
-  ) {}
+    intervalMs: number,
+  ) {
+    this.loop = new FlushLoop(() => this.write(), intervalMs);
+  }
 
   /** Queues a batch from the tracker; rows that fail the checks are dropped with a log line. */
   add(source: string, seq: number, batch: SuspiciousBatch): void {
@@ -95,16 +97,14 @@ export class SuspiciousWriter {
     return this.queued;
   }
 
+  /** Writes every flush interval from now on. */
   start(): void {
-    this.timer ??= setInterval(() => void this.flush(), this.intervalMs);
+    this.loop.start();
   }
 
   /** Writes everything queued; keeps what fails for lack of a database. */
   flush(): Promise<void> {
-    this.running ??= this.write().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    return this.loop.flush();
   }
 
   private async write(): Promise<void> {
@@ -130,9 +130,6 @@ export class SuspiciousWriter {
 
   /** Stops the timer and makes a last attempt to write everything. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
-    await this.flush();
+    await this.loop.last();
   }
 }
