@@ -7,7 +7,7 @@ grant usage, select on all sequences in schema public to fairywren_web;
 
 -- The tracker loads passkeys, torrents and who completed which; it never writes.
 revoke all on all tables in schema public from fairywren_tracker;
-grant select (id, passkey, disabled) on users to fairywren_tracker;
+grant select (id, passkey, disabled, downloads_paused) on users to fairywren_tracker;
 grant select (id, info_hash, info_hash_v2, snatches, download_factor, upload_factor) on torrents to fairywren_tracker;
 grant select on freeleech_windows to fairywren_tracker;
 grant select (user_id, torrent_id, completed_at) on user_torrent_stats to fairywren_tracker;

@@ -90,6 +90,8 @@ export interface Config {
     readonly ratioPercent: number;
     /** A completion counts only if the member was credited at least this percentage of the size as download. */
     readonly minDownloadPercent: number;
+    /** With this many hit-and-runs or more, new downloads are refused; 0: never. */
+    readonly pauseDownloadsAfter: number;
   };
   /** Seeding bonus points: earning and the shop. */
   readonly bonus: {
@@ -464,6 +466,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     max: 100,
     env: "FAIRYWREN_HNR_MIN_DOWNLOAD_PERCENT",
     doc: "A completion is owed seed time only if the member was credited at least this percentage of the torrent's size as download (default 3, UNIT3D's `buffer`): a member who already had the files owes nothing.",
+  },
+  {
+    key: "hitAndRun.pauseDownloadsAfter",
+    kind: "int",
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    env: "FAIRYWREN_HNR_PAUSE_AFTER",
+    doc: "With this many hit-and-runs or more, a member's new downloads are refused: the tracker answers a new leecher with a `failure reason` saying why (seeding, and downloads already running, go on). Checked at start and every hour; settling hit-and-runs lifts it at the next check. 0 (default): never.",
   },
   {
     key: "bonus.pointsPerHour",

@@ -14,10 +14,11 @@ import { resolvePepper } from "./shared/secrets.ts";
 import { peerTimeoutSeconds } from "./tracker/tracker.ts";
 import { createWebApp, frontOptions, webFetch } from "./web/app.tsx";
 import { SpillUnreadableError, setAsideSpill, spillPath } from "./web/credit-spill.ts";
-import { startBonusJob } from "./web/economy/service.ts";
+import { startEconomyJobs } from "./web/economy/service.ts";
 import { DEFAULT_SITE_URL, defaultLinksWarning } from "./web/links.ts";
 import { LiveCounts, StatsWriter } from "./web/live.ts";
-import { PeersWriter } from "./web/peers/writer.ts";
+import { peerSource } from "./web/peers/source.ts";
+import { PeerListWriter } from "./web/peers/writer.ts";
 import { Sampler } from "./web/plots/sampler.ts";
 import { SuspiciousWriter } from "./web/suspicious/writer.ts";
 import { type TrackerSync, trackerSync } from "./web/tracker-sync.ts";
@@ -180,6 +181,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
   const db = await openDatabase(config.webapi.postgresql, config.dataDir);
   let tracker: Awaited<ReturnType<typeof startTracker>> | null = null;
   let pg: PgChannel<unknown, unknown> | null = null;
+  let peerLists: PeerListWriter | null = null;
   try {
     await db.longWork(migrate);
     const counts = new LiveCounts();
@@ -192,8 +194,6 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
     const metrics = new Metrics(stats);
     // Written, as the credit, by the process that runs the tracker.
     const suspicious = new SuspiciousWriter(db.sql, config.webapi.flushIntervalMs);
-    // The peer lists, written by the process that runs the tracker as well.
-    const peers = new PeersWriter(db.sql, peerTimeoutSeconds(config.tracker));
     const spillFile = spillPath(config.dataDir);
     // Only a process that writes credit replays what an earlier stop saved.
     if (role !== "web") restoreSpill(stats, spillFile);
@@ -211,6 +211,14 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
     } else {
       const toWeb = role === "tracker" ? await pgTrackerEnd(db.sql, listener) : null;
       pg = toWeb as PgChannel<unknown, unknown> | null;
+      // Peer lists asked for by web processes go through the database (in one process, the web
+      // side hears the Worker's answer itself).
+      peerLists = toWeb
+        ? new PeerListWriter(db.sql, peerTimeoutSeconds(config.tracker), (nonce, torrentId, known) =>
+            toWeb.send({ kind: "peers-ready", nonce, torrentId, known }),
+          )
+        : null;
+      const lists = peerLists;
       // Changes that arrive while the Worker loads are held, then applied in order.
       const early: WebToTracker[] = [];
       toWeb?.onMessage((message) => (tracker ? tracker.channel.send(message) : early.push(message)));
@@ -230,7 +238,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
             suspicious.add(message.source, message.seq, message.batch);
             break;
           case "peers":
-            peers.add(message.batch);
+            lists?.add(message.nonce, message.torrentId, message.list);
             break;
           case "completions-request":
             void sendCompletions(db, worker);
@@ -259,11 +267,21 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
       tracker: Object.freeze({ ...config.tracker, port: tracker?.port ?? config.tracker.port }),
     });
     let web: ReturnType<typeof Bun.serve> | null = null;
-    // Seeding bonus, hourly, by every web process: an hour is credited once whichever runs first.
-    let bonus: ReturnType<typeof startBonusJob> | null = null;
+    // Seeding bonus and download pauses, hourly, by every web process: an hour is credited once
+    // whichever runs first, and a pause is set once whichever checks first.
+    let bonus: ReturnType<typeof startEconomyJobs> | null = null;
     if (role !== "tracker") {
       const pepper = resolvePepper(config.salt, config.dataDir);
-      const app = createWebApp({ config: webConfig, sql: db.sql, pepper, counts, sync, ready: () => true });
+      const peers = peerSource(db.sql, channel);
+      const app = createWebApp({
+        config: webConfig,
+        sql: db.sql,
+        pepper,
+        counts,
+        sync,
+        peers,
+        ready: () => true,
+      });
       const front = webFetch(app, frontOptions(config));
       try {
         web = Bun.serve({
@@ -306,7 +324,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
       throw error instanceof MetricsListenError ? new StartupError(error.message) : error;
     }
     if (web) warnAboutDefaultLinks(webConfig);
-    if (web) bonus = startBonusJob(db.sql, config);
+    if (web) bonus = startEconomyJobs(db.sql, config, sync);
     const bonusJob = bonus;
     if (web) await offerFirstAccount(config, db, web.port ?? config.webapi.port);
     const started = tracker;
@@ -346,7 +364,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
           await sampler?.stop();
           const outcome = saveUnwritten(await stats.stop(), stats, spillFile);
           await suspicious.stop();
-          await peers.stop();
+          await peerLists?.stop();
           await db.close().catch((error) => log.warn("database did not close cleanly", { error }));
           return outcome;
         })();

@@ -88,6 +88,30 @@ describe("schema", () => {
     ).rejects.toThrow(/check constraint/);
   });
 
+  test("no index of the per-torrent history covers what every announce changes (updates stay HOT)", async () => {
+    // The credit write sets these on every accounted announce; an index on any of them turns each
+    // update into a new entry in every index of the table (see sql/015).
+    const perAnnounce = [
+      "uploaded",
+      "downloaded",
+      "reported_uploaded",
+      "reported_downloaded",
+      "seed_seconds",
+      "last_announce_at",
+      "seeding",
+      "leeching",
+    ];
+    const indexes = await db.sql<{ name: string; def: string }[]>`
+      select indexrelid::regclass::text as name, pg_get_indexdef(indexrelid) as def
+      from pg_index where indrelid = 'user_torrent_stats'::regclass
+    `;
+    expect(indexes.length).toBeGreaterThan(0);
+    for (const { name, def } of indexes) {
+      const words = new Set(def.toLowerCase().match(/[a-z_]+/g));
+      expect({ name, columns: perAnnounce.filter((c) => words.has(c)) }).toEqual({ name, columns: [] });
+    }
+  });
+
   test("bigint counters come back as numbers", async () => {
     const [row] = await db.sql`select ${2 ** 40}::bigint as n`;
     expect(row!.n).toBe(2 ** 40);

@@ -13,6 +13,8 @@ import m011 from "../../sql/011_catalogue.sql" with { type: "text" };
 import m012 from "../../sql/012_community.sql" with { type: "text" };
 import m013 from "../../sql/013_economy.sql" with { type: "text" };
 import m014 from "../../sql/014_economy_rules.sql" with { type: "text" };
+import m015 from "../../sql/015_peer_lists_hot_history.sql" with { type: "text" };
+import m016 from "../../sql/016_download_pauses.sql" with { type: "text" };
 
 /** One forward-only schema change. */
 export interface Migration {
@@ -36,4 +38,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 12, name: "012_community.sql", sql: m012 },
   { version: 13, name: "013_economy.sql", sql: m013 },
   { version: 14, name: "014_economy_rules.sql", sql: m014 },
+  { version: 15, name: "015_peer_lists_hot_history.sql", sql: m015 },
+  { version: 16, name: "016_download_pauses.sql", sql: m016 },
 ];

@@ -11,6 +11,8 @@ export interface TrackerUser {
   readonly id: number;
   readonly passkey: string;
   readonly disabled: boolean;
+  /** New downloads refused for too many hit-and-runs; absent is false. */
+  readonly downloadsPaused?: boolean;
 }
 
 /** A torrent as the tracker needs it: hashes in lowercase hex. */
@@ -52,6 +54,16 @@ export type WebToTracker =
   | { readonly kind: "torrent-upsert"; readonly torrent: TrackerTorrent }
   | { readonly kind: "torrent-removed"; readonly id: number }
   | { readonly kind: "completions"; readonly completions: Completions }
+  /**
+   * Asks for a torrent's peer list, at most `limit` seeders and `limit` leechers (answered with a
+   * `peers` message of the same nonce).
+   */
+  | {
+      readonly kind: "peers-request";
+      readonly nonce: number;
+      readonly torrentId: number;
+      readonly limit: number;
+    }
   | { readonly kind: "ping"; readonly nonce: number }
   | { readonly kind: "shutdown" };
 
@@ -192,21 +204,18 @@ export function unpackSuspicious(batch: SuspiciousBatch): SuspiciousTransfer[] {
 }
 
 /**
- * Numbers in one packed peer row: torrent id, member id, uploaded and downloaded this session (as
- * the client reports them), left, seeder (1 or 0), last announce (Unix seconds).
+ * Numbers in one packed peer row: member id, uploaded and downloaded this session (as the client
+ * reports them), left, seeder (1 or 0), last announce (Unix seconds).
  */
-export const PEER_FIELDS = 7;
+export const PEER_FIELDS = 6;
 
 /**
- * Peers of the swarms, packed: `rows` holds PEER_FIELDS numbers per peer that announced since the
- * last batch, `peerIds` 20 bytes per row; `gone` holds the torrent id of each peer that left (it
- * stopped or was dropped), `goneIds` its 20-byte peer_id. No address travels.
+ * One torrent's peers as its peer list shows them, packed: `rows` holds PEER_FIELDS numbers per
+ * peer, `peerIds` 20 bytes per peer. No address travels.
  */
-export interface PeerBatch {
+export interface PeerList {
   readonly rows: Float64Array;
   readonly peerIds: Uint8Array;
-  readonly gone: Float64Array;
-  readonly goneIds: Uint8Array;
 }
 
 /** Messages from the tracker to the web side. */
@@ -225,8 +234,23 @@ export type TrackerToWeb =
       readonly seq: number;
       readonly batch: SuspiciousBatch;
     }
-  /** Peers that announced since the last batch, and peers that left (see PeerBatch). */
-  | { readonly kind: "peers"; readonly source: string; readonly batch: PeerBatch }
+  /** A torrent's peer list, as asked for; `list` is null when the tracker does not know the torrent. */
+  | {
+      readonly kind: "peers";
+      readonly nonce: number;
+      readonly torrentId: number;
+      readonly list: PeerList | null;
+    }
+  /**
+   * Over PostgreSQL only: the tracker process wrote the peer list asked for with `nonce` into
+   * `torrent_peers` (`known` false when it does not know the torrent).
+   */
+  | {
+      readonly kind: "peers-ready";
+      readonly nonce: number;
+      readonly torrentId: number;
+      readonly known: boolean;
+    }
   | { readonly kind: "pong"; readonly nonce: number }
   | { readonly kind: "metrics"; readonly metrics: TrackerMetrics }
   | { readonly kind: "stopped" };

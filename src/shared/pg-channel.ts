@@ -6,6 +6,7 @@
 // only, and the tracker's end reads the row itself before applying it (a forged notification costs
 // one read and changes nothing); passkeys never appear in a payload. Counts and pongs go the other
 // way as they are. Credit does not travel here at all: the tracker process writes its own batches.
+// Nor do peer lists: the tracker process writes the one asked for into `torrent_peers` and says so.
 import type { Sql } from "../db/client.ts";
 import { factorWindows } from "../db/queries/freeleech.ts";
 import { trackerTorrent } from "../db/queries/torrents.ts";
@@ -36,12 +37,20 @@ type ToTrackerWire =
   | { readonly kind: "torrent"; readonly id: number }
   /** The site-wide factor windows changed: the tracker's end reads them all. */
   | { readonly kind: "windows" }
-  | { readonly kind: "ping"; readonly nonce: number };
+  | { readonly kind: "ping"; readonly nonce: number }
+  /** A web process asks for a torrent's peer list: the tracker process writes it to `torrent_peers`. */
+  | { readonly kind: "peers"; readonly id: number; readonly nonce: number; readonly limit: number };
 
 /** What travels towards the web processes. */
 type ToWebWire =
   | { readonly kind: "counts"; readonly counts: TorrentCounts[] }
-  | { readonly kind: "pong"; readonly nonce: number };
+  | { readonly kind: "pong"; readonly nonce: number }
+  | {
+      readonly kind: "peers-ready";
+      readonly nonce: number;
+      readonly torrentId: number;
+      readonly known: boolean;
+    };
 
 /** One end of the channel over PostgreSQL. */
 export interface PgChannel<Out, In> extends Channel<Out, In> {
@@ -88,6 +97,8 @@ function readToTracker(msg: Record<string, unknown>): ToTrackerWire | null {
   if (msg.kind === "windows") return { kind: "windows" };
   if (msg.kind === "ping" && Number.isSafeInteger(msg.nonce))
     return { kind: "ping", nonce: msg.nonce as number };
+  if (msg.kind === "peers" && isId(msg.id) && Number.isSafeInteger(msg.nonce) && isCount(msg.limit))
+    return { kind: "peers", id: msg.id, nonce: msg.nonce as number, limit: msg.limit };
   return null;
 }
 
@@ -95,6 +106,13 @@ function readToTracker(msg: Record<string, unknown>): ToTrackerWire | null {
 function readToWeb(msg: Record<string, unknown>): TrackerToWeb | null {
   if (msg.kind === "pong" && Number.isSafeInteger(msg.nonce))
     return { kind: "pong", nonce: msg.nonce as number };
+  if (msg.kind === "peers-ready" && Number.isSafeInteger(msg.nonce) && isId(msg.torrentId))
+    return {
+      kind: "peers-ready",
+      nonce: msg.nonce as number,
+      torrentId: msg.torrentId,
+      known: msg.known === true,
+    };
   if (msg.kind !== "counts" || !Array.isArray(msg.counts)) return null;
   const counts: TorrentCounts[] = [];
   for (const c of msg.counts as unknown[]) {
@@ -262,6 +280,8 @@ export function pgWebEnd(sql: Sql, listener: () => Sql): Promise<PgChannel<WebTo
           return { kind: "windows" };
         case "ping":
           return message;
+        case "peers-request":
+          return { kind: "peers", id: message.torrentId, nonce: message.nonce, limit: message.limit };
         default:
           return null;
       }
@@ -286,6 +306,8 @@ export function pgTrackerEnd(sql: Sql, listener: () => Sql): Promise<PgChannel<T
         const msg = readToTracker(raw);
         if (!msg) return null;
         if (msg.kind === "ping") return msg;
+        if (msg.kind === "peers")
+          return { kind: "peers-request", nonce: msg.nonce, torrentId: msg.id, limit: msg.limit };
         if (msg.kind === "windows") return { kind: "windows", windows: await factorWindows(sql) };
         if (msg.kind === "user") {
           const user = await trackerUser(sql, msg.id);
@@ -296,6 +318,8 @@ export function pgTrackerEnd(sql: Sql, listener: () => Sql): Promise<PgChannel<T
       },
     },
     (message): ToWebWire | null =>
-      message.kind === "counts" || message.kind === "pong" ? (message as ToWebWire) : null,
+      message.kind === "counts" || message.kind === "pong" || message.kind === "peers-ready"
+        ? (message as ToWebWire)
+        : null,
   );
 }

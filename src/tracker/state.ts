@@ -4,6 +4,8 @@ import type { TrackerTorrent, TrackerUser } from "../shared/channel.ts";
 export interface UserEntry {
   readonly id: number;
   disabled: boolean;
+  /** New downloads refused: the member has too many hit-and-runs (see the README). */
+  downloadsPaused: boolean;
 }
 
 /** A registered torrent; `index` is its dense number in the swarm store. */
@@ -86,7 +88,11 @@ export class TrackerState {
     const old = this.passkeyOf.get(user.id);
     if (old !== undefined && old !== user.passkey) this.users.delete(old);
     this.passkeyOf.set(user.id, user.passkey);
-    this.users.set(user.passkey, { id: user.id, disabled: user.disabled });
+    this.users.set(user.passkey, {
+      id: user.id,
+      disabled: user.disabled,
+      downloadsPaused: user.downloadsPaused === true,
+    });
   }
 
   /** Forgets a member. */

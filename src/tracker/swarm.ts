@@ -672,22 +672,15 @@ export class SwarmStore {
     return removed;
   }
 
-  /**
-   * Calls `visit(t, slot)` for every peer last seen at or after `sinceSeconds`. Walks every
-   * torrent's table, as {@link reap} does; `visit` must not change this store.
-   */
-  visitSeenSince(sinceSeconds: number, visit: (t: number, slot: number) => void): void {
+  /** Calls `visit(slot)` for every peer of torrent t; `visit` must not change this store. */
+  visitPeers(t: number, visit: (slot: number) => void): void {
+    const log = this.tLog[t] ?? 0;
+    if (log === 0) return;
     const pool = this.pool;
-    const rec = this.rec;
-    for (let t = 0; t < this.tLog.length; t++) {
-      const log = this.tLog[t]!;
-      if (log === 0) continue;
-      const base = this.tBase[t]!;
-      for (let i = base; i < base + (1 << (log - 1)); i++) {
-        const e = pool[i]!;
-        if (e !== 0 && rec[((e & SLOT_MASK) - 1) * STRIDE + W_SEEN]! >>> 0 >= sinceSeconds)
-          visit(t, (e & SLOT_MASK) - 1);
-      }
+    const base = this.tBase[t]!;
+    for (let i = base; i < base + (1 << (log - 1)); i++) {
+      const e = pool[i]!;
+      if (e !== 0) visit((e & SLOT_MASK) - 1);
     }
   }
 

@@ -4,7 +4,7 @@ import {
   type FactorWindow,
   PAIR_STATE,
   PEER_FIELDS,
-  type PeerBatch,
+  type PeerList,
   type StatDeltas,
   SUSPICIOUS_FIELDS,
   type SuspiciousBatch,
@@ -116,8 +116,14 @@ export class Tracker {
   private readonly peers4 = new Uint8Array(MAX_COMPACT_PEERS * 6);
   private readonly peers6 = new Uint8Array(MAX_COMPACT_PEERS * 18);
   private readonly allowed: Uint8Array[];
-  /** Pending credit: (member, torrent) pair key → row in `deltas`. */
-  private deltaIndex = new Map<number, number>();
+  /**
+   * Pending credit's index, (member, torrent) → row in `deltas`: open addressing over the pair's
+   * hash, each entry a row number that counts only while its epoch is the batch's own, so taking a
+   * batch empties the index by counting on. Cheaper on every announce than a Map of pair keys.
+   */
+  private pairRows = new Int32Array(4096);
+  private pairEpochs = new Uint32Array(4096);
+  private epoch = 1;
   /** Pending credit rows, packed (see StatDeltas); `deltaRows` of them are in use. */
   private deltas = new Float64Array(DELTA_FIELDS * 1024);
   private deltaRows = 0;
@@ -146,10 +152,6 @@ export class Tracker {
   private readonly onReaped: (t: number, slot: number) => void;
   /** What each swarm slot last reported as `left` (for the peer list's progress). */
   private left = new Float32Array(1024);
-  /** Peers that left since the last `takePeers`: torrent ids, and 20 bytes of peer_id each. */
-  private gone = new Float64Array(64);
-  private goneIds = new Uint8Array(64 * 20);
-  private goneRows = 0;
   /** Site-wide factor windows not yet over, and the factors in force between two boundaries. */
   private windows: readonly FactorWindow[] = [];
   private siteDown = 1;
@@ -176,11 +178,9 @@ export class Tracker {
       const torrent = this.state.byIndex[t];
       if (torrent) {
         const userId = s.userId(slot);
-        this.noteGone(torrent.id, s.peerIdOf(slot));
         // The count still includes this peer: it goes right after.
         if (s.peersOfUser(t, userId) <= 1) {
-          const o = this.deltaRow(pairKey(userId, torrent), userId, torrent.id) * DELTA_FIELDS;
-          this.deltas[o + 8] = PAIR_STATE.gone;
+          this.deltas[this.deltaRow(userId, torrent) + 8] = PAIR_STATE.gone;
         }
       }
       const grace = this.grace;
@@ -254,13 +254,20 @@ export class Tracker {
       }
       if (swarms.peersOfUser(t, user.id) >= this.policy.maxPeersPerUserPerTorrent)
         return fail(CLIENT_ERRORS.tooManyPeers);
+      // A paused member keeps seeding and finishes the downloads already running (a peer in the
+      // swarm, or just dropped); only a new leecher is turned away.
+      if (user.downloadsPaused && !seeder && back < 0) return fail(CLIENT_ERRORS.downloadsPaused);
+      let o: number;
       if (back >= 0) {
-        this.creditFrom(user.id, torrent, request, grace!, back, true, now);
+        o = this.creditFrom(user.id, torrent, request, grace!, back, true, now);
         grace!.remove(t, request.peerId);
-      } else if (request.event === EVENT_COMPLETED && seeder) {
+      } else {
         // A first announce earns no credit (there is nothing to compare its counters with), but a
         // completion reported on it is one.
-        this.snatch(user.id, torrent);
+        if (request.event === EVENT_COMPLETED && seeder) this.snatch(user.id, torrent);
+        o = this.deltaRow(user.id, torrent);
+        this.deltas[o + 9] = now;
+        if (this.deltas[o + 10] === 0) this.deltas[o + 10] = now;
       }
       slot = swarms.put(
         t,
@@ -274,7 +281,7 @@ export class Tracker {
         now,
       );
       this.noteLeft(slot, request.left);
-      this.notePresence(user.id, torrent, seeder, now);
+      this.deltas[o + 8] = seeder ? PAIR_STATE.seeding : PAIR_STATE.leeching;
       this.dirty.add(t);
       this.noteLeechers(t, now);
       return { body: this.reply(torrent, request, slot, seeder), outcome: "ok" };
@@ -282,15 +289,9 @@ export class Tracker {
 
     const wasSeeder = swarms.isSeeder(slot);
     if (request.event === EVENT_STOPPED) {
-      this.creditFrom(user.id, torrent, request, swarms, slot, false, now);
+      const o = this.creditFrom(user.id, torrent, request, swarms, slot, false, now);
       swarms.remove(t, request.peerId);
-      this.noteGone(torrent.id, request.peerId);
-      if (swarms.peersOfUser(t, user.id) === 0) {
-        const o = this.deltaRow(pairKey(user.id, torrent), user.id, torrent.id) * DELTA_FIELDS;
-        this.deltas[o + 8] = PAIR_STATE.gone;
-        this.deltas[o + 9] = now;
-        if (this.deltas[o + 10] === 0) this.deltas[o + 10] = now;
-      }
+      if (swarms.peersOfUser(t, user.id) === 0) this.deltas[o + 8] = PAIR_STATE.gone;
       this.dirty.add(t);
       return { body: this.reply(torrent, request, -1, true), outcome: "ok" };
     }
@@ -306,7 +307,7 @@ export class Tracker {
       return { body: this.reply(torrent, request, slot, wasSeeder), outcome: "throttled" };
     }
 
-    this.creditFrom(user.id, torrent, request, swarms, slot, false, now);
+    const o = this.creditFrom(user.id, torrent, request, swarms, slot, false, now);
     swarms.put(
       t,
       request.peerId,
@@ -319,7 +320,8 @@ export class Tracker {
       now,
     );
     this.noteLeft(slot, request.left);
-    this.notePresence(user.id, torrent, seeder, now);
+    // The pair's state after this announce (the row's times were set when it was credited).
+    this.deltas[o + 8] = seeder ? PAIR_STATE.seeding : PAIR_STATE.leeching;
     if (wasSeeder !== seeder) {
       this.dirty.add(t);
       this.noteLeechers(t, now);
@@ -479,55 +481,40 @@ export class Tracker {
   }
 
   /**
-   * Peers that announced at or after `since` (Unix seconds), and peers that left since the last
-   * call; null when there is neither. Walks every swarm: called every few seconds, not per announce.
+   * The peers of one torrent as its peer list shows them, asked for when someone looks: seeders
+   * first, then the most recent announce first; at most `limit` seeders and `limit` leechers. Null for a torrent the tracker
+   * does not know. No address is included.
    */
-  takePeers(since: number): PeerBatch | null {
+  peersOf(torrentId: number, limit: number): PeerList | null {
+    const torrent = this.state.torrentById(torrentId);
+    if (!torrent) return null;
     const s = this.swarms;
-    let n = 0;
-    s.visitSeenSince(since, () => n++);
-    if (n === 0 && this.goneRows === 0) return null;
-    const rows = new Float64Array(n * PEER_FIELDS);
-    const peerIds = new Uint8Array(n * 20);
-    let i = 0;
-    s.visitSeenSince(since, (t, slot) => {
-      const torrent = this.state.byIndex[t];
-      if (!torrent || i >= n) return;
-      const o = i * PEER_FIELDS;
-      rows[o] = torrent.id;
-      rows[o + 1] = s.userId(slot);
-      rows[o + 2] = s.uploaded(slot);
-      rows[o + 3] = s.downloaded(slot);
-      rows[o + 4] = slot < this.left.length ? Math.round(this.left[slot]!) : 0;
-      rows[o + 5] = s.isSeeder(slot) ? 1 : 0;
-      rows[o + 6] = s.lastSeen(slot);
-      peerIds.set(s.peerIdOf(slot), i * 20);
-      i++;
-    });
-    const batch: PeerBatch = {
-      rows: rows.subarray(0, i * PEER_FIELDS),
-      peerIds: peerIds.subarray(0, i * 20),
-      gone: this.gone.slice(0, this.goneRows),
-      goneIds: this.goneIds.slice(0, this.goneRows * 20),
-    };
-    this.goneRows = 0;
-    return batch;
-  }
-
-  /** Remembers a peer that left, for the next `takePeers`. */
-  private noteGone(torrentId: number, peerId: Uint8Array): void {
-    const row = this.goneRows;
-    if (row === this.gone.length) {
-      const gone = new Float64Array(row * 2);
-      gone.set(this.gone);
-      this.gone = gone;
-      const ids = new Uint8Array(row * 40);
-      ids.set(this.goneIds);
-      this.goneIds = ids;
+    const slots: number[] = [];
+    s.visitPeers(torrent.index, (slot) => slots.push(slot));
+    slots.sort(
+      (a, b) => Number(s.isSeeder(b)) - Number(s.isSeeder(a)) || s.lastSeen(b) - s.lastSeen(a) || a - b,
+    );
+    // Up to `limit` of each kind: a busy swarm's seeders do not crowd out its leechers.
+    const kept: number[] = [];
+    let seeders = 0;
+    let leechers = 0;
+    for (const slot of slots) {
+      if (s.isSeeder(slot) ? seeders++ < limit : leechers++ < limit) kept.push(slot);
     }
-    this.gone[row] = torrentId;
-    this.goneIds.set(peerId, row * 20);
-    this.goneRows = row + 1;
+    const rows = new Float64Array(kept.length * PEER_FIELDS);
+    const peerIds = new Uint8Array(kept.length * 20);
+    for (let i = 0; i < kept.length; i++) {
+      const slot = kept[i]!;
+      const o = i * PEER_FIELDS;
+      rows[o] = s.userId(slot);
+      rows[o + 1] = s.uploaded(slot);
+      rows[o + 2] = s.downloaded(slot);
+      rows[o + 3] = slot < this.left.length ? Math.round(this.left[slot]!) : 0;
+      rows[o + 4] = s.isSeeder(slot) ? 1 : 0;
+      rows[o + 5] = s.lastSeen(slot);
+      peerIds.set(s.peerIdOf(slot), i * 20);
+    }
+    return { rows, peerIds };
   }
 
   /** Keeps what a peer reported as left, by slot. */
@@ -538,14 +525,6 @@ export class Tracker {
       this.left = grown;
     }
     this.left[slot] = left;
-  }
-
-  /** Records in the pair's pending row that the member announced at `now` as seeder or leecher. */
-  private notePresence(userId: number, torrent: TorrentEntry, seeder: boolean, now: number): void {
-    const o = this.deltaRow(pairKey(userId, torrent), userId, torrent.id) * DELTA_FIELDS;
-    this.deltas[o + 8] = seeder ? PAIR_STATE.seeding : PAIR_STATE.leeching;
-    this.deltas[o + 9] = now;
-    if (this.deltas[o + 10] === 0) this.deltas[o + 10] = now;
   }
 
   /** Counts of torrents that changed since the last call, as [id, seeders, leechers, snatches]. */
@@ -564,7 +543,7 @@ export class Tracker {
     if (this.deltaRows === 0) return null;
     const deltas = this.deltas.slice(0, this.deltaRows * DELTA_FIELDS);
     this.deltaRows = 0;
-    this.deltaIndex = new Map();
+    this.nextEpoch();
     return { seq: ++this.seq, deltas };
   }
 
@@ -582,10 +561,17 @@ export class Tracker {
     return { seq: ++this.suspiciousSeq, batch };
   }
 
-  /** The row of pending credit for a pair, added (zeroed) if there is none yet. */
-  private deltaRow(key: number, userId: number, torrentId: number): number {
-    const at = this.deltaIndex.get(key);
-    if (at !== undefined) return at;
+  /** Offset in `deltas` of the pending credit row for a pair, added (zeroed) if there is none yet. */
+  private deltaRow(userId: number, torrent: TorrentEntry): number {
+    const torrentId = torrent.id;
+    const rows = this.pairRows;
+    const epochs = this.pairEpochs;
+    const mask = rows.length - 1;
+    let h = pairHash(userId, torrentId) & mask;
+    for (; epochs[h] === this.epoch; h = (h + 1) & mask) {
+      const o = rows[h]! * DELTA_FIELDS;
+      if (this.deltas[o] === userId && this.deltas[o + 1] === torrentId) return o;
+    }
     const row = this.deltaRows++;
     if (row * DELTA_FIELDS === this.deltas.length) {
       const grown = new Float64Array(this.deltas.length * 2);
@@ -596,8 +582,36 @@ export class Tracker {
     this.deltas.fill(0, o, o + DELTA_FIELDS);
     this.deltas[o] = userId;
     this.deltas[o + 1] = torrentId;
-    this.deltaIndex.set(key, row);
-    return row;
+    epochs[h] = this.epoch;
+    rows[h] = row;
+    // At most half full, so that probes stay short.
+    if (this.deltaRows * 2 > rows.length) this.growPairIndex();
+    return o;
+  }
+
+  /** Doubles the pair index and enters every pending row again. */
+  private growPairIndex(): void {
+    const rows = new Int32Array(this.pairRows.length * 2);
+    const epochs = new Uint32Array(rows.length);
+    const mask = rows.length - 1;
+    for (let row = 0; row < this.deltaRows; row++) {
+      const o = row * DELTA_FIELDS;
+      let h = pairHash(this.deltas[o]!, this.deltas[o + 1]!) & mask;
+      while (epochs[h] === this.epoch) h = (h + 1) & mask;
+      epochs[h] = this.epoch;
+      rows[h] = row;
+    }
+    this.pairRows = rows;
+    this.pairEpochs = epochs;
+  }
+
+  /** Empties the pair index for the next batch. */
+  private nextEpoch(): void {
+    if (this.epoch === 0xffffffff) {
+      this.pairEpochs.fill(0);
+      this.epoch = 0;
+    }
+    this.epoch++;
   }
 
   private clientAllowed(peerId: Uint8Array): boolean {
@@ -640,7 +654,7 @@ export class Tracker {
     slot: number,
     returning: boolean,
     now: number,
-  ): void {
+  ): number {
     const policy = this.policy;
     const wasSeeder = store.isSeeder(slot);
     const since = store.lastSeen(slot);
@@ -699,7 +713,7 @@ export class Tracker {
     const seeded =
       wasSeeder && !returning ? Math.min(seconds, Math.max(1, policy.announceIntervalSeconds)) : 0;
     const snatch = request.left === 0 && !wasSeeder && this.snatch(userId, torrent);
-    const o = this.deltaRow(pairKey(userId, torrent), userId, torrent.id) * DELTA_FIELDS;
+    const o = this.deltaRow(userId, torrent);
     const d = this.deltas;
     d[o + 2]! += upCredit;
     d[o + 3]! += downCredit;
@@ -709,6 +723,7 @@ export class Tracker {
     d[o + 7]! += seeded;
     d[o + 9] = now;
     if (d[o + 10] === 0) d[o + 10] = now;
+    return o;
   }
 
   /** Adds a suspicious transfer to the pending batch (dropped, and counted, when it is full). */
@@ -766,7 +781,7 @@ export class Tracker {
     torrent.snatches++;
     this.dirty.add(torrent.index);
     // A completion on a first announce has no previous report to credit; record the snatch alone.
-    this.deltas[this.deltaRow(key, userId, torrent.id) * DELTA_FIELDS + 4] = 1;
+    this.deltas[this.deltaRow(userId, torrent) + 4] = 1;
     return true;
   }
 
@@ -845,6 +860,13 @@ function includes(sorted: Int32Array, value: number): boolean {
  */
 function pairKey(userId: number, torrent: TorrentEntry): number {
   return userId * INDEX_SPAN + torrent.index;
+}
+
+/** Hash of a (member, torrent) pair for the pending-credit index: every bit mixes both ids. */
+function pairHash(userId: number, torrentId: number): number {
+  let h = Math.imul(userId ^ Math.imul(torrentId, 0x85ebca6b), 0x9e3779b1);
+  h ^= h >>> 15;
+  return Math.imul(h, 0x2c1b3c6d) ^ (h >>> 13);
 }
 
 function fail(error: ClientError): Reply {

@@ -27,8 +27,8 @@ const DELTAS_EVERY_MS = 1000;
 /** The reaper runs this often, or four times per peer timeout when that is shorter. */
 const REAP_EVERY_MS = 30_000;
 const METRICS_EVERY_MS = 2000;
-/** How often the peers that announced (and those that left) go to the web side for peer lists. */
-const PEERS_EVERY_MS = 5000;
+/** Most seeders (and most leechers) one peer list holds, whatever is asked. */
+const MAX_PEERS_LISTED = 1000;
 
 const channel = trackerEnd(self as unknown as Parameters<typeof trackerEnd>[0], (data) =>
   log.warn("tracker dropped a message it does not understand", { data: String(data) }),
@@ -54,8 +54,6 @@ interface Snapshot {
   torrents: TrackerTorrent[];
   windows: FactorWindow[];
 }
-/** Peers that announced at or after this go out in the next peer batch. */
-let peersSince = 0;
 let pendingSnapshot: ((snapshot: Snapshot) => void) | null = null;
 let pendingCompletions: ((completions: Completions) => void) | null = null;
 /** When the last "records dropped" or "grace store full" line was logged, and the totals then. */
@@ -148,18 +146,13 @@ function logDrops(): void {
     });
 }
 
-function sendPeers(): void {
-  if (!tracker) return;
-  const since = peersSince;
-  peersSince = nowSeconds();
-  const batch = tracker.takePeers(since);
-  if (batch)
-    channel.send({ kind: "peers", source, batch }, [
-      batch.rows.buffer as ArrayBuffer,
-      batch.peerIds.buffer as ArrayBuffer,
-      batch.gone.buffer as ArrayBuffer,
-      batch.goneIds.buffer as ArrayBuffer,
-    ]);
+/** Answers a request for one torrent's peer list. */
+function sendPeers(nonce: number, torrentId: number, limit: number): void {
+  const list = tracker?.peersOf(torrentId, Math.min(limit, MAX_PEERS_LISTED)) ?? null;
+  channel.send(
+    { kind: "peers", nonce, torrentId, list },
+    list ? [list.rows.buffer as ArrayBuffer, list.peerIds.buffer as ArrayBuffer] : [],
+  );
 }
 
 function sendMetrics(): void {
@@ -265,7 +258,6 @@ async function start(config: Config): Promise<void> {
     ),
     setInterval(() => void reload(config), config.tracker.reloadIntervalSeconds * 1000),
     setInterval(sendMetrics, METRICS_EVERY_MS),
-    setInterval(sendPeers, PEERS_EVERY_MS),
   );
   const port = app.server?.port ?? 0;
   log.info("tracker listening", {
@@ -316,6 +308,9 @@ channel.onMessage((message) => {
     case "ping":
       channel.send({ kind: "pong", nonce: message.nonce });
       break;
+    case "peers-request":
+      sendPeers(message.nonce, message.torrentId, message.limit);
+      break;
     case "shutdown":
       for (const timer of timers) clearInterval(timer);
       server?.stop(true);
@@ -323,7 +318,6 @@ channel.onMessage((message) => {
       // Whatever was credited up to now goes out before the web side's last flush.
       sendUpdates();
       sendDeltas();
-      sendPeers();
       channel.send({ kind: "stopped" });
       break;
   }

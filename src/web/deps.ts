@@ -1,6 +1,7 @@
 import type { Config } from "../config.ts";
 import type { Sql } from "../db/client.ts";
 import type { LiveCounts } from "./live.ts";
+import type { PeerSource } from "./peers/source.ts";
 import type { TrackerSync } from "./tracker-sync.ts";
 
 /** What the web side's routes need from the running process. */
@@ -13,6 +14,8 @@ export interface WebDeps {
   readonly counts: LiveCounts;
   /** Tells the tracker about changes to members and torrents. */
   readonly sync: TrackerSync;
+  /** Asks the tracker for a torrent's peers. */
+  readonly peers: PeerSource;
   /** The time the rules are judged at; the real clock unless a test sets a fixed one. */
   readonly clock?: () => Date;
   /** True once the database is migrated and the tracker answered. */

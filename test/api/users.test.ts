@@ -274,7 +274,10 @@ describe("disable and enable", () => {
     );
     expect(disabled.disabled).toBe(true);
     expect(api.sent.slice(before)).toEqual([
-      { kind: "user-upsert", user: { id: vic.id, passkey: expect.any(String), disabled: true } },
+      {
+        kind: "user-upsert",
+        user: { id: vic.id, passkey: expect.any(String), disabled: true, downloadsPaused: false },
+      },
     ]);
     await expectError(await api.call("/api/v1/me", { as: vic }), 401, "unauthenticated");
     await expectError(

@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Sql } from "../../src/db/client.ts";
 import { connect } from "../../src/db/client.ts";
 import { createUser } from "../../src/db/queries/users.ts";
-import type { TorrentCounts, TrackerToWeb, WebToTracker } from "../../src/shared/channel.ts";
+import {
+  CHANNEL_VERSION,
+  type TorrentCounts,
+  type TrackerToWeb,
+  type WebToTracker,
+} from "../../src/shared/channel.ts";
 import {
   countsPayloads,
   MAX_PAYLOAD_BYTES,
@@ -74,7 +79,10 @@ describe.skipIf(!SERVER_URL)("the channel over PostgreSQL", () => {
     web.send({ kind: "ping", nonce: 41 });
     await waitFor("the change and the ping at the tracker", 5000, () => atTracker.length >= 2, 20);
     expect(atTracker).toEqual([
-      { kind: "user-upsert", user: { id: user.id, passkey: user.passkey, disabled: false } },
+      {
+        kind: "user-upsert",
+        user: { id: user.id, passkey: user.passkey, disabled: false, downloadsPaused: false },
+      },
       { kind: "ping", nonce: 41 },
     ]);
     await waitFor(
@@ -138,6 +146,29 @@ describe.skipIf(!SERVER_URL)("the channel over PostgreSQL", () => {
     const got = atWeb.flatMap((m) => (m.kind === "counts" ? m.counts : []));
     expect(got).toEqual(counts);
     expect(atWeb.at(-1)).toEqual({ kind: "pong", nonce: 5 });
+  });
+
+  test("a peer-list request reaches the tracker and its answer the web side; malformed ones do not", async () => {
+    const trackerFrom = atTracker.length;
+    const webFrom = atWeb.length;
+    web.send({ kind: "peers-request", nonce: 7001, torrentId: 12, limit: 200 });
+    // Hand-made notifications with what no web process sends: both dropped.
+    await db.sql`select pg_notify(${TO_TRACKER}, ${JSON.stringify({ v: CHANNEL_VERSION, msg: { kind: "peers", id: 12, nonce: 1, limit: -1 } })})`;
+    await db.sql`select pg_notify(${TO_TRACKER}, ${JSON.stringify({ v: CHANNEL_VERSION, msg: { kind: "peers", id: "12", nonce: 2, limit: 5 } })})`;
+    web.send({ kind: "ping", nonce: 7002 });
+    await waitFor(
+      "the request and the ping at the tracker",
+      5000,
+      () => atTracker.length >= trackerFrom + 2,
+      20,
+    );
+    expect(atTracker.slice(trackerFrom)).toEqual([
+      { kind: "peers-request", nonce: 7001, torrentId: 12, limit: 200 },
+      { kind: "ping", nonce: 7002 },
+    ]);
+    tracker.send({ kind: "peers-ready", nonce: 7001, torrentId: 12, known: true });
+    await waitFor("the answer at the web side", 5000, () => atWeb.length > webFrom, 20);
+    expect(atWeb.slice(webFrom)).toEqual([{ kind: "peers-ready", nonce: 7001, torrentId: 12, known: true }]);
   });
 
   test("after its LISTEN connection is killed, an end listens again and says so", async () => {

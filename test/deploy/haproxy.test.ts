@@ -356,6 +356,18 @@ backend tracker
     );
   });
 
+  test("the peer list on either instance is asked of the tracker process, through the database", async () => {
+    // Round robin: two requests in a row reach both web instances.
+    for (let i = 0; i < 2; i++) {
+      const page = await admin.visitor.request(`/torrents/${torrentId}/swarm`);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain("Seeders (2)");
+      expect(html).toMatch(/Transmission \d/);
+      expect(html).not.toContain("127.0.0.1");
+    }
+  });
+
   test("credit from the tracker process reaches the database through its own batches", async () => {
     const reply = await announce("-XX0001-raw", 5000);
     expect(reply.get("failure reason")).toBeUndefined();
@@ -395,6 +407,13 @@ backend tracker
   test("the tracker stops cleanly, starts again, and the swarm rebuilds from the next announces", async () => {
     const tracker = procsByName.get("tracker")!;
     expect(await procs.stop(tracker, "SIGTERM", 15_000)).toBe(0);
+    // Nobody answers for the swarm meanwhile: once the last answer is over a second old, the page
+    // says so instead of showing the swarm empty.
+    await waitFor("the swarm page to say the tracker is not answering", 10_000, async () => {
+      const page = await admin.visitor.request(`/torrents/${torrentId}/swarm`);
+      expect(page.status).toBe(200);
+      return (await page.text()).includes("The tracker did not answer in time");
+    });
     const restarted = Date.now();
     await start("tracker-again", "tracker", ports.tracker, ports.metrics[0]!);
     await waitFor(

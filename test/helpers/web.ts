@@ -1,11 +1,12 @@
 import { loadConfig } from "../../src/config.ts";
 import { createUser, type Role } from "../../src/db/queries/users.ts";
-import type { TrackerToWeb, WebToTracker } from "../../src/shared/channel.ts";
+import type { PeerList, TrackerToWeb, WebToTracker } from "../../src/shared/channel.ts";
 import { hashPassword } from "../../src/shared/secrets.ts";
 import { createWebApp } from "../../src/web/app.tsx";
 import { BASE_HEADER, csrfToken, IP_HEADER } from "../../src/web/context.tsx";
 import type { WebDeps } from "../../src/web/deps.ts";
 import { LiveCounts } from "../../src/web/live.ts";
+import { peerSource } from "../../src/web/peers/source.ts";
 import { trackerSync } from "../../src/web/tracker-sync.ts";
 import { type TestDatabase, testDatabase } from "./database.ts";
 
@@ -17,15 +18,37 @@ export async function webHarness(env: Record<string, string> = {}) {
   const config = loadConfig({ env: { FAIRYWREN_LOG_LEVEL: "error", ...env } });
   /** Messages the web side sent to the tracker, in order. */
   const sent: WebToTracker[] = [];
-  // Stands in for the Worker's port: records changes and acknowledges pings as the tracker would.
-  let listener: ((m: TrackerToWeb) => void) | null = null;
+  /**
+   * Answers peer-list requests as the tracker would; a test with a real Tracker points this at
+   * `tracker.peersOf`. By default every torrent has an empty swarm.
+   */
+  const tracker: { peersOf(torrentId: number, limit: number): PeerList | null; silent: boolean } = {
+    peersOf: () => ({ rows: new Float64Array(0), peerIds: new Uint8Array(0) }),
+    /** True: peer-list requests go unanswered, as when the tracker is down. */
+    silent: false,
+  };
+  // Stands in for the Worker's port: records changes, acknowledges pings and answers peer-list
+  // requests as the tracker would.
+  const listeners: ((m: TrackerToWeb) => void)[] = [];
+  const hear = (m: TrackerToWeb) =>
+    queueMicrotask(() => {
+      for (const listener of listeners) listener(m);
+    });
   const channel = {
     send(m: WebToTracker) {
-      if (m.kind === "ping") queueMicrotask(() => listener?.({ kind: "pong", nonce: m.nonce }));
-      else sent.push(m);
+      if (m.kind === "ping") hear({ kind: "pong", nonce: m.nonce });
+      else if (m.kind === "peers-request") {
+        if (tracker.silent) return;
+        hear({
+          kind: "peers",
+          nonce: m.nonce,
+          torrentId: m.torrentId,
+          list: tracker.peersOf(m.torrentId, m.limit),
+        });
+      } else sent.push(m);
     },
     onMessage(handler: (m: TrackerToWeb) => void) {
-      listener = handler;
+      listeners.push(handler);
     },
   };
   const counts = new LiveCounts();
@@ -35,6 +58,8 @@ export async function webHarness(env: Record<string, string> = {}) {
     pepper: PEPPER,
     counts,
     sync: trackerSync(db.sql, channel),
+    // Every request asks anew (test/web/peers.test.ts checks the one-second sharing).
+    peers: peerSource(db.sql, channel, { freshMs: 0, timeoutMs: 300 }),
     ready: () => true,
   };
   const app = createWebApp(deps);
@@ -87,5 +112,5 @@ export async function webHarness(env: Record<string, string> = {}) {
     return { cookie, csrf: csrfToken(decodeURIComponent(cookie.split("=")[1]!)) };
   }
 
-  return { app, db, deps, sent, counts, request, member, login, close: () => db.close() };
+  return { app, db, deps, sent, counts, tracker, request, member, login, close: () => db.close() };
 }

@@ -222,6 +222,56 @@ describe("swarm replies", () => {
 });
 
 describe("accounting", () => {
+  test("one pending row per (member, torrent), across thousands of pairs and from batch to batch", () => {
+    const tracker = new Tracker(
+      { ...POLICY, minAnnounceIntervalSeconds: 0, uploadNeedsLeecher: false },
+      () => 0,
+    );
+    const members = 3000;
+    const passkey = (m: number) => m.toString(16).padStart(32, "0");
+    tracker.load(
+      Array.from({ length: members }, (_, i) => ({ id: i + 1, passkey: passkey(i + 1), disabled: false })),
+      [
+        { id: 10, infoHash: hex(HASH), infoHashV2: null, snatches: 0 },
+        { id: 11, infoHash: hex(OTHER), infoHashV2: null, snatches: 0 },
+      ],
+    );
+    const peer = (m: number, k: number) => {
+      const id = new Uint8Array(20);
+      new DataView(id.buffer).setUint32(0, m);
+      id[4] = k;
+      return id;
+    };
+    const round = (now: number, uploaded: number) => {
+      for (let m = 1; m <= members; m++)
+        for (const [hash, k] of [
+          [HASH, 0],
+          [HASH, 1],
+          [OTHER, 2],
+        ] as const)
+          tracker.announce(
+            passkey(m),
+            announceQuery({ infoHash: hash, peerId: peer(m, k), uploaded: uploaded * m, left: 1 }),
+            IP_A,
+            now,
+          );
+    };
+    round(T0, 0);
+    tracker.takeDeltas();
+    for (let batch = 1; batch <= 2; batch++) {
+      round(T0 + batch, batch);
+      const rows = unpackDeltas(tracker.takeDeltas()!.deltas);
+      // Two peers of a member in torrent 10 share its row: 2 rows a member, never more.
+      expect(rows.length).toBe(members * 2);
+      const byPair = new Map(rows.map((r) => [`${r[0]}:${r[1]}`, r[2]]));
+      expect(byPair.size).toBe(members * 2);
+      for (const m of [1, 1234, members]) {
+        expect(byPair.get(`${m}:10`)).toBe(2 * m);
+        expect(byPair.get(`${m}:11`)).toBe(m);
+      }
+    }
+  });
+
   test("no credit on a first announce; the difference on the next one", () => {
     const tracker = setup();
     tracker.announce(

@@ -4,7 +4,6 @@
 // factors, the site-wide windows) are handed to the tracker as the Worker would.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import bencode from "bencode";
-import { applyPeerBatch } from "../../src/db/queries/peers.ts";
 import { applyStatBatch, checkDeltas } from "../../src/db/queries/stats.ts";
 import { trackerTorrents } from "../../src/db/queries/torrents.ts";
 import { trackerUsers } from "../../src/db/queries/users.ts";
@@ -58,6 +57,8 @@ class Run {
   async start(): Promise<this> {
     const sql = this.h.db.sql;
     this.tracker.load(await trackerUsers(sql), await trackerTorrents(sql));
+    // Peer lists are asked of this run's tracker, as the web side asks the Worker.
+    this.h.tracker.peersOf = (id, limit) => this.tracker.peersOf(id, limit);
     this.app.listen({ hostname: "127.0.0.1", port: 0 });
     this.server = this.app.server as unknown as ReturnType<typeof Bun.serve>;
     this.pass();
@@ -81,7 +82,7 @@ class Run {
     return body;
   }
 
-  /** Writes the pending credit and peers as the process running the tracker does. */
+  /** Writes the pending credit as the process running the tracker does. */
   async flush(): Promise<void> {
     const batch = this.tracker.takeDeltas();
     if (batch) {
@@ -92,8 +93,6 @@ class Run {
       });
       expect(outcome.deadLetters).toEqual([]);
     }
-    const peers = this.tracker.takePeers(0);
-    if (peers) await applyPeerBatch(this.h.db.sql, peers, 3600);
   }
 
   async stop(): Promise<void> {
@@ -389,6 +388,56 @@ describe("peer list", () => {
     );
     expect(after.leechers.map((p) => (p.member as { name: string }).name)).toEqual(["carol"]);
     await run.stop();
+  });
+});
+
+describe("peer list, asked when someone looks", () => {
+  test("the tracker's own order and limits: seeders first, most recent first, up to the limit of each", async () => {
+    const t = await newTorrent(5);
+    const run = await new Run(h).start();
+    for (let i = 0; i < 4; i++) {
+      run.clock += 1;
+      // At most three peers a member in one swarm (POLICY): two members seed.
+      await run.announce((i < 2 ? alice : carol).passkey, {
+        infoHash: t.hash,
+        peerId: peerId(`-qB4650-s${i}`),
+        left: 0,
+      });
+    }
+    for (let i = 0; i < 3; i++) {
+      run.clock += 1;
+      await run.announce(bob.passkey, { infoHash: t.hash, peerId: peerId(`-TR4000-l${i}`), left: SIZE });
+    }
+    const list = run.tracker.peersOf(t.id, 2)!;
+    const ids = [];
+    for (let o = 0; o < list.peerIds.length; o += 20)
+      ids.push(new TextDecoder().decode(list.peerIds.subarray(o, o + 10)));
+    expect(ids).toEqual(["-qB4650-s3", "-qB4650-s2", "-TR4000-l2", "-TR4000-l1"]);
+    expect(run.tracker.peersOf(999_999, 2)).toBeNull();
+    await run.stop();
+  });
+
+  test("a tracker that does not answer: 503 with a JSON error from the API, a notice on the page", async () => {
+    const t = await newTorrent(6);
+    h.tracker.silent = true;
+    try {
+      const error = await expectError(
+        await h.call(`/api/v1/torrents/${t.id}/peers`, { as: { token: bob.token } }),
+        503,
+        "unavailable",
+      );
+      expect(error.message).toContain("tracker did not answer");
+      const { cookie } = await h.login("bob");
+      const page = await h.request(`/torrents/${t.id}/swarm`, { cookie });
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain("The tracker did not answer in time");
+      expect(html).not.toContain("Nobody is seeding.");
+    } finally {
+      h.tracker.silent = false;
+    }
+    // Once it answers again, so does the list.
+    expect((await h.call(`/api/v1/torrents/${t.id}/peers`, { as: { token: bob.token } })).status).toBe(200);
   });
 });
 

@@ -209,7 +209,10 @@ describe("disable and enable", () => {
     expect(row!.disabled).toBe(true);
     expect(await web.db.sql`select 1 from sessions where user_id = ${eveId}`).toHaveLength(0);
     expect(web.sent.slice(sentBefore)).toEqual([
-      { kind: "user-upsert", user: { id: eveId, passkey: eve!.passkey, disabled: true } },
+      {
+        kind: "user-upsert",
+        user: { id: eveId, passkey: eve!.passkey, disabled: true, downloadsPaused: false },
+      },
     ]);
     const stale = await web.request("/account", { cookie: session.cookie });
     expect(stale.status).toBe(303);
@@ -228,7 +231,10 @@ describe("disable and enable", () => {
     const [after] = await web.db.sql`select disabled from users where id = ${eveId}`;
     expect(after!.disabled).toBe(false);
     expect(web.sent.slice(sentBefore)).toEqual([
-      { kind: "user-upsert", user: { id: eveId, passkey: eve!.passkey, disabled: false } },
+      {
+        kind: "user-upsert",
+        user: { id: eveId, passkey: eve!.passkey, disabled: false, downloadsPaused: false },
+      },
     ]);
     await web.login("eve");
   });

@@ -27,6 +27,8 @@ export interface RuleView {
   windowDays: number;
   ratioPercent: number;
   minDownloadPercent: number;
+  /** New downloads are refused from this many hit-and-runs on; 0: never. */
+  pauseDownloadsAfter?: number;
 }
 
 const STATUS_TEXT: Record<StatusView, string> = {
@@ -72,6 +74,9 @@ export function RuleText(props: { rule: RuleView }) {
       {rule.minDownloadPercent > 0
         ? ` Torrents of which you downloaded less than ${rule.minDownloadPercent}% here owe nothing.`
         : ""}
+      {rule.pauseDownloadsAfter
+        ? ` With ${rule.pauseDownloadsAfter} hit-and-run${rule.pauseDownloadsAfter === 1 ? "" : "s"} or more, new downloads are paused until you settle them.`
+        : ""}
     </p>
   );
 }
@@ -81,6 +86,8 @@ export function HitAndRunsPage(props: {
   page: PageContext;
   member: { id: number; name: string };
   own: boolean;
+  /** The tracker refuses this member's new downloads for too many hit-and-runs. */
+  downloadsPaused: boolean;
   items: readonly SnatchView[];
   counts: Record<StatusView, number>;
   rule: RuleView;
@@ -94,6 +101,15 @@ export function HitAndRunsPage(props: {
     <Layout page={props.page} title="Hit-and-runs">
       <h1>{props.own ? "Your snatches" : <span safe>{`Snatches of ${props.member.name}`}</span>}</h1>
       <RuleText rule={props.rule} />
+      {props.downloadsPaused ? (
+        <p class="notice bad" id="downloads-paused">
+          {props.own ? "Your new downloads are paused" : "New downloads are paused"}: too many hit-and-runs.
+          Seeding and downloads already running go on; seed the torrents below marked hit-and-run until they
+          are satisfied, and downloads resume at the next hourly check.
+        </p>
+      ) : (
+        ""
+      )}
       <section class="card">
         <dl class="facts" id="hnr-counts">
           <dt>Hit-and-runs</dt>

@@ -94,6 +94,8 @@ export function SwarmSection(props: {
   freeleech: FreeleechView;
   seeders: readonly PeerView[];
   leechers: readonly PeerView[];
+  /** Why the peer list is not shown (the tracker did not answer), when it is not. */
+  peersUnavailable?: string;
   canSetFactors: boolean;
   canRequest: boolean;
   snatches: readonly SnatchView[] | null;
@@ -137,10 +139,21 @@ export function SwarmSection(props: {
       ) : (
         ""
       )}
-      <h2>Seeders ({props.seeders.length})</h2>
-      <PeerTable peers={props.seeders} empty="Nobody is seeding." />
-      <h2>Leechers ({props.leechers.length})</h2>
-      <PeerTable peers={props.leechers} empty="Nobody is leeching." />
+      {props.peersUnavailable ? (
+        <>
+          <h2>Peers</h2>
+          <p class="notice bad" role="status" safe>
+            {props.peersUnavailable}
+          </p>
+        </>
+      ) : (
+        <>
+          <h2>Seeders ({props.seeders.length})</h2>
+          <PeerTable peers={props.seeders} empty="Nobody is seeding." />
+          <h2>Leechers ({props.leechers.length})</h2>
+          <PeerTable peers={props.leechers} empty="Nobody is leeching." />
+        </>
+      )}
       {props.snatches ? (
         <>
           <h2>Snatches</h2>

@@ -129,6 +129,37 @@ export async function hitAndRunMembers(
   `;
 }
 
+/**
+ * Sets every member's `downloads_paused`: true with `limit` hit-and-runs or more at `now`, false
+ * otherwise (for everyone when `limit` is 0). Returns the members whose flag changed, for the
+ * tracker to hear of.
+ */
+export async function updateDownloadPauses(
+  sql: Sql,
+  rule: HitAndRunRule,
+  limit: number,
+  now: Date,
+): Promise<number[]> {
+  const rows = await sql<{ id: number }[]>`
+    with offenders as (
+      select x.user_id, count(*) as n
+      from (${classified(sql, rule, now)}) x
+      where x.status = 'hit_and_run'
+      group by x.user_id
+    )
+    update users u
+    set downloads_paused = p.paused
+    from (
+      select m.id, ${limit}::int > 0 and coalesce(o.n, 0) >= ${limit}::int as paused
+      from users m
+      left join offenders o on o.user_id = m.id
+    ) p
+    where u.id = p.id and u.downloads_paused <> p.paused
+    returning u.id
+  `;
+  return rows.map((r) => Number(r.id));
+}
+
 /** The seeding bonus formula's inputs. */
 export interface EarningRule {
   /** Base points an hour for one seeding torrent. */

@@ -92,6 +92,8 @@ function bytesProblem(name: string, v: number): string | null {
   return null;
 }
 
+const isUnixTime = (v: number) => Number.isSafeInteger(v) && v >= 0 && v <= MAX_UNIX_SECONDS;
+
 /** Why a packed row cannot be credited, or null when it can. */
 function rowProblem(deltas: StatDeltas, o: number): string | null {
   const userId = deltas[o]!;
@@ -105,9 +107,10 @@ function rowProblem(deltas: StatDeltas, o: number): string | null {
   const seed = deltas[o + 7]!;
   if (!Number.isSafeInteger(seed) || seed < 0 || seed > MAX_SEED_SECONDS)
     return `seed seconds ${seed} are not a whole number of seconds in one batch`;
-  for (const at of [deltas[o + 9]!, deltas[o + 10]!])
-    if (!Number.isSafeInteger(at) || at < 0 || at > MAX_UNIX_SECONDS)
-      return `announce time ${at} is not a time`;
+  const lastAt = deltas[o + 9]!;
+  const firstAt = deltas[o + 10]!;
+  if (!isUnixTime(lastAt)) return `announce time ${lastAt} is not a time`;
+  if (!isUnixTime(firstAt)) return `announce time ${firstAt} is not a time`;
   return bytesProblem("uploaded", deltas[o + 2]!) ?? bytesProblem("downloaded", deltas[o + 3]!);
 }
 
@@ -264,37 +267,35 @@ async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfte
     where t.id = n.torrent_id
   `;
   // Reported totals and seeding time stop at the ceiling rather than refuse the credit: they are
-  // the client's word, not the member's balance.
-  await tx`
-    insert into user_torrent_stats (
-      user_id, torrent_id, uploaded, downloaded, completed_at, reported_uploaded, reported_downloaded,
-      seed_seconds, first_announce_at, last_announce_at, seeding, leeching
-    )
-    select user_id, torrent_id, uploaded, downloaded, case when completed then now() end, reported_up,
-      reported_down, seed_seconds, coalesce(first_at, last_at), last_at, state = 3, state = 2
-    from delta
-    on conflict (user_id, torrent_id) do update set
-      uploaded = user_torrent_stats.uploaded + excluded.uploaded,
-      downloaded = user_torrent_stats.downloaded + excluded.downloaded,
-      completed_at = coalesce(user_torrent_stats.completed_at, excluded.completed_at),
-      reported_uploaded = least(
-        user_torrent_stats.reported_uploaded + excluded.reported_uploaded, ${String(MAX_TOTAL_BYTES)}::bigint
-      ),
-      reported_downloaded = least(
-        user_torrent_stats.reported_downloaded + excluded.reported_downloaded, ${String(MAX_TOTAL_BYTES)}::bigint
-      ),
-      seed_seconds = user_torrent_stats.seed_seconds + excluded.seed_seconds,
-      first_announce_at = coalesce(user_torrent_stats.first_announce_at, excluded.first_announce_at),
-      last_announce_at = greatest(user_torrent_stats.last_announce_at, excluded.last_announce_at)
-  `;
-  // A row whose state says nothing (0) leaves the pair's seeding and leeching as they were.
-  await tx`
-    update user_torrent_stats s
-    set seeding = d.state = 3, leeching = d.state = 2
-    from delta d
-    where s.user_id = d.user_id and s.torrent_id = d.torrent_id and d.state <> 0
-      and (s.seeding, s.leeching) is distinct from (d.state = 3, d.state = 2)
-  `;
+  // the client's word, not the member's balance. A row whose state says nothing (0) leaves the
+  // pair's seeding and leeching as they were: those rows (rare: a dropped peer of a member with
+  // another in the swarm) go in a statement of their own, so no row is read twice. Nothing set
+  // here is indexed, so each update stays a HOT one (sql/015).
+  for (const withState of [true, false])
+    await tx`
+      insert into user_torrent_stats (
+        user_id, torrent_id, uploaded, downloaded, completed_at, reported_uploaded, reported_downloaded,
+        seed_seconds, first_announce_at, last_announce_at, seeding, leeching
+      )
+      select user_id, torrent_id, uploaded, downloaded, case when completed then now() end, reported_up,
+        reported_down, seed_seconds, coalesce(first_at, last_at), last_at, state = 3, state = 2
+      from delta
+      where ${withState ? tx`state <> 0` : tx`state = 0`}
+      on conflict (user_id, torrent_id) do update set
+        uploaded = user_torrent_stats.uploaded + excluded.uploaded,
+        downloaded = user_torrent_stats.downloaded + excluded.downloaded,
+        completed_at = coalesce(user_torrent_stats.completed_at, excluded.completed_at),
+        reported_uploaded = least(
+          user_torrent_stats.reported_uploaded + excluded.reported_uploaded, ${String(MAX_TOTAL_BYTES)}::bigint
+        ),
+        reported_downloaded = least(
+          user_torrent_stats.reported_downloaded + excluded.reported_downloaded, ${String(MAX_TOTAL_BYTES)}::bigint
+        ),
+        seed_seconds = user_torrent_stats.seed_seconds + excluded.seed_seconds,
+        first_announce_at = coalesce(user_torrent_stats.first_announce_at, excluded.first_announce_at),
+        last_announce_at = greatest(user_torrent_stats.last_announce_at, excluded.last_announce_at)
+        ${withState ? tx`, seeding = excluded.seeding, leeching = excluded.leeching` : tx``}
+    `;
   await tx`
     update users u
     set uploaded = u.uploaded + s.uploaded, downloaded = u.downloaded + s.downloaded

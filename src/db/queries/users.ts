@@ -73,7 +73,9 @@ export async function createUser(
 
 /** Every member as the tracker needs them. */
 export async function trackerUsers(sql: Sql): Promise<TrackerUser[]> {
-  return await sql<TrackerUser[]>`select id, passkey, disabled from users`;
+  return await sql<TrackerUser[]>`
+    select id, passkey, disabled, downloads_paused as "downloadsPaused" from users
+  `;
 }
 
 /** Number of members. */
@@ -84,6 +86,8 @@ export async function countUsers(sql: Sql): Promise<number> {
 
 /** One member as the tracker needs them, or null. */
 export async function trackerUser(sql: Sql, id: number): Promise<TrackerUser | null> {
-  const [row] = await sql<TrackerUser[]>`select id, passkey, disabled from users where id = ${id}`;
+  const [row] = await sql<TrackerUser[]>`
+    select id, passkey, disabled, downloads_paused as "downloadsPaused" from users where id = ${id}
+  `;
   return row ?? null;
 }

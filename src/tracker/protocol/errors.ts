@@ -2,6 +2,7 @@
 export type ClientErrorCode =
   | "unknown_passkey"
   | "disabled_account"
+  | "downloads_paused"
   | "unregistered_torrent"
   | "client_not_allowed"
   | "too_many_peers"
@@ -70,6 +71,11 @@ export const CLIENT_ERRORS = {
   ),
   /** The passkey belongs to a disabled account. */
   disabledAccount: new ClientError("disabled_account", "Your account is disabled: contact the staff."),
+  /** The member has too many hit-and-runs: seeding goes on, new downloads do not start. */
+  downloadsPaused: new ClientError(
+    "downloads_paused",
+    "New downloads are paused: you have too many hit-and-runs. Seed what you owe (see your hit-and-runs page on the site) and they resume within the hour.",
+  ),
   /** The info hash is not a torrent the site knows. */
   unregisteredTorrent: new ClientError(
     "unregistered_torrent",

@@ -60,6 +60,7 @@ export const fail = {
     ),
   forbidden: (message: string) => new ApiError("forbidden", message),
   notFound: (message: string) => new ApiError("not_found", message),
+  unavailable: (message: string) => new ApiError("unavailable", message),
   validation: (fields: Record<string, string>, message = "Some fields are not valid.") =>
     new ApiError("validation", message, fields),
 };

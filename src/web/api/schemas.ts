@@ -174,6 +174,7 @@ const ERROR_MEANING = {
   413: "The file is too large",
   422: "Not valid: `fields` names the inputs at fault",
   429: "Too many requests: wait for Retry-After seconds",
+  503: "Unavailable: the database or the tracker did not answer in time; try again shortly",
 } as const;
 
 /** Error responses of a route (429 always: every route is rate limited), each with the error body. */

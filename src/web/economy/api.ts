@@ -58,6 +58,10 @@ const Snatch = t.Object(
 const MemberHitAndRuns = t.Object({
   member: t.Object({ id: t.Number(), name: t.String() }),
   hit_and_runs: t.Number({ description: "Snatches that are hit-and-runs now" }),
+  downloads_paused: t.Boolean({
+    description:
+      "True when the tracker refuses the member's new downloads for too many hit-and-runs (hitAndRun.pauseDownloadsAfter; checked hourly)",
+  }),
   counts: Counts,
   rule: t.Object(
     {
@@ -170,6 +174,7 @@ export function economyApi(deps: WebDeps, limiters: ApiLimiters) {
         return {
           member: result.member,
           hit_and_runs: result.counts.hit_and_run,
+          downloads_paused: result.downloadsPaused,
           counts: result.counts,
           rule: {
             seed_hours: result.rule.seedHours,

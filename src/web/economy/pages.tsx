@@ -43,6 +43,7 @@ export function economyPages(deps: WebDeps) {
         page={page}
         member={result.member}
         own={own}
+        downloadsPaused={result.downloadsPaused}
         items={result.items}
         counts={result.counts}
         rule={result.rule}

@@ -11,12 +11,14 @@ import {
   type SettledBy,
   type SnatchStatus,
   spendPoints,
+  updateDownloadPauses,
 } from "../../db/queries/economy.ts";
 import { INVITE_DAYS_DEFAULT } from "../../db/queries/invites.ts";
 import { log } from "../../log.ts";
 import { peerTimeoutSeconds } from "../../tracker/tracker.ts";
 import type { WebDeps } from "../deps.ts";
 import { STAFF } from "../gate.tsx";
+import type { TrackerSync } from "../tracker-sync.ts";
 
 export type { SnatchStatus } from "../../db/queries/economy.ts";
 
@@ -64,6 +66,8 @@ export type SnatchesResult =
   | {
       ok: true;
       member: { id: number; name: string };
+      /** New downloads refused for too many hit-and-runs (see checkDownloadPauses). */
+      downloadsPaused: boolean;
       items: SnatchItem[];
       counts: Record<SnatchStatus, number>;
       rule: { seedHours: number; windowDays: number; ratioPercent: number; minDownloadPercent: number };
@@ -86,8 +90,8 @@ export async function memberHitAndRuns(
     return { ok: false, status: 403, field: "id", message: "Members see only their own hit-and-runs." };
   if (pageProblem(input.page))
     return { ok: false, status: 422, field: "page", message: `Use a whole number from 1 to ${MAX_PAGE}.` };
-  const [member] = await deps.sql<{ id: number; name: string }[]>`
-    select id, name from users where id = ${input.userId}
+  const [member] = await deps.sql<{ id: number; name: string; downloads_paused: boolean }[]>`
+    select id, name, downloads_paused from users where id = ${input.userId}
   `;
   if (!member)
     return { ok: false, status: 404, field: "id", message: "There is no member with this number." };
@@ -99,7 +103,8 @@ export async function memberHitAndRuns(
   const counts = await memberSnatchCounts(deps.sql, rule, member.id, input.now);
   return {
     ok: true,
-    member,
+    member: { id: member.id, name: member.name },
+    downloadsPaused: member.downloads_paused,
     items: rows.slice(0, ROWS_PER_PAGE).map((r) => {
       const seedSeconds = Number(r.seed_seconds);
       return {
@@ -324,9 +329,32 @@ export async function runBonusHour(
   );
 }
 
-/** Runs the earning job at start and then every minute (it does nothing until a new hour has ended). */
-export function startBonusJob(sql: Sql, config: Config): { stop(): Promise<void> } {
+/**
+ * Pauses the new downloads of members with `hitAndRun.pauseDownloadsAfter` hit-and-runs or more at
+ * `now`, and lifts the pause of those below it; the tracker hears of each change before this
+ * returns (or after its 1 s wait for an answer). Returns the members whose pause changed.
+ */
+export async function checkDownloadPauses(
+  sql: Sql,
+  config: Config,
+  sync: TrackerSync,
+  now: Date,
+): Promise<number[]> {
+  // With the rule off (no seed time owed) nobody has a hit-and-run: every pause is lifted.
+  const limit = config.hitAndRun.seedHours > 0 ? config.hitAndRun.pauseDownloadsAfter : 0;
+  const changed = await updateDownloadPauses(sql, hitAndRunRule(config), limit, now);
+  for (let i = 0; i < changed.length; i += 50)
+    await Promise.all(changed.slice(i, i + 50).map((id) => sync.user(id)));
+  return changed;
+}
+
+/**
+ * Runs the earning job at start and then every minute (it does nothing until a new hour has ended),
+ * and the download-pause check at start and then every hour.
+ */
+export function startEconomyJobs(sql: Sql, config: Config, sync: TrackerSync): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
+  let lastPauseCheck = 0;
   const tick = () => {
     running = running
       .then(() => runBonusHour(sql, config, new Date()))
@@ -334,6 +362,14 @@ export function startBonusJob(sql: Sql, config: Config): { stop(): Promise<void>
         if (outcome?.done === "earned") log.info("seeding bonus credited", outcome);
       })
       .catch((error) => log.warn("seeding bonus not credited; retried in a minute", { error }));
+    if (Date.now() - lastPauseCheck < HOUR_MS) return;
+    running = running
+      .then(() => checkDownloadPauses(sql, config, sync, new Date()))
+      .then((changed) => {
+        lastPauseCheck = Date.now();
+        if (changed.length > 0) log.info("download pauses changed", { members: changed.length });
+      })
+      .catch((error) => log.warn("download pauses not checked; retried in a minute", { error }));
   };
   tick();
   const timer = setInterval(tick, 60_000);

@@ -1,33 +1,34 @@
 import { isDatabaseUnavailable, type Sql } from "../../db/client.ts";
-import { applyPeerBatch } from "../../db/queries/peers.ts";
+import { writePeerList } from "../../db/queries/peers.ts";
 import { log } from "../../log.ts";
-import type { PeerBatch } from "../../shared/channel.ts";
+import type { PeerList } from "../../shared/channel.ts";
 
 /**
- * Writes the tracker's peer batches into `torrent_peers`, one at a time, in order. The table is a
- * view of the swarms a few seconds behind, not an account: a batch the database cannot take is
- * dropped with a log line (the next announces bring the peers back, and rows of peers that left
- * meanwhile go once they are older than the peer timeout).
+ * In a tracker process: writes each peer list a web process asked for into `torrent_peers`, one at
+ * a time, then says it is there (`ready`). A list the database cannot take is not announced: the
+ * web process that asked stops waiting and says the list is not available.
  */
-export class PeersWriter {
+export class PeerListWriter {
   private chain: Promise<void> = Promise.resolve();
   private lastWarning = 0;
 
   constructor(
     private readonly sql: Sql,
-    /** Rows not announced for this long are removed. */
+    /** Lists of other torrents older than this go with each write. */
     private readonly staleSeconds: number,
+    private readonly ready: (nonce: number, torrentId: number, known: boolean) => void,
   ) {}
 
-  /** Queues a batch behind the ones being written. */
-  add(batch: PeerBatch): void {
+  /** Queues a list behind the ones being written; `list` is null when the tracker does not know the torrent. */
+  add(nonce: number, torrentId: number, list: PeerList | null): void {
     this.chain = this.chain.then(async () => {
       try {
-        await applyPeerBatch(this.sql, batch, this.staleSeconds);
+        if (list) await writePeerList(this.sql, torrentId, list, this.staleSeconds);
+        this.ready(nonce, torrentId, list !== null);
       } catch (error) {
         if (Date.now() - this.lastWarning < 60_000) return;
         this.lastWarning = Date.now();
-        log.warn("peer list not written; it catches up with the next announces", {
+        log.warn("a peer list was not written", {
           unavailable: isDatabaseUnavailable(error),
           error: error as Error,
         });
@@ -35,7 +36,7 @@ export class PeersWriter {
     });
   }
 
-  /** Waits for the batches queued so far. */
+  /** Waits for the lists queued so far. */
   async stop(): Promise<void> {
     await this.chain;
   }

@@ -33,6 +33,7 @@ const Bytes = (description: string) =>
 function refused(r: Refusal): never {
   if (r.status === 403) throw fail.forbidden(r.message);
   if (r.status === 404) throw fail.notFound(r.message);
+  if (r.status === 503) throw fail.unavailable(r.message);
   throw fail.validation({ [r.field]: r.message });
 }
 
@@ -90,7 +91,6 @@ const Peer = t.Object(
     uploaded: t.Number({ description: "Bytes this session, as reported" }),
     downloaded: t.Number({ description: "Bytes this session, as reported" }),
     progress: t.Number({ description: "Share of the torrent the peer has, 0 to 1" }),
-    started_at: Time("When the tracker first saw this session"),
     announced_at: Time("Its latest announce"),
     idle_seconds: t.Number({ description: "Seconds since its latest announce" }),
   },
@@ -106,7 +106,6 @@ function peerBody(p: PeerItem): typeof Peer.static {
     uploaded: p.uploaded,
     downloaded: p.downloaded,
     progress: p.progress,
-    started_at: p.startedAt.toISOString(),
     announced_at: p.announcedAt.toISOString(),
     idle_seconds: p.idleSeconds,
   };
@@ -227,13 +226,13 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
         params: IdParams,
         response: {
           200: t.Object({ seeders: t.Array(Peer), leechers: t.Array(Peer) }),
-          ...errors(401, 404, 422),
+          ...errors(401, 404, 422, 503),
         },
         detail: {
           tags: ["Torrents"],
           summary: "Peers of a torrent",
           description:
-            "Seeders and leechers as the tracker last reported them (a few seconds behind). Anonymous members show as null to other members; no address is given.",
+            "Seeders and leechers as the tracker holds them now (at most 200 of each, the most recent first), asked of the tracker when called. Anonymous members show as null to other members; no address is given. 503 when the tracker does not answer within 1.5 s.",
         },
       },
     )

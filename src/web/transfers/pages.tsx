@@ -75,7 +75,7 @@ export function transferPages(deps: WebDeps) {
   ) {
     const torrent = await getTorrent(deps.sql, id);
     const [state, peers] = await Promise.all([freeleechState(deps, id), peerList(deps, viewer, id)]);
-    if (!torrent || !state.ok || !peers.ok)
+    if (!torrent || !state.ok || (!peers.ok && peers.status !== 503))
       return problem(page, set, 404, "Not found", "There is no torrent with this number.");
     const snatches = viewer.can("moderate")
       ? await snatchPage(deps, viewer, id, { page: 1, limit: 100 })
@@ -84,8 +84,9 @@ export function transferPages(deps: WebDeps) {
       page,
       torrentId: id,
       freeleech: state,
-      seeders: peers.seeders,
-      leechers: peers.leechers,
+      seeders: peers.ok ? peers.seeders : [],
+      leechers: peers.ok ? peers.leechers : [],
+      peersUnavailable: peers.ok ? undefined : peers.message,
       canSetFactors: viewer.can("moderate"),
       canRequest: torrent.creator_id === viewer.id && !viewer.can("moderate"),
       snatches: snatches?.ok

@@ -17,12 +17,12 @@ import {
   setAnonymous,
   torrentSnatches,
 } from "../../db/queries/history.ts";
-import { torrentPeers } from "../../db/queries/peers.ts";
 import { getTorrent } from "../../db/queries/torrents.ts";
 import type { Role } from "../../db/queries/users.ts";
 import type { WebDeps } from "../deps.ts";
 import { STAFF } from "../gate.tsx";
 import { clientName } from "../peers/client.ts";
+import { PeersUnavailableError } from "../peers/source.ts";
 
 export { HISTORY_SORTS, type HistorySort };
 
@@ -36,6 +36,7 @@ export interface Actor {
 export type Refusal =
   | { ok: false; status: 403; message: string }
   | { ok: false; status: 404; message: string }
+  | { ok: false; status: 503; message: string }
   | { ok: false; status: 422; field: string; message: string };
 
 const NO_TORRENT: Refusal = { ok: false, status: 404, message: "There is no torrent with this number." };
@@ -256,13 +257,22 @@ export interface PeerItem {
   downloaded: number;
   /** Share of the torrent the peer has, 0 to 1. */
   progress: number;
-  startedAt: Date;
   announcedAt: Date;
   /** Seconds since its last announce. */
   idleSeconds: number;
 }
 
-/** The peers of a torrent, seeders first; anonymous members are hidden from all but staff and themselves. */
+/** The tracker did not answer in time: the page and the API say so rather than show an empty swarm. */
+const PEERS_UNAVAILABLE: Refusal = {
+  ok: false,
+  status: 503,
+  message: "The tracker did not answer in time, so the peer list cannot be shown now. Try again in a moment.",
+};
+
+/**
+ * The peers of a torrent, asked of the tracker, seeders first; anonymous members are hidden from
+ * all but staff and themselves.
+ */
 export async function peerList(
   deps: WebDeps,
   actor: Actor,
@@ -273,19 +283,25 @@ export async function peerList(
   if (!torrent) return NO_TORRENT;
   const staff = isStaff(actor);
   const size = Number(torrent.size);
-  const rows = await torrentPeers(deps.sql, torrentId, MAX_PEERS_LISTED);
-  const items = rows.map((r): PeerItem => {
-    const hidden = r.anonymous && !staff && r.userId !== actor.id;
+  let rows: Awaited<ReturnType<WebDeps["peers"]>>;
+  try {
+    rows = await deps.peers(torrentId, MAX_PEERS_LISTED);
+  } catch (error) {
+    if (error instanceof PeersUnavailableError) return PEERS_UNAVAILABLE;
+    throw error;
+  }
+  // A torrent the tracker has not heard of yet (just uploaded, say) has nobody in its swarm.
+  const items = (rows ?? []).map((r): PeerItem => {
+    const hidden = r.anonymous && !staff && Number(r.userId) !== actor.id;
     const left = Math.min(Math.max(Number(r.left), 0), size);
     return {
-      member: hidden ? null : { id: r.userId, name: r.name },
+      member: hidden ? null : { id: Number(r.userId), name: r.name },
       anonymous: r.anonymous,
       client: clientName(r.peerId),
       seeder: r.seeder,
       uploaded: Number(r.uploaded),
       downloaded: Number(r.downloaded),
       progress: r.seeder ? 1 : size > 0 ? (size - left) / size : 0,
-      startedAt: r.startedAt,
       announcedAt: r.announcedAt,
       idleSeconds: Math.max(0, Math.round((now.getTime() - r.announcedAt.getTime()) / 1000)),
     };

@@ -48,6 +48,11 @@ describe("CLIENT_ERRORS", () => {
       ],
       [CLIENT_ERRORS.disabledAccount, "disabled_account", "Your account is disabled: contact the staff."],
       [
+        CLIENT_ERRORS.downloadsPaused,
+        "downloads_paused",
+        "New downloads are paused: you have too many hit-and-runs. Seed what you owe (see your hit-and-runs page on the site) and they resume within the hour.",
+      ],
+      [
         CLIENT_ERRORS.unregisteredTorrent,
         "unregistered_torrent",
         "This torrent is not registered on this tracker: upload it or download the site's copy.",
@@ -71,7 +76,7 @@ describe("CLIENT_ERRORS", () => {
 
   test("every fixed message is distinct and ends with a full stop", () => {
     const fixed = Object.values(CLIENT_ERRORS).filter((e): e is ClientError => e instanceof ClientError);
-    expect(fixed).toHaveLength(11);
+    expect(fixed).toHaveLength(12);
     expect(new Set(fixed.map((e) => e.message)).size).toBe(fixed.length);
     for (const e of fixed) expect(e.message.endsWith(".")).toBe(true);
   });
