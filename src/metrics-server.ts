@@ -1,3 +1,4 @@
+import type { StatsWriter } from "./bridge/credit.ts";
 import type { Config } from "./config.ts";
 import type { Sql } from "./db/client.ts";
 import { databaseErrors } from "./db/client.ts";
@@ -5,7 +6,6 @@ import { log } from "./log.ts";
 import type { TrackerMetrics } from "./shared/channel.ts";
 import { listenProblem } from "./shared/listen.ts";
 import { Counter, Gauge, Histogram, LATENCY_BUCKETS, Registry } from "./shared/metrics.ts";
-import type { StatsWriter } from "./web/live.ts";
 
 /** Everything /metrics reports, fed by the web side and by the tracker's periodic figures. */
 export class Metrics {

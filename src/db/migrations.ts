@@ -15,6 +15,7 @@ import m013 from "../../sql/013_economy.sql" with { type: "text" };
 import m014 from "../../sql/014_economy_rules.sql" with { type: "text" };
 import m015 from "../../sql/015_peer_lists_hot_history.sql" with { type: "text" };
 import m016 from "../../sql/016_download_pauses.sql" with { type: "text" };
+import m017 from "../../sql/017_live_counts.sql" with { type: "text" };
 
 /** One forward-only schema change. */
 export interface Migration {
@@ -40,4 +41,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 14, name: "014_economy_rules.sql", sql: m014 },
   { version: 15, name: "015_peer_lists_hot_history.sql", sql: m015 },
   { version: 16, name: "016_download_pauses.sql", sql: m016 },
+  { version: 17, name: "017_live_counts.sql", sql: m017 },
 ];

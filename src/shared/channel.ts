@@ -4,7 +4,7 @@
 // they hold only plain data: numbers, strings, arrays, and packed number arrays (bytes, there).
 
 /** Bumped when a message's shape changes incompatibly. */
-export const CHANNEL_VERSION = 2;
+export const CHANNEL_VERSION = 3;
 
 /** A member as the tracker needs it. */
 export interface TrackerUser {

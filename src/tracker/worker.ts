@@ -1,10 +1,7 @@
-// Entry point of the tracker Worker: receives its configuration over the channel, loads members
-// and torrents, serves announce and scrape on its own port, and reports counts and credit back.
+// Entry point of the tracker Worker: receives its configuration over the channel, asks the bridge
+// (src/bridge/tracker-side.ts) for members, torrents and completions, serves announce and scrape
+// on its own port, and reports counts and credit back. It holds no database code.
 import type { Config } from "../config.ts";
-import { connect } from "../db/client.ts";
-import { factorWindows } from "../db/queries/freeleech.ts";
-import { trackerCompletions, trackerTorrents } from "../db/queries/torrents.ts";
-import { trackerUsers } from "../db/queries/users.ts";
 import { configureLog, log } from "../log.ts";
 import {
   type Completions,
@@ -60,24 +57,8 @@ let pendingCompletions: ((completions: Completions) => void) | null = null;
 let lastDropLog = 0;
 let loggedDrops = { suspicious: 0, grace: 0 };
 
-/** Members and torrents: from the tracker's own database login, or from the web side when embedded. */
-async function loadSnapshot(config: Config): Promise<Snapshot> {
-  const setting = config.tracker.postgresql ?? config.webapi.postgresql;
-  if (setting) {
-    // A full reload streams every row from the start, so only a silent server is cut short.
-    const sql = connect(setting, 1, { statementTimeoutMs: 0, unansweredMs: 60_000, idleSeconds: 0 });
-    try {
-      const [users, torrents, windows] = [
-        await trackerUsers(sql),
-        await trackerTorrents(sql),
-        await factorWindows(sql),
-      ];
-      return { users, torrents, windows };
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
-  }
-  // The embedded database serves one connection, the web side's: it reads the snapshot for us.
+/** Members, torrents and factor windows, as the bridge reads them. */
+function loadSnapshot(): Promise<Snapshot> {
   return new Promise((resolve) => {
     pendingSnapshot = resolve;
     channel.send({ kind: "snapshot-request" });
@@ -86,19 +67,9 @@ async function loadSnapshot(config: Config): Promise<Snapshot> {
 
 /**
  * Who already completed which torrent, read once at start (a reload does not need it: completions
- * of this run are counted in memory). From the database, or from the web side when embedded.
+ * of this run are counted in memory).
  */
-async function loadCompletions(config: Config): Promise<Completions> {
-  const setting = config.tracker.postgresql ?? config.webapi.postgresql;
-  if (setting) {
-    // Like the snapshot: every completion is read, page after page, so only a silent server is cut short.
-    const sql = connect(setting, 1, { statementTimeoutMs: 0, unansweredMs: 60_000, idleSeconds: 0 });
-    try {
-      return await trackerCompletions(sql);
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
-  }
+function loadCompletions(): Promise<Completions> {
   return new Promise((resolve) => {
     pendingCompletions = resolve;
     channel.send({ kind: "completions-request" });
@@ -174,9 +145,9 @@ function sendMetrics(): void {
   });
 }
 
-async function reload(config: Config): Promise<void> {
+async function reload(): Promise<void> {
   try {
-    const snapshot = await loadSnapshot(config);
+    const snapshot = await loadSnapshot();
     tracker?.load(snapshot.users, snapshot.torrents);
     tracker?.setWindows(snapshot.windows);
     log.debug("reloaded members and torrents", {
@@ -200,30 +171,13 @@ async function start(config: Config): Promise<void> {
       setting: what === "peers" ? "tracker.maxPeers" : "tracker.maxTorrents",
     });
   });
-  let snapshot: Awaited<ReturnType<typeof loadSnapshot>>;
-  try {
-    snapshot = await loadSnapshot(config);
-  } catch (error) {
-    channel.send({
-      kind: "fatal",
-      message: `the tracker cannot load members and torrents: ${(error as Error).message}`,
-    });
-    return;
-  }
+  // The bridge fails the start itself when it cannot read these.
+  const snapshot = await loadSnapshot();
   t.load(snapshot.users, snapshot.torrents);
   t.setWindows(snapshot.windows);
-  let completions = 0;
-  try {
-    const pairs = await loadCompletions(config);
-    t.loadCompletions(pairs);
-    completions = pairs.length / 2;
-  } catch (error) {
-    channel.send({
-      kind: "fatal",
-      message: `the tracker cannot load who completed which torrent: ${(error as Error).message}`,
-    });
-    return;
-  }
+  const pairs = await loadCompletions();
+  t.loadCompletions(pairs);
+  const completions = pairs.length / 2;
   tracker = t;
   const app = createTrackerApp(t, {
     pathDepth: config.pathDepth,
@@ -256,7 +210,7 @@ async function start(config: Config): Promise<void> {
       },
       Math.min(REAP_EVERY_MS, Math.max(1000, (staleAfter * 1000) / 4)),
     ),
-    setInterval(() => void reload(config), config.tracker.reloadIntervalSeconds * 1000),
+    setInterval(() => void reload(), config.tracker.reloadIntervalSeconds * 1000),
     setInterval(sendMetrics, METRICS_EVERY_MS),
   );
   const port = app.server?.port ?? 0;
@@ -277,7 +231,7 @@ channel.onMessage((message) => {
       void start(message.config as Config);
       break;
     case "snapshot":
-      // Asked for (embedded database), or sent after notifications may have been missed.
+      // Asked for, or sent after notifications may have been missed.
       if (pendingSnapshot)
         pendingSnapshot({ users: message.users, torrents: message.torrents, windows: message.windows });
       else {

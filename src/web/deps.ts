@@ -1,8 +1,8 @@
+import type { LiveCounts } from "../bridge/counts.ts";
+import type { PeerSource } from "../bridge/peers.ts";
+import type { TrackerSync } from "../bridge/sync.ts";
 import type { Config } from "../config.ts";
 import type { Sql } from "../db/client.ts";
-import type { LiveCounts } from "./live.ts";
-import type { PeerSource } from "./peers/source.ts";
-import type { TrackerSync } from "./tracker-sync.ts";
 
 /** What the web side's routes need from the running process. */
 export interface WebDeps {

@@ -1,13 +1,15 @@
+import { LiveCounts } from "../../src/bridge/counts.ts";
+import { trackerFeed } from "../../src/bridge/feed.ts";
+import { peerSource } from "../../src/bridge/peers.ts";
+import { trackerSync } from "../../src/bridge/sync.ts";
+import type { ToWeb, TrackerLink } from "../../src/bridge/vocabulary.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createUser, type Role } from "../../src/db/queries/users.ts";
-import type { PeerList, TrackerToWeb, WebToTracker } from "../../src/shared/channel.ts";
+import type { PeerList, WebToTracker } from "../../src/shared/channel.ts";
 import { hashPassword } from "../../src/shared/secrets.ts";
 import { createWebApp } from "../../src/web/app.tsx";
 import { BASE_HEADER, csrfToken, IP_HEADER } from "../../src/web/context.tsx";
 import type { WebDeps } from "../../src/web/deps.ts";
-import { LiveCounts } from "../../src/web/live.ts";
-import { peerSource } from "../../src/web/peers/source.ts";
-import { trackerSync } from "../../src/web/tracker-sync.ts";
 import { type TestDatabase, testDatabase } from "./database.ts";
 
 export const PEPPER = "test-pepper";
@@ -27,27 +29,29 @@ export async function webHarness(env: Record<string, string> = {}) {
     /** True: peer-list requests go unanswered, as when the tracker is down. */
     silent: false,
   };
-  // Stands in for the Worker's port: records changes, acknowledges pings and answers peer-list
-  // requests as the tracker would.
-  const listeners: ((m: TrackerToWeb) => void)[] = [];
-  const hear = (m: TrackerToWeb) =>
+  // Stands in for the tracker Worker behind the bridge's feed: records the changes the feed hands
+  // it (rows read from the database), acknowledges pings and answers peer-list requests as the
+  // tracker would.
+  const listeners: ((m: ToWeb) => void)[] = [];
+  const hear = (m: ToWeb) =>
     queueMicrotask(() => {
       for (const listener of listeners) listener(m);
     });
-  const channel = {
-    send(m: WebToTracker) {
-      if (m.kind === "ping") hear({ kind: "pong", nonce: m.nonce });
-      else if (m.kind === "peers-request") {
-        if (tracker.silent) return;
-        hear({
-          kind: "peers",
-          nonce: m.nonce,
-          torrentId: m.torrentId,
-          list: tracker.peersOf(m.torrentId, m.limit),
-        });
-      } else sent.push(m);
-    },
-    onMessage(handler: (m: TrackerToWeb) => void) {
+  const feed = trackerFeed(db.sql, (m: WebToTracker) => {
+    if (m.kind === "ping") hear({ kind: "pong", nonce: m.nonce });
+    else if (m.kind === "peers-request") {
+      if (tracker.silent) return;
+      hear({
+        kind: "peers",
+        nonce: m.nonce,
+        torrentId: m.torrentId,
+        list: tracker.peersOf(m.torrentId, m.limit),
+      });
+    } else sent.push(m);
+  });
+  const channel: TrackerLink = {
+    send: (m) => feed.send(m),
+    onMessage(handler) {
       listeners.push(handler);
     },
   };
@@ -57,7 +61,7 @@ export async function webHarness(env: Record<string, string> = {}) {
     sql: db.sql,
     pepper: PEPPER,
     counts,
-    sync: trackerSync(db.sql, channel),
+    sync: trackerSync(channel),
     // Every request asks anew (test/web/peers.test.ts checks the one-second sharing).
     peers: peerSource(db.sql, channel, { freshMs: 0, timeoutMs: 300 }),
     ready: () => true,

@@ -6,12 +6,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CountsWriter } from "../../src/bridge/counts.ts";
+import { StatsWriter } from "../../src/bridge/credit.ts";
+import { SpillUnreadableError, spillPath } from "../../src/bridge/spill.ts";
 import { connect } from "../../src/db/client.ts";
 import { applyStatBatch, MAX_DELTA_BYTES, MAX_TOTAL_BYTES } from "../../src/db/queries/stats.ts";
 import { createUser } from "../../src/db/queries/users.ts";
 import { DELTA_FIELDS } from "../../src/shared/channel.ts";
-import { SpillUnreadableError, spillPath } from "../../src/web/credit-spill.ts";
-import { LiveCounts, StatsWriter } from "../../src/web/live.ts";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
 import { apiHarness } from "../helpers/api.ts";
 import { type TestDatabase, testDatabase } from "../helpers/database.ts";
@@ -66,9 +67,9 @@ afterAll(async () => {
 
 describe("credit the database refuses", () => {
   test("a member claiming 2^53 - 1 on every torrent is kept aside; everyone else's credit and the swarm counts are written", async () => {
-    const counts = new LiveCounts();
-    const writer = new StatsWriter(db.sql, counts, 60_000);
-    counts.apply([[t[0]!, 3, 4, 0]]);
+    const counts = new CountsWriter(db.sql, 60_000);
+    const writer = new StatsWriter(db.sql, 60_000);
+    counts.add([[t[0]!, 3, 4, 0]]);
     // What the tracker credits for `uploaded=0` then `uploaded=9007199254740991` on each torrent:
     // together far past bigint, which once jammed every later batch.
     const forged = t.map((id) => [mallory, id, Number.MAX_SAFE_INTEGER, 0, 0]);
@@ -83,6 +84,7 @@ describe("credit the database refuses", () => {
     );
     writer.add("run-a", 3, packed([[alice, t[0]!, 1, 0, 0]]));
     await writer.flush();
+    await counts.flush();
 
     expect(writer.pending).toEqual({ batches: 0, deltas: 0 });
     expect(await totals(alice)).toEqual({ uploaded: 3001, downloaded: 500 });
@@ -113,7 +115,7 @@ describe("credit the database refuses", () => {
 
   test("a total stops at the ceiling: the batch that would pass it is kept aside whole, the one reaching it is credited exactly", async () => {
     await db.sql`update users set uploaded = ${String(CEILING - 10n)} where id = ${bob}`;
-    const writer = new StatsWriter(db.sql, new LiveCounts(), 60_000);
+    const writer = new StatsWriter(db.sql, 60_000);
     writer.add(
       "run-b",
       1,
@@ -154,7 +156,7 @@ describe("credit the database refuses", () => {
     rows.splice(250, 0, [mallory, t[20]!, 1, 0, 1]);
     rows.push([mallory, t[30]!, 7, 0, 0]);
     const before = { alice: await totals(alice), bob: await totals(bob) };
-    const writer = new StatsWriter(db.sql, new LiveCounts(), 60_000);
+    const writer = new StatsWriter(db.sql, 60_000);
     writer.add("run-c", 1, packed(rows));
     await writer.flush();
 
@@ -199,7 +201,7 @@ describe("credit the database cannot take at shutdown", () => {
     const file = spillPath(dir);
     // Nothing listens on port 1: every write fails as with a database that is down.
     const away = connect("postgres://postgres@127.0.0.1:1/none", 1);
-    const down = new StatsWriter(away, new LiveCounts(), 60_000);
+    const down = new StatsWriter(away, 60_000);
     const before = await totals(alice);
     down.add("run-d", 1, packed([[alice, t[500]!, 4000, 40, 1]]));
     down.add(
@@ -217,7 +219,7 @@ describe("credit the database cannot take at shutdown", () => {
     const copy = join(dir, "copy.json");
     copyFileSync(file, copy);
 
-    const up = new StatsWriter(db.sql, new LiveCounts(), 60_000);
+    const up = new StatsWriter(db.sql, 60_000);
     expect(up.restore(file)).toBe(3);
     await up.flush();
     expect(existsSync(file)).toBe(false);
@@ -232,7 +234,7 @@ describe("credit the database cannot take at shutdown", () => {
 
     // A file replayed again (the process stopped before it could remove it) changes nothing.
     copyFileSync(copy, file);
-    const again = new StatsWriter(db.sql, new LiveCounts(), 60_000);
+    const again = new StatsWriter(db.sql, 60_000);
     expect(again.restore(file)).toBe(3);
     await again.flush();
     expect(existsSync(file)).toBe(false);
@@ -242,9 +244,7 @@ describe("credit the database cannot take at shutdown", () => {
     ).toBe(1);
 
     writeFileSync(file, '{"format":"fairywren-pending-credit","version":1,"batches":[{"source":"x"}]}');
-    expect(() => new StatsWriter(db.sql, new LiveCounts(), 60_000).restore(file)).toThrow(
-      SpillUnreadableError,
-    );
+    expect(() => new StatsWriter(db.sql, 60_000).restore(file)).toThrow(SpillUnreadableError);
   });
 });
 

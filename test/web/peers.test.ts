@@ -2,14 +2,10 @@
 // the requests of the same second, named from the database, and refused plainly when the tracker
 // does not answer. Over a stand-in channel that counts what is asked, on a real database.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { PeersUnavailableError, peerSource } from "../../src/bridge/peers.ts";
+import type { ToTracker, ToWeb } from "../../src/bridge/vocabulary.ts";
 import { createUser } from "../../src/db/queries/users.ts";
-import {
-  PEER_FIELDS,
-  type PeerList,
-  type TrackerToWeb,
-  type WebToTracker,
-} from "../../src/shared/channel.ts";
-import { PeersUnavailableError, peerSource } from "../../src/web/peers/source.ts";
+import { PEER_FIELDS, type PeerList } from "../../src/shared/channel.ts";
 import { type TestDatabase, testDatabase } from "../helpers/database.ts";
 
 let db: TestDatabase;
@@ -38,14 +34,12 @@ function list(members: number[]): PeerList {
 }
 
 /** A channel whose tracker answers with `answer` (or not at all, when it returns undefined). */
-function channel(
-  answer: (m: Extract<WebToTracker, { kind: "peers-request" }>) => PeerList | null | undefined,
-) {
-  const asked: Extract<WebToTracker, { kind: "peers-request" }>[] = [];
-  const listeners: ((m: TrackerToWeb) => void)[] = [];
+function channel(answer: (m: Extract<ToTracker, { kind: "peers-request" }>) => PeerList | null | undefined) {
+  const asked: Extract<ToTracker, { kind: "peers-request" }>[] = [];
+  const listeners: ((m: ToWeb) => void)[] = [];
   return {
     asked,
-    send(m: WebToTracker) {
+    send(m: ToTracker) {
       if (m.kind !== "peers-request") return;
       asked.push(m);
       const reply = answer(m);
@@ -54,7 +48,7 @@ function channel(
         for (const l of listeners) l({ kind: "peers", nonce: m.nonce, torrentId: m.torrentId, list: reply });
       });
     },
-    onMessage(handler: (m: TrackerToWeb) => void) {
+    onMessage(handler: (m: ToWeb) => void) {
       listeners.push(handler);
     },
   };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { LiveCounts } from "../../src/bridge/counts.ts";
 import { sampleCounts } from "../../src/db/queries/samples.ts";
 import { createUser } from "../../src/db/queries/users.ts";
-import { LiveCounts } from "../../src/web/live.ts";
 import { SAMPLING, Sampler, type SamplingPolicy, type SeriesPolicy } from "../../src/web/plots/sampler.ts";
 import { type TestDatabase, testDatabase } from "../helpers/database.ts";
 

@@ -2,9 +2,9 @@
 // whatever retries), the moderators' page and the API, who may see them, and a tally that cannot
 // overflow.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SuspiciousWriter } from "../../src/bridge/suspicious.ts";
 import { SUSPICIOUS_FIELDS, type SuspiciousBatch } from "../../src/shared/channel.ts";
 import { Tracker, type TrackerPolicy } from "../../src/tracker/tracker.ts";
-import { SuspiciousWriter } from "../../src/web/suspicious/writer.ts";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
 import { type ApiHarness, apiHarness, expectError, expectJson } from "../helpers/api.ts";
 

@@ -1,5 +1,5 @@
 import type postgres from "postgres";
-import { DELTA_FIELDS, type StatDeltas, type TorrentCounts } from "../../shared/channel.ts";
+import { DELTA_FIELDS, type StatDeltas } from "../../shared/channel.ts";
 import { isDataError, type Sql, type Tx } from "../client.ts";
 
 /**
@@ -400,20 +400,4 @@ export async function applyStatBatch(sql: Sql, batch: StatBatch): Promise<BatchO
     await isolate(tx, batch, batch.deltas, out);
     return { applied: true, deadLetters: out };
   })) as BatchOutcome;
-}
-
-/** Stores the latest seeder and leecher counts so lists can sort by them. */
-export async function writeSwarmCounts(sql: Sql, counts: readonly TorrentCounts[]): Promise<void> {
-  if (counts.length === 0) return;
-  await sql`
-    update torrent_counts t
-    set seeders = c.seeders, leechers = c.leechers
-    from unnest(
-      ${pgArray(counts.map((c) => c[0]))}::bigint[],
-      ${pgArray(counts.map((c) => c[1]))}::int[],
-      ${pgArray(counts.map((c) => c[2]))}::int[]
-    ) as c (id, seeders, leechers)
-    where t.torrent_id = c.id
-      and (t.seeders, t.leechers) is distinct from (c.seeders, c.leechers)
-  `;
 }

@@ -1,3 +1,4 @@
+import type { TrackerSync } from "../../bridge/sync.ts";
 import type { Config } from "../../config.ts";
 import type { Int8, Sql } from "../../db/client.ts";
 import {
@@ -18,7 +19,6 @@ import { log } from "../../log.ts";
 import { peerTimeoutSeconds } from "../../tracker/tracker.ts";
 import type { WebDeps } from "../deps.ts";
 import { STAFF } from "../gate.tsx";
-import type { TrackerSync } from "../tracker-sync.ts";
 
 export type { SnatchStatus } from "../../db/queries/economy.ts";
 

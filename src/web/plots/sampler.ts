@@ -1,3 +1,4 @@
+import type { LiveCounts } from "../../bridge/counts.ts";
 import type { Sql } from "../../db/client.ts";
 import {
   deleteSamplesBefore,
@@ -9,7 +10,6 @@ import {
   thinSamples,
 } from "../../db/queries/samples.ts";
 import { log } from "../../log.ts";
-import type { LiveCounts } from "../live.ts";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;

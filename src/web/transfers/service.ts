@@ -1,3 +1,4 @@
+import { PeersUnavailableError } from "../../bridge/peers.ts";
 import {
   createWindow,
   deleteWindow,
@@ -22,7 +23,6 @@ import type { Role } from "../../db/queries/users.ts";
 import type { WebDeps } from "../deps.ts";
 import { STAFF } from "../gate.tsx";
 import { clientName } from "../peers/client.ts";
-import { PeersUnavailableError } from "../peers/source.ts";
 
 export { HISTORY_SORTS, type HistorySort };
 

@@ -1,71 +1,15 @@
-import { isDatabaseUnavailable, type Sql } from "../db/client.ts";
+import type { Sql } from "../db/client.ts";
 import {
   applyStatBatch,
   type BatchOutcome,
   checkDeltas,
   type DeadLetter,
   type StatBatch,
-  writeSwarmCounts,
 } from "../db/queries/stats.ts";
 import { log } from "../log.ts";
-import { DELTA_FIELDS, type StatDeltas, type TorrentCounts } from "../shared/channel.ts";
-import { readSpill, removeSpill, writeSpill } from "./credit-spill.ts";
-import { FlushLoop } from "./flush-loop.ts";
-
-/** Seeders, leechers and snatches of one torrent, as last reported by the tracker. */
-export interface Counts {
-  readonly seeders: number;
-  readonly leechers: number;
-  readonly snatches: number;
-}
-
-/** The tracker's live counts, held in memory for pages, the API and server-sent events. */
-export class LiveCounts {
-  private readonly counts = new Map<number, Counts>();
-  private readonly listeners = new Set<(changed: readonly TorrentCounts[]) => void>();
-  private dirty = new Map<number, TorrentCounts>();
-
-  /** Takes a coalesced update from the tracker and tells every subscriber. */
-  apply(changed: readonly TorrentCounts[]): void {
-    for (const c of changed) {
-      this.counts.set(c[0], { seeders: c[1], leechers: c[2], snatches: c[3] });
-      this.dirty.set(c[0], c);
-    }
-    for (const listener of this.listeners) listener(changed);
-  }
-
-  /** Counts of one torrent, or null when the tracker has reported none. */
-  get(torrentId: number): Counts | null {
-    return this.counts.get(torrentId) ?? null;
-  }
-
-  /** Calls `listener` with every update until the returned function is called. */
-  subscribe(listener: (changed: readonly TorrentCounts[]) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /**
-   * Forgets every count, after updates may have been missed (a lost connection to the tracker):
-   * pages show the database's counts until the tracker reports each torrent again.
-   */
-  clear(): void {
-    this.counts.clear();
-    this.dirty = new Map();
-  }
-
-  /** Counts changed since the last call (for writing to the database). */
-  takeDirty(): TorrentCounts[] {
-    const out = [...this.dirty.values()];
-    this.dirty = new Map();
-    return out;
-  }
-
-  /** Puts counts back after a failed write, unless newer ones arrived meanwhile. */
-  restoreDirty(counts: readonly TorrentCounts[]): void {
-    for (const c of counts) if (!this.dirty.has(c[0])) this.dirty.set(c[0], c);
-  }
-}
+import { DELTA_FIELDS, type StatDeltas } from "../shared/channel.ts";
+import { BatchQueue } from "./flush-loop.ts";
+import { readSpill, removeSpill, writeSpill } from "./spill.ts";
 
 /** Most deltas kept waiting while the database is unreachable before the oldest batch is dropped. */
 export const MAX_QUEUED_DELTAS = 2_000_000;
@@ -91,9 +35,7 @@ const rowsOf = (batch: StatBatch) => batch.deltas.length / DELTA_FIELDS + batch.
  * and replayed at the next start (see restore).
  */
 export class StatsWriter {
-  private readonly queue: Queued[] = [];
-  private queued = 0;
-  private readonly loop: FlushLoop;
+  private readonly queue: BatchQueue<Queued, BatchOutcome>;
   /** The spill file replayed at start, removed once its batches are written. */
   private spillFile: string | null = null;
   private spilledLeft = 0;
@@ -106,72 +48,51 @@ export class StatsWriter {
 
   constructor(
     private readonly sql: Sql,
-    private readonly counts: LiveCounts,
     intervalMs: number,
   ) {
-    this.loop = new FlushLoop(() => this.write(), intervalMs);
+    this.queue = new BatchQueue<Queued, BatchOutcome>({
+      intervalMs,
+      limit: MAX_QUEUED_DELTAS,
+      rows: rowsOf,
+      write: (batch) => applyStatBatch(this.sql, batch),
+      retry: (error, batch) => {
+        this.failures++;
+        log.warn("stat batch not written; will retry", { error: error as Error, seq: batch.seq });
+        return true;
+      },
+      done: (batch, outcome) => {
+        this.recordDeadLetters(batch, outcome?.deadLetters ?? []);
+        if (batch.fromSpill) this.spillWritten();
+      },
+      drained: () => {
+        this.lastSuccess = Date.now();
+      },
+      dropped: (batch) => {
+        if (batch.fromSpill) this.spillWritten();
+        log.error("stat queue full: dropped the oldest batch", { source: batch.source, seq: batch.seq });
+      },
+    });
   }
 
   /** Checks and queues a batch from the tracker. */
   add(source: string, seq: number, deltas: StatDeltas): void {
     if (deltas.length === 0) return;
-    this.enqueue({ source, seq, ...checkDeltas(deltas) });
-  }
-
-  private enqueue(batch: Queued): void {
-    this.queue.push(batch);
-    this.queued += rowsOf(batch);
-    while (this.queued > MAX_QUEUED_DELTAS && this.queue.length > 1) {
-      const dropped = this.queue.shift()!;
-      this.queued -= rowsOf(dropped);
-      if (dropped.fromSpill) this.spillWritten();
-      log.error("stat queue full: dropped the oldest batch", { source: dropped.source, seq: dropped.seq });
-    }
+    this.queue.push({ source, seq, ...checkDeltas(deltas) });
   }
 
   /** Batches and deltas waiting to be written. */
   get pending(): { batches: number; deltas: number } {
-    return { batches: this.queue.length, deltas: this.queued };
+    return { batches: this.queue.batches.length, deltas: this.queue.rows };
   }
 
   /** Writes every flush interval from now on. */
   start(): void {
-    this.loop.start();
+    this.queue.start();
   }
 
   /** Writes everything queued; keeps what fails for the next attempt. */
   flush(): Promise<void> {
-    return this.loop.flush();
-  }
-
-  private async write(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue[0]!;
-      let outcome: BatchOutcome;
-      try {
-        outcome = await applyStatBatch(this.sql, batch);
-      } catch (error) {
-        this.failures++;
-        log.warn("stat batch not written; will retry", { error: error as Error, seq: batch.seq });
-        // Swarm counts go on being written unless the database itself is away.
-        if (isDatabaseUnavailable(error)) return;
-        break;
-      }
-      this.queue.shift();
-      this.queued -= rowsOf(batch);
-      this.recordDeadLetters(batch, outcome.deadLetters);
-      if (batch.fromSpill) this.spillWritten();
-    }
-    const dirty = this.counts.takeDirty();
-    try {
-      await writeSwarmCounts(this.sql, dirty);
-    } catch (error) {
-      this.counts.restoreDirty(dirty);
-      this.failures++;
-      log.warn("swarm counts not written; will retry", { error: error as Error });
-      return;
-    }
-    if (this.queue.length === 0) this.lastSuccess = Date.now();
+    return this.queue.flush();
   }
 
   /**
@@ -227,7 +148,7 @@ export class StatsWriter {
     }
     this.spillFile = file;
     this.spilledLeft = batches.length;
-    for (const batch of batches) this.enqueue({ ...batch, fromSpill: true });
+    for (const batch of batches) this.queue.push({ ...batch, fromSpill: true });
     return rows;
   }
 
@@ -237,11 +158,11 @@ export class StatsWriter {
    * reach the database changes nothing: it keeps its sequence number.
    */
   spill(file: string): number {
-    if (this.queue.length === 0) return 0;
-    writeSpill(file, this.queue);
+    if (this.queue.batches.length === 0) return 0;
+    writeSpill(file, this.queue.batches);
     // The file now holds everything queued, the replayed batches included.
     this.spillFile = null;
-    return this.queued;
+    return this.queue.rows;
   }
 
   /**
@@ -251,12 +172,12 @@ export class StatsWriter {
   async stop(timeoutMs = STOP_FLUSH_MS): Promise<number> {
     let timeout: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
-      this.loop.last(),
+      this.queue.last(),
       new Promise((resolve) => {
         timeout = setTimeout(resolve, timeoutMs);
       }),
     ]);
     clearTimeout(timeout);
-    return this.queued;
+    return this.queue.rows;
   }
 }

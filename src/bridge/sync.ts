@@ -1,8 +1,4 @@
-import type { Sql } from "../db/client.ts";
-import { factorWindows } from "../db/queries/freeleech.ts";
-import { trackerTorrent } from "../db/queries/torrents.ts";
-import { trackerUser } from "../db/queries/users.ts";
-import type { Channel, TrackerToWeb, WebToTracker } from "../shared/channel.ts";
+import type { TrackerLink } from "./vocabulary.ts";
 
 /** Tells the tracker about changes the web side made, so announces see them at once. */
 export interface TrackerSync {
@@ -18,16 +14,16 @@ export interface TrackerSync {
 const ACK_TIMEOUT_MS = 1000;
 
 /**
- * Reads the committed row and sends it over the channel, then waits (briefly) until the tracker has
- * applied it: the tracker handles messages in order, so the answer to a ping sent after the change
- * means the change is live. A member who disables someone, or rotates a passkey, gets the page back
- * only once announces see the change.
+ * Names the changed member or torrent over the link (the tracker's side reads the committed row),
+ * then waits (briefly) until the tracker has applied it: the tracker handles messages in order, so
+ * the answer to a ping sent after the change means the change is live. A member who disables
+ * someone, or rotates a passkey, gets the page back only once announces see the change.
  */
-export function trackerSync(sql: Sql, channel: Channel<WebToTracker, TrackerToWeb>): TrackerSync {
+export function trackerSync(link: TrackerLink): TrackerSync {
   const waiting = new Map<number, () => void>();
   // Several web processes hear every pong over PostgreSQL: each counts from its own random start.
   let nonce = Math.floor(Math.random() * 2 ** 48);
-  channel.onMessage((message) => {
+  link.onMessage((message) => {
     if (message.kind !== "pong") return;
     waiting.get(message.nonce)?.();
     waiting.delete(message.nonce);
@@ -43,21 +39,19 @@ export function trackerSync(sql: Sql, channel: Channel<WebToTracker, TrackerToWe
         clearTimeout(timer);
         resolve();
       });
-      channel.send({ kind: "ping", nonce: n });
+      link.send({ kind: "ping", nonce: n });
     });
   return {
     async user(id) {
-      const user = await trackerUser(sql, id);
-      channel.send(user ? { kind: "user-upsert", user } : { kind: "user-removed", id });
+      link.send({ kind: "user", id });
       await applied();
     },
     async torrent(id) {
-      const torrent = await trackerTorrent(sql, id);
-      channel.send(torrent ? { kind: "torrent-upsert", torrent } : { kind: "torrent-removed", id });
+      link.send({ kind: "torrent", id });
       await applied();
     },
     async windows() {
-      channel.send({ kind: "windows", windows: await factorWindows(sql) });
+      link.send({ kind: "windows" });
       await applied();
     },
   };

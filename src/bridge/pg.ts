@@ -1,24 +1,18 @@
-// The channel's messages over PostgreSQL LISTEN/NOTIFY, for web and tracker processes that share
-// one database (`fairywren serve --only web|tracker`). The single process keeps its Worker channel.
+// The bridge's vocabulary over PostgreSQL LISTEN/NOTIFY, for web and tracker processes that share
+// one database (`fairywren serve --only web|tracker`). The single process keeps the Worker's port.
 //
-// What crosses the database is narrower than what crosses the Worker: any login on the database may
-// NOTIFY, and any may LISTEN and read what others send. So member and torrent changes travel as ids
-// only, and the tracker's end reads the row itself before applying it (a forged notification costs
-// one read and changes nothing); passkeys never appear in a payload. Counts and pongs go the other
-// way as they are. Credit does not travel here at all: the tracker process writes its own batches.
-// Nor do peer lists: the tracker process writes the one asked for into `torrent_peers` and says so.
+// Any login on the database may NOTIFY, and any may LISTEN and read what others send. So only ids
+// travel: towards the tracker, the members and torrents to read again (the tracker's feed reads
+// them, feed.ts); towards the web processes, the torrents whose counts the tracker's process has
+// just written to `torrent_counts`, which each web process reads there (counts.ts). A forged
+// notification costs a read and changes nothing anyone sees; passkeys and numbers never appear in
+// a payload. Credit does not travel here at all: the tracker process writes its own batches. Nor
+// do peer lists: the tracker process writes the one asked for into `torrent_peers` and says so.
 import type { Sql } from "../db/client.ts";
-import { factorWindows } from "../db/queries/freeleech.ts";
-import { trackerTorrent } from "../db/queries/torrents.ts";
-import { trackerUser } from "../db/queries/users.ts";
 import { log } from "../log.ts";
-import {
-  CHANNEL_VERSION,
-  type Channel,
-  type TorrentCounts,
-  type TrackerToWeb,
-  type WebToTracker,
-} from "./channel.ts";
+import { CHANNEL_VERSION, type Channel } from "../shared/channel.ts";
+import { type LiveCounts, readCounts } from "./counts.ts";
+import type { ToTracker, ToWeb } from "./vocabulary.ts";
 
 /** NOTIFY channel the tracker process listens on. */
 export const TO_TRACKER = "fairywren_to_tracker";
@@ -31,26 +25,11 @@ export const HEARTBEAT_MS = 2000;
 /** Without its own heartbeat for this long, an end drops its LISTEN connection and opens a new one. */
 export const DEAF_AFTER_MS = 3 * HEARTBEAT_MS + 1000;
 
-/** What travels towards the tracker: ids to read, and pings. */
-type ToTrackerWire =
-  | { readonly kind: "user"; readonly id: number }
-  | { readonly kind: "torrent"; readonly id: number }
-  /** The site-wide factor windows changed: the tracker's end reads them all. */
-  | { readonly kind: "windows" }
-  | { readonly kind: "ping"; readonly nonce: number }
-  /** A web process asks for a torrent's peer list: the tracker process writes it to `torrent_peers`. */
-  | { readonly kind: "peers"; readonly id: number; readonly nonce: number; readonly limit: number };
-
-/** What travels towards the web processes. */
-type ToWebWire =
-  | { readonly kind: "counts"; readonly counts: TorrentCounts[] }
-  | { readonly kind: "pong"; readonly nonce: number }
-  | {
-      readonly kind: "peers-ready";
-      readonly nonce: number;
-      readonly torrentId: number;
-      readonly known: boolean;
-    };
+/** What the tracker's process tells the web processes: the vocabulary's answers, and counts to read. */
+export type TrackerNews =
+  | Extract<ToWeb, { kind: "pong" } | { kind: "peers-ready" }>
+  /** The counts of these torrents were written to `torrent_counts`. */
+  | { readonly kind: "counts"; readonly ids: readonly number[] };
 
 /** One end of the channel over PostgreSQL. */
 export interface PgChannel<Out, In> extends Channel<Out, In> {
@@ -65,14 +44,14 @@ export interface PgChannel<Out, In> extends Channel<Out, In> {
   close(): Promise<void>;
 }
 
-/** Splits `counts` into payloads under the NOTIFY limit; each is a complete message. */
-export function countsPayloads(counts: readonly TorrentCounts[]): string[] {
-  const head = `{"v":${CHANNEL_VERSION},"msg":{"kind":"counts","counts":[`;
+/** Splits `ids` into counts payloads under the NOTIFY limit; each is a complete message. */
+export function countsPayloads(ids: readonly number[]): string[] {
+  const head = `{"v":${CHANNEL_VERSION},"msg":{"kind":"counts","ids":[`;
   const tail = "]}}";
   const out: string[] = [];
   let rows = "";
-  for (const c of counts) {
-    const row = `[${c[0]},${c[1]},${c[2]},${c[3]}]`;
+  for (const id of ids) {
+    const row = String(id);
     if (rows && head.length + rows.length + 1 + row.length + tail.length > MAX_PAYLOAD_BYTES) {
       out.push(head + rows + tail);
       rows = "";
@@ -83,8 +62,8 @@ export function countsPayloads(counts: readonly TorrentCounts[]): string[] {
   return out;
 }
 
-function wire(msg: ToTrackerWire | ToWebWire): string[] {
-  if (msg.kind === "counts") return countsPayloads(msg.counts);
+function wire(msg: ToTracker | TrackerNews): string[] {
+  if (msg.kind === "counts") return countsPayloads(msg.ids);
   return [JSON.stringify({ v: CHANNEL_VERSION, msg })];
 }
 
@@ -92,18 +71,23 @@ const isId = (n: unknown): n is number => Number.isSafeInteger(n) && (n as numbe
 const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
 
 /** The message in a payload towards the tracker, or null when it is not one we send. */
-function readToTracker(msg: Record<string, unknown>): ToTrackerWire | null {
+export function readToTracker(msg: Record<string, unknown>): ToTracker | null {
   if ((msg.kind === "user" || msg.kind === "torrent") && isId(msg.id)) return { kind: msg.kind, id: msg.id };
   if (msg.kind === "windows") return { kind: "windows" };
   if (msg.kind === "ping" && Number.isSafeInteger(msg.nonce))
     return { kind: "ping", nonce: msg.nonce as number };
-  if (msg.kind === "peers" && isId(msg.id) && Number.isSafeInteger(msg.nonce) && isCount(msg.limit))
-    return { kind: "peers", id: msg.id, nonce: msg.nonce as number, limit: msg.limit };
+  if (
+    msg.kind === "peers-request" &&
+    isId(msg.torrentId) &&
+    Number.isSafeInteger(msg.nonce) &&
+    isCount(msg.limit)
+  )
+    return { kind: "peers-request", torrentId: msg.torrentId, nonce: msg.nonce as number, limit: msg.limit };
   return null;
 }
 
-/** The message in a payload towards the web side, or null when it is not one we send. */
-function readToWeb(msg: Record<string, unknown>): TrackerToWeb | null {
+/** The message in a payload towards the web processes, or null when it is not one we send. */
+export function readToWeb(msg: Record<string, unknown>): TrackerNews | null {
   if (msg.kind === "pong" && Number.isSafeInteger(msg.nonce))
     return { kind: "pong", nonce: msg.nonce as number };
   if (msg.kind === "peers-ready" && Number.isSafeInteger(msg.nonce) && isId(msg.torrentId))
@@ -113,21 +97,9 @@ function readToWeb(msg: Record<string, unknown>): TrackerToWeb | null {
       torrentId: msg.torrentId,
       known: msg.known === true,
     };
-  if (msg.kind !== "counts" || !Array.isArray(msg.counts)) return null;
-  const counts: TorrentCounts[] = [];
-  for (const c of msg.counts as unknown[]) {
-    if (
-      !Array.isArray(c) ||
-      c.length !== 4 ||
-      !isId(c[0]) ||
-      !isCount(c[1]) ||
-      !isCount(c[2]) ||
-      !isCount(c[3])
-    )
-      return null;
-    counts.push([c[0], c[1], c[2], c[3]]);
-  }
-  return { kind: "counts", counts };
+  if (msg.kind === "counts" && Array.isArray(msg.ids) && msg.ids.every(isId))
+    return { kind: "counts", ids: msg.ids as number[] };
+  return null;
 }
 
 interface Transport<In> {
@@ -136,15 +108,17 @@ interface Transport<In> {
   listener: () => Sql;
   listenOn: string;
   sendOn: string;
-  /** Turns a payload's message into what this end hands on (may read the database), or null. */
-  read(msg: Record<string, unknown>): Promise<In | null> | In | null;
+  /**
+   * Turns a payload's message into what this end hands on (may read the database): null when it
+   * is not one we send, undefined when it was handled here.
+   */
+  read(msg: Record<string, unknown>): Promise<In | null | undefined> | In | null | undefined;
   name: string;
 }
 
 /** Both ends: a serial send queue, a serial receive queue, heartbeats and the deafness watchdog. */
-async function open<Out, In>(
+async function open<Out extends ToTracker | TrackerNews, In>(
   transport: Transport<In>,
-  toWire: (message: Out) => ToTrackerWire | ToWebWire | null,
 ): Promise<PgChannel<Out, In>> {
   const { sql, listenOn, sendOn, name } = transport;
   const self = crypto.randomUUID();
@@ -191,6 +165,7 @@ async function open<Out, In>(
     receiving = receiving
       .then(async () => {
         const message = await transport.read(msg);
+        if (message === undefined) return;
         if (message === null) return log.debug("dropped an unknown notification", { channel: name });
         for (const handler of handlers) handler(message);
       })
@@ -238,10 +213,7 @@ async function open<Out, In>(
       return client !== null && Date.now() - lastHeard < DEAF_AFTER_MS;
     },
     send(message) {
-      const msg = toWire(message);
-      if (!msg)
-        return log.error("a message that does not travel over PostgreSQL was dropped", { channel: name });
-      for (const payload of wire(msg)) notify(sendOn, payload);
+      for (const payload of wire(message)) notify(sendOn, payload);
     },
     onMessage(handler) {
       handlers.push(handler);
@@ -260,66 +232,45 @@ async function open<Out, In>(
 }
 
 /**
- * The web side's end over PostgreSQL: member and torrent changes go to the tracker as ids, pings as
- * they are; counts and pongs come back. `listener` opens the client that holds the LISTEN.
+ * The web side's end over PostgreSQL: what the web side says goes to the tracker process as it is
+ * (ids only); pongs and peer-list answers come back, and the counts of the torrents named in a
+ * counts notification are read from `torrent_counts` into `counts` (cleared when notifications
+ * may have been missed). `listener` opens the client that holds the LISTEN.
  */
-export function pgWebEnd(sql: Sql, listener: () => Sql): Promise<PgChannel<WebToTracker, TrackerToWeb>> {
-  return open<WebToTracker, TrackerToWeb>(
-    { sql, listener, listenOn: TO_WEB, sendOn: TO_TRACKER, read: readToWeb, name: "web" },
-    (message): ToTrackerWire | null => {
-      switch (message.kind) {
-        case "user-upsert":
-          return { kind: "user", id: message.user.id };
-        case "user-removed":
-          return { kind: "user", id: message.id };
-        case "torrent-upsert":
-          return { kind: "torrent", id: message.torrent.id };
-        case "torrent-removed":
-          return { kind: "torrent", id: message.id };
-        case "windows":
-          return { kind: "windows" };
-        case "ping":
-          return message;
-        case "peers-request":
-          return { kind: "peers", id: message.torrentId, nonce: message.nonce, limit: message.limit };
-        default:
-          return null;
-      }
+export async function pgWebEnd(
+  sql: Sql,
+  listener: () => Sql,
+  counts: LiveCounts,
+): Promise<PgChannel<ToTracker, ToWeb>> {
+  const end = await open<ToTracker, ToWeb>({
+    sql,
+    listener,
+    listenOn: TO_WEB,
+    sendOn: TO_TRACKER,
+    name: "web",
+    async read(raw) {
+      const msg = readToWeb(raw);
+      if (msg?.kind !== "counts") return msg;
+      await readCounts(sql, msg.ids, counts);
+      return undefined;
     },
-  );
+  });
+  end.onReconnect(() => counts.clear());
+  return end;
 }
 
 /**
- * The tracker's end over PostgreSQL: a member or torrent id that arrives is read from the database
- * (through `sql`) and handed on as the upsert or removal the Worker understands; pings pass
- * through in order behind those reads. Counts and pongs go out to every web process.
+ * The tracker process's end over PostgreSQL: what the web processes say arrives as the vocabulary
+ * (ids only, checked), for the tracker's feed to read and apply; pongs, peer-list answers and
+ * the ids of written counts go out to every web process.
  */
-export function pgTrackerEnd(sql: Sql, listener: () => Sql): Promise<PgChannel<TrackerToWeb, WebToTracker>> {
-  return open<TrackerToWeb, WebToTracker>(
-    {
-      sql,
-      listener,
-      listenOn: TO_TRACKER,
-      sendOn: TO_WEB,
-      name: "tracker",
-      async read(raw) {
-        const msg = readToTracker(raw);
-        if (!msg) return null;
-        if (msg.kind === "ping") return msg;
-        if (msg.kind === "peers")
-          return { kind: "peers-request", nonce: msg.nonce, torrentId: msg.id, limit: msg.limit };
-        if (msg.kind === "windows") return { kind: "windows", windows: await factorWindows(sql) };
-        if (msg.kind === "user") {
-          const user = await trackerUser(sql, msg.id);
-          return user ? { kind: "user-upsert", user } : { kind: "user-removed", id: msg.id };
-        }
-        const torrent = await trackerTorrent(sql, msg.id);
-        return torrent ? { kind: "torrent-upsert", torrent } : { kind: "torrent-removed", id: msg.id };
-      },
-    },
-    (message): ToWebWire | null =>
-      message.kind === "counts" || message.kind === "pong" || message.kind === "peers-ready"
-        ? (message as ToWebWire)
-        : null,
-  );
+export function pgTrackerEnd(sql: Sql, listener: () => Sql): Promise<PgChannel<TrackerNews, ToTracker>> {
+  return open<TrackerNews, ToTracker>({
+    sql,
+    listener,
+    listenOn: TO_TRACKER,
+    sendOn: TO_WEB,
+    name: "tracker",
+    read: readToTracker,
+  });
 }

@@ -1,7 +1,7 @@
-import { isDatabaseUnavailable, type Sql } from "../../db/client.ts";
-import { writePeerList } from "../../db/queries/peers.ts";
-import { log } from "../../log.ts";
-import type { PeerList } from "../../shared/channel.ts";
+import { isDatabaseUnavailable, type Sql } from "../db/client.ts";
+import { writePeerList } from "../db/queries/peers.ts";
+import { log } from "../log.ts";
+import type { PeerList } from "../shared/channel.ts";
 
 /**
  * In a tracker process: writes each peer list a web process asked for into `torrent_peers`, one at

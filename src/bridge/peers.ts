@@ -1,6 +1,6 @@
-import type { Sql } from "../../db/client.ts";
-import { type PeerRow, peerMembers, torrentPeers, unpackPeers } from "../../db/queries/peers.ts";
-import type { Channel, TrackerToWeb, WebToTracker } from "../../shared/channel.ts";
+import type { Sql } from "../db/client.ts";
+import { type PeerRow, peerMembers, torrentPeers, unpackPeers } from "../db/queries/peers.ts";
+import type { ToWeb, TrackerLink } from "./vocabulary.ts";
 
 /**
  * A torrent's peers, asked of the tracker when someone looks: null when the tracker does not know
@@ -19,7 +19,7 @@ const ANSWER_TIMEOUT_MS = 1500;
  */
 const FRESH_MS = 1000;
 
-type Answer = Extract<TrackerToWeb, { kind: "peers" } | { kind: "peers-ready" }>;
+type Answer = Extract<ToWeb, { kind: "peers" } | { kind: "peers-ready" }>;
 
 /**
  * Asks over `channel`. In one process the tracker Worker answers with the list itself; a web
@@ -29,7 +29,7 @@ type Answer = Extract<TrackerToWeb, { kind: "peers" } | { kind: "peers-ready" }>
  */
 export function peerSource(
   sql: Sql,
-  channel: Channel<WebToTracker, TrackerToWeb>,
+  channel: TrackerLink,
   options: { timeoutMs?: number; freshMs?: number; now?: () => number } = {},
 ): PeerSource {
   const timeoutMs = options.timeoutMs ?? ANSWER_TIMEOUT_MS;

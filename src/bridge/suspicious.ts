@@ -1,13 +1,13 @@
-import { isDatabaseUnavailable, type Sql } from "../../db/client.ts";
-import { applySuspiciousBatch, type SuspiciousWrite } from "../../db/queries/suspicious.ts";
-import { log } from "../../log.ts";
+import { isDatabaseUnavailable, type Sql } from "../db/client.ts";
+import { applySuspiciousBatch, type SuspiciousWrite } from "../db/queries/suspicious.ts";
+import { log } from "../log.ts";
 import {
   SUSPICION_REASONS,
   type SuspiciousBatch,
   type SuspiciousTransfer,
   unpackSuspicious,
-} from "../../shared/channel.ts";
-import { FlushLoop } from "../flush-loop.ts";
+} from "../shared/channel.ts";
+import { BatchQueue } from "./flush-loop.ts";
 
 /** Most records kept waiting while the database is unreachable before the oldest batch is dropped. */
 export const MAX_QUEUED_SUSPICIOUS = 200_000;
@@ -58,15 +58,35 @@ export function cleanRecord(r: SuspiciousTransfer): SuspiciousTransfer | null {
  * and dropped, so it never holds up the batches behind it.
  */
 export class SuspiciousWriter {
-  private readonly queue: SuspiciousWrite[] = [];
-  private queued = 0;
-  private readonly loop: FlushLoop;
+  private readonly queue: BatchQueue<SuspiciousWrite, boolean>;
 
   constructor(
     private readonly sql: Sql,
     intervalMs: number,
   ) {
-    this.loop = new FlushLoop(() => this.write(), intervalMs);
+    this.queue = new BatchQueue<SuspiciousWrite, boolean>({
+      intervalMs,
+      limit: MAX_QUEUED_SUSPICIOUS,
+      rows: (batch) => batch.records.length,
+      write: (batch) => applySuspiciousBatch(this.sql, batch),
+      retry: (error, batch) => {
+        if (isDatabaseUnavailable(error)) {
+          log.warn("suspicious transfers not written; will retry", { error: error as Error, seq: batch.seq });
+          return true;
+        }
+        log.error("suspicious-transfer batch refused by the database: dropped", {
+          error: error as Error,
+          source: batch.source,
+          seq: batch.seq,
+        });
+        return false;
+      },
+      dropped: (batch) =>
+        log.error("suspicious-transfer queue full: dropped the oldest batch", {
+          source: batch.source,
+          seq: batch.seq,
+        }),
+    });
   }
 
   /** Queues a batch from the tracker; rows that fail the checks are dropped with a log line. */
@@ -79,57 +99,26 @@ export class SuspiciousWriter {
         seq,
         dropped: unpacked.length - records.length,
       });
-    if (records.length === 0) return;
-    this.queue.push({ source, seq, records });
-    this.queued += records.length;
-    while (this.queued > MAX_QUEUED_SUSPICIOUS && this.queue.length > 1) {
-      const dropped = this.queue.shift()!;
-      this.queued -= dropped.records.length;
-      log.error("suspicious-transfer queue full: dropped the oldest batch", {
-        source: dropped.source,
-        seq: dropped.seq,
-      });
-    }
+    if (records.length > 0) this.queue.push({ source, seq, records });
   }
 
   /** Records waiting to be written. */
   get pending(): number {
-    return this.queued;
+    return this.queue.rows;
   }
 
   /** Writes every flush interval from now on. */
   start(): void {
-    this.loop.start();
+    this.queue.start();
   }
 
   /** Writes everything queued; keeps what fails for lack of a database. */
   flush(): Promise<void> {
-    return this.loop.flush();
-  }
-
-  private async write(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue[0]!;
-      try {
-        await applySuspiciousBatch(this.sql, batch);
-      } catch (error) {
-        if (isDatabaseUnavailable(error)) {
-          log.warn("suspicious transfers not written; will retry", { error: error as Error, seq: batch.seq });
-          return;
-        }
-        log.error("suspicious-transfer batch refused by the database: dropped", {
-          error: error as Error,
-          source: batch.source,
-          seq: batch.seq,
-        });
-      }
-      this.queue.shift();
-      this.queued -= batch.records.length;
-    }
+    return this.queue.flush();
   }
 
   /** Stops the timer and makes a last attempt to write everything. */
   async stop(): Promise<void> {
-    await this.loop.last();
+    await this.queue.last();
   }
 }

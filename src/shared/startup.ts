@@ -1,0 +1,2 @@
+/** A start-up failure with a one-line message for the operator. */
+export class StartupError extends Error {}
