@@ -127,7 +127,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
         counts,
         stats,
         suspicious: new SuspiciousWriter(db.sql, config.webapi.flushIntervalMs),
-        metrics,
+        onMetrics: (figures) => metrics.fromTracker(figures),
       });
       channel = tracker.link;
     }

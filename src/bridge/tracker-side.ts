@@ -5,8 +5,13 @@
 import type { Config } from "../config.ts";
 import { connect, type Database } from "../db/client.ts";
 import { log } from "../log.ts";
-import type { Metrics } from "../metrics-server.ts";
-import { type Channel, type TrackerToWeb, type WebToTracker, webEnd } from "../shared/channel.ts";
+import {
+  type Channel,
+  type TrackerMetrics,
+  type TrackerToWeb,
+  type WebToTracker,
+  webEnd,
+} from "../shared/channel.ts";
 import { StartupError } from "../shared/startup.ts";
 import { peerTimeoutSeconds } from "../tracker/tracker.ts";
 import { workerUrl } from "../workers.ts";
@@ -48,7 +53,8 @@ export interface TrackerSideOptions {
   readonly counts: LiveCounts;
   readonly stats: StatsWriter;
   readonly suspicious: SuspiciousWriter;
-  readonly metrics: Metrics;
+  /** The tracker's own figures, every few seconds. */
+  readonly onMetrics: (metrics: TrackerMetrics) => void;
 }
 
 /** Starts the Worker: its channel at once, its port once it listens. */
@@ -142,7 +148,7 @@ function saveUnwritten(unwritten: number, stats: StatsWriter, file: string): Sto
 
 /** Starts the tracker Worker and everything between it and the database. */
 export async function startTrackerSide(options: TrackerSideOptions): Promise<TrackerSide> {
-  const { config, db, alone, counts, stats, suspicious, metrics } = options;
+  const { config, db, alone, counts, stats, suspicious, onMetrics } = options;
   const loader = trackerLoader(config, db.sql);
   // LISTEN holds a connection of its own, opened anew if it ever stops hearing.
   const pg = alone ? await pgTrackerEnd(db.sql, () => connect(config.webapi.postgresql!, 1)) : null;
@@ -216,7 +222,7 @@ export async function startTrackerSide(options: TrackerSideOptions): Promise<Tra
         void sendSnapshot();
         break;
       case "metrics":
-        metrics.fromTracker(message.metrics);
+        onMetrics(message.metrics);
         break;
     }
   });
