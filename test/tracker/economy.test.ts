@@ -481,6 +481,10 @@ describe("client names", () => {
       ["A2-1-36-0-", "aria2 1.36.0"],
       ["S58B-----", "Shadow 5.8.11"],
       ["M7-4-3--", "BitTorrent 7.4.3"],
+      ["-CD0303-", "Enhanced CTorrent 3.3"],
+      ["-CT3000-", "CTorrent 3.0.0"],
+      ["-MO3000-", "MonoTorrent 3.0.0"],
+      ["-SZ2210-", "Shareaza 2.2.1"],
       ["\u0001\u0002garbage", "unknown"],
     ];
     for (const [prefix, name] of cases) expect(clientName(peerId(prefix, "\u0000"))).toBe(name);

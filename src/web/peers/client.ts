@@ -31,7 +31,36 @@ const AZUREUS: Readonly<Record<string, string>> = {
   HL: "Halite",
   FL: "Flud",
   TL: "Tribler",
+  CT: "CTorrent",
+  CD: "Enhanced CTorrent",
+  MO: "MonoTorrent",
+  SZ: "Shareaza",
+  BF: "Bitflu",
+  KG: "KGet",
+  OS: "OneSwarm",
+  QD: "QQDownload",
+  TT: "TuoTu",
+  VG: "Vagaa",
+  BN: "Baidu Netdisk",
+  XF: "Xfplay",
+  AG: "Ares",
+  AR: "Arctic Torrent",
+  LP: "Lphant",
+  BR: "BitRocket",
+  HN: "Hydranode",
+  ES: "Electric Sheep",
+  TN: "TorrentDotNET",
+  TS: "TorrentStorm",
+  UL: "uLeecher!",
+  XX: "Xtorrent",
+  ZT: "ZipTorrent",
 };
+
+/**
+ * Clients whose four version characters are a two-digit major and a two-digit minor version
+ * ("-CD0303-" is Enhanced CTorrent 3.3), not four single characters.
+ */
+const TWO_AND_TWO: ReadonlySet<string> = new Set(["CD"]);
 
 /** Shadow-style first letters. */
 const SHADOW: Readonly<Record<string, string>> = {
@@ -67,7 +96,10 @@ function shadowDigit(c: string): number | null {
 export function clientName(peerId: Uint8Array): string {
   const text = Buffer.from(peerId.subarray(0, 20)).toString("latin1");
   if (text[0] === "-" && text[7] === "-") {
-    const name = AZUREUS[text.slice(1, 3)];
+    const code = text.slice(1, 3);
+    const name = AZUREUS[code];
+    if (name && TWO_AND_TWO.has(code) && /^\d{4}$/.test(text.slice(3, 7)))
+      return `${name} ${Number(text.slice(3, 5))}.${Number(text.slice(5, 7))}`;
     const d = [...text.slice(3, 7)].map(digit);
     if (name && d.every((n) => n !== null)) {
       const [a, b, c, e] = d as number[];
