@@ -11,7 +11,7 @@ import { type Channel, type TrackerToWeb, type WebToTracker, webEnd } from "./sh
 import { listenProblem } from "./shared/listen.ts";
 import { type PgChannel, pgTrackerEnd, pgWebEnd } from "./shared/pg-channel.ts";
 import { resolvePepper } from "./shared/secrets.ts";
-import { peerTimeoutSeconds } from "./tracker/tracker.ts";
+import { peerTimeoutSeconds } from "./tracker/timeouts.ts";
 import { createWebApp, frontOptions, webFetch } from "./web/app.tsx";
 import { SpillUnreadableError, setAsideSpill, spillPath } from "./web/credit-spill.ts";
 import { startEconomyJobs } from "./web/economy/service.ts";

@@ -1,3 +1,4 @@
+import type { TrackerPolicy } from "../config.ts";
 import {
   type Completions,
   DELTA_FIELDS,
@@ -29,52 +30,9 @@ import {
 } from "./protocol/response.ts";
 import { hashKey, type TorrentEntry, TrackerState } from "./state.ts";
 import { SwarmStore } from "./swarm.ts";
+import { peerTimeoutSeconds } from "./timeouts.ts";
 
-/** The tracker settings the announce and scrape policy uses. */
-export interface TrackerPolicy {
-  readonly announceIntervalSeconds: number;
-  readonly minAnnounceIntervalSeconds: number;
-  readonly numwantDefault: number;
-  readonly numwantMax: number;
-  readonly maxPeersPerUserPerTorrent: number;
-  readonly scrapeMaxHashes: number;
-  /** Most peers in all swarms; most torrents registered. */
-  readonly maxPeers: number;
-  readonly maxTorrents: number;
-  /** peer_id prefixes allowed to announce; empty allows all. */
-  readonly allowedClients: readonly string[];
-  /**
-   * Most bytes a second credited to one peer, up and down each: a larger difference is credited
-   * up to (seconds since its previous report + 1) × this. 0 turns the cap off.
-   */
-  readonly maxRateBytesPerSecond: number;
-  /** Credit upload only if the swarm had a leecher other than the peer since its previous report. */
-  readonly uploadNeedsLeecher: boolean;
-  /**
-   * A counter lower than the peer's previous report starts a new session: neither counter is
-   * credited. When false, only the counter that went back is ignored.
-   */
-  readonly resetOnBackwardsCounter: boolean;
-  /** Seconds of silence before a peer is dropped; 0 picks 1.5 × max(interval, 600). */
-  readonly peerTimeoutSeconds: number;
-  /** Seconds a dropped peer's last counters are kept, so that it is credited if it comes back. */
-  readonly graceSeconds: number;
-  /** Most dropped peers whose counters are kept at once. */
-  readonly graceMaxPeers: number;
-}
-
-/**
- * The longest regular interval real clients use, whatever the tracker says: rtorrent clamps
- * `interval` to at least 600 s (libtorrent-rasterbar re-announces no sooner than 300 s).
- */
-export const CLIENT_INTERVAL_FLOOR_SECONDS = 600;
-
-/** Seconds of silence after which a peer is dropped from its swarm (see TrackerPolicy). */
-export function peerTimeoutSeconds(policy: TrackerPolicy): number {
-  if (policy.peerTimeoutSeconds > 0) return policy.peerTimeoutSeconds;
-  // A client that honours no interval below the floor must not be dropped between two announces.
-  return Math.ceil(1.5 * Math.max(policy.announceIntervalSeconds, CLIENT_INTERVAL_FLOOR_SECONDS));
-}
+export type { TrackerPolicy };
 
 /** Outcome of one request, for metrics: "ok", "throttled" or a client error code. */
 export type Outcome = "ok" | "throttled" | ClientError["code"];
