@@ -20,7 +20,10 @@ export interface AgentSource {
 
 /** Pending credit: one packed row (DELTA_ROW layout) per (member, torrent) pair since the last batch. */
 export class CreditLedger {
-  /** The packed rows; `count` of them are in use. Read it again after `rowOf`, which may grow it. */
+  /**
+   * The packed rows; `count` of them are in use. `rowOf` may replace the array: read it after
+   * the call, never before (`f(ledger.rows, ledger.rowOf(...))` would write to the old one).
+   */
   rows = new Float64Array(DELTA_FIELDS * 1024);
   count = 0;
   /**

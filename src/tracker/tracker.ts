@@ -128,7 +128,8 @@ export class Tracker {
         const userId = s.userId(slot);
         // The count still includes this peer: it goes right after.
         if (s.peersOfUser(t, userId) <= 1) {
-          setPairState(this.credit.rows, this.credit.rowOf(userId, torrent.id), PAIR_STATE.gone);
+          const o = this.credit.rowOf(userId, torrent.id);
+          setPairState(this.credit.rows, o, PAIR_STATE.gone);
         }
       }
       const grace = this.grace;
@@ -557,7 +558,8 @@ export class Tracker {
     torrent.snatches++;
     this.dirty.add(torrent.index);
     // A completion on a first announce has no previous report to credit; record the snatch alone.
-    markCompleted(this.credit.rows, this.credit.rowOf(userId, torrent.id));
+    const o = this.credit.rowOf(userId, torrent.id);
+    markCompleted(this.credit.rows, o);
     return true;
   }
 

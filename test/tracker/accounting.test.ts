@@ -1,4 +1,5 @@
-// The accounting rules on their own: no tracker, no server, no database.
+// The accounting rules on their own (no tracker, no server, no database), and the tracker's use of
+// its credit rows where the batch grows.
 import { describe, expect, test } from "bun:test";
 import {
   DELTA_FIELDS,
@@ -26,6 +27,9 @@ import {
   writeSuspicious,
 } from "../../src/tracker/accounting.ts";
 import { CreditLedger } from "../../src/tracker/ledger.ts";
+import { Tracker } from "../../src/tracker/tracker.ts";
+import { announceQuery, bytes20 } from "../helpers/announce.ts";
+import { testPolicy } from "../helpers/policy.ts";
 
 const RULES: CreditRules = {
   maxRateBytesPerSecond: 1000,
@@ -259,5 +263,32 @@ describe("credit rows", () => {
     expect([taken.seq, taken.deltas.length]).toEqual([1, 6000 * DELTA_FIELDS]);
     expect(ledger.take()).toBeNull();
     expect(ledger.rowOf(3000, 2)).toBe(0);
+  });
+});
+
+describe("the tracker's credit rows", () => {
+  test("a completion is kept when its row is the one that grows the batch", () => {
+    const hash = new Uint8Array(20).fill(7);
+    const users = Array.from({ length: 1025 }, (_, i) => ({
+      id: i + 1,
+      passkey: (i + 1).toString(16).padStart(32, "0"),
+      disabled: false,
+    }));
+    const tracker = new Tracker(testPolicy(), () => 0);
+    tracker.load(users, [
+      { id: 9, infoHash: Buffer.from(hash).toString("hex"), infoHashV2: null, snatches: 0 },
+    ]);
+    const announce = (i: number, left: number, event: string) =>
+      tracker.announce(
+        users[i]!.passkey,
+        announceQuery({ infoHash: hash, peerId: bytes20(i & 255, 0x40 + (i >> 8)), left, event }),
+        new Uint8Array([10, 0, i >> 8, i & 255]),
+        T0,
+      ).outcome;
+    for (let i = 0; i < 1024; i++) expect(announce(i, 1000, "started")).toBe("ok");
+    expect(announce(1024, 0, "completed")).toBe("ok");
+    const rows = unpackDeltas(tracker.takeDeltas()!.deltas);
+    expect(rows).toHaveLength(1025);
+    expect(rows.filter((r) => r[DELTA_ROW.completed] === 1).map((r) => r[DELTA_ROW.userId])).toEqual([1025]);
   });
 });
