@@ -93,6 +93,14 @@ describe("row layouts", () => {
     expect(Array.from(rows.subarray(0, DELTA_FIELDS))).toEqual(new Array(DELTA_FIELDS).fill(7));
   });
 
+  test("the reason bits are the web side's reasons", () => {
+    const rows = new Float64Array(SUSPICIOUS_FIELDS * 3);
+    for (const [i, bit] of [REASON.rate, REASON.noLeecher, REASON.backwards].entries())
+      writeSuspicious(rows, i * SUSPICIOUS_FIELDS, 1, 1, { ...newAssessment(), reasons: bit }, T0);
+    const batch = { rows, peerIds: new Uint8Array(60), agents: ["", "", ""] };
+    expect(unpackSuspicious(batch).map((r) => r.reasons)).toEqual([["rate"], ["no_leecher"], ["backwards"]]);
+  });
+
   test("a suspicious row reads back as the web side unpacks it", () => {
     const rows = new Float64Array(SUSPICIOUS_FIELDS);
     const a = credit({ uploaded: 10_000 + 1e9 });
