@@ -6,122 +6,40 @@ export type PostgresSetting =
   | string
   | { host?: string; port?: number; database?: string; user?: string; password?: string };
 
-/** The effective configuration, read once at start and frozen. */
-export interface Config {
-  /**
-   * Public base URL of the tracker; a member's announce URL is `<trackerUrl>/<passkey>/announce`.
-   * At its default, the host the member reached the site at, on the tracker's port (links.ts).
-   */
-  readonly trackerUrl: string;
-  /** Public base URL of the web site, used in invite links and feeds; at its default, the visitor's. */
-  readonly siteUrl: string;
-  /** The site's name: page titles and the `source` tag forced into uploaded torrents. */
-  readonly siteName: string;
-  /** Leading URL path segments to skip on both servers (a reverse proxy's prefix). */
-  readonly pathDepth: number;
-  /** Server-side pepper mixed into every password hash. Empty: generated once into the data folder. */
-  readonly salt: string;
-  /** Folder for the embedded database and generated secrets. */
-  readonly dataDir: string;
-  /** Least severe log level written: debug, info, warn or error. */
-  readonly logLevel: "debug" | "info" | "warn" | "error";
-  readonly webapi: {
-    /** The web side's database; empty means the embedded PostgreSQL in the data folder. */
-    readonly postgresql: PostgresSetting | null;
-    /** Mark cookies `Secure` (the site is served over HTTPS). */
-    readonly secure: boolean;
-    readonly host: string;
-    readonly port: number;
-    /** How often stat deltas from the tracker are written to the database. */
-    readonly flushIntervalMs: number;
-    /** Largest accepted .torrent upload. */
-    readonly maxTorrentBytes: number;
-    /** Direct peers whose `X-Forwarded-For` names the visitor's address (log-in throttling). */
-    readonly trustedProxies: readonly string[];
-    /** Most comments one member may post in a minute. */
-    readonly commentsPerMinute: number;
-  };
-  readonly metrics: {
-    /** Serve /metrics, /healthz and /readyz on their own address. */
-    readonly enabled: boolean;
-    readonly host: string;
-    readonly port: number;
-  };
-  readonly tracker: {
-    /** The tracker's own (read-only) database login; empty means the web side's server. */
-    readonly postgresql: PostgresSetting | null;
-    readonly host: string;
-    readonly port: number;
-    readonly announceIntervalSeconds: number;
-    readonly minAnnounceIntervalSeconds: number;
-    readonly numwantDefault: number;
-    readonly numwantMax: number;
-    readonly maxPeersPerUserPerTorrent: number;
-    readonly reloadIntervalSeconds: number;
-    readonly scrapeMaxHashes: number;
-    /** Most peers held in all swarms together; new peers are refused beyond it. */
-    readonly maxPeers: number;
-    /** Most torrents the tracker registers; more are left out with a log line. */
-    readonly maxTorrents: number;
-    /** Direct peers whose `X-Forwarded-For` is believed. */
-    readonly trustedProxies: readonly string[];
-    /** peer_id prefixes allowed to announce; empty allows every client. */
-    readonly allowedClients: readonly string[];
-    /** Most bytes a second credited to one peer (up and down each); 0 turns the cap off. */
-    readonly maxRateBytesPerSecond: number;
-    /** Credit upload only while the swarm had a leecher to upload to. */
-    readonly uploadNeedsLeecher: boolean;
-    /** A counter going backwards starts a new session: neither counter is credited. */
-    readonly resetOnBackwardsCounter: boolean;
-    /** Seconds of silence before a peer is dropped; 0: 1.5 × max(interval, 600). */
-    readonly peerTimeoutSeconds: number;
-    /** Seconds a dropped peer's last counters are kept for its return. */
-    readonly graceSeconds: number;
-    /** Most dropped peers whose counters are kept. */
-    readonly graceMaxPeers: number;
-  };
-  /** The hit-and-run rule: what a member owes a torrent they completed. */
-  readonly hitAndRun: {
-    /** Hours of seeding owed after completing; 0 turns the rule off. */
-    readonly seedHours: number;
-    /** Days after completing within which the seed time is owed. */
-    readonly windowDays: number;
-    /** Credited upload on the torrent, as a percentage of its size, that settles it without seeding. */
-    readonly ratioPercent: number;
-    /** A completion counts only if the member was credited at least this percentage of the size as download. */
-    readonly minDownloadPercent: number;
-    /** With this many hit-and-runs or more, new downloads are refused; 0: never. */
-    readonly pauseDownloadsAfter: number;
-  };
-  /** Seeding bonus points: earning and the shop. */
-  readonly bonus: {
-    /** Base points an hour for one seeding torrent; 0 turns earning off. */
-    readonly pointsPerHour: number;
-    /** Points for 1 GiB of upload credit; 0: not for sale. */
-    readonly pointsPerGiB: number;
-    /** Points for one invite; 0: not for sale. */
-    readonly invitePoints: number;
-  };
+/** The value each kind of key holds. */
+interface KindValue {
+  string: string;
+  url: string;
+  int: number;
+  bool: boolean;
+  postgres: PostgresSetting | null;
+  strings: readonly string[];
+  level: "debug" | "info" | "warn" | "error";
+  path: string;
 }
 
-type Kind = "string" | "url" | "int" | "bool" | "postgres" | "strings" | "level" | "path";
+type Kind = keyof KindValue;
 
-interface KeySpec {
+/** One configuration key: its dotted path, kind (hence type), default, variable and meaning. */
+type KeyOf<K extends Kind> = {
   /** Dotted path in the JSON file. */
-  key: string;
-  kind: Kind;
-  default: unknown;
+  readonly key: string;
+  readonly kind: K;
+  readonly default: KindValue[K];
   /** Environment variable that overrides the file. */
-  env: string;
+  readonly env: string;
   /** Shown masked by `fairywren config`. */
-  secret?: boolean;
-  min?: number;
-  max?: number;
-  doc: string;
-}
+  readonly secret?: boolean;
+  readonly min?: number;
+  readonly max?: number;
+  readonly doc: string;
+};
+
+/** A key of any kind, its default checked against its own kind. */
+export type KeySpec = { [K in Kind]: KeyOf<K> }[Kind];
 
 /** Every configuration key, its type, default, environment variable and meaning (the README's table). */
-export const CONFIG_KEYS: readonly KeySpec[] = [
+const KEYS = [
   {
     key: "trackerUrl",
     kind: "url",
@@ -503,7 +421,35 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     env: "FAIRYWREN_BONUS_INVITE_POINTS",
     doc: "Bonus points for one invite. 0: invites are not for sale.",
   },
-];
+] as const satisfies readonly KeySpec[];
+
+/** The key table, each entry typed as a KeySpec (the README's table, in its order). */
+export const CONFIG_KEYS: readonly KeySpec[] = KEYS;
+
+type Key = (typeof KEYS)[number];
+type ValueOf<E extends Key> = KindValue[E["kind"]];
+type SectionName = Key["key"] extends infer P ? (P extends `${infer S}.${string}` ? S : never) : never;
+
+/**
+ * The effective configuration, read once at start and frozen: derived from the key table above,
+ * top-level keys and one object per section (`webapi.port` is `config.webapi.port`).
+ */
+export type Config = {
+  readonly [E in Key as E["key"] extends `${string}.${string}` ? never : E["key"]]: ValueOf<E>;
+} & {
+  readonly [S in SectionName]: {
+    readonly [E in Key as E["key"] extends `${S}.${infer F}` ? F : never]: ValueOf<E>;
+  };
+};
+
+/**
+ * The tracker settings the announce and scrape policy and the accounting use: the `tracker`
+ * section less what only the tracker process's plumbing reads (addresses, database, reloads).
+ */
+export type TrackerPolicy = Omit<
+  Config["tracker"],
+  "postgresql" | "host" | "port" | "reloadIntervalSeconds" | "trustedProxies"
+>;
 
 /** A configuration that failed validation; `problems` lists every problem found. */
 export class ConfigError extends Error {
@@ -674,7 +620,7 @@ export function loadConfig(
   for (const spec of CONFIG_KEYS) {
     const fromEnv = env[spec.env];
     const fromFile = getPath(parsed, spec.key);
-    let value = spec.default;
+    let value: unknown = spec.default;
     if (fromEnv !== undefined) {
       const checked = checkValue(spec, fromEnv, true);
       if (checked.problem) problems.push(checked.problem);
@@ -693,7 +639,16 @@ export function loadConfig(
     problems.push("tracker.numwantDefault must not exceed tracker.numwantMax");
   if (problems.length) throw new ConfigError(source, problems);
   result.dataDir = resolve(result.dataDir as string);
-  return deepFreeze(result as unknown as Config);
+  if (!isConfig(result)) throw new ConfigError(source, ["a key of the table was not set"]);
+  return deepFreeze(result);
+}
+
+/**
+ * Whether `tree` holds every key of the table at its path: what loadConfig builds, each value
+ * already checked against its key's kind, is then a Config.
+ */
+function isConfig(tree: Record<string, unknown>): tree is Config {
+  return CONFIG_KEYS.every((spec) => getPath(tree, spec.key) !== undefined);
 }
 
 /** The configuration as JSON with every secret masked, for `fairywren config`. */

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../package.json";
+import { freePort } from "./helpers/ports.ts";
 import { freshServerDatabase } from "./helpers/server.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
@@ -26,15 +26,6 @@ async function run(
     proc.exited,
   ]);
   return { stdout, stderr, code };
-}
-
-/** A free TCP port on loopback. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function waitForHealth(url: string, deadlineMs = 20_000): Promise<void> {

@@ -2,7 +2,14 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CONFIG_KEYS, ConfigError, describeConfig, loadConfig, stripPrefix } from "../src/config.ts";
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  describeConfig,
+  loadConfig,
+  stripPrefix,
+  type TrackerPolicy,
+} from "../src/config.ts";
 
 function file(content: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), "fw-config-")), "config.json");
@@ -136,6 +143,30 @@ describe("loadConfig", () => {
       expect(envs.has(spec.env)).toBe(false);
       envs.add(spec.env);
     }
+  });
+});
+
+describe("the Config type", () => {
+  test("is the key table: one leaf per key, at its dotted path, in its kind's type", () => {
+    const config = loadConfig({ env: {} });
+    const leaves = (node: object, prefix = ""): string[] =>
+      Object.entries(node).flatMap(([k, v]) =>
+        v !== null && typeof v === "object" && !Array.isArray(v)
+          ? leaves(v, `${prefix}${k}.`)
+          : [`${prefix}${k}`],
+      );
+    expect(leaves(config)).toEqual(CONFIG_KEYS.map((spec) => spec.key));
+    // Compile-time: each kind gives its type; the tracker policy is the tracker section's rules.
+    const level: "debug" | "info" | "warn" | "error" = config.logLevel;
+    const port: number = config.webapi.port;
+    const secure: boolean = config.webapi.secure;
+    const clients: readonly string[] = config.tracker.allowedClients;
+    const policy: TrackerPolicy = config.tracker;
+    // @ts-expect-error an address is not policy
+    expect(policy.host).toBe("0.0.0.0");
+    // @ts-expect-error no such key
+    expect(config.tracker.interval).toBeUndefined();
+    expect([level, port, secure, clients, policy.graceSeconds]).toEqual(["info", 8080, false, [], 86400]);
   });
 });
 

@@ -13,7 +13,7 @@ import {
   webEnd,
 } from "../shared/channel.ts";
 import { StartupError } from "../shared/startup.ts";
-import { peerTimeoutSeconds } from "../tracker/tracker.ts";
+import { peerTimeoutSeconds } from "../tracker/timeouts.ts";
 import { workerUrl } from "../workers.ts";
 import { CountsWriter, type LiveCounts } from "./counts.ts";
 import type { StatsWriter } from "./credit.ts";

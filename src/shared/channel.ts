@@ -101,6 +101,21 @@ export type StatDelta = readonly [
   firstAt: number,
 ];
 
+/** Where each field of {@link StatDelta} sits in a packed credit row (the wire layout). */
+export const DELTA_ROW = {
+  userId: 0,
+  torrentId: 1,
+  uploaded: 2,
+  downloaded: 3,
+  completed: 4,
+  reportedUp: 5,
+  reportedDown: 6,
+  seedSeconds: 7,
+  state: 8,
+  lastAt: 9,
+  firstAt: 10,
+} as const;
+
 /** Numbers in one packed credit row: the fields of {@link StatDelta}, in that order. */
 export const DELTA_FIELDS = 11;
 
@@ -116,17 +131,17 @@ export function unpackDeltas(deltas: StatDeltas): StatDelta[] {
   const rows: StatDelta[] = [];
   for (let o = 0; o < deltas.length; o += DELTA_FIELDS)
     rows.push([
-      deltas[o]!,
-      deltas[o + 1]!,
-      deltas[o + 2]!,
-      deltas[o + 3]!,
-      deltas[o + 4] === 1 ? 1 : 0,
-      deltas[o + 5]!,
-      deltas[o + 6]!,
-      deltas[o + 7]!,
-      deltas[o + 8]!,
-      deltas[o + 9]!,
-      deltas[o + 10]!,
+      deltas[o + DELTA_ROW.userId]!,
+      deltas[o + DELTA_ROW.torrentId]!,
+      deltas[o + DELTA_ROW.uploaded]!,
+      deltas[o + DELTA_ROW.downloaded]!,
+      deltas[o + DELTA_ROW.completed] === 1 ? 1 : 0,
+      deltas[o + DELTA_ROW.reportedUp]!,
+      deltas[o + DELTA_ROW.reportedDown]!,
+      deltas[o + DELTA_ROW.seedSeconds]!,
+      deltas[o + DELTA_ROW.state]!,
+      deltas[o + DELTA_ROW.lastAt]!,
+      deltas[o + DELTA_ROW.firstAt]!,
     ]);
   return rows;
 }
@@ -164,6 +179,19 @@ export interface SuspiciousTransfer {
   readonly at: number;
 }
 
+/** Where each field sits in a packed suspicious-transfer row (the wire layout); `reasons` is bits. */
+export const SUSPICIOUS_ROW = {
+  userId: 0,
+  torrentId: 1,
+  claimedUp: 2,
+  claimedDown: 3,
+  creditedUp: 4,
+  creditedDown: 5,
+  seconds: 6,
+  reasons: 7,
+  at: 8,
+} as const;
+
 /**
  * Numbers in one packed suspicious-transfer row: member, torrent, claimed up, claimed down,
  * credited up, credited down, seconds, reasons (bits), time.
@@ -185,23 +213,26 @@ export function unpackSuspicious(batch: SuspiciousBatch): SuspiciousTransfer[] {
   const out: SuspiciousTransfer[] = [];
   const { rows, peerIds, agents } = batch;
   for (let i = 0, o = 0; o + SUSPICIOUS_FIELDS <= rows.length; i++, o += SUSPICIOUS_FIELDS) {
-    const bits = rows[o + 7]!;
+    const bits = rows[o + SUSPICIOUS_ROW.reasons]!;
     out.push({
-      userId: rows[o]!,
-      torrentId: rows[o + 1]!,
+      userId: rows[o + SUSPICIOUS_ROW.userId]!,
+      torrentId: rows[o + SUSPICIOUS_ROW.torrentId]!,
       peerId: peerIds.slice(i * 20, i * 20 + 20),
       userAgent: agents[i] || null,
-      claimedUp: rows[o + 2]!,
-      claimedDown: rows[o + 3]!,
-      creditedUp: rows[o + 4]!,
-      creditedDown: rows[o + 5]!,
-      seconds: rows[o + 6]!,
+      claimedUp: rows[o + SUSPICIOUS_ROW.claimedUp]!,
+      claimedDown: rows[o + SUSPICIOUS_ROW.claimedDown]!,
+      creditedUp: rows[o + SUSPICIOUS_ROW.creditedUp]!,
+      creditedDown: rows[o + SUSPICIOUS_ROW.creditedDown]!,
+      seconds: rows[o + SUSPICIOUS_ROW.seconds]!,
       reasons: SUSPICION_REASONS.filter((_, bit) => (bits & (1 << bit)) !== 0),
-      at: rows[o + 8]!,
+      at: rows[o + SUSPICIOUS_ROW.at]!,
     });
   }
   return out;
 }
+
+/** Where each field sits in a packed peer row (the wire layout). */
+export const PEER_ROW = { userId: 0, uploaded: 1, downloaded: 2, left: 3, seeder: 4, lastSeen: 5 } as const;
 
 /**
  * Numbers in one packed peer row: member id, uploaded and downloaded this session (as the client

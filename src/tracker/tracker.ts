@@ -1,17 +1,31 @@
+import type { TrackerPolicy } from "../config.ts";
 import {
   type Completions,
-  DELTA_FIELDS,
   type FactorWindow,
   PAIR_STATE,
   PEER_FIELDS,
+  PEER_ROW,
   type PeerList,
   type StatDeltas,
-  SUSPICIOUS_FIELDS,
   type SuspiciousBatch,
   type TorrentCounts,
   type TrackerTorrent,
   type TrackerUser,
 } from "../shared/channel.ts";
+import {
+  addCredit,
+  applyFactors,
+  assess,
+  markCompleted,
+  newAssessment,
+  newReport,
+  type SiteFactors,
+  setPairState,
+  siteFactorsAt,
+  touchCreditRow,
+  usableWindow,
+} from "./accounting.ts";
+import { type AgentSource, CreditLedger, SuspiciousLedger } from "./ledger.ts";
 import { CLIENT_ERRORS, type ClientError } from "./protocol/errors.ts";
 import {
   type AnnounceRequest,
@@ -29,52 +43,9 @@ import {
 } from "./protocol/response.ts";
 import { hashKey, type TorrentEntry, TrackerState } from "./state.ts";
 import { SwarmStore } from "./swarm.ts";
+import { peerTimeoutSeconds } from "./timeouts.ts";
 
-/** The tracker settings the announce and scrape policy uses. */
-export interface TrackerPolicy {
-  readonly announceIntervalSeconds: number;
-  readonly minAnnounceIntervalSeconds: number;
-  readonly numwantDefault: number;
-  readonly numwantMax: number;
-  readonly maxPeersPerUserPerTorrent: number;
-  readonly scrapeMaxHashes: number;
-  /** Most peers in all swarms; most torrents registered. */
-  readonly maxPeers: number;
-  readonly maxTorrents: number;
-  /** peer_id prefixes allowed to announce; empty allows all. */
-  readonly allowedClients: readonly string[];
-  /**
-   * Most bytes a second credited to one peer, up and down each: a larger difference is credited
-   * up to (seconds since its previous report + 1) × this. 0 turns the cap off.
-   */
-  readonly maxRateBytesPerSecond: number;
-  /** Credit upload only if the swarm had a leecher other than the peer since its previous report. */
-  readonly uploadNeedsLeecher: boolean;
-  /**
-   * A counter lower than the peer's previous report starts a new session: neither counter is
-   * credited. When false, only the counter that went back is ignored.
-   */
-  readonly resetOnBackwardsCounter: boolean;
-  /** Seconds of silence before a peer is dropped; 0 picks 1.5 × max(interval, 600). */
-  readonly peerTimeoutSeconds: number;
-  /** Seconds a dropped peer's last counters are kept, so that it is credited if it comes back. */
-  readonly graceSeconds: number;
-  /** Most dropped peers whose counters are kept at once. */
-  readonly graceMaxPeers: number;
-}
-
-/**
- * The longest regular interval real clients use, whatever the tracker says: rtorrent clamps
- * `interval` to at least 600 s (libtorrent-rasterbar re-announces no sooner than 300 s).
- */
-export const CLIENT_INTERVAL_FLOOR_SECONDS = 600;
-
-/** Seconds of silence after which a peer is dropped from its swarm (see TrackerPolicy). */
-export function peerTimeoutSeconds(policy: TrackerPolicy): number {
-  if (policy.peerTimeoutSeconds > 0) return policy.peerTimeoutSeconds;
-  // A client that honours no interval below the floor must not be dropped between two announces.
-  return Math.ceil(1.5 * Math.max(policy.announceIntervalSeconds, CLIENT_INTERVAL_FLOOR_SECONDS));
-}
+export type { AgentSource, TrackerPolicy };
 
 /** Outcome of one request, for metrics: "ok", "throttled" or a client error code. */
 export type Outcome = "ok" | "throttled" | ClientError["code"];
@@ -85,25 +56,16 @@ export interface Reply {
   readonly outcome: Outcome;
 }
 
-/** Where a suspicious announce's User-Agent is read from: the request, read only when needed. */
-export interface AgentSource {
-  readonly headers: { get(name: string): string | null };
-}
-
 const MAX_COMPACT_PEERS = 1000;
-/** Most suspicious transfers kept between two batches; beyond it they are counted and dropped. */
-export const MAX_SUSPICIOUS_PER_BATCH = 10_000;
-const AGENT_MAX = 200;
-const RATE_BIT = 1;
-const NO_LEECHER_BIT = 2;
-const BACKWARDS_BIT = 4;
 /** Address given to kept counters of dropped peers: the grace store needs one, nobody reads it. */
 const NO_ADDRESS = new Uint8Array(4);
 
 /**
- * The tracker's policy and state: announce, scrape, accounting and counts. Pure apart from its own
- * memory: time (`now`, whole seconds) and randomness (`rand`) come from the caller, so tests can fix
- * both. Never touches the database.
+ * The tracker's announce policy and state: who may announce and what an announce does (refusals,
+ * throttles, peers, swarm membership), scrapes and counts; what a peer is credited is the rules of
+ * accounting.ts, pending in the ledgers of ledger.ts. Pure apart from its own memory: time (`now`,
+ * whole seconds) and randomness (`rand`) come from the caller, so tests can fix both. Never touches
+ * the database.
  */
 export class Tracker {
   readonly state = new TrackerState((index) => this.dirty.add(index));
@@ -116,37 +78,25 @@ export class Tracker {
   private readonly peers4 = new Uint8Array(MAX_COMPACT_PEERS * 6);
   private readonly peers6 = new Uint8Array(MAX_COMPACT_PEERS * 18);
   private readonly allowed: Uint8Array[];
-  /**
-   * Pending credit's index, (member, torrent) → row in `deltas`: open addressing over the pair's
-   * hash, each entry a row number that counts only while its epoch is the batch's own, so taking a
-   * batch empties the index by counting on. Cheaper on every announce than a Map of pair keys.
-   */
-  private pairRows = new Int32Array(4096);
-  private pairEpochs = new Uint32Array(4096);
-  private epoch = 1;
-  /** Pending credit rows, packed (see StatDeltas); `deltaRows` of them are in use. */
-  private deltas = new Float64Array(DELTA_FIELDS * 1024);
-  private deltaRows = 0;
+  /** Pending credit rows, one per (member, torrent) pair. */
+  private readonly credit = new CreditLedger();
   /** Snatches counted in this run: pair keys (see pairKey). */
   private readonly snatched = new Set<number>();
   /** Swarm indexes whose counts changed since the last `takeCounts`. */
   private dirty = new Set<number>();
-  private seq = 0;
   /**
    * Per swarm index, the last time (seconds) the tracker saw at least one leecher in it, and at
    * least two: the swarm-balance rule asks whether a peer had anyone to upload to.
    */
   private leecherAt = new Uint32Array(1024);
   private leechersAt = new Uint32Array(1024);
-  /** Pending suspicious transfers, packed (see SuspiciousBatch). */
-  private suspicious = new Float64Array(SUSPICIOUS_FIELDS * 64);
-  private suspiciousPeerIds = new Uint8Array(20 * 64);
-  private suspiciousAgents: string[] = [];
-  private suspiciousRows = 0;
-  private suspiciousSeq = 0;
-  /** Suspicious transfers dropped because a batch was full, and dropped peers not kept: totals. */
-  suspiciousDropped = 0;
+  /** Pending suspicious transfers. */
+  private readonly suspicious = new SuspiciousLedger();
+  /** Dropped peers not kept for lack of room in the grace store: total. */
   graceRefused = 0;
+  /** The report being credited and what it earns: reused, so that an announce allocates neither. */
+  private readonly report = newReport();
+  private readonly assessment = newAssessment();
   /** The request being answered, for the User-Agent of a suspicious transfer. */
   private agentSource: AgentSource | null = null;
   private readonly onReaped: (t: number, slot: number) => void;
@@ -154,10 +104,8 @@ export class Tracker {
   private left = new Float32Array(1024);
   /** Site-wide factor windows not yet over, and the factors in force between two boundaries. */
   private windows: readonly FactorWindow[] = [];
-  private siteDown = 1;
-  private siteUp = 1;
+  private readonly site: SiteFactors = { down: 1, up: 1, until: Number.NEGATIVE_INFINITY };
   private siteFrom = Number.POSITIVE_INFINITY;
-  private siteUntil = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly policy: TrackerPolicy,
@@ -180,7 +128,8 @@ export class Tracker {
         const userId = s.userId(slot);
         // The count still includes this peer: it goes right after.
         if (s.peersOfUser(t, userId) <= 1) {
-          this.deltas[this.deltaRow(userId, torrent) + 8] = PAIR_STATE.gone;
+          const o = this.credit.rowOf(userId, torrent.id);
+          setPairState(this.credit.rows, o, PAIR_STATE.gone);
         }
       }
       const grace = this.grace;
@@ -265,23 +214,10 @@ export class Tracker {
         // A first announce earns no credit (there is nothing to compare its counters with), but a
         // completion reported on it is one.
         if (request.event === EVENT_COMPLETED && seeder) this.snatch(user.id, torrent);
-        o = this.deltaRow(user.id, torrent);
-        this.deltas[o + 9] = now;
-        if (this.deltas[o + 10] === 0) this.deltas[o + 10] = now;
+        o = this.credit.rowOf(user.id, torrent.id);
+        touchCreditRow(this.credit.rows, o, now);
       }
-      slot = swarms.put(
-        t,
-        request.peerId,
-        user.id,
-        ip,
-        request.port,
-        seeder,
-        request.uploaded,
-        request.downloaded,
-        now,
-      );
-      this.noteLeft(slot, request.left);
-      this.deltas[o + 8] = seeder ? PAIR_STATE.seeding : PAIR_STATE.leeching;
+      slot = this.place(t, request, user.id, ip, seeder, now, o);
       this.dirty.add(t);
       this.noteLeechers(t, now);
       return { body: this.reply(torrent, request, slot, seeder), outcome: "ok" };
@@ -291,7 +227,7 @@ export class Tracker {
     if (request.event === EVENT_STOPPED) {
       const o = this.creditFrom(user.id, torrent, request, swarms, slot, false, now);
       swarms.remove(t, request.peerId);
-      if (swarms.peersOfUser(t, user.id) === 0) this.deltas[o + 8] = PAIR_STATE.gone;
+      if (swarms.peersOfUser(t, user.id) === 0) setPairState(this.credit.rows, o, PAIR_STATE.gone);
       this.dirty.add(t);
       return { body: this.reply(torrent, request, -1, true), outcome: "ok" };
     }
@@ -308,20 +244,8 @@ export class Tracker {
     }
 
     const o = this.creditFrom(user.id, torrent, request, swarms, slot, false, now);
-    swarms.put(
-      t,
-      request.peerId,
-      user.id,
-      ip,
-      request.port,
-      seeder,
-      request.uploaded,
-      request.downloaded,
-      now,
-    );
-    this.noteLeft(slot, request.left);
-    // The pair's state after this announce (the row's times were set when it was credited).
-    this.deltas[o + 8] = seeder ? PAIR_STATE.seeding : PAIR_STATE.leeching;
+    // The same slot: the peer is in the swarm (the row's times were set when it was credited).
+    this.place(t, request, user.id, ip, seeder, now, o);
     if (wasSeeder !== seeder) {
       this.dirty.add(t);
       this.noteLeechers(t, now);
@@ -439,45 +363,22 @@ export class Tracker {
    * start, and end at their end, with no further message.
    */
   setWindows(windows: readonly FactorWindow[]): void {
-    this.windows = windows.filter(
-      (w) =>
-        Number.isFinite(w.startsAt) &&
-        Number.isFinite(w.endsAt) &&
-        w.endsAt > w.startsAt &&
-        Number.isFinite(w.downloadFactor) &&
-        w.downloadFactor >= 0 &&
-        Number.isFinite(w.uploadFactor) &&
-        w.uploadFactor >= 0,
-    );
+    this.windows = windows.filter(usableWindow);
     this.siteFrom = Number.POSITIVE_INFINITY;
-    this.siteUntil = Number.NEGATIVE_INFINITY;
+    this.site.until = Number.NEGATIVE_INFINITY;
   }
 
   /** The site-wide factors at `now`: [download, upload] (1 and 1 outside every window). */
   siteFactors(now: number): [number, number] {
-    this.refreshSite(now);
-    return [this.siteDown, this.siteUp];
+    const site = this.refreshSite(now);
+    return [site.down, site.up];
   }
 
-  /** Recomputes the site-wide factors when `now` left the span they were computed for. */
-  private refreshSite(now: number): void {
-    if (now >= this.siteFrom && now < this.siteUntil) return;
-    let down = 1;
-    let up = 1;
-    let until = Number.POSITIVE_INFINITY;
-    for (const w of this.windows) {
-      if (now >= w.startsAt && now < w.endsAt) {
-        down = Math.min(down, w.downloadFactor);
-        up = Math.max(up, w.uploadFactor);
-        until = Math.min(until, w.endsAt);
-      } else if (w.startsAt > now) {
-        until = Math.min(until, w.startsAt);
-      }
-    }
-    this.siteDown = down;
-    this.siteUp = up;
+  /** The site-wide factors at `now`, recomputed when `now` left the span they were computed for. */
+  private refreshSite(now: number): SiteFactors {
+    if (now >= this.siteFrom && now < this.site.until) return this.site;
     this.siteFrom = now;
-    this.siteUntil = until;
+    return siteFactorsAt(this.windows, now, this.site);
   }
 
   /**
@@ -506,15 +407,44 @@ export class Tracker {
     for (let i = 0; i < kept.length; i++) {
       const slot = kept[i]!;
       const o = i * PEER_FIELDS;
-      rows[o] = s.userId(slot);
-      rows[o + 1] = s.uploaded(slot);
-      rows[o + 2] = s.downloaded(slot);
-      rows[o + 3] = slot < this.left.length ? Math.round(this.left[slot]!) : 0;
-      rows[o + 4] = s.isSeeder(slot) ? 1 : 0;
-      rows[o + 5] = s.lastSeen(slot);
+      rows[o + PEER_ROW.userId] = s.userId(slot);
+      rows[o + PEER_ROW.uploaded] = s.uploaded(slot);
+      rows[o + PEER_ROW.downloaded] = s.downloaded(slot);
+      rows[o + PEER_ROW.left] = slot < this.left.length ? Math.round(this.left[slot]!) : 0;
+      rows[o + PEER_ROW.seeder] = s.isSeeder(slot) ? 1 : 0;
+      rows[o + PEER_ROW.lastSeen] = s.lastSeen(slot);
       peerIds.set(s.peerIdOf(slot), i * 20);
     }
     return { rows, peerIds };
+  }
+
+  /**
+   * Puts the peer in its swarm as this announce reports it, keeps its `left`, and sets its pair's
+   * state in the credit row at `o`; returns its slot.
+   */
+  private place(
+    t: number,
+    request: AnnounceRequest,
+    userId: number,
+    ip: Uint8Array,
+    seeder: boolean,
+    now: number,
+    o: number,
+  ): number {
+    const slot = this.swarms.put(
+      t,
+      request.peerId,
+      userId,
+      ip,
+      request.port,
+      seeder,
+      request.uploaded,
+      request.downloaded,
+      now,
+    );
+    this.noteLeft(slot, request.left);
+    setPairState(this.credit.rows, o, seeder ? PAIR_STATE.seeding : PAIR_STATE.leeching);
+    return slot;
   }
 
   /** Keeps what a peer reported as left, by slot. */
@@ -540,78 +470,17 @@ export class Tracker {
 
   /** Credit accumulated since the last call, with the next sequence number; null when there is none. */
   takeDeltas(): { seq: number; deltas: StatDeltas } | null {
-    if (this.deltaRows === 0) return null;
-    const deltas = this.deltas.slice(0, this.deltaRows * DELTA_FIELDS);
-    this.deltaRows = 0;
-    this.nextEpoch();
-    return { seq: ++this.seq, deltas };
+    return this.credit.take();
   }
 
   /** Suspicious transfers recorded since the last call, with their own sequence number; or null. */
   takeSuspicious(): { seq: number; batch: SuspiciousBatch } | null {
-    const n = this.suspiciousRows;
-    if (n === 0) return null;
-    const batch: SuspiciousBatch = {
-      rows: this.suspicious.slice(0, n * SUSPICIOUS_FIELDS),
-      peerIds: this.suspiciousPeerIds.slice(0, n * 20),
-      agents: this.suspiciousAgents,
-    };
-    this.suspiciousRows = 0;
-    this.suspiciousAgents = [];
-    return { seq: ++this.suspiciousSeq, batch };
+    return this.suspicious.take();
   }
 
-  /** Offset in `deltas` of the pending credit row for a pair, added (zeroed) if there is none yet. */
-  private deltaRow(userId: number, torrent: TorrentEntry): number {
-    const torrentId = torrent.id;
-    const rows = this.pairRows;
-    const epochs = this.pairEpochs;
-    const mask = rows.length - 1;
-    let h = pairHash(userId, torrentId) & mask;
-    for (; epochs[h] === this.epoch; h = (h + 1) & mask) {
-      const o = rows[h]! * DELTA_FIELDS;
-      if (this.deltas[o] === userId && this.deltas[o + 1] === torrentId) return o;
-    }
-    const row = this.deltaRows++;
-    if (row * DELTA_FIELDS === this.deltas.length) {
-      const grown = new Float64Array(this.deltas.length * 2);
-      grown.set(this.deltas);
-      this.deltas = grown;
-    }
-    const o = row * DELTA_FIELDS;
-    this.deltas.fill(0, o, o + DELTA_FIELDS);
-    this.deltas[o] = userId;
-    this.deltas[o + 1] = torrentId;
-    epochs[h] = this.epoch;
-    rows[h] = row;
-    // At most half full, so that probes stay short.
-    if (this.deltaRows * 2 > rows.length) this.growPairIndex();
-    return o;
-  }
-
-  /** Doubles the pair index and enters every pending row again. */
-  private growPairIndex(): void {
-    const rows = new Int32Array(this.pairRows.length * 2);
-    const epochs = new Uint32Array(rows.length);
-    const mask = rows.length - 1;
-    for (let row = 0; row < this.deltaRows; row++) {
-      const o = row * DELTA_FIELDS;
-      let h = pairHash(this.deltas[o]!, this.deltas[o + 1]!) & mask;
-      while (epochs[h] === this.epoch) h = (h + 1) & mask;
-      epochs[h] = this.epoch;
-      rows[h] = row;
-    }
-    this.pairRows = rows;
-    this.pairEpochs = epochs;
-  }
-
-  /** Empties the pair index for the next batch. */
-  private nextEpoch(): void {
-    if (this.epoch === 0xffffffff) {
-      this.pairEpochs.fill(0);
-      this.epoch = 0;
-    }
-    this.epoch++;
+  /** Suspicious transfers dropped because a batch was full: total. */
+  get suspiciousDropped(): number {
+    return this.suspicious.dropped;
   }
 
   private clientAllowed(peerId: Uint8Array): boolean {
@@ -642,9 +511,9 @@ export class Tracker {
 
   /**
    * Credits the difference between this report and the previous one of the same peer (the peer in
-   * `slot` of `store`: the swarm, or the grace store for a peer coming back), under the
-   * plausibility rules, and counts a completion (left going from above 0 to 0) as a snatch. An
-   * announce that was not credited in full is recorded as a suspicious transfer.
+   * `slot` of `store`: the swarm, or the grace store for a peer coming back) under the accounting
+   * rules, and counts a completion (left going from above 0 to 0) as a snatch. An announce that was
+   * not credited in full is recorded as a suspicious transfer. Returns the pair's credit row.
    */
   private creditFrom(
     userId: number,
@@ -655,118 +524,26 @@ export class Tracker {
     returning: boolean,
     now: number,
   ): number {
-    const policy = this.policy;
-    const wasSeeder = store.isSeeder(slot);
-    const since = store.lastSeen(slot);
-    const up = request.uploaded - store.uploaded(slot);
-    const down = request.downloaded - store.downloaded(slot);
-    let upCredit = up;
-    let downCredit = down;
-    let reasons = 0;
-    if (up < 0 || down < 0) {
-      // The client restarted its session (or lies): the new values are the baseline. `started`
-      // says so itself and is not worth a record.
-      if (request.event !== EVENT_STARTED) reasons = BACKWARDS_BIT;
-      if (policy.resetOnBackwardsCounter) {
-        upCredit = 0;
-        downCredit = 0;
-      } else {
-        upCredit = Math.max(up, 0);
-        downCredit = Math.max(down, 0);
-      }
-    }
-    const seconds = now > since ? now - since : 0;
-    if (policy.maxRateBytesPerSecond > 0) {
-      // Whole seconds on both sides: one second more absorbs the rounding.
-      const cap = (seconds + 1) * policy.maxRateBytesPerSecond;
-      if (upCredit > cap) {
-        upCredit = cap;
-        reasons |= RATE_BIT;
-      }
-      if (downCredit > cap) {
-        downCredit = cap;
-        reasons |= RATE_BIT;
-      }
-    }
-    if (upCredit > 0 && policy.uploadNeedsLeecher) {
-      // A leecher counts itself among the leechers: it needs a second one to upload to. A peer
-      // coming back was out of the swarm meanwhile, so any leecher counts.
-      const stamps = wasSeeder || returning ? this.leecherAt : this.leechersAt;
-      const seen = torrent.index < stamps.length ? stamps[torrent.index]! : 0;
-      if (seen < since) {
-        upCredit = 0;
-        reasons |= NO_LEECHER_BIT;
-      }
-    }
-    if (reasons !== 0)
-      this.record(userId, torrent, request, up, down, upCredit, downCredit, seconds, reasons, now);
-    // Factors apply to what is credited, after the plausibility rules; the more generous of the
-    // torrent's own and the site-wide window's wins.
-    this.refreshSite(now);
-    const downFactor = Math.min(torrent.downloadFactor, this.siteDown);
-    const upFactor = Math.max(torrent.uploadFactor, this.siteUp);
-    if (downFactor !== 1) downCredit = Math.round(downCredit * downFactor);
-    if (upFactor !== 1) upCredit = Math.round(upCredit * upFactor);
-    // Seeding time runs from a report as seeder to the next one, never longer than the announce
-    // interval a step: a client silent for longer was not there to be counted. A peer coming back
-    // from the grace store was out of the swarm meanwhile.
-    const seeded =
-      wasSeeder && !returning ? Math.min(seconds, Math.max(1, policy.announceIntervalSeconds)) : 0;
-    const snatch = request.left === 0 && !wasSeeder && this.snatch(userId, torrent);
-    const o = this.deltaRow(userId, torrent);
-    const d = this.deltas;
-    d[o + 2]! += upCredit;
-    d[o + 3]! += downCredit;
-    if (snatch) d[o + 4] = 1;
-    if (up > 0) d[o + 5]! += up;
-    if (down > 0) d[o + 6]! += down;
-    d[o + 7]! += seeded;
-    d[o + 9] = now;
-    if (d[o + 10] === 0) d[o + 10] = now;
+    const t = torrent.index;
+    const report = this.report;
+    report.previousUploaded = store.uploaded(slot);
+    report.previousDownloaded = store.downloaded(slot);
+    report.previousAt = store.lastSeen(slot);
+    report.wasSeeder = store.isSeeder(slot);
+    report.uploaded = request.uploaded;
+    report.downloaded = request.downloaded;
+    report.started = request.event === EVENT_STARTED;
+    report.returning = returning;
+    report.leecherAt = t < this.leecherAt.length ? this.leecherAt[t]! : 0;
+    report.leechersAt = t < this.leechersAt.length ? this.leechersAt[t]! : 0;
+    const a = assess(this.assessment, this.policy, report, now);
+    if (a.reasons !== 0) this.suspicious.record(userId, torrent.id, request.peerId, this.agentSource, a, now);
+    const site = this.refreshSite(now);
+    applyFactors(a, torrent.downloadFactor, torrent.uploadFactor, site.down, site.up);
+    if (request.left === 0 && !report.wasSeeder) this.snatch(userId, torrent);
+    const o = this.credit.rowOf(userId, torrent.id);
+    addCredit(this.credit.rows, o, a, now);
     return o;
-  }
-
-  /** Adds a suspicious transfer to the pending batch (dropped, and counted, when it is full). */
-  private record(
-    userId: number,
-    torrent: TorrentEntry,
-    request: AnnounceRequest,
-    claimedUp: number,
-    claimedDown: number,
-    creditedUp: number,
-    creditedDown: number,
-    seconds: number,
-    reasons: number,
-    now: number,
-  ): void {
-    const row = this.suspiciousRows;
-    if (row >= MAX_SUSPICIOUS_PER_BATCH) {
-      this.suspiciousDropped++;
-      return;
-    }
-    if ((row + 1) * SUSPICIOUS_FIELDS > this.suspicious.length) {
-      const rows = new Float64Array(this.suspicious.length * 2);
-      rows.set(this.suspicious);
-      this.suspicious = rows;
-      const ids = new Uint8Array(this.suspiciousPeerIds.length * 2);
-      ids.set(this.suspiciousPeerIds);
-      this.suspiciousPeerIds = ids;
-    }
-    const o = row * SUSPICIOUS_FIELDS;
-    const r = this.suspicious;
-    r[o] = userId;
-    r[o + 1] = torrent.id;
-    r[o + 2] = claimedUp;
-    r[o + 3] = claimedDown;
-    r[o + 4] = creditedUp;
-    r[o + 5] = creditedDown;
-    r[o + 6] = seconds;
-    r[o + 7] = reasons;
-    r[o + 8] = now;
-    this.suspiciousPeerIds.set(request.peerId, row * 20);
-    const agent = this.agentSource?.headers.get("user-agent") ?? "";
-    this.suspiciousAgents.push(agent.length > AGENT_MAX ? agent.slice(0, AGENT_MAX) : agent);
-    this.suspiciousRows = row + 1;
   }
 
   /**
@@ -781,7 +558,8 @@ export class Tracker {
     torrent.snatches++;
     this.dirty.add(torrent.index);
     // A completion on a first announce has no previous report to credit; record the snatch alone.
-    this.deltas[this.deltaRow(userId, torrent) + 4] = 1;
+    const o = this.credit.rowOf(userId, torrent.id);
+    markCompleted(this.credit.rows, o);
     return true;
   }
 
@@ -860,13 +638,6 @@ function includes(sorted: Int32Array, value: number): boolean {
  */
 function pairKey(userId: number, torrent: TorrentEntry): number {
   return userId * INDEX_SPAN + torrent.index;
-}
-
-/** Hash of a (member, torrent) pair for the pending-credit index: every bit mixes both ids. */
-function pairHash(userId: number, torrentId: number): number {
-  let h = Math.imul(userId ^ Math.imul(torrentId, 0x85ebca6b), 0x9e3779b1);
-  h ^= h >>> 15;
-  return Math.imul(h, 0x2c1b3c6d) ^ (h >>> 13);
 }
 
 function fail(error: ClientError): Reply {

@@ -13,7 +13,8 @@ import {
 import { listenProblem } from "../shared/listen.ts";
 import { Histogram, LATENCY_BUCKETS } from "../shared/metrics.ts";
 import { createTrackerApp } from "./app.ts";
-import { peerTimeoutSeconds, Tracker } from "./tracker.ts";
+import { peerTimeoutSeconds } from "./timeouts.ts";
+import { Tracker } from "./tracker.ts";
 
 declare const self: Worker;
 

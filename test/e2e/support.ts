@@ -2,9 +2,9 @@
 // free loopback ports, bounded waits, and logs kept under artifacts/e2e/.
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { freePort } from "../helpers/ports.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 /** The executable that `npm run build` writes. */
@@ -34,15 +34,6 @@ export function artifactsDir(name: string): string {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   return dir;
-}
-
-/** A free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((done) => server.close(done));
-  return port;
 }
 
 /** Distinct free ports (a port just released could otherwise be handed out twice). */

@@ -13,7 +13,8 @@ import {
   parseScrape,
 } from "../../src/tracker/protocol/query.ts";
 import { hashKey } from "../../src/tracker/state.ts";
-import { Tracker, type TrackerPolicy } from "../../src/tracker/tracker.ts";
+import { Tracker } from "../../src/tracker/tracker.ts";
+import { testPolicy } from "../helpers/policy.ts";
 import { decodeReply, failureReason } from "./bencode.ts";
 import { escapeAll, type Rng, seeded } from "./fuzz.ts";
 
@@ -540,23 +541,12 @@ describe("parseScrape against a reference reading", () => {
 // ---------------------------------------------------------------------------------------------
 // The Tracker class: a refused request never changes swarms, credit, snatches or counts.
 
-const POLICY: TrackerPolicy = {
-  announceIntervalSeconds: 1800,
+const POLICY = testPolicy({
   minAnnounceIntervalSeconds: 60,
   numwantDefault: LIMITS.numwantDefault,
   numwantMax: LIMITS.numwantMax,
-  maxPeersPerUserPerTorrent: 3,
   scrapeMaxHashes: SCRAPE_MAX,
-  allowedClients: [],
-  maxRateBytesPerSecond: 1_250_000_000,
-  uploadNeedsLeecher: true,
-  resetOnBackwardsCounter: true,
-  peerTimeoutSeconds: 0,
-  graceSeconds: 86400,
-  graceMaxPeers: 1_000_000,
-  maxPeers: 1_000_000,
-  maxTorrents: 1_000_000,
-};
+});
 
 interface Snapshot {
   peers: number;

@@ -1,27 +1,19 @@
 // kill -9 of the real process while credit is being written: at most the last window is lost, and
 // nothing is ever counted twice. Then SIGTERM: pending credit is written and the process exits 0.
 import { afterAll, describe, expect, test } from "bun:test";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { connect, openDatabase } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { createUser } from "../../src/db/queries/users.ts";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
+import { freePort } from "../helpers/ports.ts";
 import { freshServerDatabase } from "../helpers/server.ts";
 
 const MAIN = join(import.meta.dir, "../../src/main.ts");
 const STEP = 1000;
 /** Credit not yet written when the process dies: the tracker batches each second, the web writes every 200 ms. */
 const WINDOW_MS = 2500;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("crash safety", () => {
   const processes: Subprocess[] = [];

@@ -4,7 +4,6 @@
 // and does not claim to have stopped cleanly.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { spillPath } from "../../src/bridge/spill.ts";
@@ -13,19 +12,12 @@ import { migrate } from "../../src/db/migrate.ts";
 import { createUser } from "../../src/db/queries/users.ts";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
 import { SERVER_URL } from "../helpers/database.ts";
+import { freePort } from "../helpers/ports.ts";
 import { freshServerDatabase } from "../helpers/server.ts";
 import { TcpProxy } from "../helpers/tcp-proxy.ts";
 
 const MAIN = join(import.meta.dir, "../../src/main.ts");
 const HASH = bytes20(0x66);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The `msg` of every JSON log line in a stream's text. */
 function messages(text: string): string[] {

@@ -4,6 +4,7 @@ import { unpackDeltas, unpackSuspicious } from "../../src/shared/channel.ts";
 import type { TrackerPolicy } from "../../src/tracker/tracker.ts";
 import { Tracker } from "../../src/tracker/tracker.ts";
 import { announceQuery, bytes20, creditOnly, escapeBytes } from "../helpers/announce.ts";
+import { testPolicy } from "../helpers/policy.ts";
 
 /**
  * The tracker's pending credit, unpacked into rows of the credit fields; rows that carry only
@@ -24,23 +25,7 @@ function suspicious(tracker: Tracker) {
 /** A realistic clock: the swarm-balance rule compares times, and 0 is before everything. */
 const T0 = 1_800_000_000;
 
-const POLICY: TrackerPolicy = {
-  announceIntervalSeconds: 1800,
-  minAnnounceIntervalSeconds: 900,
-  numwantDefault: 50,
-  numwantMax: 100,
-  maxPeersPerUserPerTorrent: 3,
-  scrapeMaxHashes: 100,
-  maxPeers: 1_000_000,
-  maxTorrents: 1_000_000,
-  allowedClients: [],
-  maxRateBytesPerSecond: 1_250_000_000,
-  uploadNeedsLeecher: true,
-  resetOnBackwardsCounter: true,
-  peerTimeoutSeconds: 0,
-  graceSeconds: 86400,
-  graceMaxPeers: 1_000_000,
-};
+const POLICY = testPolicy();
 const ALICE = "a".repeat(32);
 const BOB = "b".repeat(32);
 const CAROL = "c".repeat(32);

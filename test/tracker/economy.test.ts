@@ -8,29 +8,21 @@ import { applyStatBatch, checkDeltas } from "../../src/db/queries/stats.ts";
 import { trackerTorrents } from "../../src/db/queries/torrents.ts";
 import { trackerUsers } from "../../src/db/queries/users.ts";
 import { createTrackerApp } from "../../src/tracker/app.ts";
-import { Tracker, type TrackerPolicy } from "../../src/tracker/tracker.ts";
+import { Tracker } from "../../src/tracker/tracker.ts";
 import { clientName } from "../../src/web/peers/client.ts";
 import { announceQuery } from "../helpers/announce.ts";
 import { type ApiHarness, apiHarness, expectError, expectJson } from "../helpers/api.ts";
+import { testPolicy } from "../helpers/policy.ts";
 
 const INTERVAL = 1800;
-const POLICY: TrackerPolicy = {
+const POLICY = testPolicy({
   announceIntervalSeconds: INTERVAL,
   minAnnounceIntervalSeconds: 0,
-  numwantDefault: 50,
-  numwantMax: 100,
-  maxPeersPerUserPerTorrent: 3,
-  scrapeMaxHashes: 100,
-  maxPeers: 1_000_000,
-  maxTorrents: 1_000_000,
-  allowedClients: [],
   maxRateBytesPerSecond: 0,
   uploadNeedsLeecher: false,
-  resetOnBackwardsCounter: true,
-  peerTimeoutSeconds: 0,
   graceSeconds: 0,
   graceMaxPeers: 0,
-};
+});
 const SIZE = 1_000_000;
 /** A fixed clock near the real time: windows are read "not yet over" by the database's clock. */
 const T0 = Math.floor(Date.now() / 1000);

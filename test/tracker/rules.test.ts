@@ -7,24 +7,12 @@ import bencode from "bencode";
 import { unpackDeltas, unpackSuspicious } from "../../src/shared/channel.ts";
 import { Tracker, type TrackerPolicy } from "../../src/tracker/tracker.ts";
 import { announceQuery, bytes20, creditOnly } from "../helpers/announce.ts";
+import { testPolicy } from "../helpers/policy.ts";
 
-const POLICY: TrackerPolicy = {
-  announceIntervalSeconds: 1800,
-  minAnnounceIntervalSeconds: 900,
-  numwantDefault: 50,
-  numwantMax: 100,
-  maxPeersPerUserPerTorrent: 3,
-  scrapeMaxHashes: 100,
-  maxPeers: 1_000_000,
-  maxTorrents: 1_000_000,
-  allowedClients: [],
+const POLICY = testPolicy({
   maxRateBytesPerSecond: 1000,
-  uploadNeedsLeecher: true,
-  resetOnBackwardsCounter: true,
-  peerTimeoutSeconds: 0,
-  graceSeconds: 86400,
   graceMaxPeers: 1000,
-};
+});
 const ALICE = "a".repeat(32);
 const BOB = "b".repeat(32);
 const HASH = bytes20(1);

@@ -4,27 +4,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SuspiciousWriter } from "../../src/bridge/suspicious.ts";
 import { SUSPICIOUS_FIELDS, type SuspiciousBatch } from "../../src/shared/channel.ts";
-import { Tracker, type TrackerPolicy } from "../../src/tracker/tracker.ts";
+import { Tracker } from "../../src/tracker/tracker.ts";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
 import { type ApiHarness, apiHarness, expectError, expectJson } from "../helpers/api.ts";
+import { testPolicy } from "../helpers/policy.ts";
 
-const POLICY: TrackerPolicy = {
-  announceIntervalSeconds: 1800,
+const POLICY = testPolicy({
   minAnnounceIntervalSeconds: 0,
-  numwantDefault: 50,
-  numwantMax: 100,
-  maxPeersPerUserPerTorrent: 3,
-  scrapeMaxHashes: 100,
-  maxPeers: 1_000_000,
-  maxTorrents: 1_000_000,
-  allowedClients: [],
   maxRateBytesPerSecond: 1000,
-  uploadNeedsLeecher: true,
-  resetOnBackwardsCounter: true,
-  peerTimeoutSeconds: 0,
-  graceSeconds: 86400,
   graceMaxPeers: 1000,
-};
+});
 const T0 = 1_800_000_000;
 const HASH = bytes20(3);
 const IP = new Uint8Array([10, 0, 0, 9]);

@@ -16,7 +16,7 @@ import {
 } from "../../db/queries/economy.ts";
 import { INVITE_DAYS_DEFAULT } from "../../db/queries/invites.ts";
 import { log } from "../../log.ts";
-import { peerTimeoutSeconds } from "../../tracker/tracker.ts";
+import { peerTimeoutSeconds } from "../../tracker/timeouts.ts";
 import type { WebDeps } from "../deps.ts";
 import { STAFF } from "../gate.tsx";
 
