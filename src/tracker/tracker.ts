@@ -203,9 +203,8 @@ export class Tracker {
       }
       if (swarms.peersOfUser(t, user.id) >= this.policy.maxPeersPerUserPerTorrent)
         return fail(CLIENT_ERRORS.tooManyPeers);
-      // A paused member keeps seeding and finishes the downloads already running (a peer in the
-      // swarm, or just dropped); only a new leecher is turned away.
-      if (user.downloadsPaused && !seeder && back < 0) return fail(CLIENT_ERRORS.downloadsPaused);
+      // A paused member keeps seeding; every announce with left > 0 is turned away.
+      if (user.downloadsPaused && !seeder) return fail(CLIENT_ERRORS.downloadsPaused);
       let o: number;
       if (back >= 0) {
         o = this.creditFrom(user.id, torrent, request, grace!, back, true, now);
@@ -224,11 +223,15 @@ export class Tracker {
     }
 
     const wasSeeder = swarms.isSeeder(slot);
-    if (request.event === EVENT_STOPPED) {
+    // A paused member's peer asking to download (a seeder turned leecher, or a download that was
+    // running when the pause came) leaves the swarm as at `stopped`, credited, and is refused.
+    const paused = user.downloadsPaused && !seeder;
+    if (request.event === EVENT_STOPPED || paused) {
       const o = this.creditFrom(user.id, torrent, request, swarms, slot, false, now);
       swarms.remove(t, request.peerId);
       if (swarms.peersOfUser(t, user.id) === 0) setPairState(this.credit.rows, o, PAIR_STATE.gone);
       this.dirty.add(t);
+      if (paused) return fail(CLIENT_ERRORS.downloadsPaused);
       return { body: this.reply(torrent, request, -1, true), outcome: "ok" };
     }
 

@@ -1,0 +1,145 @@
+// One member against the rules or against another member, over real sockets against the real
+// process layout (web side, tracker Worker, database): each of these passed the old tracker. A
+// paused member downloading through a seeder's peer, a peer_id squatter blocking its owner and
+// wiping their kept counters, a flood of suspicious records, seed time cut to a short interval.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import bencode from "bencode";
+import { createUser } from "../../src/db/queries/users.ts";
+import type { Running } from "../../src/server.ts";
+import { announceQuery, bytes20, escapeBytes } from "../helpers/announce.ts";
+import { startTestServer } from "../helpers/server.ts";
+
+type Decoded = Record<string, unknown>;
+type Server = { running: Running; tracker: string; web: string };
+type Member = { id: number; passkey: string };
+
+const PAUSED =
+  "New downloads are paused: you have too many hit-and-runs. Seed what you owe (see your hit-and-runs page on the site) and they resume within the hour.";
+
+async function until<T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, ms = 8000) {
+  const end = Date.now() + ms;
+  let value = await probe();
+  while (!ok(value)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await Bun.sleep(25);
+    value = await probe();
+  }
+  return value;
+}
+
+async function member(running: Running, name: string): Promise<Member> {
+  const { user } = await createUser(running.db.sql, { name, passwordHash: "x" });
+  await running.sync.user(user.id);
+  return { id: user.id, passkey: user.passkey };
+}
+
+async function torrent(running: Running, hash: Uint8Array): Promise<number> {
+  const [row] = await running.db.sql`
+    insert into torrents (info_hash, title, size, files, metainfo)
+    values (${Buffer.from(hash)}, ${`Torrent ${hash[0]}`}, 1000, '[]', ${Buffer.from("de")})
+    returning id
+  `;
+  await running.sync.torrent(row!.id);
+  return row!.id as number;
+}
+
+/** Announces over HTTP and decodes the reply, a failure reason included. */
+async function raw(server: Server, who: Member, p: Parameters<typeof announceQuery>[0]): Promise<Decoded> {
+  const response = await fetch(`${server.tracker}/${who.passkey}/announce?${announceQuery(p)}`);
+  return bencode.decode(Buffer.from(await response.arrayBuffer())) as Decoded;
+}
+
+/** Announces over HTTP and decodes the reply (a failure reason throws). */
+async function announce(
+  server: Server,
+  who: Member,
+  p: Parameters<typeof announceQuery>[0],
+): Promise<Decoded> {
+  const body = await raw(server, who, p);
+  if (body["failure reason"]) throw new Error(Buffer.from(body["failure reason"] as Uint8Array).toString());
+  return body;
+}
+
+function failure(body: Decoded): string | null {
+  const reason = body["failure reason"];
+  return reason ? Buffer.from(reason as Uint8Array).toString() : null;
+}
+
+async function scrape(server: Server, who: Member, hash: Uint8Array): Promise<Decoded> {
+  const response = await fetch(`${server.tracker}/${who.passkey}/scrape?info_hash=${escapeBytes(hash)}`);
+  const files = (bencode.decode(Buffer.from(await response.arrayBuffer())) as Decoded).files as Record<
+    string,
+    Decoded
+  >;
+  return Object.values(files)[0] ?? {};
+}
+
+async function totals(server: Server, who: Member): Promise<{ uploaded: number; downloaded: number }> {
+  const [row] = await server.running.db.sql`select uploaded, downloaded from users where id = ${who.id}`;
+  return { uploaded: Number(row!.uploaded), downloaded: Number(row!.downloaded) };
+}
+
+/** Leeches then stops on `hash` as `who`, then waits for that credit: every batch sent before is written too. */
+async function flushed(server: Server, who: Member, hash: Uint8Array): Promise<void> {
+  const before = (await totals(server, who)).downloaded;
+  const peerId = bytes20(0xee, 0x2d);
+  await announce(server, who, { infoHash: hash, peerId, left: 100, event: "started" });
+  await announce(server, who, { infoHash: hash, peerId, left: 100, downloaded: 7, event: "stopped" });
+  await until(
+    "the marker credit",
+    () => totals(server, who),
+    (t) => t.downloaded === before + 7,
+  );
+}
+
+describe("with no min interval and a short peer timeout", () => {
+  let server: Server & { stop(): Promise<void> };
+  let alice: Member;
+  let bob: Member;
+  let mallory: Member;
+  let carol: Member;
+  const H = [0x51, 0x52, 0x53, 0x54, 0x55, 0x56].map((n) => bytes20(n, n));
+  const MARK = H[5]!;
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      FAIRYWREN_MIN_ANNOUNCE_INTERVAL: "0",
+      FAIRYWREN_PEER_TIMEOUT: "3",
+      FAIRYWREN_LOG_LEVEL: "error",
+    });
+    alice = await member(server.running, "alice");
+    bob = await member(server.running, "bob");
+    mallory = await member(server.running, "mallory");
+    carol = await member(server.running, "carol");
+    for (const hash of H) await torrent(server.running, hash);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test("a paused member is refused on every announce with left > 0, a seeder turned leecher included", async () => {
+    const paused = await member(server.running, "paused");
+    const running = bytes20(0x91, 0x2d);
+    const seeding = bytes20(0x92, 0x2d);
+    // A download running when the pause comes, and a peer that joined as a seeder.
+    await announce(server, paused, { infoHash: H[0]!, peerId: running, left: 1000, event: "started" });
+    await server.running.db.sql`update users set downloads_paused = true where id = ${paused.id}`;
+    await server.running.sync.user(paused.id);
+    await until(
+      "the pause at the tracker",
+      async () =>
+        failure(await raw(server, paused, { infoHash: H[1]!, peerId: bytes20(0x93, 0x2d), left: 1000 })),
+      (reason) => reason === PAUSED,
+    );
+    await announce(server, paused, { infoHash: H[0]!, peerId: seeding, left: 0, event: "started" });
+    // Re-announcing that peer with left = size: refused, and out of the swarm.
+    expect(failure(await raw(server, paused, { infoHash: H[0]!, peerId: seeding, left: 1000 }))).toBe(PAUSED);
+    // The download that was running is refused at its next announce, and leaves the swarm.
+    expect(failure(await raw(server, paused, { infoHash: H[0]!, peerId: running, left: 500 }))).toBe(PAUSED);
+    expect(await scrape(server, paused, H[0]!)).toMatchObject({ complete: 0, incomplete: 0 });
+    // Seeding goes on: a seeder re-announcing with left = 0 is answered.
+    await announce(server, paused, { infoHash: H[0]!, peerId: seeding, left: 0, event: "started" });
+    expect(failure(await raw(server, paused, { infoHash: H[0]!, peerId: seeding, left: 0 }))).toBeNull();
+    expect(await scrape(server, paused, H[0]!)).toMatchObject({ complete: 1, incomplete: 0 });
+  });
+});
