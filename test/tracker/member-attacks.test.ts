@@ -142,4 +142,56 @@ describe("with no min interval and a short peer timeout", () => {
     expect(failure(await raw(server, paused, { infoHash: H[0]!, peerId: seeding, left: 0 }))).toBeNull();
     expect(await scrape(server, paused, H[0]!)).toMatchObject({ complete: 1, incomplete: 0 });
   });
+
+  test("compact=0 replies carry no peer ids; a squatter with another member's peer_id disturbs nothing", async () => {
+    const victim = bytes20(0xa5, 0x2d);
+    const leecher = bytes20(0xb5, 0x2d);
+    await announce(server, alice, {
+      infoHash: H[2]!,
+      peerId: victim,
+      left: 0,
+      uploaded: 100,
+      event: "started",
+    });
+    await announce(server, bob, { infoHash: H[2]!, peerId: leecher, left: 1000, event: "started" });
+    // Mallory asks for the dictionary model: addresses and ports, no peer ids.
+    const dict = await announce(server, mallory, {
+      infoHash: H[2]!,
+      peerId: bytes20(0xc5, 0x2d),
+      left: 1000,
+      compact: 0,
+      event: "started",
+    });
+    const peers = dict.peers as Decoded[];
+    expect(peers.length).toBe(2);
+    for (const peer of peers) expect(Object.keys(peer).sort()).toEqual(["ip", "port"]);
+    // While alice's peer is in the swarm, her peer_id announced by mallory is mallory's own peer.
+    await announce(server, mallory, { infoHash: H[2]!, peerId: victim, left: 1000, event: "started" });
+    await announce(server, alice, { infoHash: H[2]!, peerId: victim, left: 0, uploaded: 100 });
+    const before = (await totals(server, alice)).uploaded;
+    await until(
+      "the reaper to drop every peer",
+      () => scrape(server, alice, H[2]!),
+      (s) => s.complete === 0 && s.incomplete === 0,
+    );
+    // Alice's kept counters are in the grace store; mallory announces her peer_id again.
+    await announce(server, mallory, {
+      infoHash: H[2]!,
+      peerId: victim,
+      left: 0,
+      uploaded: 0,
+      event: "started",
+    });
+    await announce(server, bob, { infoHash: H[2]!, peerId: leecher, left: 1000, event: "started" });
+    // Alice comes back with 5 GB uploaded meanwhile: not refused, credited all of it.
+    await announce(server, alice, { infoHash: H[2]!, peerId: victim, left: 0, uploaded: 100 + 5e9 });
+    const after = await until(
+      "alice's upload credit",
+      () => totals(server, alice),
+      (t) => t.uploaded > before,
+    );
+    expect(after.uploaded - before).toBe(5e9);
+    await flushed(server, carol, MARK);
+    expect((await totals(server, mallory)).uploaded).toBe(0);
+  });
 });
