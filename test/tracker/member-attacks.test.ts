@@ -194,4 +194,29 @@ describe("with no min interval and a short peer timeout", () => {
     await flushed(server, carol, MARK);
     expect((await totals(server, mallory)).uploaded).toBe(0);
   });
+  test("a flood of started(up=1000) + stopped(up=0) pairs is one record with a repeat count", async () => {
+    const flooder = await member(server.running, "flooder");
+    const peerId = bytes20(0xf0, 0x2d);
+    const pairs = 300;
+    for (let i = 0; i < pairs; i++) {
+      await announce(server, flooder, { infoHash: H[3]!, peerId, left: 0, uploaded: 1000, event: "started" });
+      await announce(server, flooder, { infoHash: H[3]!, peerId, left: 0, uploaded: 0, event: "stopped" });
+    }
+    await until(
+      "every record counted",
+      async () =>
+        (
+          await server.running.db.sql`select records::int from suspicious_tally where user_id = ${flooder.id}`
+        )[0]?.records,
+      (n) => n === pairs,
+      20_000,
+    );
+    const rows = await server.running.db.sql`
+      select repeats::int, claimed_up, reasons from suspicious_transfers where user_id = ${flooder.id}`;
+    // One row an hour: two if the flood straddled the turn of an hour.
+    expect(rows.length).toBeLessThanOrEqual(2);
+    expect(rows.reduce((n, r) => n + r.repeats, 0)).toBe(pairs);
+    expect(rows.reduce((n, r) => n + Number(r.claimed_up), 0)).toBe(-1000 * pairs);
+    expect(rows[0]!.reasons).toEqual(["backwards"]);
+  }, 60_000);
 });
