@@ -307,6 +307,57 @@ describe("factors", () => {
   });
 });
 
+describe("factors of one's own torrent", () => {
+  test("a moderator may not set them on a torrent they uploaded (page and API); an admin may", async () => {
+    const hash = new Uint8Array(20).fill(0x6d);
+    const [row] = await h.db.sql<{ id: number }[]>`
+      insert into torrents (info_hash, title, size, files, metainfo, creator_id)
+      values (${Buffer.from(hash)}, 'Moderator upload', ${SIZE}, '[]', ${Buffer.from("de")}, ${moderator.id})
+      returning id
+    `;
+    const id = row!.id;
+    const factors = async () =>
+      (
+        await h.db
+          .sql`select download_factor::float8 as down, upload_factor::float8 as up from torrents where id = ${id}`
+      )[0];
+    const error = await expectError(
+      await h.call(`/api/v1/torrents/${id}/freeleech`, {
+        method: "PUT",
+        as: { token: moderator.token },
+        json: { download_factor: 0, upload_factor: 10 },
+      }),
+      403,
+      "forbidden",
+    );
+    expect(error.message).toBe(
+      "You uploaded this torrent: its factors (freeleech, upload credit) are set by an administrator.",
+    );
+    const { cookie, csrf } = await h.login("mod");
+    const page = await h.request(`/torrents/${id}/freeleech`, {
+      cookie,
+      form: { _csrf: csrf, download_factor: "0", upload_factor: "10" },
+    });
+    expect(page.status).toBe(403);
+    expect(await page.text()).toContain("set by an administrator");
+    expect(await factors()).toEqual({ down: 1, up: 1 });
+    // An administrator sets them; the moderator still sets those of other members' torrents.
+    const set = await h.call(`/api/v1/torrents/${id}/freeleech`, {
+      method: "PUT",
+      as: { token: admin.token },
+      json: { download_factor: 0, upload_factor: 1 },
+    });
+    expect((await expectJson<{ badge: string }>(set)).badge).toBe("freeleech");
+    const other = await newTorrent(0x6e);
+    const theirs = await h.call(`/api/v1/torrents/${other.id}/freeleech`, {
+      method: "PUT",
+      as: { token: moderator.token },
+      json: { download_factor: 0, upload_factor: 1 },
+    });
+    expect((await expectJson<{ badge: string }>(theirs)).badge).toBe("freeleech");
+  });
+});
+
 describe("peer list", () => {
   test("names clients, hides anonymous members from members but not from staff, shows no address", async () => {
     const t = await newTorrent(4);
