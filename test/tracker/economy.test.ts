@@ -15,6 +15,8 @@ import { type ApiHarness, apiHarness, expectError, expectJson } from "../helpers
 import { testPolicy } from "../helpers/policy.ts";
 
 const INTERVAL = 1800;
+/** The default peer timeout at that interval: 1.5 × the interval. */
+const TIMEOUT = 2700;
 const POLICY = testPolicy({
   announceIntervalSeconds: INTERVAL,
   minAnnounceIntervalSeconds: 0,
@@ -151,20 +153,20 @@ afterAll(async () => {
 });
 
 describe("seed time", () => {
-  test("accumulates across a tracker restart, each step capped by the announce interval", async () => {
+  test("accumulates across a tracker restart, each step capped by the peer timeout", async () => {
     const t = await newTorrent(1);
     const seeder = peerId("-qB4650-");
     const first = await new Run(h).start();
     await first.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0, event: "started" });
     first.clock += 600;
     await first.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0 });
-    // Silent for four intervals: only one interval counts.
+    // Silent for four intervals: only the peer timeout counts (1.5 intervals, the reaper's).
     first.clock += 4 * INTERVAL;
     await first.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0, uploaded: 5000 });
     await first.flush();
     await first.stop();
     let s = await stats(alice.id, t.id);
-    expect(Number(s.seed_seconds)).toBe(600 + INTERVAL);
+    expect(Number(s.seed_seconds)).toBe(600 + TIMEOUT);
     expect(s.seeding).toBe(true);
     expect(s.first_announce_at!.getTime()).toBe(T0 * 1000);
 
@@ -176,7 +178,7 @@ describe("seed time", () => {
     await second.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0, uploaded: 7000 });
     await second.flush();
     s = await stats(alice.id, t.id);
-    expect(Number(s.seed_seconds)).toBe(600 + INTERVAL + 900);
+    expect(Number(s.seed_seconds)).toBe(600 + TIMEOUT + 900);
     expect(s.first_announce_at!.getTime()).toBe(T0 * 1000);
     expect(s.last_announce_at!.getTime()).toBe(second.clock * 1000);
     expect(Number(s.reported_uploaded)).toBe(5000 + 2000);
@@ -192,7 +194,7 @@ describe("seed time", () => {
     await second.flush();
     s = await stats(alice.id, t.id);
     expect(s.seeding).toBe(false);
-    expect(Number(s.seed_seconds)).toBe(600 + INTERVAL + 900 + 60);
+    expect(Number(s.seed_seconds)).toBe(600 + TIMEOUT + 900 + 60);
     await second.stop();
   });
 });
@@ -490,7 +492,7 @@ describe("history and snatches", () => {
       await h.call(`/api/v1/users/${alice.id}/history?sort=seeded`, { as: { token: alice.token } }),
     );
     expect(mine.items[0]!.torrent.title).toBe("Torrent 1");
-    expect(mine.items[0]!.seed_seconds).toBe(600 + INTERVAL + 900 + 60);
+    expect(mine.items[0]!.seed_seconds).toBe(600 + TIMEOUT + 900 + 60);
     await expectError(
       await h.call(`/api/v1/users/${alice.id}/history`, { as: { token: bob.token } }),
       403,

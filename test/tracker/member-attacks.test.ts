@@ -220,3 +220,41 @@ describe("with no min interval and a short peer timeout", () => {
     expect(rows[0]!.reasons).toEqual(["backwards"]);
   }, 60_000);
 });
+
+describe("with an interval below what clients honour", () => {
+  let server: Server & { stop(): Promise<void> };
+  let alice: Member;
+  let bob: Member;
+  const H = bytes20(0x61, 0x61);
+  const MARK = bytes20(0x62, 0x62);
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      FAIRYWREN_ANNOUNCE_INTERVAL: "10",
+      FAIRYWREN_MIN_ANNOUNCE_INTERVAL: "0",
+      FAIRYWREN_LOG_LEVEL: "error",
+    });
+    alice = await member(server.running, "alice");
+    bob = await member(server.running, "bob");
+    await torrent(server.running, H);
+    await torrent(server.running, MARK);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test("a seeder re-announcing after 12 s at a 10 s interval earns all 12 s of seed time", async () => {
+    const peerId = bytes20(0xa6, 0x2d);
+    await announce(server, alice, { infoHash: H, peerId, left: 0, event: "started" });
+    const started = Date.now();
+    // As qBittorrent does at its 300 s floor, here 12 s past an interval of 10 s.
+    await Bun.sleep(12_200);
+    await announce(server, alice, { infoHash: H, peerId, left: 0 });
+    const seconds = Math.floor((Date.now() - started) / 1000);
+    await flushed(server, bob, MARK);
+    const [row] = await server.running.db.sql`
+      select seed_seconds from user_torrent_stats where user_id = ${alice.id}`;
+    expect(Number(row!.seed_seconds)).toBeGreaterThanOrEqual(12);
+    expect(Number(row!.seed_seconds)).toBeLessThanOrEqual(seconds + 1);
+  }, 60_000);
+});
