@@ -4,6 +4,7 @@
 // policy (who may announce, the swarms) is tracker.ts; the pending batches are ledger.ts.
 import type { TrackerPolicy } from "../config.ts";
 import { DELTA_FIELDS, DELTA_ROW, type FactorWindow, SUSPICIOUS_ROW } from "../shared/channel.ts";
+import { peerTimeoutSeconds } from "./timeouts.ts";
 
 /** Bits of a suspicious transfer's reasons field (bit i is SUSPICION_REASONS[i]). */
 export const REASON = { rate: 1, noLeecher: 2, backwards: 4 } as const;
@@ -11,7 +12,11 @@ export const REASON = { rate: 1, noLeecher: 2, backwards: 4 } as const;
 /** The settings the accounting rules read. */
 export type CreditRules = Pick<
   TrackerPolicy,
-  "maxRateBytesPerSecond" | "uploadNeedsLeecher" | "resetOnBackwardsCounter" | "announceIntervalSeconds"
+  | "maxRateBytesPerSecond"
+  | "uploadNeedsLeecher"
+  | "resetOnBackwardsCounter"
+  | "announceIntervalSeconds"
+  | "peerTimeoutSeconds"
 >;
 
 /** A peer's previous report (as the swarm, or the grace store, keeps it) and its new one. */
@@ -75,7 +80,7 @@ export function newAssessment(): Assessment {
  * into `out` (returned). A counter lower than before starts a new session (neither counter, or
  * only that one, is credited); each counter is capped at (seconds + 1) × the rate limit; upload
  * needs a leecher to upload to since the previous report. Seeding time runs from a report as
- * seeder to the next, at most one announce interval.
+ * seeder to the next, at most the peer timeout (what the slowest client's interval floor allows).
  */
 export function assess(out: Assessment, rules: CreditRules, report: Report, now: number): Assessment {
   const since = report.previousAt;
@@ -123,10 +128,10 @@ export function assess(out: Assessment, rules: CreditRules, report: Report, now:
   out.up = upCredit;
   out.down = downCredit;
   out.seconds = seconds;
-  // A client silent for longer than the interval was not there to be counted; a peer coming back
-  // from the grace store was out of the swarm meanwhile.
-  out.seedSeconds =
-    report.wasSeeder && !report.returning ? Math.min(seconds, Math.max(1, rules.announceIntervalSeconds)) : 0;
+  // Clients honour no interval below their floor (libtorrent 300 s, rtorrent 600 s): a step is
+  // capped by the peer timeout, which allows for that, not by `interval`. A client silent for
+  // longer would have been dropped; a peer coming back from the grace store was out meanwhile.
+  out.seedSeconds = report.wasSeeder && !report.returning ? Math.min(seconds, peerTimeoutSeconds(rules)) : 0;
   out.reasons = reasons;
   return out;
 }

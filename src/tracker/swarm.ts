@@ -5,18 +5,22 @@
 // the 8 bytes selection reads (address, port, flags) apart from the 40 bytes only announces of that
 // peer touch, so that answering an announce pulls few and dense cache lines. Each torrent owns a small
 // open-addressing hash table of slot references, carved out of one shared Int32Array pool. That
-// table is at once the index (torrent, peer_id) -> slot and the torrent's membership list (selection
+// table is at once the index (torrent, member, peer_id) -> slot and the torrent's membership list (selection
 // walks it from a random position), so a peer costs its record plus one 4-byte table entry: no
 // per-peer JS objects, and neither a torrent number nor a back-pointer stored per peer. Reaping
 // walks the tables rather than the slots for the same reason. IPv6 addresses live in a side table;
 // the record's address word then holds the side-table index. A dual-stack client (the same peer_id
 // announced over IPv4 and IPv6) keeps one record, so it counts and earns credit once, and its IPv4
 // address and port go into its side-table entry: it is listed in both `peers` and `peers6`. A
-// count of peers per (member, torrent) makes the per-member cap a lookup.
+// count of peers per (member, torrent) makes the per-member cap a lookup. A peer is one member's:
+// the hash is the peer_id's alone, but a lookup matches the member too (the record's user word), so
+// another member announcing the same peer_id is another peer and never touches this one.
 
 import { PairCounts } from "./pair-counts.ts";
 
 const PEER_ID_BYTES = 20;
+/** Matches any member's peer in find and remove (member ids are positive). */
+const ANY_USER = -1;
 
 // Record words. The counters are split into a low word and 21 high bits (exact below 2^53); the
 // high bits fill the room left next to the port and in one shared word, so a peer takes 12 words:
@@ -245,9 +249,12 @@ export class SwarmStore {
     return this.count6;
   }
 
-  /** Looks up a peer; returns its slot or -1. */
-  find(t: number, peerId: Uint8Array): number {
-    const at = this.locate(t, this.hashKey(peerId));
+  /**
+   * Looks up the peer of member `userId` with `peerId`; returns its slot or -1. Without `userId`,
+   * any member's peer with that peer_id (tests with one member per peer_id).
+   */
+  find(t: number, peerId: Uint8Array, userId = ANY_USER): number {
+    const at = this.locate(t, this.hashKey(peerId), userId);
     return at < 0 ? -1 : (this.pool[at]! & SLOT_MASK) - 1;
   }
 
@@ -255,9 +262,8 @@ export class SwarmStore {
    * Inserts or updates a peer (`peerId` 20 bytes; `ip` 4 or 16 bytes, IPv4-mapped IPv6 addresses
    * should be unmapped by the caller; `userId` an int32) and returns its slot. `uploaded` and
    * `downloaded` must be integers in [0, 2^53) and are stored exactly (anything else throws a
-   * RangeError, as do a bad `t`, peer id or address); `nowSeconds` is stored as a Uint32. Updating
-   * overwrites every field, `userId` included: a caller guarding against one member announcing
-   * another's peer_id checks `userId(find(...))` first.
+   * RangeError, as do a bad `t`, peer id or address); `nowSeconds` is stored as a Uint32. The peer
+   * is (t, userId, peerId): another member's peer with the same peer_id is another peer.
    *
    * The address is that of `ip`'s family: an update from the other family adds it (see
    * {@link addAddress}) rather than replacing the one the peer has.
@@ -282,7 +288,7 @@ export class SwarmStore {
     if (ip.length !== 16 && ip.length !== 4) throw new RangeError("ip must be 4 or 16 bytes");
     if (badCounter(uploaded) || badCounter(downloaded)) throw new RangeError("bad uploaded or downloaded");
     const h = this.hashKey(peerId);
-    const at = this.locate(t, h);
+    const at = this.locate(t, h, userId);
     const net = this.net;
     const rec = this.rec;
     let slot: number;
@@ -346,7 +352,7 @@ export class SwarmStore {
     this.setAddress(slot, ip, port, nowSeconds, false);
     const after = this.net[slot * NET_STRIDE + 1]! & V6_BIT;
     if (before === after) return;
-    const at = this.locate(t, this.slotKey(slot));
+    const at = this.locate(t, this.slotKey(slot), this.rec[slot * STRIDE + W_USER]!);
     if (at >= 0) this.pool[at] = (this.pool[at]! & ~V6_BIT) | after;
   }
 
@@ -412,9 +418,9 @@ export class SwarmStore {
     net[n + 1] = (word & ~DUAL_BIT) | DUAL_BIT;
   }
 
-  /** Removes a peer; returns true if it existed. */
-  remove(t: number, peerId: Uint8Array): boolean {
-    const at = this.locate(t, this.hashKey(peerId));
+  /** Removes the peer of member `userId` (without it: of any member) with `peerId`; true if it existed. */
+  remove(t: number, peerId: Uint8Array, userId = ANY_USER): boolean {
+    const at = this.locate(t, this.hashKey(peerId), userId);
     if (at < 0) return false;
     this.deleteAt(t, at);
     this.settle(t);
@@ -746,8 +752,8 @@ export class SwarmStore {
     return hashWords(this.seed, rec[o]!, rec[o + 1]!, rec[o + 2]!, rec[o + 3]!, rec[o + 4]!);
   }
 
-  /** Pool index of the entry matching the key scratch in torrent t, or -1. */
-  private locate(t: number, h: number): number {
+  /** Pool index of the entry matching the key scratch and member `user` in torrent t, or -1. */
+  private locate(t: number, h: number, user: number): number {
     const log = this.tLog[t] ?? 0;
     if (log === 0) return -1;
     const mask = (1 << (log - 1)) - 1;
@@ -763,7 +769,7 @@ export class SwarmStore {
       if ((e & TAG_MASK) !== tag) continue;
       const o = ((e & SLOT_MASK) - 1) * STRIDE;
       if (rec[o] === k[0] && rec[o + 1] === k[1] && rec[o + 2] === k[2] && rec[o + 3] === k[3]) {
-        if (rec[o + 4] === k[4]) return base + i;
+        if (rec[o + 4] === k[4] && (user === ANY_USER || rec[o + W_USER] === user)) return base + i;
       }
     }
     return -1;

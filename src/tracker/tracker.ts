@@ -175,8 +175,9 @@ export class Tracker {
 
     const t = torrent.index;
     const swarms = this.swarms;
-    let slot = swarms.find(t, request.peerId);
-    if (slot >= 0 && swarms.userId(slot) !== user.id) return fail(CLIENT_ERRORS.peerIdInUse);
+    // A peer is (member, peer_id): another member announcing the same peer_id is another peer, and
+    // touches neither this one nor its kept counters.
+    let slot = swarms.find(t, request.peerId, user.id);
     const seeder = request.left === 0;
     this.agentSource = agent;
     this.noteLeechers(t, now);
@@ -185,15 +186,11 @@ export class Tracker {
       // A peer dropped while still running comes back with its session's counters: its kept ones
       // are the baseline, so the upload it reports since then is credited.
       const grace = this.grace;
-      let back = grace !== null && grace.size > 0 ? grace.find(t, request.peerId) : -1;
-      if (back >= 0 && grace!.userId(back) !== user.id) {
-        grace!.remove(t, request.peerId);
-        back = -1;
-      }
+      const back = grace !== null && grace.size > 0 ? grace.find(t, request.peerId, user.id) : -1;
       if (request.event === EVENT_STOPPED) {
         if (back >= 0) {
           this.creditFrom(user.id, torrent, request, grace!, back, true, now);
-          grace!.remove(t, request.peerId);
+          grace!.remove(t, request.peerId, user.id);
         }
         return { body: this.reply(torrent, request, -1, true), outcome: "ok" };
       }
@@ -203,13 +200,12 @@ export class Tracker {
       }
       if (swarms.peersOfUser(t, user.id) >= this.policy.maxPeersPerUserPerTorrent)
         return fail(CLIENT_ERRORS.tooManyPeers);
-      // A paused member keeps seeding and finishes the downloads already running (a peer in the
-      // swarm, or just dropped); only a new leecher is turned away.
-      if (user.downloadsPaused && !seeder && back < 0) return fail(CLIENT_ERRORS.downloadsPaused);
+      // A paused member keeps seeding; every announce with left > 0 is turned away.
+      if (user.downloadsPaused && !seeder) return fail(CLIENT_ERRORS.downloadsPaused);
       let o: number;
       if (back >= 0) {
         o = this.creditFrom(user.id, torrent, request, grace!, back, true, now);
-        grace!.remove(t, request.peerId);
+        grace!.remove(t, request.peerId, user.id);
       } else {
         // A first announce earns no credit (there is nothing to compare its counters with), but a
         // completion reported on it is one.
@@ -224,11 +220,15 @@ export class Tracker {
     }
 
     const wasSeeder = swarms.isSeeder(slot);
-    if (request.event === EVENT_STOPPED) {
+    // A paused member's peer asking to download (a seeder turned leecher, or a download that was
+    // running when the pause came) leaves the swarm as at `stopped`, credited, and is refused.
+    const paused = user.downloadsPaused && !seeder;
+    if (request.event === EVENT_STOPPED || paused) {
       const o = this.creditFrom(user.id, torrent, request, swarms, slot, false, now);
-      swarms.remove(t, request.peerId);
+      swarms.remove(t, request.peerId, user.id);
       if (swarms.peersOfUser(t, user.id) === 0) setPairState(this.credit.rows, o, PAIR_STATE.gone);
       this.dirty.add(t);
+      if (paused) return fail(CLIENT_ERRORS.downloadsPaused);
       return { body: this.reply(torrent, request, -1, true), outcome: "ok" };
     }
 
@@ -577,7 +577,9 @@ export class Tracker {
       const peers: DictPeer[] = [];
       if (want > 0) {
         this.swarms.selectSlots(t, slot, seeder, want, this.rand, (s) => {
-          const peerId = request.noPeerId ? null : this.swarms.peerIdOf(s);
+          // No peer ids: another member's peer_id is of no use to anyone but a squatter (BEP 3
+          // clients connect by address and port and read the peer id from the handshake).
+          const peerId = null;
           peers.push({ ip: this.swarms.ipString(s), port: this.swarms.port(s), peerId });
           // A dual-stack peer is listed at both of its addresses.
           if (this.swarms.isDualStack(s))

@@ -33,7 +33,11 @@ test("an hour interrupted by kill -9 is credited once after the restart", async 
     const { user } = await createUser(db.sql, { name, passwordHash: "x", roles: [] });
     members.push(user.id);
     const t = await torrent(db.sql, { size: 2 ** 30, createdAt: new Date(Date.UTC(2029, 0, 1)), seeders: 1 });
-    await history(db.sql, user.id, t, { seeding: true, last_announce_at: new Date(NOW - 20 * 60_000) });
+    await history(db.sql, user.id, t, {
+      seeding: true,
+      last_announce_at: new Date(NOW - 20 * 60_000),
+      completed_at: new Date(NOW - 2 * 3_600_000),
+    });
   }
   // The embedded database takes one process at a time: the child opens it after this one closed it.
   await db.close();

@@ -73,8 +73,10 @@ beforeAll(async () => {
   // 3 GiB, new, alone: 1 × (1 + log2 4) × 1 × 1 = 3 points an hour.
   const fresh = await torrent(h.db.sql, { size: 3 * GIB, createdAt: new Date(END), seeders: 1 });
   const recent = new Date(END - 10 * 60_000);
-  await history(h.db.sql, ids.alice!, old, { seeding: true, last_announce_at: recent });
-  await history(h.db.sql, ids.alice!, fresh, { seeding: true, last_announce_at: recent });
+  // Each completed here: the evidence the bonus needs.
+  const done = new Date(END - 2 * HOUR);
+  await history(h.db.sql, ids.alice!, old, { seeding: true, last_announce_at: recent, completed_at: done });
+  await history(h.db.sql, ids.alice!, fresh, { seeding: true, last_announce_at: recent, completed_at: done });
   // Bob's last announce is older than the peer timeout (45 min); Carol stopped; Dave is disabled.
   await history(h.db.sql, ids.bob!, old, { seeding: true, last_announce_at: new Date(END - 50 * 60_000) });
   await history(h.db.sql, ids.carol!, old, { seeding: false, last_announce_at: recent });
@@ -315,4 +317,42 @@ describe("spending", () => {
 
 test("the rule's peer timeout follows the tracker's", () => {
   expect(hitAndRunRule(h.deps.config).activeSeconds).toBe(2700);
+});
+
+describe("evidence", () => {
+  test("a 1 TiB torrent seeded by its uploader alone earns nothing until another member completes it", async () => {
+    const at = NOW + 40 * DAY;
+    const end = END + 40 * DAY;
+    const uploader = await h.memberWithToken("uploader");
+    const snatcher = await h.memberWithToken("snatcher");
+    const idler = await h.memberWithToken("idler");
+    // Declared 1 TiB, announced left=0 by its uploader: nobody, the uploader included, downloaded it.
+    const huge = await torrent(h.db.sql, { size: 2 ** 40, createdAt: new Date(end - 2 * DAY), seeders: 1 });
+    await h.db.sql`update torrents set creator_id = ${uploader.id} where id = ${huge}`;
+    const recent = new Date(end - 10 * 60_000);
+    await history(h.db.sql, uploader.id, huge, { seeding: true, last_announce_at: recent });
+    // Another member seeding a torrent they never completed here earns nothing either.
+    await history(h.db.sql, idler.id, huge, { seeding: true, last_announce_at: recent });
+    const earned = async (id: number) =>
+      (
+        await h.db.sql<{ n: number }[]>`
+          select count(*)::int as n from bonus_ledger where user_id = ${id} and reason = 'seeding'`
+      )[0]!.n;
+    expect(await runBonusHour(h.db.sql, h.deps.config, new Date(at))).toEqual({
+      done: "earned",
+      members: 0,
+      millipoints: 0,
+    });
+    // Another member completes it: the uploader's seeding is evidenced, and so is the snatcher's.
+    await history(h.db.sql, snatcher.id, huge, {
+      seeding: true,
+      last_announce_at: new Date(end + HOUR - 10 * 60_000),
+      completed_at: new Date(end + 30 * 60_000),
+    });
+    await history(h.db.sql, uploader.id, huge, { last_announce_at: new Date(end + HOUR - 10 * 60_000) });
+    await history(h.db.sql, idler.id, huge, { last_announce_at: new Date(end + HOUR - 10 * 60_000) });
+    const next = await runBonusHour(h.db.sql, h.deps.config, new Date(at + HOUR));
+    expect(next).toMatchObject({ done: "earned", members: 2 });
+    expect([await earned(uploader.id), await earned(snatcher.id), await earned(idler.id)]).toEqual([1, 1, 0]);
+  });
 });

@@ -36,6 +36,7 @@ const RULES: CreditRules = {
   uploadNeedsLeecher: true,
   resetOnBackwardsCounter: true,
   announceIntervalSeconds: 1800,
+  peerTimeoutSeconds: 0,
 };
 const T0 = 1_800_000_000;
 
@@ -190,11 +191,16 @@ describe("assess", () => {
     );
   });
 
-  test("seed time: only as seeder, at most one interval, none for a returning peer", () => {
+  test("seed time: only as seeder, at most the peer timeout, none for a returning peer", () => {
     expect(credit({}).seedSeconds).toBe(100);
     expect(credit({ wasSeeder: false }).seedSeconds).toBe(0);
     expect(credit({ returning: true }).seedSeconds).toBe(0);
-    expect(credit({}, {}, T0 + 5000).seedSeconds).toBe(1800);
+    // The peer timeout: 1.5 × the larger of the interval and 600 s, or the configured one.
+    expect(credit({}, {}, T0 + 5000).seedSeconds).toBe(2700);
+    expect(credit({}, { peerTimeoutSeconds: 1000 }, T0 + 5000).seedSeconds).toBe(1000);
+    // qBittorrent re-announces every 300 s whatever a 10 s interval says: all 300 s count.
+    expect(credit({ previousAt: T0 }, { announceIntervalSeconds: 10 }, T0 + 300).seedSeconds).toBe(300);
+    expect(credit({ previousAt: T0 }, { announceIntervalSeconds: 10 }, T0 + 2000).seedSeconds).toBe(900);
     // A clock going back earns nothing and caps at one second's worth.
     const back = credit({ uploaded: 20_000 }, {}, T0 - 10);
     expect([back.seconds, back.seedSeconds, back.up]).toEqual([0, 0, 1000]);

@@ -130,7 +130,7 @@ describe("swarm replies", () => {
     expect((leecher.peers as Uint8Array).length).toBe(12);
   });
 
-  test("compact=0 lists peers as dictionaries with their peer ids", () => {
+  test("compact=0 lists peers as dictionaries of address and port, without peer ids", () => {
     const tracker = setup();
     tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA, port: 1111 }), IP_A, 100);
     const reply = decode(
@@ -140,7 +140,8 @@ describe("swarm replies", () => {
     expect(peers).toHaveLength(1);
     expect(Buffer.from(peers[0]!.ip as Uint8Array).toString()).toBe("10.0.0.1");
     expect(peers[0]!.port).toBe(1111);
-    expect(Buffer.from(peers[0]!["peer id"] as Uint8Array)).toEqual(Buffer.from(peerA));
+    // Another member's peer_id would let a squatter announce it (BEP 3 clients do without it).
+    expect(Object.keys(peers[0]!).sort()).toEqual(["ip", "port"]);
   });
 
   test("the v1 hash and the truncated v2 hash of a hybrid torrent reach the same swarm", () => {
@@ -192,7 +193,7 @@ describe("swarm replies", () => {
     ).toBe("ok");
   });
 
-  test("another member's peer id in the same swarm is refused", () => {
+  test("another member's peer id in the same swarm is another peer: it never touches the first", () => {
     const tracker = setup();
     tracker.announce(ALICE, announceQuery({ infoHash: HASH, peerId: peerA }), IP_A, 100);
     const reply = tracker.announce(
@@ -201,8 +202,16 @@ describe("swarm replies", () => {
       IP_B,
       100,
     );
-    expect(reply.outcome).toBe("peer_id_in_use");
+    expect(reply.outcome).toBe("ok");
     expect(tracker.swarms.size).toBe(1);
+    expect(tracker.announce(BOB, announceQuery({ infoHash: HASH, peerId: peerA }), IP_B, 100).outcome).toBe(
+      "ok",
+    );
+    expect([tracker.swarms.size, tracker.swarms.leechers(0)]).toEqual([2, 2]);
+    tracker.announce(BOB, announceQuery({ infoHash: HASH, peerId: peerA, event: "stopped" }), IP_B, 100);
+    const alice = tracker.swarms.find(0, peerA, tracker.swarms.userId(tracker.swarms.find(0, peerA)));
+    expect(tracker.swarms.size).toBe(1);
+    expect(tracker.swarms.ipString(alice)).toBe("10.0.0.1");
   });
 });
 

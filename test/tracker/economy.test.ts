@@ -15,6 +15,8 @@ import { type ApiHarness, apiHarness, expectError, expectJson } from "../helpers
 import { testPolicy } from "../helpers/policy.ts";
 
 const INTERVAL = 1800;
+/** The default peer timeout at that interval: 1.5 × the interval. */
+const TIMEOUT = 2700;
 const POLICY = testPolicy({
   announceIntervalSeconds: INTERVAL,
   minAnnounceIntervalSeconds: 0,
@@ -151,20 +153,20 @@ afterAll(async () => {
 });
 
 describe("seed time", () => {
-  test("accumulates across a tracker restart, each step capped by the announce interval", async () => {
+  test("accumulates across a tracker restart, each step capped by the peer timeout", async () => {
     const t = await newTorrent(1);
     const seeder = peerId("-qB4650-");
     const first = await new Run(h).start();
     await first.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0, event: "started" });
     first.clock += 600;
     await first.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0 });
-    // Silent for four intervals: only one interval counts.
+    // Silent for four intervals: only the peer timeout counts (1.5 intervals, the reaper's).
     first.clock += 4 * INTERVAL;
     await first.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0, uploaded: 5000 });
     await first.flush();
     await first.stop();
     let s = await stats(alice.id, t.id);
-    expect(Number(s.seed_seconds)).toBe(600 + INTERVAL);
+    expect(Number(s.seed_seconds)).toBe(600 + TIMEOUT);
     expect(s.seeding).toBe(true);
     expect(s.first_announce_at!.getTime()).toBe(T0 * 1000);
 
@@ -176,7 +178,7 @@ describe("seed time", () => {
     await second.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0, uploaded: 7000 });
     await second.flush();
     s = await stats(alice.id, t.id);
-    expect(Number(s.seed_seconds)).toBe(600 + INTERVAL + 900);
+    expect(Number(s.seed_seconds)).toBe(600 + TIMEOUT + 900);
     expect(s.first_announce_at!.getTime()).toBe(T0 * 1000);
     expect(s.last_announce_at!.getTime()).toBe(second.clock * 1000);
     expect(Number(s.reported_uploaded)).toBe(5000 + 2000);
@@ -192,7 +194,7 @@ describe("seed time", () => {
     await second.flush();
     s = await stats(alice.id, t.id);
     expect(s.seeding).toBe(false);
-    expect(Number(s.seed_seconds)).toBe(600 + INTERVAL + 900 + 60);
+    expect(Number(s.seed_seconds)).toBe(600 + TIMEOUT + 900 + 60);
     await second.stop();
   });
 });
@@ -304,6 +306,57 @@ describe("factors", () => {
     const list = await (await h.request("/torrents?q=Torrent", { cookie })).text();
     expect(list).toMatch(/Torrent 3<\/a>\s*<span class="badge freeleech"><span>double upload<\/span>/);
     await run.stop();
+  });
+});
+
+describe("factors of one's own torrent", () => {
+  test("a moderator may not set them on a torrent they uploaded (page and API); an admin may", async () => {
+    const hash = new Uint8Array(20).fill(0x6d);
+    const [row] = await h.db.sql<{ id: number }[]>`
+      insert into torrents (info_hash, title, size, files, metainfo, creator_id)
+      values (${Buffer.from(hash)}, 'Moderator upload', ${SIZE}, '[]', ${Buffer.from("de")}, ${moderator.id})
+      returning id
+    `;
+    const id = row!.id;
+    const factors = async () =>
+      (
+        await h.db
+          .sql`select download_factor::float8 as down, upload_factor::float8 as up from torrents where id = ${id}`
+      )[0];
+    const error = await expectError(
+      await h.call(`/api/v1/torrents/${id}/freeleech`, {
+        method: "PUT",
+        as: { token: moderator.token },
+        json: { download_factor: 0, upload_factor: 10 },
+      }),
+      403,
+      "forbidden",
+    );
+    expect(error.message).toBe(
+      "You uploaded this torrent: its factors (freeleech, upload credit) are set by an administrator.",
+    );
+    const { cookie, csrf } = await h.login("mod");
+    const page = await h.request(`/torrents/${id}/freeleech`, {
+      cookie,
+      form: { _csrf: csrf, download_factor: "0", upload_factor: "10" },
+    });
+    expect(page.status).toBe(403);
+    expect(await page.text()).toContain("set by an administrator");
+    expect(await factors()).toEqual({ down: 1, up: 1 });
+    // An administrator sets them; the moderator still sets those of other members' torrents.
+    const set = await h.call(`/api/v1/torrents/${id}/freeleech`, {
+      method: "PUT",
+      as: { token: admin.token },
+      json: { download_factor: 0, upload_factor: 1 },
+    });
+    expect((await expectJson<{ badge: string }>(set)).badge).toBe("freeleech");
+    const other = await newTorrent(0x6e);
+    const theirs = await h.call(`/api/v1/torrents/${other.id}/freeleech`, {
+      method: "PUT",
+      as: { token: moderator.token },
+      json: { download_factor: 0, upload_factor: 1 },
+    });
+    expect((await expectJson<{ badge: string }>(theirs)).badge).toBe("freeleech");
   });
 });
 
@@ -439,7 +492,7 @@ describe("history and snatches", () => {
       await h.call(`/api/v1/users/${alice.id}/history?sort=seeded`, { as: { token: alice.token } }),
     );
     expect(mine.items[0]!.torrent.title).toBe("Torrent 1");
-    expect(mine.items[0]!.seed_seconds).toBe(600 + INTERVAL + 900 + 60);
+    expect(mine.items[0]!.seed_seconds).toBe(600 + TIMEOUT + 900 + 60);
     await expectError(
       await h.call(`/api/v1/users/${alice.id}/history`, { as: { token: bob.token } }),
       403,

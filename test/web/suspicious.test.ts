@@ -214,15 +214,85 @@ describe("the moderators' page and the API", () => {
     expect(first.tally).toEqual([
       expect.objectContaining({ member: { id: cheater.id, name: "cheater" }, records: 3003 }),
     ]);
-    const last = await expectJson<{ items: { torrent: unknown; claimed_up: number }[]; has_next: boolean }>(
-      await h.call("/api/v1/suspicious?limit=100&page=31", { as: { token: moderator.token } }),
-    );
+    // The 3000 claims of one member, torrent and reasons are one record an hour (26 hours, the
+    // first with the 10^12 claim of the same hour), with their count and their claims summed
+    // (stopping at 2^53 - 1).
+    const last = await expectJson<{
+      items: { torrent: unknown; claimed_up: number; repeats: number; reasons: string[] }[];
+      has_next: boolean;
+    }>(await h.call("/api/v1/suspicious?limit=100&page=1", { as: { token: moderator.token } }));
     expect(last.has_next).toBe(false);
-    expect(last.items.at(-1)).toEqual(expect.objectContaining({ claimed_up: 1_000_000_000_000 }));
+    expect(last.items).toHaveLength(2 + 26);
+    const repeated = last.items.filter((r) => r.reasons.includes("rate") && r.claimed_up > 2 ** 52);
+    expect(repeated).toHaveLength(26);
+    expect(repeated.reduce((n, r) => n + r.repeats, 0)).toBe(3001);
+    expect(repeated[0]!.claimed_up).toBe(Number.MAX_SAFE_INTEGER);
+    expect(last.items.at(-1)).toEqual(
+      expect.objectContaining({ torrent: null, claimed_up: 10_000, repeats: 1 }),
+    );
     await expectError(
       await h.call("/api/v1/suspicious?page=0", { as: { token: moderator.token } }),
       422,
       "validation",
     );
+  });
+});
+
+describe("bounded per member", () => {
+  test("at most 50 rows a member a day: repeats add to their row, new rows beyond are counted only", async () => {
+    const day = T0 + 10 * 86_400;
+    const hashes = Array.from({ length: 60 }, (_, i) => bytes20(0x40 + (i >> 4), 0x90 + (i & 15)));
+    const torrents = [];
+    for (const [i, hash] of hashes.entries()) {
+      const [row] = await h.db.sql`
+        insert into torrents (info_hash, title, size, files, metainfo)
+        values (${Buffer.from(hash)}, ${`Bounded ${i}`}, 1000, '[]', ${Buffer.from("de")})
+        returning id`;
+      torrents.push({
+        id: row!.id as number,
+        infoHash: Buffer.from(hash).toString("hex"),
+        infoHashV2: null,
+        snatches: 0,
+      });
+    }
+    const t = new Tracker(POLICY, () => 0);
+    t.load([{ id: cheater.id, passkey: cheater.passkey, disabled: false }], torrents);
+    const [before] = await h.db.sql`select records::int, unlisted::int from suspicious_tally`;
+    for (const [i, hash] of hashes.entries()) claim(t, day + 10 + i, 5000, "Cheat/0.1", hash, 100 + i);
+    const first = batchOf(t);
+    writer.add("run-d", first.seq, first.batch);
+    await writer.flush();
+    const count = async () =>
+      (
+        await h.db.sql`
+          select count(*)::int as n from suspicious_transfers
+          where user_id = ${cheater.id} and at >= ${new Date(day * 1000)}`
+      )[0]!.n;
+    expect(await count()).toBe(50);
+    // Within the same hour: the first torrent's record takes the repeat; the last one is still out.
+    claim(t, day + 100, 7000, "Cheat/0.1", hashes[0]!, 100);
+    claim(t, day + 101, 7000, "Cheat/0.1", hashes[59]!, 159);
+    const second = batchOf(t);
+    writer.add("run-d", second.seq, second.batch);
+    await writer.flush();
+    expect(await count()).toBe(50);
+    const [repeated] = await h.db.sql`
+      select repeats::int, claimed_up, seconds, first_at, at from suspicious_transfers
+      where torrent_id = ${torrents[0]!.id}`;
+    expect(repeated).toEqual({
+      repeats: 2,
+      claimed_up: 12_000,
+      seconds: 20,
+      first_at: new Date((day + 10) * 1000),
+      at: new Date((day + 100) * 1000),
+    });
+    const [after] = await h.db.sql`select records::int, unlisted::int from suspicious_tally`;
+    expect([after!.records - before!.records, after!.unlisted - before!.unlisted]).toEqual([62, 11]);
+    const html = await (await h.request("/admin/suspicious", { cookie: moderator.cookie })).text();
+    expect(html).toContain("×2");
+    const api = await expectJson<{ items: { repeats: number; first_at: string }[] }>(
+      await h.call("/api/v1/suspicious?limit=100", { as: { token: moderator.token } }),
+    );
+    expect(api.items.find((r) => r.repeats === 2)!.first_at).toBe(new Date((day + 10) * 1000).toISOString());
   });
 });

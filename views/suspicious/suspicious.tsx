@@ -18,6 +18,8 @@ export interface SuspiciousView {
   seconds: number;
   reasons: readonly string[];
   at: Date;
+  /** Announces this record stands for (the figures are their sums). */
+  repeats: number;
 }
 
 /** One member's tally (uncredited bytes as decimal text). */
@@ -63,7 +65,8 @@ export function SuspiciousPage(props: {
       <p class="muted">
         Announces whose credit the tracker capped or refused: reported faster than the rate cap, upload while
         the swarm had nobody to upload to, or a counter going backwards. Claimed is what the client reported
-        since its previous announce; credited is what the member got.
+        since its previous announce; credited is what the member got. The announces of one member, torrent and
+        reasons within an hour are one record, their figures summed (Repeats).
       </p>
       {props.items.length === 0 ? (
         <p class="notice">{props.pageNo > 1 ? "No more records." : "Nothing suspicious recorded."}</p>
@@ -81,6 +84,7 @@ export function SuspiciousPage(props: {
               <th class="num">Credited down</th>
               <th class="num">Seconds</th>
               <th>Why</th>
+              <th class="num">Repeats</th>
             </tr>
           </thead>
           <tbody>
@@ -123,6 +127,9 @@ export function SuspiciousPage(props: {
                 </td>
                 <td data-label="Why" safe>
                   {r.reasons.map((reason) => REASON_TEXT[reason] ?? reason).join("; ")}
+                </td>
+                <td class="num repeats" data-label="Repeats">
+                  {r.repeats > 1 ? `×${r.repeats}` : "1"}
                 </td>
               </tr>
             ))}

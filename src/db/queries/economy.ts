@@ -173,7 +173,8 @@ export type EarnOutcome = { done: "earned"; members: number; millipoints: number
 /**
  * Credits every member's seeding bonus for the hour starting at `hour` (a whole hour), in one
  * transaction: each member who seeded a torrent at the hour's end (marked seeding, announced
- * within `activeSeconds`) gets one ledger row for it, and the hour is marked done. A second run
+ * within `activeSeconds`) with evidence of having its files (completed it here, or uploaded it and
+ * another member completed it) gets one ledger row for it, and the hour is marked done. A second run
  * for the same hour, even concurrent, changes nothing. `interrupt`, for tests, runs inside the
  * transaction after the earnings are written and before the hour is marked done.
  */
@@ -211,6 +212,14 @@ export async function earnHour(
         where s.seeding
           and s.last_announce_at >= ${end}::timestamptz - make_interval(secs => ${rule.activeSeconds})
           and s.last_announce_at <= ${end}::timestamptz + interval '1 hour'
+          -- Evidence that the member has the files: they completed the torrent here, or uploaded it
+          -- and another member has completed it since. A declared size alone earns nothing.
+          and (
+            s.completed_at is not null
+            or (t.creator_id = s.user_id and exists (
+              select 1 from user_torrent_stats o
+              where o.torrent_id = s.torrent_id and o.user_id <> s.user_id and o.completed_at is not null))
+          )
         group by s.user_id
         having sum(p.milli) > 0
         on conflict (user_id, hour) where hour is not null do nothing

@@ -37,9 +37,14 @@ const Record = t.Object(
       description:
         "rate (faster than tracker.maxRateBytesPerSecond), no_leecher (upload while the swarm had nobody to upload to), backwards (a counter went back)",
     }),
-    at: t.String({ format: "date-time", description: "When" }),
+    at: t.String({ format: "date-time", description: "When (the latest of the repeats)" }),
+    repeats: t.Number({
+      description:
+        "Announces of this member, torrent and reasons within one hour that this record stands for; the byte figures and seconds are their sums",
+    }),
+    first_at: t.String({ format: "date-time", description: "The first of the repeats" }),
   },
-  { description: "An announce whose credit was capped or refused" },
+  { description: "An announce whose credit was capped or refused, or its repeats" },
 );
 
 const Tally = t.Object(
@@ -79,6 +84,8 @@ function recordBody(r: SuspiciousItem): typeof Record.static {
     seconds: r.seconds,
     reasons: r.reasons,
     at: r.at.toISOString(),
+    repeats: r.repeats,
+    first_at: r.firstAt.toISOString(),
   };
 }
 

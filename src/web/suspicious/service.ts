@@ -33,6 +33,9 @@ export interface SuspiciousItem {
   seconds: number;
   reasons: string[];
   at: Date;
+  /** Announces this record stands for (the figures are their sums), from `firstAt` to `at`. */
+  repeats: number;
+  firstAt: Date;
 }
 
 /** One member's tally. Uncredited bytes are decimal text: a tally may pass what a double holds. */
@@ -75,6 +78,8 @@ function item(row: SuspiciousRow): SuspiciousItem {
     seconds: row.seconds,
     reasons: row.reasons,
     at: row.at,
+    repeats: row.repeats,
+    firstAt: row.first_at,
   };
 }
 

@@ -127,7 +127,14 @@ function factorProblem(v: unknown): string | null {
     : `A factor is a number from 0 to ${MAX_FACTOR}.`;
 }
 
-/** A moderator sets a torrent's own factors; the tracker has them before this returns. */
+/** Why a moderator may not set the factors of a torrent they uploaded. */
+export const OWN_FACTORS =
+  "You uploaded this torrent: its factors (freeleech, upload credit) are set by an administrator.";
+
+/**
+ * A moderator sets a torrent's own factors (an administrator for a torrent the moderator uploaded);
+ * the tracker has them before this returns.
+ */
 export async function setFreeleech(
   deps: WebDeps,
   actor: Actor,
@@ -140,6 +147,11 @@ export async function setFreeleech(
     const problem = factorProblem(factors[field]);
     if (problem) return { ok: false, status: 422, field, message: problem };
   }
+  // A moderator's own upload is no torrent of theirs to make free: an administrator sets its factors.
+  const own = await torrentFactors(deps.sql, torrentId);
+  if (!own) return NO_TORRENT;
+  if (own.creatorId === actor.id && !actor.can("admin"))
+    return { ok: false, status: 403, message: OWN_FACTORS };
   if (!(await setTorrentFactors(deps.sql, torrentId, factors.downloadFactor, factors.uploadFactor)))
     return NO_TORRENT;
   await deps.sync.torrent(torrentId);

@@ -120,6 +120,23 @@ describe("remove", () => {
     expect([store.seeders(5), store.leechers(5), store.size]).toEqual([0, 0, 0]);
   });
 
+  test("one peer_id announced by two members is two peers; each is found and removed by its member", () => {
+    const store = new SwarmStore();
+    const hers = seeder(store, 5, 1, 7);
+    const his = leecher(store, 5, 1, 8);
+    expect(his).not.toBe(hers);
+    expect([store.size, store.seeders(5), store.leechers(5)]).toEqual([2, 1, 1]);
+    expect([store.find(5, peerId(1), 7), store.find(5, peerId(1), 8), store.find(5, peerId(1), 9)]).toEqual([
+      hers,
+      his,
+      -1,
+    ]);
+    expect(store.remove(5, peerId(1), 9)).toBe(false);
+    expect(store.remove(5, peerId(1), 8)).toBe(true);
+    expect(store.find(5, peerId(1), 7)).toBe(hers);
+    expect([store.size, store.userId(hers), store.isSeeder(hers)]).toEqual([1, 7, true]);
+  });
+
   test("removing a missing peer returns false", () => {
     const store = new SwarmStore();
     expect(store.remove(0, peerId(1))).toBe(false);

@@ -72,7 +72,8 @@ function runModel(ops: number, seed: number, hashSeed?: number): void {
     } else if (r < 0.999) {
       const seeder = rand() < 0.4;
       const isV6 = rand() < 0.1;
-      const user = 1 + Math.floor(rand() * 5);
+      // A peer is one member's: the store keys it by member and peer_id.
+      const user = 1 + (n % 5);
       const uploaded = Math.floor(rand() * 2 ** 53);
       const downloaded = rand() < 0.5 ? Math.floor(rand() * 2 ** 53) : Math.floor(rand() * 2 ** 20);
       const port = 1 + Math.floor(rand() * 65_535);
