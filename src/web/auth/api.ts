@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
 import { type ApiLimiters, apiContext } from "../api/context.ts";
-import { ApiError, fail } from "../api/errors.ts";
+import { ApiError, fail, refusalError } from "../api/errors.ts";
 import { errors, Me, meBody } from "../api/schemas.ts";
 import { csrfToken, SESSION_COOKIE, sessionCookie } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
@@ -34,20 +34,7 @@ export function authApi(deps: WebDeps, limiters: ApiLimiters) {
       "/session",
       async ({ body, ip, base, cookie, set, request }) => {
         const result = await logIn(deps, { name: body.name, password: body.password, ip });
-        if (!result.ok) {
-          switch (result.problem) {
-            case "invalid":
-              throw fail.validation(result.fields);
-            case "throttled":
-              throw new ApiError("rate_limited", result.message, undefined, {
-                "retry-after": String(result.retryAfterSeconds),
-              });
-            case "wrong":
-              throw new ApiError("unauthenticated", result.message);
-            case "disabled":
-              throw fail.forbidden(result.message);
-          }
-        }
+        if (!result.ok) throw refusalError(result.refusal);
         cookie[SESSION_COOKIE]!.set(sessionCookie(deps.config, base, result.token));
         set.status = 200;
         return meAnswer(

@@ -16,8 +16,8 @@ import {
 import { INVITE_DAYS_DEFAULT } from "../../db/queries/invites.ts";
 import { log } from "../../log.ts";
 import { peerTimeoutSeconds } from "../../tracker/tracker.ts";
+import { STAFF } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
-import { STAFF } from "../gate.tsx";
 import type { TrackerSync } from "../tracker-sync.ts";
 
 export type { SnatchStatus } from "../../db/queries/economy.ts";

@@ -5,9 +5,10 @@ import { FreeleechPage } from "../../../views/freeleech/freeleech.tsx";
 import { HistoryPage } from "../../../views/history/history.tsx";
 import { memberDetail } from "../../db/queries/members.ts";
 import { getTorrent } from "../../db/queries/torrents.ts";
+import { STAFF } from "../access.ts";
 import { type PageContext, problem } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
-import { pageGate, STAFF } from "../gate.tsx";
+import { pageGate } from "../gate.tsx";
 import { CsrfField, IdParams } from "../schemas.ts";
 import {
   type Actor,

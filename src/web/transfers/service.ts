@@ -19,8 +19,8 @@ import {
 } from "../../db/queries/history.ts";
 import { getTorrent } from "../../db/queries/torrents.ts";
 import type { Role } from "../../db/queries/users.ts";
+import { STAFF } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
-import { STAFF } from "../gate.tsx";
 import { clientName } from "../peers/client.ts";
 import { PeersUnavailableError } from "../peers/source.ts";
 
