@@ -10,6 +10,11 @@ export interface Actor {
   can(role: Role): boolean;
 }
 
+/** Whether the actor is staff (moderator or administrator). */
+export function isStaff(actor: { can(role: Role): boolean }): boolean {
+  return STAFF.some((role) => actor.can(role));
+}
+
 /**
  * The one rule of who may use a page or an API route: anyone logged in holding one of `anyOf`
  * (any member when empty). The page gate (gate.tsx) and the API's (api/context.ts) both ask it.

@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { ApiLimiters } from "../api/context.ts";
 import { apiContext } from "../api/context.ts";
-import { ApiError, fail } from "../api/errors.ts";
+import { refusalError } from "../api/errors.ts";
 import { errors, exactInteger } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
 import { inviteLink } from "../invites/service.ts";
@@ -145,14 +145,6 @@ function snatchBody(s: SnatchItem): typeof Snatch.static {
   };
 }
 
-function refused(result: { status: 403 | 404 | 409 | 422; field: string; message: string }): never {
-  if (result.status === 403) throw fail.forbidden(result.message);
-  if (result.status === 404) throw fail.notFound(result.message);
-  if (result.status === 409)
-    throw new ApiError("conflict", result.message, { [result.field]: result.message });
-  throw fail.validation({ [result.field]: result.message });
-}
-
 const PageQuery = t.Object({
   page: t.Optional(wholeNumber("page", 1, MAX_PAGE, "From 1 (default)")),
 });
@@ -170,7 +162,7 @@ export function economyApi(deps: WebDeps, limiters: ApiLimiters) {
           page: query.page ?? 1,
           now: now(),
         });
-        if (!result.ok) refused(result);
+        if (!result.ok) throw refusalError(result.refusal);
         return {
           member: result.member,
           hit_and_runs: result.counts.hit_and_run,
@@ -204,7 +196,7 @@ export function economyApi(deps: WebDeps, limiters: ApiLimiters) {
       "/hit-and-runs",
       async ({ query }) => {
         const result = await hitAndRunOffenders(deps, { page: query.page ?? 1, now: now() });
-        if (!result.ok) refused(result);
+        if (!result.ok) throw refusalError(result.refusal);
         return {
           items: result.items.map((i) => ({
             member: i.member,
@@ -230,7 +222,7 @@ export function economyApi(deps: WebDeps, limiters: ApiLimiters) {
       "/users/:id/bonus",
       async ({ caller, params }) => {
         const result = await memberBonus(deps, caller, params.id);
-        if (!result.ok) refused(result);
+        if (!result.ok) throw refusalError(result.refusal);
         return {
           member: result.member,
           points: points(result.millipoints),
@@ -271,7 +263,7 @@ export function economyApi(deps: WebDeps, limiters: ApiLimiters) {
             ? ({ item: "invite" } as const)
             : ({ item: "upload_credit", gib: body.gib ?? Number.NaN } as const);
         const result = await spendBonus(deps, caller.id, input, now());
-        if (!result.ok) refused(result);
+        if (!result.ok) throw refusalError(result.refusal);
         const links = linksFor(deps.config, request, base);
         return {
           ledger_id: result.ledgerId,

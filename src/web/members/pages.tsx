@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import { AdminUserPage, AdminUsersPage } from "../../../views/members/members.tsx";
 import { MEMBER_SORTS, type MemberDetail, type MemberSort } from "../../db/queries/members.ts";
 import { ALL_ROLES, type Role } from "../../db/queries/users.ts";
-import { STAFF } from "../access.ts";
+import { isStaff, STAFF } from "../access.ts";
 import { notFound, type PageContext, type RefusedSet, refusedPage, type Viewer } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
@@ -13,7 +13,6 @@ import {
   accessProblem,
   changeRole,
   findMember,
-  isStaff,
   type MemberChange,
   memberPage,
   ROLE_HELP,

@@ -20,7 +20,7 @@ import {
   type Role,
 } from "../../db/queries/users.ts";
 import { hashPassword } from "../../shared/secrets.ts";
-import { type Actor, STAFF } from "../access.ts";
+import { type Actor, isStaff } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
 import { NO_MEMBER, type Refused, type Result, refuse, refuseField, refuseFields } from "../refusal.ts";
 
@@ -48,11 +48,6 @@ export type MemberChange = Result<{ member: MemberDetail }>;
 /** A member, or null. */
 export function findMember(deps: WebDeps, id: number): Promise<MemberDetail | null> {
   return memberDetail(deps.sql, id);
-}
-
-/** Whether the actor is staff (moderator or administrator). */
-export function isStaff(actor: Actor): boolean {
-  return STAFF.some((role) => actor.can(role));
 }
 
 /** A member the actor may look at: themselves, or anyone for staff. */

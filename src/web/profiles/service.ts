@@ -8,8 +8,8 @@ import {
   setProfile,
 } from "../../db/queries/profiles.ts";
 import type { Role } from "../../db/queries/users.ts";
+import { isStaff } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
-import { isStaff } from "../members/service.ts";
 import { memberHistory } from "../plots/service.ts";
 import { NO_MEMBER, type Result, refuse, refuseField, refuseFields } from "../refusal.ts";
 

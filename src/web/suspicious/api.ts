@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
 import { type ApiLimiters, apiContext } from "../api/context.ts";
-import { fail } from "../api/errors.ts";
+import { refusalError } from "../api/errors.ts";
 import { errors } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
 import { wholeNumber } from "../schemas.ts";
@@ -98,7 +98,7 @@ export function suspiciousApi(deps: WebDeps, limiters: ApiLimiters) {
     "/suspicious",
     async ({ query }) => {
       const result = await suspiciousPage(deps, { page: query.page ?? 1, limit: query.limit });
-      if (!result.ok) throw fail.validation({ [result.field]: result.message });
+      if (!result.ok) throw refusalError(result.refusal);
       return {
         items: result.items.map(recordBody),
         tally: result.tally.map(tallyBody),

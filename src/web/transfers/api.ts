@@ -2,7 +2,7 @@ import { Elysia, t } from "elysia";
 import type { WindowRow } from "../../db/queries/freeleech.ts";
 import type { HistoryRow } from "../../db/queries/history.ts";
 import { type ApiLimiters, apiContext } from "../api/context.ts";
-import { fail } from "../api/errors.ts";
+import { refusalError } from "../api/errors.ts";
 import { errors, exactInteger, MemberRef } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
 import { IdParams, wholeNumber } from "../schemas.ts";
@@ -16,7 +16,6 @@ import {
   MAX_ROWS_PER_PAGE,
   type PeerItem,
   peerList,
-  type Refusal,
   ROWS_PER_PAGE,
   removeWindow,
   setFreeleech,
@@ -28,14 +27,6 @@ const Time = (description: string) => t.String({ format: "date-time", descriptio
 const MaybeTime = (description: string) => t.Union([Time(description), t.Null()]);
 const Bytes = (description: string) =>
   t.Unsafe<number>(t.Any({ type: "integer", format: "int64", minimum: 0, description }));
-
-/** A refusal from the service as the API's error. */
-function refused(r: Refusal): never {
-  if (r.status === 403) throw fail.forbidden(r.message);
-  if (r.status === 404) throw fail.notFound(r.message);
-  if (r.status === 503) throw fail.unavailable(r.message);
-  throw fail.validation({ [r.field]: r.message });
-}
 
 const HistoryItem = t.Object(
   {
@@ -192,7 +183,7 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
           page,
           limit,
         });
-        if (!result.ok) refused(result);
+        if (!result.ok) throw refusalError(result.refusal);
         return { items: result.rows.map(historyBody), page, limit, has_next: result.hasNext };
       },
       {
@@ -218,7 +209,7 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
       "/torrents/:id/peers",
       async ({ caller, params }) => {
         const result = await peerList(deps, caller, params.id);
-        if (!result.ok) refused(result);
+        if (!result.ok) throw refusalError(result.refusal);
         return { seeders: result.seeders.map(peerBody), leechers: result.leechers.map(peerBody) };
       },
       {
@@ -242,7 +233,7 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
         const page = query.page ?? 1;
         const limit = query.limit ?? ROWS_PER_PAGE;
         const result = await snatchPage(deps, caller, params.id, { page, limit });
-        if (!result.ok) refused(result);
+        if (!result.ok) throw refusalError(result.refusal);
         return { items: result.rows.map(historyBody), page, limit, has_next: result.hasNext };
       },
       {
@@ -261,7 +252,7 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
       "/torrents/:id/freeleech",
       async ({ params }) => {
         const result = await freeleechState(deps, params.id);
-        if (!result.ok) refused(result);
+        if (!result.ok) throw refusalError(result.refusal);
         return freeleechBody(result);
       },
       {
@@ -278,7 +269,7 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
           downloadFactor: body.download_factor,
           uploadFactor: body.upload_factor,
         });
-        if (!result.ok) refused(result);
+        if (!result.ok) throw refusalError(result.refusal);
         return freeleechBody(result);
       },
       {
@@ -311,7 +302,7 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
           uploadFactor: body.upload_factor,
           note: body.note ?? "",
         });
-        if (!result.ok) refused(result);
+        if (!result.ok) throw refusalError(result.refusal);
         const made = (await windows(deps, true)).find((w) => w.id === result.id)!;
         set.status = 201;
         return windowBody(made);
@@ -338,7 +329,7 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
       "/freeleech/windows/:id",
       async ({ caller, params, set }) => {
         const result = await removeWindow(deps, caller, params.id);
-        if (!result.ok) refused(result);
+        if (!result.ok) throw refusalError(result.refusal);
         set.status = 204;
         return null;
       },
