@@ -65,15 +65,7 @@ export function economyPages(deps: WebDeps) {
   ) {
     const result = await memberBonus(deps, viewer, viewer.id);
     if (!result.ok) throw new Error(result.refusal.message);
-    return (
-      <BonusPage
-        page={page}
-        millipoints={result.millipoints}
-        prices={result.prices}
-        ledger={result.ledger}
-        {...extra}
-      />
-    );
+    return <BonusPage page={page} {...result} {...extra} />;
   }
 
   return new Elysia({ name: "economy-pages" })

@@ -3,8 +3,7 @@ import { PASSWORD_MAX } from "../../db/queries/users.ts";
 import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
 import { accepted, refusalError } from "../api/errors.ts";
 import { errors, Me, MemberRef } from "../api/schemas.ts";
-import { meAnswer } from "../auth/api.ts";
-import { csrfToken, SESSION_COOKIE, sessionCookie } from "../context.tsx";
+import { sessionStarted } from "../auth/api.ts";
 import type { WebDeps } from "../deps.ts";
 import { linksFor } from "../links.ts";
 import { idOf, wholeNumber } from "../schemas.ts";
@@ -156,21 +155,19 @@ export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
     .post(
       "/invites/:invite/claim",
       async ({ params, body, base, cookie, set, request }) => {
-        const result = await register(deps, {
-          secret: params.invite,
-          name: body.name,
-          password: body.password,
-        });
-        if (!result.ok) throw refusalError(result.refusal);
-        cookie[SESSION_COOKIE]!.set(sessionCookie(deps.config, base, result.sessionToken));
+        const result = accepted(
+          await register(deps, {
+            secret: params.invite,
+            name: body.name,
+            password: body.password,
+          }),
+        );
         set.status = 201;
         set.headers.location = `${base}${API_PREFIX}/users/${result.userId}`;
-        return meAnswer(
+        return sessionStarted(
           deps,
-          result.userId,
-          "session",
-          csrfToken(result.sessionToken),
-          linksFor(deps.config, request, base),
+          { cookie, base, request },
+          { userId: result.userId, token: result.sessionToken },
         );
       },
       {

@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
 import { type ApiLimiters, apiContext } from "../api/context.ts";
-import { refusalError } from "../api/errors.ts";
+import { accepted } from "../api/errors.ts";
 import { errors, MemberRef } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
 import { renderMarkdown } from "../markdown/service.ts";
@@ -65,8 +65,7 @@ export function profileBody(profile: Profile): typeof ProfileBody.static {
 }
 
 function found(result: ProfileResult): Profile {
-  if (!result.ok) throw refusalError(result.refusal);
-  return result.profile;
+  return accepted(result).profile;
 }
 
 /** Profiles: read anyone's, change one's own. */
@@ -91,11 +90,12 @@ export function profilesApi(deps: WebDeps, limiters: ApiLimiters) {
     .patch(
       "/users/:id/profile",
       async ({ caller, params, body }) => {
-        const result = await updateProfile(deps, caller, params.id, {
-          bio: body.bio,
-          hideTransfer: body.hide_transfer,
-        });
-        if (!result.ok) throw refusalError(result.refusal);
+        accepted(
+          await updateProfile(deps, caller, params.id, {
+            bio: body.bio,
+            hideTransfer: body.hide_transfer,
+          }),
+        );
         return profileBody(found(await memberProfile(deps, caller, { id: params.id })));
       },
       {
@@ -121,9 +121,8 @@ export function profilesApi(deps: WebDeps, limiters: ApiLimiters) {
     .get(
       "/users/:id/plot",
       async ({ caller, params }) => {
-        const plots = await transferPlots(deps, found(await memberProfile(deps, caller, { id: params.id })));
-        if (!plots.ok) throw refusalError(plots.refusal);
-        return { plots: plots.plots.map(historyBody) };
+        const profile = found(await memberProfile(deps, caller, { id: params.id }));
+        return { plots: accepted(await transferPlots(deps, profile)).plots.map(historyBody) };
       },
       {
         member: true,
