@@ -1,4 +1,3 @@
-import type { PlotView } from "../../../views/plots/line-chart.tsx";
 import { memberUploads, type UploadRow } from "../../db/queries/members.ts";
 import {
   type ProfileRow,
@@ -100,7 +99,10 @@ export async function memberProfile(
 }
 
 /** A member's transfer over time, for a profile whose figures the viewer may see. */
-export async function transferPlots(deps: WebDeps, profile: Profile): Promise<Result<{ plots: PlotView[] }>> {
+export async function transferPlots(
+  deps: WebDeps,
+  profile: Profile,
+): Promise<Result<{ plots: Awaited<ReturnType<typeof memberHistory>> }>> {
   if (!profile.transfer) return refuse("forbidden", "This member hides their transfer figures.");
   return { ok: true, plots: await memberHistory(deps, { id: profile.id, ...profile.transfer }) };
 }
