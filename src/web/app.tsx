@@ -2,7 +2,7 @@
 import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
 import { ErrorPage } from "../../views/layout/layout.tsx";
-import type { Config } from "../config.ts";
+import { type Config, stripPrefix } from "../config.ts";
 import { databaseErrors, isDatabaseUnavailable } from "../db/client.ts";
 import { log } from "../log.ts";
 import { clientAddress } from "../shared/forwarded.ts";
@@ -268,13 +268,10 @@ export function webFetch(app: { handle(request: Request): Promise<Response> }, o
     // An HTTP/1.0 request without a Host header (HAProxy's default health check) arrives with the
     // bare path as its URL.
     const url = new URL(request.url, "http://localhost");
-    let base = "";
-    if (pathDepth > 0) {
-      const parts = url.pathname.split("/");
-      if (parts.length < pathDepth + 2) return finish(new Response("Not found", { status: 404 }), requestId);
-      base = parts.slice(0, pathDepth + 1).join("/");
-      url.pathname = `/${parts.slice(pathDepth + 1).join("/")}`;
-    }
+    const path = stripPrefix(url.pathname, pathDepth);
+    if (path === null) return finish(new Response("Not found", { status: 404 }), requestId);
+    const base = url.pathname.slice(0, url.pathname.length - path.length);
+    if (pathDepth > 0) url.pathname = path;
     let body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null = null;
     if (request.method !== "GET" && request.method !== "HEAD" && request.body) {
       const multipart = (request.headers.get("content-type") ?? "").startsWith("multipart/");

@@ -8,6 +8,7 @@ import type { Sql } from "../db/client.ts";
 import { SESSION_DAYS, type SessionUser, sessionUser } from "../db/queries/sessions.ts";
 import type { Role } from "../db/queries/users.ts";
 import { constantTimeEqual } from "../shared/secrets.ts";
+import { REFUSAL_STATUS, type Refusal } from "./refusal.ts";
 
 export type { PageContext } from "../../views/layout/page.ts";
 
@@ -125,4 +126,47 @@ export function problem(
 /** A 404 page for something that is not (or no longer) there. */
 export function notFound(page: PageContext, set: { status?: number | string }, message: string) {
   return problem(page, set, 404, "Not found", message);
+}
+
+/** The part of a route's context a refusal sets. */
+export type RefusedSet = { status?: number | string; headers: Record<string, string | number> };
+
+/** How a page shows a refusal when it has a form to show again. */
+export interface RefusedForm {
+  /** The form again, with the problems by field (and the refusal's message). */
+  render(errors: Record<string, string>, message: string): JSX.Element | Promise<JSX.Element>;
+  /** Where on the form a refusal that names no field shows; without it such a refusal is an error page. */
+  field?: string;
+}
+
+/**
+ * The pages' one answer to a service's refusal: its status (and Retry-After when throttled), then
+ * the form again with the problems by field when there is a form for them, else an error page
+ * ("Not found", or `notFoundTitle`, for what is not there; "Not allowed" for the rest).
+ */
+export function refusedPage(
+  page: PageContext,
+  set: RefusedSet,
+  refusal: Refusal,
+  options?: { notFoundTitle?: string },
+): JSX.Element;
+export function refusedPage(
+  page: PageContext,
+  set: RefusedSet,
+  refusal: Refusal,
+  options: { form: RefusedForm; notFoundTitle?: string },
+): JSX.Element | Promise<JSX.Element>;
+export function refusedPage(
+  page: PageContext,
+  set: RefusedSet,
+  refusal: Refusal,
+  options: { form?: RefusedForm; notFoundTitle?: string } = {},
+): JSX.Element | Promise<JSX.Element> {
+  set.status = REFUSAL_STATUS[refusal.code];
+  if (refusal.retryAfterSeconds) set.headers["retry-after"] = String(refusal.retryAfterSeconds);
+  const { form } = options;
+  const errors = refusal.fields ?? (form?.field ? { [form.field]: refusal.message } : null);
+  if (form && errors) return form.render({ ...errors }, refusal.message);
+  const title = refusal.code === "not_found" ? (options.notFoundTitle ?? "Not found") : "Not allowed";
+  return problem(page, set, REFUSAL_STATUS[refusal.code], title, refusal.message);
 }

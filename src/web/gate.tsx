@@ -1,30 +1,9 @@
 /** @jsxImportSource @kitajs/html */
 import { Elysia } from "elysia";
 import type { Role } from "../db/queries/users.ts";
-import { type PageContext, problem, type Viewer, webContext } from "./context.tsx";
+import { admission } from "./access.ts";
+import { type PageContext, refusedPage, type Viewer, webContext } from "./context.tsx";
 import type { WebDeps } from "./deps.ts";
-
-/** Moderators and administrators: who may look after members and any torrent. */
-export const STAFF: readonly Role[] = ["moderate", "admin"];
-
-/** Someone acting through a service: their id and roles (a viewer of a page, or an API caller). */
-export interface Actor {
-  readonly id: number;
-  can(role: Role): boolean;
-}
-
-/** Who may go on: anyone logged in holding one of `anyOf` (any member when empty), for pages and API alike. */
-export type Admission = { ok: true } | { ok: false; status: 401 | 403; message: string };
-
-/** The one rule of who may use a page or an API route. */
-export function admission(viewer: { can(role: Role): boolean } | null, anyOf: readonly Role[]): Admission {
-  if (!viewer) return { ok: false, status: 401, message: "Log in first." };
-  if (anyOf.length > 0 && !anyOf.some((role) => viewer.can(role))) {
-    const needed = anyOf.length === 1 ? `the ${anyOf[0]} role` : `one of the roles ${anyOf.join(", ")}`;
-    return { ok: false, status: 403, message: `This needs ${needed}, which your account does not have.` };
-  }
-  return { ok: true };
-}
 
 /** The roles a gate asks for, and where a refused form sends the member after logging in. */
 export type RoleGate =
@@ -70,8 +49,10 @@ export function pageGate(deps: WebDeps) {
     const { viewer, page, request } = ctx;
     const decision = admission(viewer, anyOf);
     if (decision.ok && viewer) return { viewer };
-    if (!decision.ok && decision.status === 403)
-      throw new PageRefusal(403, () => problem(page, {}, 403, "Not allowed", decision.message));
+    if (!decision.ok && decision.refusal.code === "forbidden") {
+      const { refusal } = decision;
+      throw new PageRefusal(403, () => refusedPage(page, { headers: {} }, refusal));
+    }
     const next = nextPath(request, page.base, back, ctx.params);
     throw new PageRefusal(
       303,

@@ -17,6 +17,28 @@ export function wholeNumber(field: string, min: number, max: number, description
   return t.Numeric({ minimum: min, maximum: max, multipleOf: 1, description, error: () => problem as never });
 }
 
+/** The `page` and `limit` query fields of a paged list: which page, and how many `items` on it. */
+export function pagingFields(spec: {
+  maxPage: number;
+  pageNote?: string;
+  items: string;
+  maxLimit: number;
+  defaultLimit: number;
+}) {
+  const { maxPage, maxLimit, defaultLimit } = spec;
+  return {
+    page: t.Optional(wholeNumber("page", 1, maxPage, `From 1 (default)${spec.pageNote ?? ""}`)),
+    limit: t.Optional(
+      wholeNumber(
+        "limit",
+        1,
+        maxLimit,
+        `${spec.items} per page, at most ${maxLimit} (default ${defaultLimit})`,
+      ),
+    ),
+  };
+}
+
 /**
  * A database id in a path: digits only (no sign, space, point or exponent, which a plain number
  * conversion would accept), at most 15 of them, given to the handler as a number. Pages and the

@@ -1,8 +1,9 @@
 /** @jsxImportSource @kitajs/html */
+import { type CategoryIconName, isCategoryIcon } from "../../src/web/categories/icons.ts";
 
 // The site's own category icons: line drawings on a 24×24 grid, stroked in the text colour, so
 // they follow the page's colours and need no file or other host.
-const DRAWINGS = {
+const DRAWINGS: Readonly<Record<CategoryIconName, () => JSX.Element>> = {
   film: () => (
     <>
       <rect x="3" y="4" width="18" height="16" rx="2" />
@@ -78,18 +79,7 @@ const DRAWINGS = {
   ),
   star: () => <path d="M12 3l2.8 5.7 6.2.9-4.5 4.4 1 6.2-5.5-2.9-5.5 2.9 1-6.2L3 9.6l6.2-.9z" />,
   folder: () => <path d="M3 6a1 1 0 0 1 1-1h5l2 2h9a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1z" />,
-} as const;
-
-/** The name of one of the site's category icons. */
-export type CategoryIconName = keyof typeof DRAWINGS;
-
-/** Every icon a category may have, in the order the form offers them. */
-export const CATEGORY_ICON_NAMES = Object.keys(DRAWINGS) as readonly CategoryIconName[];
-
-/** Whether `name` is one of the site's icons. */
-export function isCategoryIcon(name: string): name is CategoryIconName {
-  return Object.hasOwn(DRAWINGS, name);
-}
+};
 
 /**
  * A category icon, drawn inline at the size of the text around it. Decorative (hidden from screen

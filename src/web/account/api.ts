@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 import { PASSWORD_MAX } from "../../db/queries/users.ts";
 import { type ApiLimiters, apiContext } from "../api/context.ts";
-import { ApiError, fail } from "../api/errors.ts";
+import { accepted } from "../api/errors.ts";
 import { errors } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
 import { IdParams } from "../schemas.ts";
@@ -12,21 +12,15 @@ export function accountApi(deps: WebDeps, limiters: ApiLimiters) {
   return new Elysia({ name: "api-account" }).use(apiContext(deps, limiters)).put(
     "/users/:id/password",
     async ({ caller, params, body, ip, sessionToken, set }) => {
-      const result = await changePassword(deps, caller, {
-        userId: params.id,
-        old: body.old,
-        password: body.password,
-        ip,
-        keepSession: caller.via === "session" ? (sessionToken ?? undefined) : undefined,
-      });
-      if (!result.ok) {
-        if (result.status === 403) throw fail.forbidden(Object.values(result.fields)[0]!);
-        if (result.status === 429)
-          throw new ApiError("rate_limited", result.fields.old!, undefined, {
-            "retry-after": String(result.retryAfterSeconds),
-          });
-        throw fail.validation(result.fields);
-      }
+      accepted(
+        await changePassword(deps, caller, {
+          userId: params.id,
+          old: body.old,
+          password: body.password,
+          ip,
+          keepSession: caller.via === "session" ? (sessionToken ?? undefined) : undefined,
+        }),
+      );
       set.status = 204;
       return null;
     },

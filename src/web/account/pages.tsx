@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import { AccountPage } from "../../../views/account/account.tsx";
 import { PASSWORD_MAX } from "../../db/queries/users.ts";
-import { notFound, type PageContext, type Viewer } from "../context.tsx";
+import { type PageContext, refusedPage, type Viewer } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
 import { linksFor } from "../links.ts";
@@ -83,13 +83,12 @@ export function accountPages(deps: WebDeps) {
       "/account/tokens",
       async ({ page, viewer, request, body, set, sessionToken, base, redirect }) => {
         const result = await createApiToken(deps, viewer.id, body.name);
-        if (!result.ok) {
-          set.status = result.status;
-          return render(page, viewer, request, {
-            errors: { [result.field]: result.message },
-            tokenName: body.name.trim(),
+        if (!result.ok)
+          return refusedPage(page, set, result.refusal, {
+            form: {
+              render: (errors) => render(page, viewer, request, { errors, tokenName: body.name.trim() }),
+            },
           });
-        }
         // Only the token's hash is stored: the account page shows it once, after a redirect, so a
         // reload does not post the form again. (A member page always has its session token.)
         await holdNewToken(deps, sessionToken!, result.token.token);
@@ -100,8 +99,8 @@ export function accountPages(deps: WebDeps) {
     .post(
       "/account/tokens/:id/revoke",
       async ({ page, viewer, params, set, base, redirect }) => {
-        if (!(await revokeApiToken(deps, viewer.id, params.id)))
-          return notFound(page, set, "You have no API token with this number.");
+        const result = await revokeApiToken(deps, viewer.id, params.id);
+        if (!result.ok) return refusedPage(page, set, result.refusal);
         return redirect(`${base}/account?done=token`, 303);
       },
       { member: "/account", params: IdParams, body: CsrfOnly },
@@ -123,10 +122,14 @@ export function accountPages(deps: WebDeps) {
           hideTransfer: body.hide_transfer === "1",
         });
         if (result.ok) return redirect(`${base}/account?done=profile#profile`, 303);
-        set.status = result.status;
-        return render(page, viewer, request, {
-          errors: result.fields,
-          profile: { bio: body.bio ?? "", hide_transfer: body.hide_transfer === "1" },
+        return refusedPage(page, set, result.refusal, {
+          form: {
+            render: (errors) =>
+              render(page, viewer, request, {
+                errors,
+                profile: { bio: body.bio ?? "", hide_transfer: body.hide_transfer === "1" },
+              }),
+          },
         });
       },
       {
@@ -151,9 +154,9 @@ export function accountPages(deps: WebDeps) {
           keepSession: sessionToken ?? undefined,
         });
         if (result.ok) return redirect(`${base}/account?done=password`, 303);
-        set.status = result.status;
-        if (result.retryAfterSeconds) set.headers["retry-after"] = String(result.retryAfterSeconds);
-        return render(page, viewer, request, { errors: result.fields });
+        return refusedPage(page, set, result.refusal, {
+          form: { render: (errors) => render(page, viewer, request, { errors }) },
+        });
       },
       {
         member: "/account",

@@ -19,6 +19,7 @@ import { accountEconomy } from "../economy/service.ts";
 import type { Links } from "../links.ts";
 import { findMember } from "../members/service.ts";
 import { ownSettings } from "../profiles/service.ts";
+import { type Result, refuse, refuseField, refuseFields } from "../refusal.ts";
 
 /** How many API tokens a member may hold, and the longest name, for the form and the rule. */
 export const TOKEN_LIMITS = { max: MAX_TOKENS, nameMax: TOKEN_NAME_MAX } as const;
@@ -50,28 +51,24 @@ export async function newFeedKey(deps: WebDeps, userId: number): Promise<void> {
 }
 
 /** A new API token (shown once), or why not. */
-export type TokenResult =
-  | { ok: true; token: NewToken }
-  | { ok: false; status: 409 | 422; field: "token_name" | "tokens"; message: string };
+export type TokenResult = Result<{ token: NewToken }>;
 
 /** Creates an API token named `rawName` for the member, within the name rules and the count limit. */
 export async function createApiToken(deps: WebDeps, userId: number, rawName: string): Promise<TokenResult> {
   const name = rawName.trim();
-  const refuse = (status: 409 | 422, field: "token_name" | "tokens", message: string): TokenResult => ({
-    ok: false,
-    status,
-    field,
-    message,
-  });
-  if (!name) return refuse(422, "token_name", "Name the token, e.g. after the program that uses it.");
+  if (!name) return refuseField("token_name", "Name the token, e.g. after the program that uses it.");
   // PostgreSQL text cannot hold U+0000 (nor should a name).
   if (/[\u0000-\u001f\u007f]/.test(name))
-    return refuse(422, "token_name", "Use letters, digits, spaces and punctuation only.");
+    return refuseField("token_name", "Use letters, digits, spaces and punctuation only.");
   if (name.length > TOKEN_NAME_MAX)
-    return refuse(422, "token_name", `Use at most ${TOKEN_NAME_MAX} characters.`);
+    return refuseField("token_name", `Use at most ${TOKEN_NAME_MAX} characters.`);
   const token = await createToken(deps.sql, userId, name);
   if (!token)
-    return refuse(409, "tokens", `You have ${MAX_TOKENS} tokens, the most allowed: revoke one first.`);
+    return refuseField(
+      "tokens",
+      `You have ${MAX_TOKENS} tokens, the most allowed: revoke one first.`,
+      "conflict",
+    );
   return { ok: true, token };
 }
 
@@ -99,15 +96,14 @@ export async function takeNewToken(deps: WebDeps, sessionToken: string): Promise
   return sealed ? unseal(sealed, sessionToken, NEW_TOKEN_NOTE) : null;
 }
 
-/** Revokes one of the member's API tokens; false when they have no token with this id. */
-export function revokeApiToken(deps: WebDeps, userId: number, tokenId: number): Promise<boolean> {
-  return revokeToken(deps.sql, tokenId, userId);
+/** Revokes one of the member's API tokens. */
+export async function revokeApiToken(deps: WebDeps, userId: number, tokenId: number): Promise<Result> {
+  if (await revokeToken(deps.sql, tokenId, userId)) return { ok: true };
+  return refuse("not_found", "You have no API token with this number.");
 }
 
 /** A password change that was made, or why not (problems by field; 429 while throttled). */
-export type PasswordResult =
-  | { ok: true }
-  | { ok: false; status: 403 | 422 | 429; fields: Record<string, string>; retryAfterSeconds?: number };
+export type PasswordResult = Result;
 
 /**
  * Changes a member's own password, for the account page and the API alike: the current one must be
@@ -128,29 +124,25 @@ export async function changePassword(
   },
 ): Promise<PasswordResult> {
   if (input.userId !== actor.id)
-    return { ok: false, status: 403, fields: { id: "Members change only their own password." } };
+    return refuseField("id", "Members change only their own password.", "forbidden");
   const fields: Record<string, string> = {};
   if (!input.old) fields.old = "Enter your current password.";
   const problem = passwordProblem(input.password);
   if (problem) fields.password = problem;
   else if (input.confirm !== undefined && input.confirm !== input.password)
     fields.confirm = "The two new passwords differ.";
-  if (Object.keys(fields).length) return { ok: false, status: 422, fields };
+  if (Object.keys(fields).length) return refuseFields(fields);
   const check = await checkCurrentPassword(deps, {
     name: actor.name,
     ip: input.ip,
     password: input.old,
     hash: await passwordHash(deps.sql, actor.id),
   });
-  if (check === "throttled")
-    return {
-      ok: false,
-      status: 429,
-      fields: { old: `Too many wrong passwords. Wait ${FAILURE_WINDOW_MINUTES} minutes and try again.` },
-      retryAfterSeconds: THROTTLE_SECONDS,
-    };
-  if (check === "wrong")
-    return { ok: false, status: 422, fields: { old: "This is not your current password." } };
+  if (check === "throttled") {
+    const message = `Too many wrong passwords. Wait ${FAILURE_WINDOW_MINUTES} minutes and try again.`;
+    return refuse("throttled", message, { fields: { old: message }, retryAfterSeconds: THROTTLE_SECONDS });
+  }
+  if (check === "wrong") return refuseFields({ old: "This is not your current password." });
   await setPasswordHash(deps.sql, actor.id, await hashPassword(input.password, deps.pepper));
   await deleteOtherSessions(deps.sql, actor.id, input.keepSession);
   return { ok: true };

@@ -2,11 +2,11 @@ import { Elysia } from "elysia";
 import { looksLikeToken, tokenUser } from "../../db/queries/tokens.ts";
 import type { Role } from "../../db/queries/users.ts";
 import { constantTimeEqual } from "../../shared/secrets.ts";
+import { admission } from "../access.ts";
 import { isCrossSite, webContext } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
-import { admission } from "../gate.tsx";
 import { FixedWindowLimiter } from "../rate-limit.ts";
-import { ApiError, fail } from "./errors.ts";
+import { ApiError, fail, refusalError } from "./errors.ts";
 
 /** Where the API lives. */
 export const API_PREFIX = "/api/v1";
@@ -176,7 +176,9 @@ async function apiBody({ request }: { request: Request }, contentType: string): 
 function admitted(caller: ApiCaller | null, anyOf: readonly Role[]): ApiCaller {
   const decision = admission(caller, anyOf);
   if (!decision.ok || !caller)
-    throw decision.ok || decision.status === 401 ? fail.unauthenticated() : fail.forbidden(decision.message);
+    throw decision.ok || decision.refusal.code === "unauthenticated"
+      ? fail.unauthenticated()
+      : refusalError(decision.refusal);
   return caller;
 }
 

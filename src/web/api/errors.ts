@@ -1,6 +1,7 @@
 import { t } from "elysia";
 import { databaseErrors, isDatabaseUnavailable } from "../../db/client.ts";
 import { log } from "../../log.ts";
+import type { Refusal, RefusalCode, Refused } from "../refusal.ts";
 import { type ValidationLike, validationProblems } from "../validation.ts";
 
 /** Machine-readable error codes of the API, each with the HTTP status it always comes with. */
@@ -64,6 +65,51 @@ export const fail = {
   validation: (fields: Record<string, string>, message = "Some fields are not valid.") =>
     new ApiError("validation", message, fields),
 };
+
+/** The API's code for each kind of refusal. */
+const REFUSAL_CODES: Record<RefusalCode, ErrorCode> = {
+  invalid: "validation",
+  unauthenticated: "unauthenticated",
+  forbidden: "forbidden",
+  not_found: "not_found",
+  conflict: "conflict",
+  gone: "gone",
+  too_large: "payload_too_large",
+  throttled: "rate_limited",
+  unavailable: "unavailable",
+};
+
+/** The refusals whose answer lists the problems by field: the rest say it in the message alone. */
+const LISTS_FIELDS: ReadonlySet<RefusalCode> = new Set(["invalid", "conflict", "too_large"]);
+
+/**
+ * The API's one answer to a service's refusal, for the route to throw: its code and message, the
+ * problems by field where the kind lists them (`rename` spells a field as the API does), and
+ * Retry-After when throttled.
+ */
+export function refusalError(
+  refusal: Refusal,
+  options: { rename?: Readonly<Record<string, string>>; headers?: Record<string, string> } = {},
+): ApiError {
+  const listed = LISTS_FIELDS.has(refusal.code) ? refusal.fields : undefined;
+  const fields =
+    listed &&
+    Object.fromEntries(
+      Object.entries(listed).map(([name, problem]) => [options.rename?.[name] ?? name, problem]),
+    );
+  const headers = { ...options.headers };
+  if (refusal.retryAfterSeconds) headers["retry-after"] = String(refusal.retryAfterSeconds);
+  return new ApiError(REFUSAL_CODES[refusal.code], refusal.message, fields, headers);
+}
+
+/** What a service did, for the route to answer with; its refusal, thrown as the API's error, otherwise. */
+export function accepted<T extends { readonly ok: boolean }>(
+  result: T,
+  options?: Parameters<typeof refusalError>[1],
+): Exclude<T, Refused> {
+  if (!result.ok) throw refusalError((result as unknown as Refused).refusal, options);
+  return result as Exclude<T, Refused>;
+}
 
 /** The JSON response for an error body. */
 export function errorResponse(

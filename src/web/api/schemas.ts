@@ -26,6 +26,21 @@ export function exactInteger(value: Int8): number | ExactInteger {
   return typeof value === "bigint" ? JSON.rawJSON(value.toString()) : value;
 }
 
+/** A camelCase name as the API spells it: snake_case. */
+type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
+  ? `${Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`}${SnakeCase<Tail>}`
+  : S;
+
+/** The named fields of a service's record under the API's snake_case names, their values as they are. */
+export function snaked<T extends object, K extends keyof T & string>(
+  source: T,
+  ...keys: K[]
+): { [P in K as SnakeCase<P>]: T[P] } {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) out[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = source[key];
+  return out as { [P in K as SnakeCase<P>]: T[P] };
+}
+
 export const MemberRef = t.Object({ id: t.Number(), name: t.String() });
 
 export const User = t.Object(

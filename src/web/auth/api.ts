@@ -1,6 +1,6 @@
-import { Elysia, t } from "elysia";
+import { type Cookie, Elysia, t } from "elysia";
 import { type ApiLimiters, apiContext } from "../api/context.ts";
-import { ApiError, fail } from "../api/errors.ts";
+import { ApiError, accepted, fail } from "../api/errors.ts";
 import { errors, Me, meBody } from "../api/schemas.ts";
 import { csrfToken, SESSION_COOKIE, sessionCookie } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
@@ -21,6 +21,17 @@ export async function meAnswer(
   return meBody(member, links.announce(member.passkey), auth, csrf);
 }
 
+/** A new session's answer, for logging in and registering alike: its cookie set, its member as `Me`. */
+export function sessionStarted(
+  deps: WebDeps,
+  ctx: { cookie: Record<string, Cookie<unknown>>; base: string; request: Request },
+  session: { userId: number; token: string },
+): Promise<typeof Me.static> {
+  ctx.cookie[SESSION_COOKIE]!.set(sessionCookie(deps.config, ctx.base, session.token));
+  const links = linksFor(deps.config, ctx.request, ctx.base);
+  return meAnswer(deps, session.userId, "session", csrfToken(session.token), links);
+}
+
 export const Credentials = t.Object({
   name: t.String({ minLength: 1, maxLength: 64 }),
   password: t.String({ minLength: 1, maxLength: 1024 }),
@@ -33,30 +44,9 @@ export function authApi(deps: WebDeps, limiters: ApiLimiters) {
     .post(
       "/session",
       async ({ body, ip, base, cookie, set, request }) => {
-        const result = await logIn(deps, { name: body.name, password: body.password, ip });
-        if (!result.ok) {
-          switch (result.problem) {
-            case "invalid":
-              throw fail.validation(result.fields);
-            case "throttled":
-              throw new ApiError("rate_limited", result.message, undefined, {
-                "retry-after": String(result.retryAfterSeconds),
-              });
-            case "wrong":
-              throw new ApiError("unauthenticated", result.message);
-            case "disabled":
-              throw fail.forbidden(result.message);
-          }
-        }
-        cookie[SESSION_COOKIE]!.set(sessionCookie(deps.config, base, result.token));
+        const session = accepted(await logIn(deps, { name: body.name, password: body.password, ip }));
         set.status = 200;
-        return meAnswer(
-          deps,
-          result.userId,
-          "session",
-          csrfToken(result.token),
-          linksFor(deps.config, request, base),
-        );
+        return sessionStarted(deps, { cookie, base, request }, session);
       },
       {
         body: Credentials,

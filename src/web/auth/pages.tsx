@@ -1,7 +1,7 @@
 /** @jsxImportSource @kitajs/html */
 import { Elysia, t } from "elysia";
 import { LoginPage } from "../../../views/auth/login.tsx";
-import { SESSION_COOKIE, sessionCookie, webContext } from "../context.tsx";
+import { refusedPage, SESSION_COOKIE, sessionCookie, webContext } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { CsrfField } from "../schemas.ts";
 import { logIn, logOut, nextAfterLogIn } from "./service.ts";
@@ -29,28 +29,19 @@ export function authPages(deps: WebDeps) {
           cookie[SESSION_COOKIE]!.set(sessionCookie(deps.config, base, result.token));
           return redirect(next, 303);
         }
-        const again = (status: number, errors: Record<string, string>) => {
-          set.status = status;
-          return (
-            <LoginPage
-              page={page}
-              name={body.name.trim()}
-              next={body.next ? next : undefined}
-              errors={errors}
-            />
-          );
-        };
-        switch (result.problem) {
-          case "invalid":
-            return again(422, result.fields);
-          case "throttled":
-            set.headers["retry-after"] = String(result.retryAfterSeconds);
-            return again(429, { form: result.message });
-          case "wrong":
-            return again(401, { form: result.message });
-          case "disabled":
-            return again(403, { form: result.message });
-        }
+        return refusedPage(page, set, result.refusal, {
+          form: {
+            field: "form",
+            render: (errors) => (
+              <LoginPage
+                page={page}
+                name={body.name.trim()}
+                next={body.next ? next : undefined}
+                errors={errors}
+              />
+            ),
+          },
+        });
       },
       {
         body: t.Object({

@@ -8,13 +8,10 @@ import {
 import { createSession, deleteSession } from "../../db/queries/sessions.ts";
 import { hashPassword, verifyPassword } from "../../shared/secrets.ts";
 import type { WebDeps } from "../deps.ts";
+import { type Result, refuse, refuseFields } from "../refusal.ts";
 
 /** The outcome of a log-in: a new session, or why not. */
-export type LogInResult =
-  | { ok: true; userId: number; token: string }
-  | { ok: false; problem: "invalid"; fields: Record<string, string> }
-  | { ok: false; problem: "throttled"; message: string; retryAfterSeconds: number }
-  | { ok: false; problem: "wrong" | "disabled"; message: string };
+export type LogInResult = Result<{ userId: number; token: string }>;
 
 /** Seconds a throttled member is asked to wait. */
 export const THROTTLE_SECONDS = FAILURE_WINDOW_MINUTES * 60;
@@ -71,19 +68,18 @@ export async function logIn(
   const fields: Record<string, string> = {};
   if (!name) fields.name = "Enter your name.";
   if (!input.password) fields.password = "Enter your password.";
-  if (Object.keys(fields).length) return { ok: false, problem: "invalid", fields };
+  if (Object.keys(fields).length) return refuseFields(fields);
   const address = throttleAddress(input.ip);
   const guess = await takeLoginGuess(deps.sql, name, address);
-  if (guess === null)
-    return { ok: false, problem: "throttled", message: TOO_MANY, retryAfterSeconds: THROTTLE_SECONDS };
+  if (guess === null) return refuse("throttled", TOO_MANY, { retryAfterSeconds: THROTTLE_SECONDS });
   const user = await userForLogin(deps.sql, name);
   const hash = user?.password_hash ?? (await dummyHash(deps.pepper));
   if (!(await verifyPassword(input.password, hash, deps.pepper)) || !user) {
     await keepLoginFailure(deps.sql);
-    return { ok: false, problem: "wrong", message: "Wrong name or password." };
+    return refuse("unauthenticated", "Wrong name or password.");
   }
   await forgiveLoginGuesses(deps.sql, guess, name, address);
-  if (user.disabled) return { ok: false, problem: "disabled", message: "This account is disabled." };
+  if (user.disabled) return refuse("forbidden", "This account is disabled.");
   return { ok: true, userId: user.id, token: await createSession(deps.sql, user.id) };
 }
 

@@ -1,12 +1,11 @@
 import { Elysia, t } from "elysia";
 import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
-import { ApiError, fail } from "../api/errors.ts";
+import { accepted, fail } from "../api/errors.ts";
 import { CategoryBody, errors } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
 import { IdParams, idOf } from "../schemas.ts";
 import {
   CATEGORY_LIMITS,
-  type CategoryChange,
   categories,
   changeCategory,
   createCategory,
@@ -15,16 +14,6 @@ import {
   NO_CATEGORY,
   removeCategory,
 } from "./service.ts";
-
-/** The category of a change, or the API's error for one that was not made. */
-function changed(result: CategoryChange) {
-  if (result.ok) return result.category;
-  if (result.status === 404) throw fail.notFound(result.message);
-  if (result.status === 403) throw fail.forbidden(result.message);
-  const fields = { [result.field ?? "body"]: result.message };
-  if (result.status === 409) throw new ApiError("conflict", result.message, fields);
-  throw fail.validation(fields, result.message);
-}
 
 const Name = t.String({ maxLength: CATEGORY_LIMITS.nameMax, description: "1 to 40 characters, unique" });
 const Icon = t.String({ maxLength: 32, description: `One of: ${ICONS.join(", ")}` });
@@ -53,7 +42,7 @@ export function categoriesApi(deps: WebDeps, limiters: ApiLimiters) {
     .post(
       "/categories",
       async ({ caller, body, set, base }) => {
-        const category = changed(
+        const { category } = accepted(
           await createCategory(deps, caller, {
             name: body.name,
             icon: body.icon,
@@ -82,13 +71,13 @@ export function categoriesApi(deps: WebDeps, limiters: ApiLimiters) {
         if (!current) throw fail.notFound(NO_CATEGORY);
         if (body.name === undefined && body.icon === undefined && body.position === undefined)
           throw fail.validation({ body: "Send a name, an icon, a position or several." });
-        return changed(
+        return accepted(
           await changeCategory(deps, caller, params.id, {
             name: body.name ?? current.name,
             icon: body.icon ?? current.icon,
             position: body.position ?? current.position,
           }),
-        );
+        ).category;
       },
       {
         role: "admin",
@@ -105,7 +94,7 @@ export function categoriesApi(deps: WebDeps, limiters: ApiLimiters) {
     .delete(
       "/categories/:id",
       async ({ caller, params, query, set }) => {
-        changed(await removeCategory(deps, caller, params.id, query.move_to ?? null));
+        accepted(await removeCategory(deps, caller, params.id, query.move_to ?? null));
         set.status = 204;
         return null;
       },

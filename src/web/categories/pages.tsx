@@ -1,7 +1,7 @@
 /** @jsxImportSource @kitajs/html */
 import { Elysia, t } from "elysia";
 import { CategoriesAdminPage, type CategoryFormState } from "../../../views/categories/admin.tsx";
-import { notFound, type PageContext, problem } from "../context.tsx";
+import { type PageContext, type RefusedSet, refusedPage } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
 import { CsrfField, IdParams, optionalTexts } from "../schemas.ts";
@@ -12,7 +12,6 @@ import {
   changeCategory,
   createCategory,
   ICONS,
-  NO_CATEGORY,
   removeCategory,
 } from "./service.ts";
 
@@ -51,7 +50,7 @@ export function categoryPages(deps: WebDeps) {
   }
   /** After a change: back to the list with a notice, or the page again with the refusal. */
   async function settle(
-    ctx: { page: PageContext; set: { status?: number | string }; base: string },
+    ctx: { page: PageContext; set: RefusedSet; base: string },
     form: "new" | number,
     result: CategoryChange,
     done: string,
@@ -64,11 +63,9 @@ export function categoryPages(deps: WebDeps) {
           location: `${ctx.base}/admin/categories?done=${done}${form === "new" || done === "saved" ? `#category-${result.category.id}` : ""}`,
         },
       });
-    if (result.status === 404) return notFound(ctx.page, ctx.set, NO_CATEGORY);
-    if (result.field === null)
-      return problem(ctx.page, ctx.set, result.status, "Not allowed", result.message);
-    ctx.set.status = result.status;
-    return render(ctx.page, { state: { form, values, errors: { [result.field]: result.message } } });
+    return refusedPage(ctx.page, ctx.set, result.refusal, {
+      form: { render: (errors) => render(ctx.page, { state: { form, values, errors } }) },
+    });
   }
 
   return new Elysia({ name: "category-pages" })

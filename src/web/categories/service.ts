@@ -1,4 +1,3 @@
-import { CATEGORY_ICON_NAMES, isCategoryIcon } from "../../../views/categories/icons.tsx";
 import {
   anyCategory,
   type CategoryRow,
@@ -13,6 +12,8 @@ import {
 } from "../../db/queries/categories.ts";
 import type { Role } from "../../db/queries/users.ts";
 import type { WebDeps } from "../deps.ts";
+import { type Result, refuse, refuseField } from "../refusal.ts";
+import { CATEGORY_ICON_NAMES, isCategoryIcon } from "./icons.ts";
 
 /** Longest name and the range of positions, for the forms, their schemas and the rules. */
 export const CATEGORY_LIMITS = { nameMax: 40, positionMin: -9999, positionMax: 9999 } as const;
@@ -34,14 +35,7 @@ export interface CategoryInput {
 }
 
 /** A change to the categories that was made, or why not (with the field at fault, if one). */
-export type CategoryChange =
-  | { ok: true; category: CategoryRow }
-  | {
-      ok: false;
-      status: 403 | 404 | 409 | 422;
-      field: "name" | "icon" | "position" | "move_to" | null;
-      message: string;
-    };
+export type CategoryChange = Result<{ category: CategoryRow }>;
 
 /** Every category in the site's order. */
 export function categories(deps: WebDeps): Promise<CategoryRow[]> {
@@ -59,24 +53,21 @@ export function findCategory(deps: WebDeps, id: number): Promise<CategoryRow | n
 }
 
 /** The input as stored, or the first problem with it. */
-function cleanInput(
-  input: CategoryInput,
-): { ok: true; value: CategoryInput } | (CategoryChange & { ok: false }) {
+function cleanInput(input: CategoryInput): Result<{ value: CategoryInput }> {
   const name = input.name.trim().replace(/\s+/g, " ");
-  const refuse = (field: "name" | "icon" | "position", message: string) =>
-    ({ ok: false, status: 422, field, message }) as const;
-  if (!name) return refuse("name", "Name the category.");
+  if (!name) return refuseField("name", "Name the category.");
   if (/[\u0000-\u001f\u007f]/.test(name))
-    return refuse("name", "Use letters, digits, spaces and punctuation.");
+    return refuseField("name", "Use letters, digits, spaces and punctuation.");
   if (name.length > CATEGORY_LIMITS.nameMax)
-    return refuse("name", `Use at most ${CATEGORY_LIMITS.nameMax} characters.`);
-  if (!isCategoryIcon(input.icon)) return refuse("icon", `Choose one of the icons: ${ICONS.join(", ")}.`);
+    return refuseField("name", `Use at most ${CATEGORY_LIMITS.nameMax} characters.`);
+  if (!isCategoryIcon(input.icon))
+    return refuseField("icon", `Choose one of the icons: ${ICONS.join(", ")}.`);
   if (
     !Number.isInteger(input.position) ||
     input.position < CATEGORY_LIMITS.positionMin ||
     input.position > CATEGORY_LIMITS.positionMax
   )
-    return refuse(
+    return refuseField(
       "position",
       `Use a whole number from ${CATEGORY_LIMITS.positionMin} to ${CATEGORY_LIMITS.positionMax}.`,
     );
@@ -91,11 +82,11 @@ export async function createCategory(
   actor: Actor,
   input: CategoryInput,
 ): Promise<CategoryChange> {
-  if (!actor.can("admin")) return { ok: false, status: 403, field: null, message: ADMINS_ONLY };
+  if (!actor.can("admin")) return refuse("forbidden", ADMINS_ONLY);
   const clean = cleanInput(input);
   if (!clean.ok) return clean;
   const category = await insertCategory(deps.sql, clean.value);
-  if (!category) return { ok: false, status: 409, field: "name", message: TAKEN };
+  if (!category) return refuseField("name", TAKEN, "conflict");
   return { ok: true, category };
 }
 
@@ -106,12 +97,12 @@ export async function changeCategory(
   id: number,
   input: CategoryInput,
 ): Promise<CategoryChange> {
-  if (!actor.can("admin")) return { ok: false, status: 403, field: null, message: ADMINS_ONLY };
+  if (!actor.can("admin")) return refuse("forbidden", ADMINS_ONLY);
   const clean = cleanInput(input);
   if (!clean.ok) return clean;
   const result = await updateCategory(deps.sql, id, clean.value);
-  if (result === null) return { ok: false, status: 404, field: null, message: NO_CATEGORY };
-  if (result === "taken") return { ok: false, status: 409, field: "name", message: TAKEN };
+  if (result === null) return refuse("not_found", NO_CATEGORY);
+  if (result === "taken") return refuseField("name", TAKEN, "conflict");
   return { ok: true, category: result };
 }
 
@@ -124,36 +115,29 @@ export async function removeCategory(
   actor: Actor,
   id: number,
   moveTo: number | null,
-): Promise<CategoryChange & { moved?: number }> {
-  if (!actor.can("admin")) return { ok: false, status: 403, field: null, message: ADMINS_ONLY };
+): Promise<Result<{ category: CategoryRow; moved: number }>> {
+  if (!actor.can("admin")) return refuse("forbidden", ADMINS_ONLY);
   const category = await getCategory(deps.sql, id);
-  if (!category) return { ok: false, status: 404, field: null, message: NO_CATEGORY };
-  if (moveTo === id)
-    return { ok: false, status: 422, field: "move_to", message: "Move its torrents to another category." };
+  if (!category) return refuse("not_found", NO_CATEGORY);
+  if (moveTo === id) return refuseField("move_to", "Move its torrents to another category.");
   if (moveTo !== null && !(await getCategory(deps.sql, moveTo)))
-    return {
-      ok: false,
-      status: 422,
-      field: "move_to",
-      message: "The category to move the torrents to is gone.",
-    };
+    return refuseField("move_to", "The category to move the torrents to is gone.");
   if (moveTo === null) {
     const held = await categoryTorrentCount(deps.sql, id);
     if (held > 0)
-      return {
-        ok: false,
-        status: 409,
-        field: "move_to",
-        message: `This category holds ${held} torrent${held === 1 ? "" : "s"}: choose a category to move ${held === 1 ? "it" : "them"} to.`,
-      };
+      return refuseField(
+        "move_to",
+        `This category holds ${held} torrent${held === 1 ? "" : "s"}: choose a category to move ${held === 1 ? "it" : "them"} to.`,
+        "conflict",
+      );
   }
   const moved = await deleteCategory(deps.sql, id, moveTo);
-  if (moved === null) return { ok: false, status: 404, field: null, message: NO_CATEGORY };
+  if (moved === null) return refuse("not_found", NO_CATEGORY);
   return { ok: true, category, moved };
 }
 
 /** The category a torrent gets, or why not: the one rule of the upload and edit forms and the API. */
-export type CategoryChoice = { ok: true; categoryId: number | null } | { ok: false; message: string };
+export type CategoryChoice = Result<{ categoryId: number | null }>;
 
 /**
  * Checks the category chosen for a torrent: once the site has categories every torrent needs one
@@ -162,9 +146,9 @@ export type CategoryChoice = { ok: true; categoryId: number | null } | { ok: fal
 export async function chooseCategory(deps: WebDeps, chosen: number | null): Promise<CategoryChoice> {
   if (chosen === null)
     return (await anyCategory(deps.sql))
-      ? { ok: false, message: "Choose a category." }
+      ? refuseField("category", "Choose a category.")
       : { ok: true, categoryId: null };
   if (!(await getCategory(deps.sql, chosen)))
-    return { ok: false, message: "This category does not exist (any more): choose another." };
+    return refuseField("category", "This category does not exist (any more): choose another.");
   return { ok: true, categoryId: chosen };
 }

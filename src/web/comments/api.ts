@@ -1,32 +1,20 @@
 import { Elysia, t } from "elysia";
 import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
-import { ApiError, fail } from "../api/errors.ts";
+import { accepted, fail } from "../api/errors.ts";
 import { CommentBody, CommentNoticeBody, CommentPageBody, commentBody, errors } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
+import { NO_TORRENT } from "../refusal.ts";
 import { IdParams, wholeNumber } from "../schemas.ts";
-import { findTorrent, NO_TORRENT } from "../torrents/service.ts";
 import {
   COMMENT_LIMITS,
   COMMENTS_PER_PAGE,
-  type CommentChange,
+  commentedTorrent,
   commentPage,
   editComment,
   newCommentNotices,
   postComment,
   removeComment,
 } from "./service.ts";
-
-/** The comment of a change, or the API's error for one that was not made. */
-function changed(result: CommentChange) {
-  if (result.ok) return result;
-  if (result.status === 404) throw fail.notFound(result.message);
-  if (result.status === 403) throw fail.forbidden(result.message);
-  if (result.status === 429)
-    throw new ApiError("rate_limited", result.message, undefined, {
-      "retry-after": String(result.retryAfterSeconds ?? 60),
-    });
-  throw fail.validation({ [result.field ?? "body"]: result.message }, result.message);
-}
 
 const Text = t.String({
   maxLength: COMMENT_LIMITS.bodyMax,
@@ -40,7 +28,7 @@ export function commentsApi(deps: WebDeps, limiters: ApiLimiters) {
     .get(
       "/torrents/:id/comments",
       async ({ caller, params, query }) => {
-        if (!(await findTorrent(deps, params.id))) throw fail.notFound(NO_TORRENT);
+        if (!(await commentedTorrent(deps, params.id))) throw fail.notFound(NO_TORRENT);
         const result = await commentPage(deps, caller, params.id, query.page ?? 1);
         return {
           items: result.rows.map(commentBody),
@@ -64,7 +52,7 @@ export function commentsApi(deps: WebDeps, limiters: ApiLimiters) {
     .post(
       "/torrents/:id/comments",
       async ({ caller, params, body, set, base }) => {
-        const { comment, page } = changed(await postComment(deps, caller, params.id, body.body));
+        const { comment, page } = accepted(await postComment(deps, caller, params.id, body.body));
         set.status = 201;
         set.headers.location = `${base}${API_PREFIX}/torrents/${comment.torrent_id}/comments?page=${page}`;
         return commentBody(comment);
@@ -84,7 +72,7 @@ export function commentsApi(deps: WebDeps, limiters: ApiLimiters) {
     .patch(
       "/comments/:id",
       async ({ caller, params, body }) =>
-        commentBody(changed(await editComment(deps, caller, params.id, body.body)).comment),
+        commentBody(accepted(await editComment(deps, caller, params.id, body.body)).comment),
       {
         member: true,
         params: IdParams,
@@ -96,7 +84,7 @@ export function commentsApi(deps: WebDeps, limiters: ApiLimiters) {
     .delete(
       "/comments/:id",
       async ({ caller, params, set }) => {
-        changed(await removeComment(deps, caller, params.id));
+        accepted(await removeComment(deps, caller, params.id));
         set.status = 204;
         return null;
       },

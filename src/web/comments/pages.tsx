@@ -1,10 +1,11 @@
 /** @jsxImportSource @kitajs/html */
 import { Elysia, t } from "elysia";
 import { CommentRefusedPage, EditCommentPage } from "../../../views/comments/comments.tsx";
-import { notFound, type PageContext, problem } from "../context.tsx";
+import { notFound, refusedPage } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
 import { preview } from "../markdown/service.ts";
+import { NO_TORRENT } from "../refusal.ts";
 import { CsrfField, CsrfOnly, IdParams } from "../schemas.ts";
 import {
   COMMENT_LIMITS,
@@ -25,16 +26,6 @@ function placeOf(base: string, result: CommentChange & { ok: true }, anchor = tr
   return `${base}/torrents/${comment.torrent_id}${page > 1 ? `?cpage=${page}` : ""}#${anchor ? `comment-${comment.id}` : "comments"}`;
 }
 
-/** A refusal of the whole request (no such comment, not allowed) as a page. */
-function refusal(
-  page: PageContext,
-  set: { status?: number | string },
-  result: { status: number; message: string },
-) {
-  if (result.status === 404) return notFound(page, set, result.message);
-  return problem(page, set, result.status, "Not allowed", result.message);
-}
-
 /** Comments on torrents: post, edit one's own, delete one's own (moderators any). */
 export function commentPages(deps: WebDeps) {
   return new Elysia({ name: "comment-pages" })
@@ -45,21 +36,23 @@ export function commentPages(deps: WebDeps) {
         const result = await postComment(deps, viewer, params.id, body.body);
         if (result.ok)
           return new Response(null, { status: 303, headers: { location: placeOf(page.base, result) } });
-        if (result.field === null) return refusal(page, set, result);
-        const torrent = await commentedTorrent(deps, params.id);
-        if (!torrent) return notFound(page, set, "There is no torrent with this number.");
-        set.status = result.status;
-        if (result.retryAfterSeconds) set.headers["retry-after"] = String(result.retryAfterSeconds);
-        return (
-          <CommentRefusedPage
-            page={page}
-            torrentId={torrent.id}
-            torrentTitle={torrent.title}
-            bodyMax={COMMENT_LIMITS.bodyMax}
-            body={cleanBody(body.body)}
-            errors={{ body: result.message }}
-          />
-        );
+        // The form again needs its torrent, which may have gone meanwhile.
+        const torrent = result.refusal.fields && (await commentedTorrent(deps, params.id));
+        if (torrent === null) return notFound(page, set, NO_TORRENT);
+        return refusedPage(page, set, result.refusal, {
+          form: {
+            render: (errors) => (
+              <CommentRefusedPage
+                page={page}
+                torrentId={torrent!.id}
+                torrentTitle={torrent!.title}
+                bodyMax={COMMENT_LIMITS.bodyMax}
+                body={cleanBody(body.body)}
+                errors={errors}
+              />
+            ),
+          },
+        });
       },
       { member: "/torrents/:id", params: IdParams, body: CommentBody },
     )
@@ -67,7 +60,7 @@ export function commentPages(deps: WebDeps) {
       "/comments/:id/edit",
       async ({ page, viewer, params, set }) => {
         const found = await editableComment(deps, viewer, params.id);
-        if (!found.ok) return refusal(page, set, found);
+        if (!found.ok) return refusedPage(page, set, found.refusal);
         return (
           <EditCommentPage
             page={page}
@@ -88,23 +81,27 @@ export function commentPages(deps: WebDeps) {
         const result = await editComment(deps, viewer, params.id, body.body);
         if (result.ok)
           return new Response(null, { status: 303, headers: { location: placeOf(page.base, result) } });
-        if (result.field === null) return refusal(page, set, result);
-        const found = await editableComment(deps, viewer, params.id);
-        if (!found.ok) return refusal(page, set, found);
-        set.status = result.status;
+        // The form again needs its comment, which may have gone meanwhile.
+        const found = result.refusal.fields ? await editableComment(deps, viewer, params.id) : null;
+        if (found && !found.ok) return refusedPage(page, set, found.refusal);
+        const place = found?.ok ? found : null;
         const text = cleanBody(body.body);
-        return (
-          <EditCommentPage
-            page={page}
-            id={params.id}
-            torrentId={found.comment.torrent_id}
-            torrentPage={found.page}
-            body={text}
-            preview={preview(text)}
-            bodyMax={COMMENT_LIMITS.bodyMax}
-            errors={{ body: result.message }}
-          />
-        );
+        return refusedPage(page, set, result.refusal, {
+          form: {
+            render: (errors) => (
+              <EditCommentPage
+                page={page}
+                id={params.id}
+                torrentId={place!.comment.torrent_id}
+                torrentPage={place!.page}
+                body={text}
+                preview={preview(text)}
+                bodyMax={COMMENT_LIMITS.bodyMax}
+                errors={errors}
+              />
+            ),
+          },
+        });
       },
       { member: "/comments/:id/edit", params: IdParams, body: CommentBody },
     )
@@ -112,7 +109,7 @@ export function commentPages(deps: WebDeps) {
       "/comments/:id/delete",
       async ({ page, viewer, params, set }) => {
         const result = await removeComment(deps, viewer, params.id);
-        if (!result.ok) return refusal(page, set, result);
+        if (!result.ok) return refusedPage(page, set, result.refusal);
         return new Response(null, { status: 303, headers: { location: placeOf(page.base, result, false) } });
       },
       { member: true, params: IdParams, body: CsrfOnly },

@@ -10,10 +10,10 @@ import {
   updateComment,
 } from "../../db/queries/comments.ts";
 import { getTorrent } from "../../db/queries/torrents.ts";
-import type { Role } from "../../db/queries/users.ts";
+import type { Actor } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
-import type { Actor } from "../gate.tsx";
 import { type RenderedHtml, renderMarkdown } from "../markdown/service.ts";
+import { NO_TORRENT, type Result, refuse, refuseField } from "../refusal.ts";
 
 /** Longest comment, for the form, its schema and the rule. */
 export const COMMENT_LIMITS = { bodyMax: 10000 } as const;
@@ -22,7 +22,6 @@ export const COMMENTS_PER_PAGE = 25;
 /** Torrents listed in the uploader's notice of new comments. */
 export const NOTICES_SHOWN = 10;
 export const NO_COMMENT = "There is no comment with this number: it may have been deleted.";
-const NO_TORRENT = "There is no torrent with this number.";
 
 /** What the actor may do to a comment: its author edits and deletes it, moderators delete any. */
 export function commentRights(actor: Actor, comment: { author_id: number | null }) {
@@ -77,20 +76,11 @@ function bodyProblem(body: string): string | null {
 }
 
 /** A comment that was posted, changed or deleted (with the page it is on), or why not. */
-export type CommentChange =
-  | { ok: true; comment: ShownComment; page: number }
-  | {
-      ok: false;
-      status: 403 | 404 | 422 | 429;
-      field: "body" | null;
-      message: string;
-      /** Seconds to wait, when throttled. */
-      retryAfterSeconds?: number;
-    };
+export type CommentChange = Result<{ comment: ShownComment; page: number }>;
 
 async function placed(deps: WebDeps, actor: Actor, id: number): Promise<CommentChange> {
   const comment = await getComment(deps.sql, id);
-  if (!comment) return { ok: false, status: 404, field: null, message: NO_COMMENT };
+  if (!comment) return refuse("not_found", NO_COMMENT);
   const page = pageOf(await commentsBefore(deps.sql, comment.torrent_id, comment.id));
   return { ok: true, comment: shown(actor, comment), page };
 }
@@ -107,26 +97,21 @@ export async function postComment(
 ): Promise<CommentChange> {
   const body = cleanBody(text);
   const problem = bodyProblem(body);
-  if (problem) return { ok: false, status: 422, field: "body", message: problem };
+  if (problem) return refuseField("body", problem);
   const perMinute = deps.config.webapi.commentsPerMinute;
   const result = await insertComment(deps.sql, { torrentId, authorId: actor.id, body, perMinute });
-  if (result === null) return { ok: false, status: 404, field: null, message: NO_TORRENT };
-  if ("throttled" in result)
-    return {
-      ok: false,
-      status: 429,
-      field: "body",
-      message: `You are commenting too fast: at most ${perMinute} comment${perMinute === 1 ? "" : "s"} a minute. Try again in ${result.throttled} s.`,
-      retryAfterSeconds: result.throttled,
-    };
+  if (result === null) return refuse("not_found", NO_TORRENT);
+  if ("throttled" in result) {
+    const message = `You are commenting too fast: at most ${perMinute} comment${perMinute === 1 ? "" : "s"} a minute. Try again in ${result.throttled} s.`;
+    return refuse("throttled", message, { fields: { body: message }, retryAfterSeconds: result.throttled });
+  }
   return placed(deps, actor, result.id);
 }
 
 /** The comment if it exists and the actor wrote it (the only one who may edit it). */
 export async function editableComment(deps: WebDeps, actor: Actor, id: number): Promise<CommentChange> {
   const found = await placed(deps, actor, id);
-  if (found.ok && !found.comment.canEdit)
-    return { ok: false, status: 403, field: null, message: "Only its author may edit a comment." };
+  if (found.ok && !found.comment.canEdit) return refuse("forbidden", "Only its author may edit a comment.");
   return found;
 }
 
@@ -141,7 +126,7 @@ export async function editComment(
   if (!found.ok) return found;
   const body = cleanBody(text);
   const problem = bodyProblem(body);
-  if (problem) return { ok: false, status: 422, field: "body", message: problem };
+  if (problem) return refuseField("body", problem);
   await updateComment(deps.sql, id, body);
   return placed(deps, actor, id);
 }
@@ -151,12 +136,7 @@ export async function removeComment(deps: WebDeps, actor: Actor, id: number): Pr
   const found = await placed(deps, actor, id);
   if (!found.ok) return found;
   if (!found.comment.canDelete)
-    return {
-      ok: false,
-      status: 403,
-      field: null,
-      message: "Only its author and moderators may delete a comment.",
-    };
+    return refuse("forbidden", "Only its author and moderators may delete a comment.");
   await deleteComment(deps.sql, id);
   return found;
 }

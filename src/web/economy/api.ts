@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { ApiLimiters } from "../api/context.ts";
 import { apiContext } from "../api/context.ts";
-import { ApiError, fail } from "../api/errors.ts";
+import { accepted } from "../api/errors.ts";
 import { errors, exactInteger } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
 import { inviteLink } from "../invites/service.ts";
@@ -145,14 +145,6 @@ function snatchBody(s: SnatchItem): typeof Snatch.static {
   };
 }
 
-function refused(result: { status: 403 | 404 | 409 | 422; field: string; message: string }): never {
-  if (result.status === 403) throw fail.forbidden(result.message);
-  if (result.status === 404) throw fail.notFound(result.message);
-  if (result.status === 409)
-    throw new ApiError("conflict", result.message, { [result.field]: result.message });
-  throw fail.validation({ [result.field]: result.message });
-}
-
 const PageQuery = t.Object({
   page: t.Optional(wholeNumber("page", 1, MAX_PAGE, "From 1 (default)")),
 });
@@ -165,12 +157,13 @@ export function economyApi(deps: WebDeps, limiters: ApiLimiters) {
     .get(
       "/users/:id/hit-and-runs",
       async ({ caller, params, query }) => {
-        const result = await memberHitAndRuns(deps, caller, {
-          userId: params.id,
-          page: query.page ?? 1,
-          now: now(),
-        });
-        if (!result.ok) refused(result);
+        const result = accepted(
+          await memberHitAndRuns(deps, caller, {
+            userId: params.id,
+            page: query.page ?? 1,
+            now: now(),
+          }),
+        );
         return {
           member: result.member,
           hit_and_runs: result.counts.hit_and_run,
@@ -203,8 +196,7 @@ export function economyApi(deps: WebDeps, limiters: ApiLimiters) {
     .get(
       "/hit-and-runs",
       async ({ query }) => {
-        const result = await hitAndRunOffenders(deps, { page: query.page ?? 1, now: now() });
-        if (!result.ok) refused(result);
+        const result = accepted(await hitAndRunOffenders(deps, { page: query.page ?? 1, now: now() }));
         return {
           items: result.items.map((i) => ({
             member: i.member,
@@ -229,8 +221,7 @@ export function economyApi(deps: WebDeps, limiters: ApiLimiters) {
     .get(
       "/users/:id/bonus",
       async ({ caller, params }) => {
-        const result = await memberBonus(deps, caller, params.id);
-        if (!result.ok) refused(result);
+        const result = accepted(await memberBonus(deps, caller, params.id));
         return {
           member: result.member,
           points: points(result.millipoints),
@@ -270,8 +261,7 @@ export function economyApi(deps: WebDeps, limiters: ApiLimiters) {
           body.item === "invite"
             ? ({ item: "invite" } as const)
             : ({ item: "upload_credit", gib: body.gib ?? Number.NaN } as const);
-        const result = await spendBonus(deps, caller.id, input, now());
-        if (!result.ok) refused(result);
+        const result = accepted(await spendBonus(deps, caller.id, input, now()));
         const links = linksFor(deps.config, request, base);
         return {
           ledger_id: result.ledgerId,

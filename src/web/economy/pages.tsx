@@ -1,7 +1,7 @@
 /** @jsxImportSource @kitajs/html */
 import { Elysia, t } from "elysia";
 import { BonusPage, HitAndRunsPage, OffendersPage } from "../../../views/economy/economy.tsx";
-import { notFound, type PageContext, type Viewer } from "../context.tsx";
+import { type PageContext, type RefusedSet, refusedPage, type Viewer } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
 import { inviteLink } from "../invites/service.ts";
@@ -33,10 +33,10 @@ export function economyPages(deps: WebDeps) {
     viewer: Viewer,
     userId: number,
     pageNo: number,
-    set: { status?: number | string },
+    set: RefusedSet,
   ) {
     const result = await memberHitAndRuns(deps, viewer, { userId, page: pageNo, now: now() });
-    if (!result.ok) return notFound(page, set, result.message);
+    if (!result.ok) return refusedPage(page, set, result.refusal);
     const own = userId === viewer.id;
     return (
       <HitAndRunsPage
@@ -64,16 +64,8 @@ export function economyPages(deps: WebDeps) {
     } = {},
   ) {
     const result = await memberBonus(deps, viewer, viewer.id);
-    if (!result.ok) throw new Error(result.message);
-    return (
-      <BonusPage
-        page={page}
-        millipoints={result.millipoints}
-        prices={result.prices}
-        ledger={result.ledger}
-        {...extra}
-      />
-    );
+    if (!result.ok) throw new Error(result.refusal.message);
+    return <BonusPage page={page} {...result} {...extra} />;
   }
 
   return new Elysia({ name: "economy-pages" })
@@ -94,7 +86,7 @@ export function economyPages(deps: WebDeps) {
       async ({ page, query }) => {
         const pageNo = pageNumber(query.page);
         const result = await hitAndRunOffenders(deps, { page: pageNo, now: now() });
-        if (!result.ok) throw new Error(result.message);
+        if (!result.ok) throw new Error(result.refusal.message);
         return (
           <OffendersPage
             page={page}
@@ -118,12 +110,16 @@ export function economyPages(deps: WebDeps) {
           body.item === "invite" ? { item: "invite" } : { item: "upload_credit", gib },
           now(),
         );
-        if (!result.ok) {
-          set.status = result.status;
-          return bonus(page, viewer, {
-            errors: { [result.field === "item" ? "points" : result.field]: result.message },
+        if (!result.ok)
+          return refusedPage(page, set, result.refusal, {
+            form: {
+              // The page shows a refused item where the points are.
+              render: (errors: Record<string, string>) => {
+                const { item, ...rest } = errors;
+                return bonus(page, viewer, { errors: item === undefined ? rest : { points: item, ...rest } });
+              },
+            },
           });
-        }
         if (result.invite) {
           // The secret is stored only hashed: this answer is the one chance to show the link.
           set.headers["cache-control"] = "no-store";

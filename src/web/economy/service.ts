@@ -17,8 +17,9 @@ import {
 import { INVITE_DAYS_DEFAULT } from "../../db/queries/invites.ts";
 import { log } from "../../log.ts";
 import { peerTimeoutSeconds } from "../../tracker/timeouts.ts";
+import { STAFF } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
-import { STAFF } from "../gate.tsx";
+import { NO_MEMBER, type Refused, refuse, refuseField, refuseFields } from "../refusal.ts";
 
 export type { SnatchStatus } from "../../db/queries/economy.ts";
 
@@ -74,7 +75,7 @@ export type SnatchesResult =
       page: number;
       hasNext: boolean;
     }
-  | { ok: false; status: 403 | 404 | 422; field: string; message: string };
+  | Refused;
 
 function pageProblem(page: number) {
   return !Number.isSafeInteger(page) || page < 1 || page > MAX_PAGE;
@@ -87,14 +88,12 @@ export async function memberHitAndRuns(
   input: { userId: number; page: number; now: Date },
 ): Promise<SnatchesResult> {
   if (input.userId !== viewer.id && !ECONOMY_STAFF.some((r) => viewer.can(r as "moderate" | "admin")))
-    return { ok: false, status: 403, field: "id", message: "Members see only their own hit-and-runs." };
-  if (pageProblem(input.page))
-    return { ok: false, status: 422, field: "page", message: `Use a whole number from 1 to ${MAX_PAGE}.` };
+    return refuse("forbidden", "Members see only their own hit-and-runs.");
+  if (pageProblem(input.page)) return refuseFields({ page: `Use a whole number from 1 to ${MAX_PAGE}.` });
   const [member] = await deps.sql<{ id: number; name: string; downloads_paused: boolean }[]>`
     select id, name, downloads_paused from users where id = ${input.userId}
   `;
-  if (!member)
-    return { ok: false, status: 404, field: "id", message: "There is no member with this number." };
+  if (!member) return refuse("not_found", NO_MEMBER);
   const rule = hitAndRunRule(deps.config);
   const rows = await memberSnatches(deps.sql, rule, member.id, input.now, {
     limit: ROWS_PER_PAGE,
@@ -136,15 +135,14 @@ export type OffendersResult =
       page: number;
       hasNext: boolean;
     }
-  | { ok: false; status: 422; field: "page"; message: string };
+  | Refused;
 
 /** One page of the members with hit-and-runs. */
 export async function hitAndRunOffenders(
   deps: WebDeps,
   input: { page: number; now: Date },
 ): Promise<OffendersResult> {
-  if (pageProblem(input.page))
-    return { ok: false, status: 422, field: "page", message: `Use a whole number from 1 to ${MAX_PAGE}.` };
+  if (pageProblem(input.page)) return refuseFields({ page: `Use a whole number from 1 to ${MAX_PAGE}.` });
   const rows = await hitAndRunMembers(deps.sql, hitAndRunRule(deps.config), input.now, {
     limit: ROWS_PER_PAGE,
     offset: (input.page - 1) * ROWS_PER_PAGE,
@@ -191,7 +189,7 @@ export type BonusResult =
         at: Date;
       }[];
     }
-  | { ok: false; status: 403 | 404; field: "id"; message: string };
+  | Refused;
 
 /** The shop's prices under this configuration. */
 export function prices(config: Config): Prices {
@@ -209,12 +207,11 @@ export async function memberBonus(
   userId: number,
 ): Promise<BonusResult> {
   if (userId !== viewer.id && !ECONOMY_STAFF.some((r) => viewer.can(r as "moderate" | "admin")))
-    return { ok: false, status: 403, field: "id", message: "Members see only their own bonus points." };
+    return refuse("forbidden", "Members see only their own bonus points.");
   const [member] = await deps.sql<{ id: number; name: string }[]>`
     select id, name from users where id = ${userId}
   `;
-  if (!member)
-    return { ok: false, status: 404, field: "id", message: "There is no member with this number." };
+  if (!member) return refuse("not_found", NO_MEMBER);
   const ledger = await memberLedger(deps.sql, userId, LEDGER_ROWS);
   return {
     ok: true,
@@ -247,7 +244,7 @@ export type SpendResult =
       bytes?: number;
       invite?: { id: number; secret: string; expiresAt: Date };
     }
-  | { ok: false; status: 409 | 422; field: string; message: string };
+  | Refused;
 
 /** Spends the member's points on upload credit (whole GiB) or an invite, atomically. */
 export async function spendBonus(
@@ -260,15 +257,9 @@ export async function spendBonus(
   let cost: number;
   let outcome: Awaited<ReturnType<typeof spendPoints>>;
   if (input.item === "upload_credit") {
-    if (price.pointsPerGiB === 0)
-      return { ok: false, status: 422, field: "item", message: "Upload credit is not for sale here." };
+    if (price.pointsPerGiB === 0) return refuseFields({ item: "Upload credit is not for sale here." });
     if (!Number.isSafeInteger(input.gib) || input.gib < 1 || input.gib > MAX_GIB_PER_PURCHASE)
-      return {
-        ok: false,
-        status: 422,
-        field: "gib",
-        message: `Use a whole number of GiB from 1 to ${MAX_GIB_PER_PURCHASE}.`,
-      };
+      return refuseFields({ gib: `Use a whole number of GiB from 1 to ${MAX_GIB_PER_PURCHASE}.` });
     cost = input.gib * price.pointsPerGiB * 1000;
     outcome = await spendPoints(
       deps.sql,
@@ -281,8 +272,7 @@ export async function spendBonus(
       now,
     );
   } else {
-    if (price.invitePoints === 0)
-      return { ok: false, status: 422, field: "item", message: "Invites are not for sale here." };
+    if (price.invitePoints === 0) return refuseFields({ item: "Invites are not for sale here." });
     cost = price.invitePoints * 1000;
     outcome = await spendPoints(deps.sql, userId, cost, { kind: "invite", days: INVITE_DAYS_DEFAULT }, now);
   }
@@ -293,7 +283,7 @@ export async function spendBonus(
         : outcome.reason === "ceiling"
           ? "Your upload total cannot grow by that much."
           : "A disabled account cannot spend points.";
-    return { ok: false, status: 409, field: outcome.reason === "ceiling" ? "gib" : "points", message };
+    return refuseField(outcome.reason === "ceiling" ? "gib" : "points", message, "conflict");
   }
   return {
     ok: true,

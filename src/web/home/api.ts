@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { SeedingRow } from "../../db/queries/home.ts";
 import { type ApiLimiters, apiContext } from "../api/context.ts";
-import { ByteTotal, errors, exactInteger, summaryBody, TorrentSummary } from "../api/schemas.ts";
+import { ByteTotal, errors, exactInteger, snaked, summaryBody, TorrentSummary } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
 import { NewsBody, newsBody } from "../news/api.ts";
 import { FEW_SEEDERS, homeOverview, type SiteStatistics, siteStatistics } from "./service.ts";
@@ -33,13 +33,7 @@ export const StatsBody = t.Object(
 
 function statsBody(stats: SiteStatistics): typeof StatsBody.static {
   return {
-    members: stats.members,
-    torrents: stats.torrents,
-    seeders: stats.seeders,
-    leechers: stats.leechers,
-    uploaded: stats.uploaded,
-    downloaded: stats.downloaded,
-    today: stats.today,
+    ...snaked(stats, "members", "torrents", "seeders", "leechers", "uploaded", "downloaded", "today"),
     as_of: stats.asOf.toISOString(),
   };
 }

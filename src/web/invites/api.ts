@@ -1,16 +1,15 @@
 import { Elysia, t } from "elysia";
 import { PASSWORD_MAX } from "../../db/queries/users.ts";
 import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
-import { ApiError, fail } from "../api/errors.ts";
+import { accepted, refusalError } from "../api/errors.ts";
 import { errors, Me, MemberRef } from "../api/schemas.ts";
-import { meAnswer } from "../auth/api.ts";
-import { csrfToken, SESSION_COOKIE, sessionCookie } from "../context.tsx";
+import { sessionStarted } from "../auth/api.ts";
 import type { WebDeps } from "../deps.ts";
 import { linksFor } from "../links.ts";
 import { idOf, wholeNumber } from "../schemas.ts";
 import {
-  type ClosedState,
   INVITE_LIMITS,
+  inviteClosed,
   inviteLink,
   inviteStatus,
   invitesOf,
@@ -18,12 +17,6 @@ import {
   register,
   revokeMemberInvite,
 } from "./service.ts";
-
-const CLOSED: Record<Exclude<ClosedState, "unknown">, string> = {
-  used: "This invite was used already.",
-  revoked: "This invite was revoked by the member who made it.",
-  expired: "This invite has expired.",
-};
 
 // One parameter name at this place in the path for every method, as OpenAPI requires: the secret
 // (from the invite link) to look an invite up or claim it, the invite's number to revoke it.
@@ -73,13 +66,6 @@ const InviteStatus = t.Object(
   { description: "The invite's state" },
 );
 
-/** The status of an invite as an error, when it cannot be used. */
-function closed(state: ClosedState): ApiError {
-  return state === "unknown"
-    ? fail.notFound("There is no invite with this secret.")
-    : new ApiError("gone", CLOSED[state]);
-}
-
 /** Invites: make, list and revoke one's own (role `invite`), look one up, and register through one. */
 export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
   const { daysMin, daysMax, daysDefault, maxPending } = INVITE_LIMITS;
@@ -88,12 +74,7 @@ export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
     .post(
       "/invites",
       async ({ caller, body, set, request, base }) => {
-        const result = await makeInvite(deps, caller.id, body?.days ?? daysDefault);
-        if (!result.ok)
-          throw result.status === 409
-            ? new ApiError("conflict", result.message)
-            : fail.validation({ [result.field]: result.message });
-        const { invite } = result;
+        const { invite } = accepted(await makeInvite(deps, caller.id, body?.days ?? daysDefault));
         set.status = 201;
         return {
           id: invite.id,
@@ -157,7 +138,7 @@ export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
       "/invites/:invite",
       async ({ params }) => {
         const { state, inviter } = await inviteStatus(deps, params.invite);
-        if (state === "unknown") throw closed(state);
+        if (state === "unknown") throw refusalError(inviteClosed(state).refusal);
         return { state, inviter: state === "open" ? inviter : null };
       },
       {
@@ -174,28 +155,19 @@ export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
     .post(
       "/invites/:invite/claim",
       async ({ params, body, base, cookie, set, request }) => {
-        const result = await register(deps, {
-          secret: params.invite,
-          name: body.name,
-          password: body.password,
-        });
-        if (!result.ok) {
-          if (result.problem === "closed") throw closed(result.state);
-          if (result.status === 409) {
-            const message = Object.values(result.fields)[0]!;
-            throw new ApiError("conflict", message, result.fields);
-          }
-          throw fail.validation(result.fields);
-        }
-        cookie[SESSION_COOKIE]!.set(sessionCookie(deps.config, base, result.sessionToken));
+        const result = accepted(
+          await register(deps, {
+            secret: params.invite,
+            name: body.name,
+            password: body.password,
+          }),
+        );
         set.status = 201;
         set.headers.location = `${base}${API_PREFIX}/users/${result.userId}`;
-        return meAnswer(
+        return sessionStarted(
           deps,
-          result.userId,
-          "session",
-          csrfToken(result.sessionToken),
-          linksFor(deps.config, request, base),
+          { cookie, base, request },
+          { userId: result.userId, token: result.sessionToken },
         );
       },
       {
@@ -217,8 +189,7 @@ export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
     .delete(
       "/invites/:invite",
       async ({ caller, params, set }) => {
-        if (!(await revokeMemberInvite(deps, caller.id, params.invite)))
-          throw fail.notFound("You have no open invite with this number.");
+        accepted(await revokeMemberInvite(deps, caller.id, params.invite));
         set.status = 204;
         return null;
       },

@@ -4,9 +4,9 @@ import { InvitesPage } from "../../../views/invites/invites.tsx";
 import { InviteClosedPage, RegisterPage } from "../../../views/invites/register.tsx";
 import { PASSWORD_MAX } from "../../db/queries/users.ts";
 import {
-  notFound,
   type PageContext,
   problem,
+  refusedPage,
   SESSION_COOKIE,
   sessionCookie,
   type Viewer,
@@ -16,10 +16,12 @@ import { pageGate } from "../gate.tsx";
 import { linksFor } from "../links.ts";
 import { PASSWORD_LIMITS } from "../members/service.ts";
 import { FixedWindowLimiter } from "../rate-limit.ts";
+import { REFUSAL_STATUS } from "../refusal.ts";
 import { CsrfField, CsrfOnly, IdParams } from "../schemas.ts";
 import {
   type ClosedState,
   INVITE_LIMITS,
+  inviteClosed,
   inviteLink,
   inviteStatus,
   invitesOf,
@@ -34,7 +36,7 @@ export const REGISTRATION_WINDOW_MS = 10 * 60_000;
 
 /** HTTP status of a page saying why an invite link cannot be used. */
 function closedStatus(state: ClosedState): number {
-  return state === "unknown" ? 404 : 410;
+  return REFUSAL_STATUS[inviteClosed(state).refusal.code];
 }
 
 /** Making and revoking invites (role `invite`), and joining through an invite link. */
@@ -77,10 +79,13 @@ export function invitePages(deps: WebDeps) {
           viewer.id,
           /^[0-9]{1,3}$/.test(text) ? Number(text) : Number.NaN,
         );
-        if (!result.ok) {
-          set.status = result.status;
-          return invitesPage(page, viewer, { days: text, errors: { [result.field]: result.message } });
-        }
+        if (!result.ok)
+          return refusedPage(page, set, result.refusal, {
+            form: {
+              field: "form",
+              render: (errors: Record<string, string>) => invitesPage(page, viewer, { days: text, errors }),
+            },
+          });
         // Only the secret's hash is stored: this answer is the one chance to show the link, so it
         // is rendered here rather than after a redirect.
         set.status = 201;
@@ -92,8 +97,8 @@ export function invitePages(deps: WebDeps) {
     .post(
       "/invites/:id/revoke",
       async ({ page, viewer, params, set, base, redirect }) => {
-        if (!(await revokeMemberInvite(deps, viewer.id, params.id)))
-          return notFound(page, set, "You have no open invite with this number.");
+        const result = await revokeMemberInvite(deps, viewer.id, params.id);
+        if (!result.ok) return refusedPage(page, set, result.refusal);
         return redirect(`${base}/invites`, 303);
       },
       { role: { anyOf: "invite", back: "/invites" }, params: IdParams, body: CsrfOnly },
@@ -133,22 +138,29 @@ export function invitePages(deps: WebDeps) {
           cookie[SESSION_COOKIE]!.set(sessionCookie(deps.config, base, result.sessionToken));
           return redirect(`${base}/`, 303);
         }
-        if (result.problem === "closed") {
+        if ("state" in result) {
           set.status = closedStatus(result.state);
           return <InviteClosedPage page={page} state={result.state} />;
         }
-        set.status = 422;
-        const { inviter } = await inviteStatus(deps, secret);
-        return (
-          <RegisterPage
-            page={page}
-            secret={secret}
-            inviter={inviter}
-            passwordLimits={PASSWORD_LIMITS}
-            name={body.name.trim()}
-            errors={result.fields}
-          />
-        );
+        return refusedPage(page, set, result.refusal, {
+          form: {
+            render: async (errors: Record<string, string>) => {
+              // The page answers a taken name as any other problem with the form (the API: 409).
+              set.status = 422;
+              const { inviter } = await inviteStatus(deps, secret);
+              return (
+                <RegisterPage
+                  page={page}
+                  secret={secret}
+                  inviter={inviter}
+                  passwordLimits={PASSWORD_LIMITS}
+                  name={body.name.trim()}
+                  errors={errors}
+                />
+              );
+            },
+          },
+        });
       },
       {
         body: t.Object({

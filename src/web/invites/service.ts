@@ -16,7 +16,8 @@ import { createSession } from "../../db/queries/sessions.ts";
 import { NameTakenError } from "../../db/queries/users.ts";
 import { hashPassword } from "../../shared/secrets.ts";
 import type { WebDeps } from "../deps.ts";
-import { NAME_TAKEN, newMemberProblems } from "../members/service.ts";
+import { NAME_TAKEN, newMemberProblems, newMemberRefusal } from "../members/service.ts";
+import { type Refused, type Result, refuse, refuseFields } from "../refusal.ts";
 
 /** The days an invite may stay open (and the default), and how many may be open at once. */
 export const INVITE_LIMITS = {
@@ -43,33 +44,42 @@ export function invitesOf(deps: WebDeps, userId: number) {
 }
 
 /** A new invite (its secret shown once), or why not. */
-export type InviteResult =
-  | { ok: true; invite: NewInvite }
-  | { ok: false; status: 409 | 422; field: "days" | "form"; message: string };
+export type InviteResult = Result<{ invite: NewInvite }>;
 
 /** Makes an invite open for `days` days, unless the member has the most open invites allowed. */
 export async function makeInvite(deps: WebDeps, inviterId: number, days: number): Promise<InviteResult> {
   if (!(Number.isInteger(days) && days >= INVITE_DAYS_MIN && days <= INVITE_DAYS_MAX))
-    return {
-      ok: false,
-      status: 422,
-      field: "days",
-      message: `Enter a whole number of days from ${INVITE_DAYS_MIN} to ${INVITE_DAYS_MAX}.`,
-    };
+    return refuseFields({
+      days: `Enter a whole number of days from ${INVITE_DAYS_MIN} to ${INVITE_DAYS_MAX}.`,
+    });
   const invite = await createMemberInvite(deps.sql, { inviterId, days });
   if (!invite)
-    return {
-      ok: false,
-      status: 409,
-      field: "form",
-      message: `You have ${MAX_PENDING_INVITES} open invites, the most allowed. Revoke one or wait until one is used or expires.`,
-    };
+    return refuse(
+      "conflict",
+      `You have ${MAX_PENDING_INVITES} open invites, the most allowed. Revoke one or wait until one is used or expires.`,
+    );
   return { ok: true, invite };
 }
 
-/** Revokes one of the member's open invites; false when they have no such open invite. */
-export function revokeMemberInvite(deps: WebDeps, userId: number, inviteId: number): Promise<boolean> {
-  return revokeInvite(deps.sql, inviteId, userId);
+/** Revokes one of the member's open invites. */
+export async function revokeMemberInvite(deps: WebDeps, userId: number, inviteId: number): Promise<Result> {
+  if (await revokeInvite(deps.sql, inviteId, userId)) return { ok: true };
+  return refuse("not_found", "You have no open invite with this number.");
+}
+
+const CLOSED: Record<Exclude<ClosedState, "unknown">, string> = {
+  used: "This invite was used already.",
+  revoked: "This invite was revoked by the member who made it.",
+  expired: "This invite has expired.",
+};
+
+/** The refusal of an invite that cannot be used, with its state (the page words it by the state). */
+export function inviteClosed(state: ClosedState): Refused & { state: ClosedState } {
+  const refused =
+    state === "unknown"
+      ? refuse("not_found", "There is no invite with this secret.")
+      : refuse("gone", CLOSED[state]);
+  return { ...refused, state };
 }
 
 /** The state of the invite with this secret, and who made it. */
@@ -84,9 +94,8 @@ export function inviteStatus(
 
 /** A registration that made a member and a session for them, or why not. */
 export type RegisterResult =
-  | { ok: true; userId: number; sessionToken: string }
-  | { ok: false; problem: "closed"; state: ClosedState }
-  | { ok: false; problem: "invalid"; status: 409 | 422; fields: Record<string, string> };
+  | Result<{ userId: number; sessionToken: string }>
+  | ReturnType<typeof inviteClosed>;
 
 /**
  * Registers a member through an invite, for the page and the API alike: the invite must be open,
@@ -98,15 +107,10 @@ export async function register(
   input: { secret: string; name: string; password: string; confirm?: string },
 ): Promise<RegisterResult> {
   const { state } = await inviteStatus(deps, input.secret);
-  if (state !== "open") return { ok: false, problem: "closed", state };
+  if (state !== "open") return inviteClosed(state);
   const name = input.name.trim();
   const fields = await newMemberProblems(deps, { name, password: input.password, confirm: input.confirm });
-  const invalid = (problems: Record<string, string>): RegisterResult => {
-    const keys = Object.keys(problems);
-    const status = keys.length === 1 && problems.name === NAME_TAKEN ? 409 : 422;
-    return { ok: false, problem: "invalid", status, fields: problems };
-  };
-  if (Object.keys(fields).length) return invalid(fields);
+  if (Object.keys(fields).length) return newMemberRefusal(fields);
   let id: number;
   try {
     ({ id } = await registerWithInvite(deps.sql, {
@@ -115,11 +119,11 @@ export async function register(
       passwordHash: await hashPassword(input.password, deps.pepper),
     }));
   } catch (error) {
-    if (error instanceof NameTakenError) return invalid({ name: NAME_TAKEN });
+    if (error instanceof NameTakenError) return newMemberRefusal({ name: NAME_TAKEN });
     if (!(error instanceof InviteClosedError)) throw error;
     // Claimed, revoked or expired since the check above: say which.
     const now = await inviteStatus(deps, input.secret);
-    return { ok: false, problem: "closed", state: now.state === "open" ? "used" : now.state };
+    return inviteClosed(now.state === "open" ? "used" : now.state);
   }
   await deps.sync.user(id);
   return { ok: true, userId: id, sessionToken: await createSession(deps.sql, id) };

@@ -1,19 +1,16 @@
 import { Elysia, t } from "elysia";
 import { ALL_ROLES, PASSWORD_MAX, type Role } from "../../db/queries/users.ts";
+import { STAFF } from "../access.ts";
 import { API_PREFIX, type ApiCaller, type ApiLimiters, apiContext } from "../api/context.ts";
-import { ApiError, fail } from "../api/errors.ts";
+import { accepted } from "../api/errors.ts";
 import { errors, Roles, User, userBody } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
-import { STAFF } from "../gate.tsx";
 import { IdParams, idOf, RoleName } from "../schemas.ts";
 import { changeRole, createMember, type MemberChange, setAccess, visibleMember } from "./service.ts";
 
 /** The member of a change, or the API's error for one that was not made. */
 function changed(result: MemberChange) {
-  if (result.ok) return result.member;
-  if (result.status === 404) throw fail.notFound(result.message);
-  if (result.status === 409) throw new ApiError("conflict", result.message);
-  throw fail.forbidden(result.message);
+  return accepted(result).member;
 }
 
 /** Members: look up, create (admin), roles (admin), disable and enable (staff). */
@@ -30,18 +27,16 @@ export function membersApi(deps: WebDeps, limiters: ApiLimiters) {
     .post(
       "/users",
       async ({ caller, body, set, base }) => {
-        const result = await createMember(deps, caller, {
-          name: body.name,
-          password: body.password,
-          roles: body.roles ?? [],
-        });
-        if (!result.ok) {
-          if (result.status === 409) throw new ApiError("conflict", result.fields.name!, result.fields);
-          throw fail.validation(result.fields);
-        }
+        const { member } = accepted(
+          await createMember(deps, caller, {
+            name: body.name,
+            password: body.password,
+            roles: body.roles ?? [],
+          }),
+        );
         set.status = 201;
-        set.headers.location = `${base}${API_PREFIX}/users/${result.member.id}`;
-        return userBody(result.member);
+        set.headers.location = `${base}${API_PREFIX}/users/${member.id}`;
+        return userBody(member);
       },
       {
         role: "admin",

@@ -3,18 +3,18 @@ import { Elysia, t } from "elysia";
 import { AdminUserPage, AdminUsersPage } from "../../../views/members/members.tsx";
 import { MEMBER_SORTS, type MemberDetail, type MemberSort } from "../../db/queries/members.ts";
 import { ALL_ROLES, type Role } from "../../db/queries/users.ts";
-import { notFound, type PageContext, type Viewer } from "../context.tsx";
+import { isStaff, STAFF } from "../access.ts";
+import { notFound, type PageContext, type RefusedSet, refusedPage, type Viewer } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
-import { pageGate, STAFF } from "../gate.tsx";
+import { pageGate } from "../gate.tsx";
+import { NO_MEMBER } from "../refusal.ts";
 import { CsrfField, CsrfOnly, IdParams, optionalTexts, RoleName } from "../schemas.ts";
 import {
   accessProblem,
   changeRole,
   findMember,
-  isStaff,
   type MemberChange,
   memberPage,
-  NO_MEMBER,
   ROLE_HELP,
   setAccess,
 } from "./service.ts";
@@ -56,7 +56,7 @@ export function memberPages(deps: WebDeps) {
   }
   /** After a change: on to the member page with its notice, or the page again with the refusal. */
   async function settle(
-    ctx: { page: PageContext; viewer: Viewer; set: { status?: number | string }; base: string },
+    ctx: { page: PageContext; viewer: Viewer; set: RefusedSet; base: string },
     id: number,
     result: MemberChange,
     done: string,
@@ -66,10 +66,11 @@ export function memberPages(deps: WebDeps) {
         status: 303,
         headers: { location: `${ctx.base}/admin/users/${id}?${done}` },
       });
-    const member = result.status === 404 ? null : await findMember(deps, id);
+    const member = result.refusal.code === "not_found" ? null : await findMember(deps, id);
     if (!member) return notFound(ctx.page, ctx.set, NO_MEMBER);
-    ctx.set.status = result.status;
-    return memberView(ctx.page, ctx.viewer, member, { error: result.message });
+    return refusedPage(ctx.page, ctx.set, result.refusal, {
+      form: { field: "error", render: (_, error) => memberView(ctx.page, ctx.viewer, member, { error }) },
+    });
   }
 
   return (

@@ -20,14 +20,14 @@ import {
   type Role,
 } from "../../db/queries/users.ts";
 import { hashPassword } from "../../shared/secrets.ts";
+import { type Actor, isStaff } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
-import { type Actor, STAFF } from "../gate.tsx";
+import { NO_MEMBER, type Refused, type Result, refuse, refuseField, refuseFields } from "../refusal.ts";
 
 /** Members per page of the staff list. */
 export const MEMBERS_PER_PAGE = 50;
 /** Shortest and longest password, for the forms that set one. */
 export const PASSWORD_LIMITS = { min: PASSWORD_MIN, max: PASSWORD_MAX } as const;
-export const NO_MEMBER = "There is no member with this number.";
 export const NAME_TAKEN = "This name is taken: choose another.";
 
 const HELP: Record<Role, string> = {
@@ -43,30 +43,18 @@ export const ROLE_HELP: readonly { name: Role; help: string }[] = ALL_ROLES.map(
 }));
 
 /** A change to a member that was made (with the member as it is now), or why not. */
-export type MemberChange =
-  | { ok: true; member: MemberDetail }
-  | { ok: false; status: 403 | 404 | 409; message: string };
+export type MemberChange = Result<{ member: MemberDetail }>;
 
 /** A member, or null. */
 export function findMember(deps: WebDeps, id: number): Promise<MemberDetail | null> {
   return memberDetail(deps.sql, id);
 }
 
-/** Whether the actor is staff (moderator or administrator). */
-export function isStaff(actor: Actor): boolean {
-  return STAFF.some((role) => actor.can(role));
-}
-
 /** A member the actor may look at: themselves, or anyone for staff. */
 export async function visibleMember(deps: WebDeps, actor: Actor, id: number): Promise<MemberChange> {
   if (actor.id !== id && !isStaff(actor))
-    return {
-      ok: false,
-      status: 403,
-      message: "Only moderators and administrators may look at other members.",
-    };
-  const member = await findMember(deps, id);
-  return member ? { ok: true, member } : { ok: false, status: 404, message: NO_MEMBER };
+    return refuse("forbidden", "Only moderators and administrators may look at other members.");
+  return found(await findMember(deps, id));
 }
 
 /** One page of the member list (by name unless sorted, optionally those whose name contains `search`). */
@@ -110,9 +98,9 @@ export async function setAccess(
   disabled: boolean,
 ): Promise<MemberChange> {
   const member = await findMember(deps, id);
-  if (!member) return { ok: false, status: 404, message: NO_MEMBER };
+  if (!member) return refuse("not_found", NO_MEMBER);
   const problem = accessProblem(actor, member, disabled);
-  if (problem) return { ok: false, status: member.id === actor.id ? 409 : 403, message: problem };
+  if (problem) return refuse(member.id === actor.id ? "conflict" : "forbidden", problem);
   await setDisabled(deps.sql, member.id, disabled);
   await deps.sync.user(member.id);
   return { ok: true, member: (await findMember(deps, member.id)) ?? member };
@@ -129,20 +117,19 @@ export async function changeRole(
   role: Role,
   grant: boolean,
 ): Promise<MemberChange> {
-  if (!actor.can("admin"))
-    return { ok: false, status: 403, message: "Only administrators grant and revoke roles." };
-  if (!(await findMember(deps, id))) return { ok: false, status: 404, message: NO_MEMBER };
+  if (!actor.can("admin")) return refuse("forbidden", "Only administrators grant and revoke roles.");
+  if (!(await findMember(deps, id))) return refuse("not_found", NO_MEMBER);
   if (!grant && role === "admin" && id === actor.id)
-    return {
-      ok: false,
-      status: 409,
-      message: "You cannot revoke your own admin role: ask another administrator.",
-    };
+    return refuse("conflict", "You cannot revoke your own admin role: ask another administrator.");
   if (grant) await grantRole(deps.sql, id, role, actor.id);
   else await revokeRole(deps.sql, id, role);
   await deps.sync.user(id);
-  const member = await findMember(deps, id);
-  return member ? { ok: true, member } : { ok: false, status: 404, message: NO_MEMBER };
+  return found(await findMember(deps, id));
+}
+
+/** The member, or the refusal of one that is not there. */
+function found(member: MemberDetail | null): MemberChange {
+  return member ? { ok: true, member } : refuse("not_found", NO_MEMBER);
 }
 
 /**
@@ -165,10 +152,15 @@ export async function newMemberProblems(
   return fields;
 }
 
+/** The refusal of a new member's problems: a conflict when the name is taken and nothing else is wrong. */
+export function newMemberRefusal(fields: Record<string, string>): Refused {
+  const keys = Object.keys(fields);
+  if (keys.length === 1 && fields.name === NAME_TAKEN) return refuseField("name", NAME_TAKEN, "conflict");
+  return refuseFields(fields);
+}
+
 /** A member created by an administrator, or why not (field problems; 409 for a taken name). */
-export type CreateResult =
-  | { ok: true; member: MemberDetail }
-  | { ok: false; status: 409 | 422; fields: Record<string, string> };
+export type CreateResult = MemberChange;
 
 /** Creates a member with the roles given (administrators only: the route's gate checks). */
 export async function createMember(
@@ -178,9 +170,7 @@ export async function createMember(
 ): Promise<CreateResult> {
   const name = input.name.trim();
   const fields = await newMemberProblems(deps, { name, password: input.password });
-  const problems = Object.keys(fields);
-  if (problems.length)
-    return { ok: false, status: problems.length === 1 && fields.name === NAME_TAKEN ? 409 : 422, fields };
+  if (Object.keys(fields).length) return newMemberRefusal(fields);
   try {
     const { user } = await createUser(deps.sql, {
       name,
@@ -191,7 +181,7 @@ export async function createMember(
     await deps.sync.user(user.id);
     return { ok: true, member: (await findMember(deps, user.id))! };
   } catch (error) {
-    if (error instanceof NameTakenError) return { ok: false, status: 409, fields: { name: NAME_TAKEN } };
+    if (error instanceof NameTakenError) return newMemberRefusal({ name: NAME_TAKEN });
     throw error;
   }
 }

@@ -1,21 +1,12 @@
 import { Elysia, t } from "elysia";
 import type { NewsRow } from "../../db/queries/news.ts";
 import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
-import { fail } from "../api/errors.ts";
+import { accepted, fail } from "../api/errors.ts";
 import { errors, MemberRef } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
 import { renderMarkdown } from "../markdown/service.ts";
 import { IdParams, wholeNumber } from "../schemas.ts";
-import {
-  editNews,
-  findNews,
-  NEWS_LIMITS,
-  type NewsChange,
-  NO_NEWS,
-  newsPage,
-  postNews,
-  removeNews,
-} from "./service.ts";
+import { editNews, findNews, NEWS_LIMITS, NO_NEWS, newsPage, postNews, removeNews } from "./service.ts";
 
 const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
 
@@ -44,15 +35,6 @@ export function newsBody(row: NewsRow): typeof NewsBody.static {
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at?.toISOString() ?? null,
   };
-}
-
-/** The item of a change, or the API's error for one that was not made. */
-function changed(result: NewsChange): NewsRow {
-  if (result.ok) return result.item;
-  const message = Object.values(result.fields)[0]!;
-  if (result.status === 403) throw fail.forbidden(message);
-  if (result.status === 404) throw fail.notFound(message);
-  throw fail.validation(result.fields);
 }
 
 const Fields = {
@@ -93,7 +75,7 @@ export function newsApi(deps: WebDeps, limiters: ApiLimiters) {
     .post(
       "/news",
       async ({ caller, body, set, base }) => {
-        const item = changed(await postNews(deps, caller, body));
+        const { item } = accepted(await postNews(deps, caller, body));
         set.status = 201;
         set.headers.location = `${base}${API_PREFIX}/news/${item.id}`;
         return newsBody(item);
@@ -121,7 +103,8 @@ export function newsApi(deps: WebDeps, limiters: ApiLimiters) {
     )
     .patch(
       "/news/:id",
-      async ({ caller, params, body }) => newsBody(changed(await editNews(deps, caller, params.id, body))),
+      async ({ caller, params, body }) =>
+        newsBody(accepted(await editNews(deps, caller, params.id, body)).item),
       {
         role: "admin",
         params: IdParams,
@@ -137,7 +120,7 @@ export function newsApi(deps: WebDeps, limiters: ApiLimiters) {
     .delete(
       "/news/:id",
       async ({ caller, params, set }) => {
-        changed(await removeNews(deps, caller, params.id));
+        accepted(await removeNews(deps, caller, params.id));
         set.status = 204;
         return null;
       },

@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import { NewsEditPage, NewsItemPage, NewsListPage, type NewsView } from "../../../views/news/news.tsx";
 import type { NewsRow } from "../../db/queries/news.ts";
-import { notFound, type PageContext, problem } from "../context.tsx";
+import { notFound, refusedPage } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
 import { renderMarkdown } from "../markdown/service.ts";
@@ -11,7 +11,6 @@ import {
   editNews,
   findNews,
   NEWS_LIMITS,
-  type NewsChange,
   NO_NEWS,
   newsPage,
   newsRights,
@@ -45,11 +44,6 @@ const NewsBody = t.Object({
 });
 
 /** The page for a news change refused as a whole (no such item, not allowed). */
-function refusal(page: PageContext, set: { status?: number | string }, result: NewsChange & { ok: false }) {
-  const message = Object.values(result.fields)[0]!;
-  if (result.status === 404) return notFound(page, set, message);
-  return problem(page, set, result.status, "Not allowed", message);
-}
 
 /** Site news: everyone reads, administrators post, edit and delete. */
 export function newsPages(deps: WebDeps) {
@@ -79,21 +73,25 @@ export function newsPages(deps: WebDeps) {
       async ({ page, viewer, body, set, base, redirect }) => {
         const result = await postNews(deps, viewer, body);
         if (result.ok) return redirect(`${base}/news/${result.item.id}?done=posted`, 303);
-        if (result.status !== 422) return refusal(page, set, result);
-        set.status = 422;
-        const { rows, hasNext } = await newsPage(deps, { page: 1 });
-        return (
-          <NewsListPage
-            page={page}
-            items={rows.map(newsView)}
-            pageNo={1}
-            hasNext={hasNext}
-            canManage
-            limits={NEWS_LIMITS}
-            draft={{ title: body.title ?? "", body: body.body ?? "" }}
-            errors={result.fields}
-          />
-        );
+        return refusedPage(page, set, result.refusal, {
+          form: {
+            render: async (errors: Record<string, string>) => {
+              const { rows, hasNext } = await newsPage(deps, { page: 1 });
+              return (
+                <NewsListPage
+                  page={page}
+                  items={rows.map(newsView)}
+                  pageNo={1}
+                  hasNext={hasNext}
+                  canManage
+                  limits={NEWS_LIMITS}
+                  draft={{ title: body.title ?? "", body: body.body ?? "" }}
+                  errors={errors}
+                />
+              );
+            },
+          },
+        });
       },
       { role: { anyOf: "admin", back: "/news" }, body: NewsBody },
     )
@@ -132,18 +130,20 @@ export function newsPages(deps: WebDeps) {
           body: body.body ?? "",
         });
         if (result.ok) return redirect(`${base}/news/${params.id}?done=saved`, 303);
-        if (result.status !== 422) return refusal(page, set, result);
-        set.status = 422;
-        return (
-          <NewsEditPage
-            page={page}
-            id={params.id}
-            title={body.title ?? ""}
-            body={body.body ?? ""}
-            limits={NEWS_LIMITS}
-            errors={result.fields}
-          />
-        );
+        return refusedPage(page, set, result.refusal, {
+          form: {
+            render: (errors) => (
+              <NewsEditPage
+                page={page}
+                id={params.id}
+                title={body.title ?? ""}
+                body={body.body ?? ""}
+                limits={NEWS_LIMITS}
+                errors={errors}
+              />
+            ),
+          },
+        });
       },
       { role: { anyOf: "admin", back: "/news/:id/edit" }, params: IdParams, body: NewsBody },
     )
@@ -152,7 +152,7 @@ export function newsPages(deps: WebDeps) {
       async ({ page, viewer, params, set, base, redirect }) => {
         const result = await removeNews(deps, viewer, params.id);
         if (result.ok) return redirect(`${base}/news?done=deleted`, 303);
-        return refusal(page, set, result);
+        return refusedPage(page, set, result.refusal);
       },
       { role: { anyOf: "admin", back: "/news/:id" }, params: IdParams, body: CsrfOnly },
     );

@@ -6,9 +6,9 @@ import {
   newsItem,
   updateNews,
 } from "../../db/queries/news.ts";
-import type { Role } from "../../db/queries/users.ts";
+import type { Actor } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
-import type { Actor } from "../gate.tsx";
+import { type Result, refuse, refuseFields } from "../refusal.ts";
 
 /** Longest title and body, for the forms, their schemas and the rules. */
 export const NEWS_LIMITS = { titleMax: 200, bodyMax: 10000 } as const;
@@ -39,9 +39,7 @@ export function newsRights(actor: Actor): { canManage: boolean } {
 }
 
 /** A news change that was made (the item as it is now), or why not (problems by field). */
-export type NewsChange =
-  | { ok: true; item: NewsRow }
-  | { ok: false; status: 403 | 404 | 422; fields: Record<string, string> };
+export type NewsChange = Result<{ item: NewsRow }>;
 
 /** Text as stored: Unix line ends, trimmed. */
 function clean(text: string | undefined): string {
@@ -71,10 +69,10 @@ export async function postNews(
   actor: Actor,
   input: { title?: string; body?: string },
 ): Promise<NewsChange> {
-  if (!newsRights(actor).canManage) return { ok: false, status: 403, fields: { news: ADMINS_ONLY } };
+  if (!newsRights(actor).canManage) return refuse("forbidden", ADMINS_ONLY);
   const item = { title: clean(input.title), body: clean(input.body) };
   const fields = newsProblems(item);
-  if (Object.keys(fields).length) return { ok: false, status: 422, fields };
+  if (Object.keys(fields).length) return refuseFields(fields);
   const id = await insertNews(deps.sql, { ...item, authorId: actor.id });
   return { ok: true, item: (await newsItem(deps.sql, id))! };
 }
@@ -86,26 +84,25 @@ export async function editNews(
   id: number,
   input: { title?: string; body?: string },
 ): Promise<NewsChange> {
-  if (!newsRights(actor).canManage) return { ok: false, status: 403, fields: { news: ADMINS_ONLY } };
+  if (!newsRights(actor).canManage) return refuse("forbidden", ADMINS_ONLY);
   const current = await newsItem(deps.sql, id);
-  if (!current) return { ok: false, status: 404, fields: { id: NO_NEWS } };
+  if (!current) return refuse("not_found", NO_NEWS);
   if (input.title === undefined && input.body === undefined)
-    return { ok: false, status: 422, fields: { body: "Send a title, a body or both." } };
+    return refuseFields({ body: "Send a title, a body or both." });
   const item = {
     title: input.title === undefined ? current.title : clean(input.title),
     body: input.body === undefined ? current.body : clean(input.body),
   };
   const fields = newsProblems(item);
-  if (Object.keys(fields).length) return { ok: false, status: 422, fields };
-  if (!(await updateNews(deps.sql, id, item))) return { ok: false, status: 404, fields: { id: NO_NEWS } };
+  if (Object.keys(fields).length) return refuseFields(fields);
+  if (!(await updateNews(deps.sql, id, item))) return refuse("not_found", NO_NEWS);
   return { ok: true, item: (await newsItem(deps.sql, id)) ?? current };
 }
 
 /** Deletes a news item (administrators only). */
 export async function removeNews(deps: WebDeps, actor: Actor, id: number): Promise<NewsChange> {
-  if (!newsRights(actor).canManage) return { ok: false, status: 403, fields: { news: ADMINS_ONLY } };
+  if (!newsRights(actor).canManage) return refuse("forbidden", ADMINS_ONLY);
   const current = await newsItem(deps.sql, id);
-  if (!current || !(await deleteNews(deps.sql, id)))
-    return { ok: false, status: 404, fields: { id: NO_NEWS } };
+  if (!current || !(await deleteNews(deps.sql, id))) return refuse("not_found", NO_NEWS);
   return { ok: true, item: current };
 }

@@ -1,11 +1,19 @@
 import { Elysia, t } from "elysia";
 import { type ApiLimiters, apiContext } from "../api/context.ts";
-import { fail } from "../api/errors.ts";
+import { accepted } from "../api/errors.ts";
 import { errors, MemberRef } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
 import { renderMarkdown } from "../markdown/service.ts";
+import { Histories, historyBody } from "../plots/api.ts";
 import { IdParams } from "../schemas.ts";
-import { BIO_LIMITS, memberProfile, type Profile, type ProfileResult, updateProfile } from "./service.ts";
+import {
+  BIO_LIMITS,
+  memberProfile,
+  type Profile,
+  type ProfileResult,
+  transferPlots,
+  updateProfile,
+} from "./service.ts";
 
 const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
 
@@ -57,8 +65,7 @@ export function profileBody(profile: Profile): typeof ProfileBody.static {
 }
 
 function found(result: ProfileResult): Profile {
-  if (!result.ok) throw fail.notFound(result.message);
-  return result.profile;
+  return accepted(result).profile;
 }
 
 /** Profiles: read anyone's, change one's own. */
@@ -83,15 +90,12 @@ export function profilesApi(deps: WebDeps, limiters: ApiLimiters) {
     .patch(
       "/users/:id/profile",
       async ({ caller, params, body }) => {
-        const result = await updateProfile(deps, caller, params.id, {
-          bio: body.bio,
-          hideTransfer: body.hide_transfer,
-        });
-        if (!result.ok) {
-          if (result.status === 403) throw fail.forbidden(result.fields.id!);
-          if (result.status === 404) throw fail.notFound(result.fields.id!);
-          throw fail.validation(result.fields);
-        }
+        accepted(
+          await updateProfile(deps, caller, params.id, {
+            bio: body.bio,
+            hideTransfer: body.hide_transfer,
+          }),
+        );
         return profileBody(found(await memberProfile(deps, caller, { id: params.id })));
       },
       {
@@ -111,6 +115,24 @@ export function profilesApi(deps: WebDeps, limiters: ApiLimiters) {
           tags: ["Users"],
           summary: "Change your profile",
           description: "Only your own: the bio, whether your transfer figures are hidden, or both.",
+        },
+      },
+    )
+    .get(
+      "/users/:id/plot",
+      async ({ caller, params }) => {
+        const profile = found(await memberProfile(deps, caller, { id: params.id }));
+        return { plots: accepted(await transferPlots(deps, profile)).plots.map(historyBody) };
+      },
+      {
+        member: true,
+        params: IdParams,
+        response: { 200: Histories, ...errors(401, 403, 404, 422) },
+        detail: {
+          tags: ["Users"],
+          summary: "A member's transfer over time",
+          description:
+            "Uploaded, downloaded and ratio over the last 30 days (sampled hourly when they change). 403 when the member hides their figures, except for themselves and staff.",
         },
       },
     );

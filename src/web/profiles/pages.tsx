@@ -1,12 +1,11 @@
 /** @jsxImportSource @kitajs/html */
 import { Elysia, t } from "elysia";
 import { ProfilePage } from "../../../views/profiles/profile.tsx";
-import { notFound } from "../context.tsx";
+import { refusedPage } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
 import { renderMarkdown } from "../markdown/service.ts";
-import { memberHistory } from "../plots/service.ts";
-import { memberProfile } from "./service.ts";
+import { memberProfile, transferPlots } from "./service.ts";
 
 /** A member's name in a profile's address (anything else is not a profile: 404). */
 export const ProfileParams = t.Object({
@@ -19,13 +18,16 @@ export function profilePages(deps: WebDeps) {
     "/users/:name",
     async ({ page, viewer, params, set }) => {
       const result = await memberProfile(deps, viewer, { name: params.name });
-      if (!result.ok) return notFound(page, set, result.message);
+      if (!result.ok) return refusedPage(page, set, result.refusal);
       const { profile } = result;
-      const plots = profile.transfer
-        ? await memberHistory(deps, { id: profile.id, ...profile.transfer })
-        : null;
+      const plots = await transferPlots(deps, profile);
       return (
-        <ProfilePage page={page} profile={profile} bioHtml={renderMarkdown(profile.bio)} plots={plots} />
+        <ProfilePage
+          page={page}
+          profile={profile}
+          bioHtml={renderMarkdown(profile.bio)}
+          plots={plots.ok ? plots.plots : null}
+        />
       );
     },
     { member: true, params: ProfileParams },

@@ -7,8 +7,10 @@ import {
   setProfile,
 } from "../../db/queries/profiles.ts";
 import type { Role } from "../../db/queries/users.ts";
+import { isStaff } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
-import { isStaff } from "../members/service.ts";
+import { memberHistory } from "../plots/service.ts";
+import { NO_MEMBER, type Result, refuse, refuseField, refuseFields } from "../refusal.ts";
 
 /** Longest bio (characters) and most lines, for the form, its schema and the rule. */
 export const BIO_LIMITS = { max: 1000, lines: 30 } as const;
@@ -55,7 +57,7 @@ export interface Profile {
 }
 
 /** A profile, or why not. */
-export type ProfileResult = { ok: true; profile: Profile } | { ok: false; status: 404; message: string };
+export type ProfileResult = Result<{ profile: Profile }>;
 
 /** Whether the viewer sees a member's transfer figures: unless hidden, and always their own or as staff. */
 export function transferVisible(viewer: Viewer, member: { id: number; hide_transfer: boolean }): boolean {
@@ -91,14 +93,18 @@ export async function memberProfile(
   who: { id: number } | { name: string },
 ): Promise<ProfileResult> {
   const row = await profileRow(deps.sql, who);
-  if (!row)
-    return {
-      ok: false,
-      status: 404,
-      message: "id" in who ? "There is no member with this number." : NO_PROFILE,
-    };
+  if (!row) return refuse("not_found", "id" in who ? NO_MEMBER : NO_PROFILE);
   const { rows } = await memberUploads(deps.sql, row.id, PROFILE_UPLOADS);
   return { ok: true, profile: asProfile(viewer, row, rows) };
+}
+
+/** A member's transfer over time, for a profile whose figures the viewer may see. */
+export async function transferPlots(
+  deps: WebDeps,
+  profile: Profile,
+): Promise<Result<{ plots: Awaited<ReturnType<typeof memberHistory>> }>> {
+  if (!profile.transfer) return refuse("forbidden", "This member hides their transfer figures.");
+  return { ok: true, plots: await memberHistory(deps, { id: profile.id, ...profile.transfer }) };
 }
 
 /** A bio as stored: Unix line ends, no trailing spaces on lines, trimmed. */
@@ -121,9 +127,7 @@ export function bioProblem(bio: string): string | null {
 }
 
 /** A profile change that was made (the settings as they are now), or why not, by field. */
-export type ProfileUpdate =
-  | { ok: true; settings: ProfileSettings }
-  | { ok: false; status: 403 | 404 | 422; fields: Record<string, string> };
+export type ProfileUpdate = Result<{ settings: ProfileSettings }>;
 
 /** The member's own bio and transfer setting, or null. */
 export function ownSettings(deps: WebDeps, userId: number): Promise<ProfileSettings | null> {
@@ -137,15 +141,14 @@ export async function updateProfile(
   userId: number,
   input: { bio?: string; hideTransfer?: boolean },
 ): Promise<ProfileUpdate> {
-  if (actor.id !== userId)
-    return { ok: false, status: 403, fields: { id: "Members change only their own profile." } };
+  if (actor.id !== userId) return refuseField("id", "Members change only their own profile.", "forbidden");
   const current = await profileSettings(deps.sql, userId);
-  if (!current) return { ok: false, status: 404, fields: { id: "There is no member with this number." } };
+  if (!current) return refuseField("id", NO_MEMBER, "not_found");
   if (input.bio === undefined && input.hideTransfer === undefined)
-    return { ok: false, status: 422, fields: { body: "Send a bio, a transfer setting or both." } };
+    return refuseFields({ body: "Send a bio, a transfer setting or both." });
   const bio = input.bio === undefined ? current.bio : cleanBio(input.bio);
   const problem = bioProblem(bio);
-  if (problem) return { ok: false, status: 422, fields: { bio: problem } };
+  if (problem) return refuseFields({ bio: problem });
   const settings = { bio, hide_transfer: input.hideTransfer ?? current.hide_transfer };
   await setProfile(deps.sql, userId, settings);
   return { ok: true, settings };

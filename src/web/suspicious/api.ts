@@ -1,9 +1,9 @@
 import { Elysia, t } from "elysia";
 import { type ApiLimiters, apiContext } from "../api/context.ts";
-import { fail } from "../api/errors.ts";
-import { errors } from "../api/schemas.ts";
+import { accepted } from "../api/errors.ts";
+import { errors, snaked } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
-import { wholeNumber } from "../schemas.ts";
+import { pagingFields } from "../schemas.ts";
 import {
   MAX_PAGE,
   MAX_RECORDS_PER_PAGE,
@@ -71,18 +71,9 @@ const SuspiciousBody = t.Object(
 
 function recordBody(r: SuspiciousItem): typeof Record.static {
   return {
-    id: r.id,
-    member: r.member,
-    torrent: r.torrent,
-    peer_id: r.peerId,
+    ...snaked(r, "id", "member", "torrent", "peerId"),
     client: r.clientPrefix,
-    user_agent: r.userAgent,
-    claimed_up: r.claimedUp,
-    claimed_down: r.claimedDown,
-    credited_up: r.creditedUp,
-    credited_down: r.creditedDown,
-    seconds: r.seconds,
-    reasons: r.reasons,
+    ...snaked(r, "userAgent", "claimedUp", "claimedDown", "creditedUp", "creditedDown", "seconds", "reasons"),
     at: r.at.toISOString(),
     repeats: r.repeats,
     first_at: r.firstAt.toISOString(),
@@ -91,10 +82,7 @@ function recordBody(r: SuspiciousItem): typeof Record.static {
 
 function tallyBody(r: TallyItem): typeof Tally.static {
   return {
-    member: r.member,
-    records: r.records,
-    uncredited_up: r.uncreditedUp,
-    uncredited_down: r.uncreditedDown,
+    ...snaked(r, "member", "records", "uncreditedUp", "uncreditedDown"),
     last_at: r.lastAt.toISOString(),
   };
 }
@@ -104,8 +92,7 @@ export function suspiciousApi(deps: WebDeps, limiters: ApiLimiters) {
   return new Elysia({ name: "api-suspicious" }).use(apiContext(deps, limiters)).get(
     "/suspicious",
     async ({ query }) => {
-      const result = await suspiciousPage(deps, { page: query.page ?? 1, limit: query.limit });
-      if (!result.ok) throw fail.validation({ [result.field]: result.message });
+      const result = accepted(await suspiciousPage(deps, { page: query.page ?? 1, limit: query.limit }));
       return {
         items: result.items.map(recordBody),
         tally: result.tally.map(tallyBody),
@@ -116,17 +103,15 @@ export function suspiciousApi(deps: WebDeps, limiters: ApiLimiters) {
     },
     {
       role: MODERATORS,
-      query: t.Object({
-        page: t.Optional(wholeNumber("page", 1, MAX_PAGE, "From 1 (default), newest first")),
-        limit: t.Optional(
-          wholeNumber(
-            "limit",
-            1,
-            MAX_RECORDS_PER_PAGE,
-            `Records per page, at most ${MAX_RECORDS_PER_PAGE} (default ${RECORDS_PER_PAGE})`,
-          ),
-        ),
-      }),
+      query: t.Object(
+        pagingFields({
+          maxPage: MAX_PAGE,
+          pageNote: ", newest first",
+          items: "Records",
+          maxLimit: MAX_RECORDS_PER_PAGE,
+          defaultLimit: RECORDS_PER_PAGE,
+        }),
+      ),
       response: { 200: SuspiciousBody, ...errors(401, 403, 422) },
       detail: {
         tags: ["Users"],

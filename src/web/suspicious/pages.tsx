@@ -14,7 +14,7 @@ export function suspiciousPages(deps: WebDeps) {
       // A page number that is not one shows the first page, as the member list does.
       const pageNo = /^[1-9][0-9]{0,4}$/.test(text) && Number(text) <= MAX_PAGE ? Number(text) : 1;
       const result = await suspiciousPage(deps, { page: pageNo });
-      if (!result.ok) throw new Error(result.message);
+      if (!result.ok) throw new Error(result.refusal.message);
       return (
         <SuspiciousPage
           page={page}

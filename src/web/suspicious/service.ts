@@ -6,6 +6,7 @@ import {
 } from "../../db/queries/suspicious.ts";
 import type { Role } from "../../db/queries/users.ts";
 import type { WebDeps } from "../deps.ts";
+import { type Refused, refuseFields } from "../refusal.ts";
 
 /** Who may look at suspicious transfers. */
 export const MODERATORS: readonly Role[] = ["moderate"];
@@ -50,7 +51,7 @@ export interface TallyItem {
 /** A page of suspicious transfers, newest first, and the tally. */
 export type SuspiciousPage =
   | { ok: true; items: SuspiciousItem[]; tally: TallyItem[]; page: number; limit: number; hasNext: boolean }
-  | { ok: false; field: "page" | "limit"; message: string };
+  | Refused;
 
 /**
  * The client prefix of a peer_id: its leading printable characters up to the second '-' of an
@@ -100,9 +101,9 @@ export async function suspiciousPage(
 ): Promise<SuspiciousPage> {
   const limit = input.limit ?? RECORDS_PER_PAGE;
   if (!Number.isSafeInteger(input.page) || input.page < 1 || input.page > MAX_PAGE)
-    return { ok: false, field: "page", message: `Use a whole number from 1 to ${MAX_PAGE}.` };
+    return refuseFields({ page: `Use a whole number from 1 to ${MAX_PAGE}.` });
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_RECORDS_PER_PAGE)
-    return { ok: false, field: "limit", message: `Use a whole number from 1 to ${MAX_RECORDS_PER_PAGE}.` };
+    return refuseFields({ limit: `Use a whole number from 1 to ${MAX_RECORDS_PER_PAGE}.` });
   const rows = await recentSuspicious(deps.sql, { limit, offset: (input.page - 1) * limit });
   const tally = await suspiciousTally(deps.sql, TALLY_SIZE);
   return {

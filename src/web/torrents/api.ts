@@ -2,17 +2,19 @@ import { Elysia, t } from "elysia";
 import { popularTags, tagsStartingWith } from "../../db/queries/tags.ts";
 import { SORTS, type Sort } from "../../db/queries/torrents.ts";
 import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
-import { ApiError, fail } from "../api/errors.ts";
+import { ApiError, accepted, fail, refusalError } from "../api/errors.ts";
 import { CountsBody, errors, fullBody, summaryBody, TorrentFull, TorrentPage } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
 import { linksFor } from "../links.ts";
+import { Histories, historyBody } from "../plots/api.ts";
+import { swarmHistory } from "../plots/service.ts";
+import { NO_TORRENT } from "../refusal.ts";
 import { IdParams, idOf, wholeNumber } from "../schemas.ts";
 import {
   countsOf,
   descriptionHtml,
   editTorrent,
   findTorrent,
-  NO_TORRENT,
   personalisedDownload,
   removeTorrent,
   TEXT_LIMITS,
@@ -35,16 +37,11 @@ const MULTIPART_SLACK = 64 * 1024;
 
 /** The torrent of a change, or the API's error for one that was not made. */
 function changed(result: TorrentChange) {
-  if (result.ok) return result.torrent;
-  if (result.status === 404) throw fail.notFound(result.message);
-  if (result.status === 403) throw fail.forbidden(result.message);
-  throw fail.validation({ [apiField(result.field ?? "body")]: result.message });
+  return accepted(result, { rename: API_FIELDS }).torrent;
 }
 
-/** A service's field name as the API spells it. */
-function apiField(field: string): string {
-  return field === "category" ? "category_id" : field;
-}
+/** Service field names the API spells otherwise. */
+const API_FIELDS = { category: "category_id" };
 
 /** Torrents: list and search, detail, upload, edit, delete, download, live counts. */
 export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
@@ -133,22 +130,16 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
           creatorId: caller.id,
         });
         if (!result.ok) {
-          if (result.status === 409) {
-            const message =
-              result.duplicateOf !== null
-                ? `This torrent is already on the site as torrent ${result.duplicateOf}.`
-                : result.message;
-            throw new ApiError(
-              "conflict",
-              message,
-              { file: message },
-              result.duplicateOf !== null
-                ? { location: `${base}${API_PREFIX}/torrents/${result.duplicateOf}` }
-                : {},
-            );
-          }
-          if (result.status === 413) throw tooLarge();
-          throw fail.validation({ [apiField(result.field ?? "file")]: result.message }, result.message);
+          if (result.refusal.code !== "conflict") throw refusalError(result.refusal, { rename: API_FIELDS });
+          const duplicate = "duplicateOf" in result ? result.duplicateOf : null;
+          const message =
+            duplicate !== null
+              ? `This torrent is already on the site as torrent ${duplicate}.`
+              : result.refusal.message;
+          throw refusalError(
+            { code: "conflict", message, fields: { file: message } },
+            { headers: duplicate !== null ? { location: `${base}${API_PREFIX}/torrents/${duplicate}` } : {} },
+          );
         }
         set.status = 201;
         set.headers.location = `${base}${API_PREFIX}/torrents/${result.id}`;
@@ -390,6 +381,20 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
           summary: "Live counts of several torrents",
           description:
             "Seeders, leechers and snatches as the tracker last reported them (the stored ones before its first report); torrents that do not exist are left out.",
+        },
+      },
+    )
+    .get(
+      "/torrents/:id/plot",
+      async ({ params }) => ({ plots: [historyBody(await swarmHistory(deps, await existing(params.id)))] }),
+      {
+        member: true,
+        params: IdParams,
+        response: { 200: Histories, ...errors(401, 404, 422) },
+        detail: {
+          tags: ["Site"],
+          summary: "A torrent's seeders and leechers over time",
+          description: "The last 7 days, from samples taken every 5 minutes when the counts change.",
         },
       },
     );

@@ -7,12 +7,13 @@ import { popularTags } from "../../db/queries/tags.ts";
 import { SORTS, type Sort } from "../../db/queries/torrents.ts";
 import { categories } from "../categories/service.ts";
 import { COMMENT_LIMITS, commentPage, markCommentsSeen, newCommentNotices } from "../comments/service.ts";
-import { notFound, type PageContext, problem } from "../context.tsx";
+import { notFound, refusedPage } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
 import { linksFor } from "../links.ts";
 import { preview } from "../markdown/service.ts";
 import { swarmHistory } from "../plots/service.ts";
+import { NO_TORRENT } from "../refusal.ts";
 import { CsrfField, IdParams, optionalTexts } from "../schemas.ts";
 import {
   cleanDescription,
@@ -22,7 +23,6 @@ import {
   editTorrent,
   FORM_LIMITS,
   findTorrent,
-  NO_TORRENT,
   personalisedDownload,
   removeTorrent,
   TEXT_LIMITS,
@@ -43,20 +43,8 @@ const UPLOADED: Record<string, string> = {
   "1": "Uploaded. Download the site's copy to seed it with your passkey.",
 };
 
-/** The page for a change to a torrent that was refused as a whole (no such torrent, not allowed). */
-function refusal(
-  page: PageContext,
-  set: { status?: number | string },
-  result: { status: number; message: string },
-) {
-  return problem(
-    page,
-    set,
-    result.status,
-    result.status === 404 ? "Torrent not found" : "Not allowed",
-    result.message,
-  );
-}
+/** The title of the page for a torrent that is not there. */
+const notFoundTitle = "Torrent not found";
 
 /** Torrents: list and search, detail, upload, download, edit and delete. */
 export function torrentPages(deps: WebDeps) {
@@ -181,18 +169,32 @@ export function torrentPages(deps: WebDeps) {
           creatorId: viewer.id,
         });
         if (!result.ok) {
-          // htmx swaps the form back in only from a 2xx answer; a browser posting plainly gets the status.
-          set.status = isHtmx ? 200 : result.status;
-          const state: UploadState = {
-            title: cleanTitle(body.title),
-            description: cleanDescription(body.description),
-            categoryId,
-            tags: body.tags ?? "",
-            errors: { [result.field ?? "form"]: result.message },
-            duplicateOf: result.duplicateOf ?? undefined,
-          };
-          const form = { page, state, maxBytes, limits: FORM_LIMITS, categories: await categories(deps) };
-          return isHtmx ? <UploadForm {...form} /> : <UploadPage {...form} />;
+          const duplicateOf = "duplicateOf" in result ? result.duplicateOf : undefined;
+          return refusedPage(page, set, result.refusal, {
+            form: {
+              field: "form",
+              render: async (errors) => {
+                // htmx swaps the form back in only from a 2xx answer; a browser posting plainly gets the status.
+                if (isHtmx) set.status = 200;
+                const state: UploadState = {
+                  title: cleanTitle(body.title),
+                  description: cleanDescription(body.description),
+                  categoryId,
+                  tags: body.tags ?? "",
+                  errors,
+                  duplicateOf,
+                };
+                const form = {
+                  page,
+                  state,
+                  maxBytes,
+                  limits: FORM_LIMITS,
+                  categories: await categories(deps),
+                };
+                return isHtmx ? <UploadForm {...form} /> : <UploadPage {...form} />;
+              },
+            },
+          });
         }
         const location = `${page.base}/torrents/${result.id}?uploaded=${result.changed ? "changed" : "1"}`;
         if (isHtmx) {
@@ -217,7 +219,7 @@ export function torrentPages(deps: WebDeps) {
       "/torrents/:id/edit",
       async ({ page, viewer, params, set }) => {
         const found = await editableTorrent(deps, viewer, params.id);
-        if (!found.ok) return refusal(page, set, found);
+        if (!found.ok) return refusedPage(page, set, found.refusal, { notFoundTitle });
         const { torrent } = found;
         return (
           <EditTorrentPage
@@ -251,23 +253,26 @@ export function torrentPages(deps: WebDeps) {
             status: 303,
             headers: { location: `${page.base}/torrents/${params.id}?saved=1` },
           });
-        if (result.field === null) return refusal(page, set, result);
-        set.status = result.status;
         const description = cleanDescription(body.description);
-        return (
-          <EditTorrentPage
-            page={page}
-            id={params.id}
-            title={cleanTitle(body.title)}
-            description={description}
-            descriptionPreview={preview(description)}
-            categories={await categories(deps)}
-            categoryId={categoryId ?? null}
-            tags={body.tags ?? ""}
-            limits={FORM_LIMITS}
-            errors={{ [result.field]: result.message }}
-          />
-        );
+        return refusedPage(page, set, result.refusal, {
+          notFoundTitle,
+          form: {
+            render: async (errors: Record<string, string>) => (
+              <EditTorrentPage
+                page={page}
+                id={params.id}
+                title={cleanTitle(body.title)}
+                description={description}
+                descriptionPreview={preview(description)}
+                categories={await categories(deps)}
+                categoryId={categoryId ?? null}
+                tags={body.tags ?? ""}
+                limits={FORM_LIMITS}
+                errors={errors}
+              />
+            ),
+          },
+        });
       },
       {
         member: true,
@@ -287,7 +292,7 @@ export function torrentPages(deps: WebDeps) {
         const result = await removeTorrent(deps, viewer, params.id);
         if (result.ok)
           return new Response(null, { status: 303, headers: { location: `${page.base}/torrents` } });
-        return refusal(page, set, result);
+        return refusedPage(page, set, result.refusal, { notFoundTitle });
       },
       { member: true, params: IdParams },
     );

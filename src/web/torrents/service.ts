@@ -11,13 +11,13 @@ import {
   torrentFile,
   updateTorrent,
 } from "../../db/queries/torrents.ts";
-import type { Role } from "../../db/queries/users.ts";
+import type { Actor } from "../access.ts";
 import { chooseCategory } from "../categories/service.ts";
 import type { WebDeps } from "../deps.ts";
-import type { Actor } from "../gate.tsx";
 import type { Links } from "../links.ts";
 import { type RenderedHtml, renderMarkdown } from "../markdown/service.ts";
 import { personalise, safeFileName } from "../metainfo.ts";
+import { NO_TORRENT, type Result, refuse, refuseFields } from "../refusal.ts";
 import { badgeOf, combineFactors } from "../transfers/service.ts";
 import { parseTags, TAG_LIMITS } from "./tags.ts";
 
@@ -30,7 +30,6 @@ export const FORM_LIMITS = {
   tagLength: TAG_LIMITS.length,
   tagCount: TAG_LIMITS.count,
 } as const;
-export const NO_TORRENT = "There is no torrent with this number.";
 
 /** The title as stored: trimmed. */
 export function cleanTitle(title: string | undefined): string {
@@ -125,26 +124,14 @@ export function descriptionHtml(torrent: { description: string }): RenderedHtml 
 }
 
 /** A change to a torrent that was made (the torrent as it is now), or why not. */
-export type TorrentChange =
-  | { ok: true; torrent: TorrentDetail }
-  | {
-      ok: false;
-      status: 403 | 404 | 422;
-      field: "title" | "category" | "tags" | "body" | null;
-      message: string;
-    };
+export type TorrentChange = Result<{ torrent: TorrentDetail }>;
 
 /** The torrent if it exists and the actor may edit it. */
 export async function editableTorrent(deps: WebDeps, actor: Actor, id: number): Promise<TorrentChange> {
   const torrent = await findTorrent(deps, id);
-  if (!torrent) return { ok: false, status: 404, field: null, message: NO_TORRENT };
+  if (!torrent) return refuse("not_found", NO_TORRENT);
   if (!torrentRights(actor, torrent).canEdit)
-    return {
-      ok: false,
-      status: 403,
-      field: null,
-      message: "Only the uploader and moderators may edit this torrent.",
-    };
+    return refuse("forbidden", "Only the uploader and moderators may edit this torrent.");
   return { ok: true, torrent };
 }
 
@@ -174,26 +161,21 @@ export async function editTorrent(
     input.categoryId === undefined &&
     input.tags === undefined
   )
-    return {
-      ok: false,
-      status: 422,
-      field: "body",
-      message: "Send a title, a description, a category, tags, or several.",
-    };
+    return refuseFields({ body: "Send a title, a description, a category, tags, or several." });
   const title = input.title === undefined ? torrent.title : cleanTitle(input.title);
-  if (!title) return { ok: false, status: 422, field: "title", message: "Enter a title." };
+  if (!title) return refuseFields({ title: "Enter a title." });
   const description =
     input.description === undefined ? torrent.description : cleanDescription(input.description);
   let categoryId = torrent.category_id;
   if (input.categoryId !== undefined) {
     const choice = await chooseCategory(deps, input.categoryId);
-    if (!choice.ok) return { ok: false, status: 422, field: "category", message: choice.message };
+    if (!choice.ok) return refuseFields({ ...choice.refusal.fields });
     categoryId = choice.categoryId;
   }
   let tags = torrent.tags;
   if (input.tags !== undefined) {
     const parsed = parseTags(input.tags);
-    if (!parsed.ok) return { ok: false, status: 422, field: "tags", message: parsed.message };
+    if (!parsed.ok) return refuseFields({ tags: parsed.message });
     tags = parsed.tags;
   }
   await updateTorrent(deps.sql, torrent.id, { title, description, categoryId, tags });
@@ -202,10 +184,9 @@ export async function editTorrent(
 
 /** Deletes a torrent (moderators only) and makes the tracker forget it before returning. */
 export async function removeTorrent(deps: WebDeps, actor: Actor, id: number): Promise<TorrentChange> {
-  if (!actor.can("moderate"))
-    return { ok: false, status: 403, field: null, message: "Only moderators may delete torrents." };
+  if (!actor.can("moderate")) return refuse("forbidden", "Only moderators may delete torrents.");
   const torrent = await findTorrent(deps, id);
-  if (!torrent) return { ok: false, status: 404, field: null, message: NO_TORRENT };
+  if (!torrent) return refuse("not_found", NO_TORRENT);
   await deleteTorrent(deps.sql, torrent.id);
   await deps.sync.torrent(torrent.id);
   return { ok: true, torrent };

@@ -3,6 +3,7 @@ import { chooseCategory } from "../categories/service.ts";
 import type { WebDeps } from "../deps.ts";
 import { MetainfoError, type ParsedTorrent } from "../metainfo.ts";
 import { parseOffThread } from "../metainfo-pool.ts";
+import { type Refused, type Result, refuse, refuseField } from "../refusal.ts";
 import { cleanDescription, cleanTitle, TEXT_LIMITS } from "./service.ts";
 import { parseTags } from "./tags.ts";
 
@@ -32,15 +33,11 @@ export function categoryField(text: string | undefined): number | null {
 
 /** The outcome of an upload: stored, or why not (with the field at fault, null for the whole form). */
 export type UploadResult =
-  | { ok: true; id: number; title: string; changed: boolean }
-  | {
-      ok: false;
-      status: 409 | 413 | 422;
-      field: "file" | "title" | "category" | "tags" | null;
-      message: string;
-      /** The torrent already on the site, for a duplicate. */
-      duplicateOf: number | null;
-    };
+  | Result<{ id: number; title: string; changed: boolean }>
+  /** The torrent already on the site, for a duplicate. */
+  | (Refused & { duplicateOf: number });
+
+const ALREADY_HERE = "This torrent is already on the site.";
 
 /**
  * Checks, rewrites and stores an uploaded .torrent for the upload page and the API alike: a file
@@ -51,21 +48,15 @@ export type UploadResult =
  * A stored torrent is announced to the tracker before this returns.
  */
 export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<UploadResult> {
-  const refuse = (
-    status: 409 | 413 | 422,
-    field: "file" | "title" | "category" | "tags" | null,
-    message: string,
-    duplicateOf: number | null = null,
-  ): UploadResult => ({ ok: false, status, field, message, duplicateOf });
   const maxBytes = deps.config.webapi.maxTorrentBytes;
   const { file } = input;
-  if (!(file instanceof Blob) || file.size === 0) return refuse(422, "file", "Choose a .torrent file.");
-  if (file.size > maxBytes) return refuse(413, "file", fileTooLarge(maxBytes));
+  if (!(file instanceof Blob) || file.size === 0) return refuseField("file", "Choose a .torrent file.");
+  if (file.size > maxBytes) return refuseField("file", fileTooLarge(maxBytes), "too_large");
   // Before reading the file: a browser does not keep the chosen file when the form comes back.
   const category = await chooseCategory(deps, input.categoryId ?? null);
-  if (!category.ok) return refuse(422, "category", category.message);
+  if (!category.ok) return category;
   const tags = parseTags(input.tags);
-  if (!tags.ok) return refuse(422, "tags", tags.message);
+  if (!tags.ok) return refuseField("tags", tags.message);
   let parsed: ParsedTorrent;
   try {
     parsed = await parseOffThread(new Uint8Array(await file.arrayBuffer()), {
@@ -73,14 +64,14 @@ export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<U
       maxBytes,
     });
   } catch (error) {
-    if (error instanceof MetainfoError) return refuse(422, "file", error.message);
+    if (error instanceof MetainfoError) return refuseField("file", error.message);
     throw error;
   }
   const title = cleanTitle(input.title) || parsed.name;
   if (title.length > TEXT_LIMITS.titleMax)
-    return refuse(422, "title", `Use at most ${TEXT_LIMITS.titleMax} characters.`);
+    return refuseField("title", `Use at most ${TEXT_LIMITS.titleMax} characters.`);
   const duplicate = await findDuplicate(deps.sql, parsed.infoHash, parsed.infoHashV2);
-  if (duplicate !== null) return refuse(409, null, "This torrent is already on the site.", duplicate);
+  if (duplicate !== null) return { ...refuse("conflict", ALREADY_HERE), duplicateOf: duplicate };
   const id = await insertTorrent(deps.sql, {
     infoHash: parsed.infoHash,
     infoHashV2: parsed.infoHashV2,
@@ -94,7 +85,7 @@ export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<U
     tags: tags.tags,
   });
   // Two uploads of one torrent at once: the unique index decides, the loser hears why.
-  if (id === null) return refuse(409, null, "This torrent is already on the site.");
+  if (id === null) return refuse("conflict", ALREADY_HERE);
   await deps.sync.torrent(id);
   return { ok: true, id, title, changed: parsed.changed };
 }

@@ -2,10 +2,10 @@ import { Elysia, t } from "elysia";
 import type { WindowRow } from "../../db/queries/freeleech.ts";
 import type { HistoryRow } from "../../db/queries/history.ts";
 import { type ApiLimiters, apiContext } from "../api/context.ts";
-import { fail } from "../api/errors.ts";
-import { errors, exactInteger, MemberRef } from "../api/schemas.ts";
+import { accepted } from "../api/errors.ts";
+import { errors, exactInteger, MemberRef, snaked } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
-import { IdParams, wholeNumber } from "../schemas.ts";
+import { IdParams, pagingFields } from "../schemas.ts";
 import {
   addWindow,
   type FactorState,
@@ -16,7 +16,6 @@ import {
   MAX_ROWS_PER_PAGE,
   type PeerItem,
   peerList,
-  type Refusal,
   ROWS_PER_PAGE,
   removeWindow,
   setFreeleech,
@@ -28,14 +27,6 @@ const Time = (description: string) => t.String({ format: "date-time", descriptio
 const MaybeTime = (description: string) => t.Union([Time(description), t.Null()]);
 const Bytes = (description: string) =>
   t.Unsafe<number>(t.Any({ type: "integer", format: "int64", minimum: 0, description }));
-
-/** A refusal from the service as the API's error. */
-function refused(r: Refusal): never {
-  if (r.status === 403) throw fail.forbidden(r.message);
-  if (r.status === 404) throw fail.notFound(r.message);
-  if (r.status === 503) throw fail.unavailable(r.message);
-  throw fail.validation({ [r.field]: r.message });
-}
 
 const HistoryItem = t.Object(
   {
@@ -99,13 +90,7 @@ const Peer = t.Object(
 
 function peerBody(p: PeerItem): typeof Peer.static {
   return {
-    member: p.member,
-    anonymous: p.anonymous,
-    client: p.client,
-    seeder: p.seeder,
-    uploaded: p.uploaded,
-    downloaded: p.downloaded,
-    progress: p.progress,
+    ...snaked(p, "member", "anonymous", "client", "seeder", "uploaded", "downloaded", "progress"),
     announced_at: p.announcedAt.toISOString(),
     idle_seconds: p.idleSeconds,
   };
@@ -130,11 +115,9 @@ const Freeleech = t.Object(
 
 function freeleechBody(s: FactorState): typeof Freeleech.static {
   return {
-    download_factor: s.downloadFactor,
-    upload_factor: s.uploadFactor,
-    badge: s.badge,
+    ...snaked(s, "downloadFactor", "uploadFactor", "badge"),
     until: s.until ? s.until.toISOString() : null,
-    own: { download_factor: s.own.downloadFactor, upload_factor: s.own.uploadFactor },
+    own: snaked(s.own, "downloadFactor", "uploadFactor"),
     requested: s.requested,
   };
 }
@@ -165,17 +148,12 @@ function windowBody(w: WindowRow): typeof Window.static {
 }
 
 const Factor = (description: string) => t.Number({ minimum: 0, maximum: 10, description });
-const Paging = {
-  page: t.Optional(wholeNumber("page", 1, MAX_PAGE, "From 1 (default)")),
-  limit: t.Optional(
-    wholeNumber(
-      "limit",
-      1,
-      MAX_ROWS_PER_PAGE,
-      `Rows per page, at most ${MAX_ROWS_PER_PAGE} (default ${ROWS_PER_PAGE})`,
-    ),
-  ),
-};
+const Paging = pagingFields({
+  maxPage: MAX_PAGE,
+  items: "Rows",
+  maxLimit: MAX_ROWS_PER_PAGE,
+  defaultLimit: ROWS_PER_PAGE,
+});
 
 /** History, peer lists, snatch lists and freeleech under /api/v1. */
 export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
@@ -186,13 +164,14 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
       async ({ caller, params, query }) => {
         const page = query.page ?? 1;
         const limit = query.limit ?? ROWS_PER_PAGE;
-        const result = await historyPage(deps, caller, params.id, {
-          sort: query.sort ?? "last",
-          desc: (query.order ?? "desc") === "desc",
-          page,
-          limit,
-        });
-        if (!result.ok) refused(result);
+        const result = accepted(
+          await historyPage(deps, caller, params.id, {
+            sort: query.sort ?? "last",
+            desc: (query.order ?? "desc") === "desc",
+            page,
+            limit,
+          }),
+        );
         return { items: result.rows.map(historyBody), page, limit, has_next: result.hasNext };
       },
       {
@@ -217,8 +196,7 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
     .get(
       "/torrents/:id/peers",
       async ({ caller, params }) => {
-        const result = await peerList(deps, caller, params.id);
-        if (!result.ok) refused(result);
+        const result = accepted(await peerList(deps, caller, params.id));
         return { seeders: result.seeders.map(peerBody), leechers: result.leechers.map(peerBody) };
       },
       {
@@ -241,8 +219,7 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
       async ({ caller, params, query }) => {
         const page = query.page ?? 1;
         const limit = query.limit ?? ROWS_PER_PAGE;
-        const result = await snatchPage(deps, caller, params.id, { page, limit });
-        if (!result.ok) refused(result);
+        const result = accepted(await snatchPage(deps, caller, params.id, { page, limit }));
         return { items: result.rows.map(historyBody), page, limit, has_next: result.hasNext };
       },
       {
@@ -260,8 +237,7 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
     .get(
       "/torrents/:id/freeleech",
       async ({ params }) => {
-        const result = await freeleechState(deps, params.id);
-        if (!result.ok) refused(result);
+        const result = accepted(await freeleechState(deps, params.id));
         return freeleechBody(result);
       },
       {
@@ -274,11 +250,12 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
     .put(
       "/torrents/:id/freeleech",
       async ({ caller, params, body }) => {
-        const result = await setFreeleech(deps, caller, params.id, {
-          downloadFactor: body.download_factor,
-          uploadFactor: body.upload_factor,
-        });
-        if (!result.ok) refused(result);
+        const result = accepted(
+          await setFreeleech(deps, caller, params.id, {
+            downloadFactor: body.download_factor,
+            uploadFactor: body.upload_factor,
+          }),
+        );
         return freeleechBody(result);
       },
       {
@@ -304,14 +281,15 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
     .post(
       "/freeleech/windows",
       async ({ caller, body, set }) => {
-        const result = await addWindow(deps, caller, {
-          startsAt: new Date(body.starts_at),
-          endsAt: new Date(body.ends_at),
-          downloadFactor: body.download_factor,
-          uploadFactor: body.upload_factor,
-          note: body.note ?? "",
-        });
-        if (!result.ok) refused(result);
+        const result = accepted(
+          await addWindow(deps, caller, {
+            startsAt: new Date(body.starts_at),
+            endsAt: new Date(body.ends_at),
+            downloadFactor: body.download_factor,
+            uploadFactor: body.upload_factor,
+            note: body.note ?? "",
+          }),
+        );
         const made = (await windows(deps, true)).find((w) => w.id === result.id)!;
         set.status = 201;
         return windowBody(made);
@@ -337,8 +315,7 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
     .delete(
       "/freeleech/windows/:id",
       async ({ caller, params, set }) => {
-        const result = await removeWindow(deps, caller, params.id);
-        if (!result.ok) refused(result);
+        accepted(await removeWindow(deps, caller, params.id));
         set.status = 204;
         return null;
       },

@@ -5,12 +5,13 @@ import { FreeleechPage } from "../../../views/freeleech/freeleech.tsx";
 import { HistoryPage } from "../../../views/history/history.tsx";
 import { memberDetail } from "../../db/queries/members.ts";
 import { getTorrent } from "../../db/queries/torrents.ts";
-import { type PageContext, problem } from "../context.tsx";
+import { type Actor, STAFF } from "../access.ts";
+import { notFound, type PageContext, refusedPage } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
-import { pageGate, STAFF } from "../gate.tsx";
+import { pageGate } from "../gate.tsx";
+import { NO_MEMBER, NO_TORRENT } from "../refusal.ts";
 import { CsrfField, IdParams } from "../schemas.ts";
 import {
-  type Actor,
   addWindow,
   anonymity,
   freeleechState,
@@ -19,7 +20,6 @@ import {
   historyPage,
   MAX_PAGE,
   peerList,
-  type Refusal,
   ROWS_PER_PAGE,
   removeWindow,
   requestFreeleech,
@@ -28,10 +28,6 @@ import {
   snatchPage,
   windows,
 } from "./service.ts";
-
-function refusal(page: PageContext, set: { status?: number | string }, r: Refusal) {
-  return problem(page, set, r.status, r.status === 404 ? "Not found" : "Not allowed", r.message);
-}
 
 const see = (location: string) => new Response(null, { status: 303, headers: { location } });
 
@@ -75,8 +71,8 @@ export function transferPages(deps: WebDeps) {
   ) {
     const torrent = await getTorrent(deps.sql, id);
     const [state, peers] = await Promise.all([freeleechState(deps, id), peerList(deps, viewer, id)]);
-    if (!torrent || !state.ok || (!peers.ok && peers.status !== 503))
-      return problem(page, set, 404, "Not found", "There is no torrent with this number.");
+    if (!torrent || !state.ok || (!peers.ok && peers.refusal.code !== "unavailable"))
+      return notFound(page, set, NO_TORRENT);
     const snatches = viewer.can("moderate")
       ? await snatchPage(deps, viewer, id, { page: 1, limit: 100 })
       : null;
@@ -86,7 +82,7 @@ export function transferPages(deps: WebDeps) {
       freeleech: state,
       seeders: peers.ok ? peers.seeders : [],
       leechers: peers.ok ? peers.leechers : [],
-      peersUnavailable: peers.ok ? undefined : peers.message,
+      peersUnavailable: peers.ok ? undefined : peers.refusal.message,
       canSetFactors: viewer.can("moderate"),
       canRequest: torrent.creator_id === viewer.id && !viewer.can("moderate"),
       snatches: snatches?.ok
@@ -121,10 +117,15 @@ export function transferPages(deps: WebDeps) {
           uploadFactor: formNumber(body.upload_factor),
         });
         if (result.ok) return see(`${page.base}/torrents/${params.id}`);
-        if (result.status !== 422) return refusal(page, set, result);
-        set.status = 422;
-        const field = result.field === "downloadFactor" ? "download_factor" : "upload_factor";
-        return swarm(page, viewer, params.id, set, false, { [field]: result.message });
+        return refusedPage(page, set, result.refusal, {
+          form: {
+            // The service names the factors as the API does; the form's fields are snake_case.
+            render: (errors: Record<string, string>) =>
+              swarm(page, viewer, params.id, set, false, {
+                [errors.downloadFactor ? "download_factor" : "upload_factor"]: Object.values(errors)[0]!,
+              }),
+          },
+        });
       },
       {
         role: { anyOf: "moderate", back: "/torrents/:id" },
@@ -140,7 +141,7 @@ export function transferPages(deps: WebDeps) {
       "/torrents/:id/freeleech-request",
       async ({ page, viewer, params, body, set }) => {
         const result = await requestFreeleech(deps, viewer, params.id, body.requested === "1");
-        if (!result.ok) return refusal(page, set, result);
+        if (!result.ok) return refusedPage(page, set, result.refusal);
         return see(`${page.base}/torrents/${params.id}`);
       },
       {
@@ -154,7 +155,7 @@ export function transferPages(deps: WebDeps) {
       async ({ page, viewer, query, set }) => {
         const q = historyQuery(query);
         const result = await historyPage(deps, viewer, viewer.id, q);
-        if (!result.ok) return refusal(page, set, result);
+        if (!result.ok) return refusedPage(page, set, result.refusal);
         return (
           <HistoryPage
             page={page}
@@ -175,10 +176,10 @@ export function transferPages(deps: WebDeps) {
       "/admin/users/:id/history",
       async ({ page, viewer, params, query, set }) => {
         const member = await memberDetail(deps.sql, params.id);
-        if (!member) return problem(page, set, 404, "Not found", "There is no member with this number.");
+        if (!member) return notFound(page, set, NO_MEMBER);
         const q = historyQuery(query);
         const result = await historyPage(deps, viewer, params.id, q);
-        if (!result.ok) return refusal(page, set, result);
+        if (!result.ok) return refusedPage(page, set, result.refusal);
         return (
           <HistoryPage
             page={page}
@@ -221,17 +222,19 @@ export function transferPages(deps: WebDeps) {
           note: body.note ?? "",
         });
         if (result.ok) return see(`${page.base}/admin/freeleech`);
-        if (result.status !== 422) return refusal(page, set, result);
-        set.status = 422;
         const { _csrf, ...values } = body;
-        return (
-          <FreeleechPage
-            page={page}
-            windows={await windows(deps)}
-            errors={{ [result.field]: result.message }}
-            values={values as Record<string, string>}
-          />
-        );
+        return refusedPage(page, set, result.refusal, {
+          form: {
+            render: async (errors: Record<string, string>) => (
+              <FreeleechPage
+                page={page}
+                windows={await windows(deps)}
+                errors={errors}
+                values={values as Record<string, string>}
+              />
+            ),
+          },
+        });
       },
       {
         role: { anyOf: "admin", back: "/admin/freeleech" },
@@ -249,7 +252,7 @@ export function transferPages(deps: WebDeps) {
       "/admin/freeleech/:id/delete",
       async ({ page, viewer, params, set }) => {
         const result = await removeWindow(deps, viewer, params.id);
-        if (!result.ok) return refusal(page, set, result);
+        if (!result.ok) return refusedPage(page, set, result.refusal);
         return see(`${page.base}/admin/freeleech`);
       },
       {

@@ -19,28 +19,14 @@ import {
   torrentSnatches,
 } from "../../db/queries/history.ts";
 import { getTorrent } from "../../db/queries/torrents.ts";
-import type { Role } from "../../db/queries/users.ts";
+import { type Actor, isStaff } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
-import { STAFF } from "../gate.tsx";
 import { clientName } from "../peers/client.ts";
+import { NO_TORRENT, type Refused, refuse, refuseFields } from "../refusal.ts";
 
 export { HISTORY_SORTS, type HistorySort };
 
-/** Someone looking: a member with roles. */
-export interface Actor {
-  readonly id: number;
-  can(role: Role): boolean;
-}
-
-/** Refusals the faces turn into 403, 404 or 422. */
-export type Refusal =
-  | { ok: false; status: 403; message: string }
-  | { ok: false; status: 404; message: string }
-  | { ok: false; status: 503; message: string }
-  | { ok: false; status: 422; field: string; message: string };
-
-const NO_TORRENT: Refusal = { ok: false, status: 404, message: "There is no torrent with this number." };
-const isStaff = (actor: Actor) => STAFF.some((role) => actor.can(role));
+const NO_SUCH_TORRENT = refuse("not_found", NO_TORRENT);
 
 /** Rows per page of a history or snatch list unless asked otherwise, and the most. */
 export const ROWS_PER_PAGE = 50;
@@ -106,9 +92,9 @@ export async function freeleechState(
   deps: WebDeps,
   torrentId: number,
   now = new Date(),
-): Promise<({ ok: true } & FactorState) | Refusal> {
+): Promise<({ ok: true } & FactorState) | Refused> {
   const own = await torrentFactors(deps.sql, torrentId);
-  if (!own) return NO_TORRENT;
+  if (!own) return NO_SUCH_TORRENT;
   const windows = await listWindows(deps.sql);
   const c = combineFactors(own, windows, now);
   return {
@@ -140,20 +126,18 @@ export async function setFreeleech(
   actor: Actor,
   torrentId: number,
   factors: { downloadFactor: number; uploadFactor: number },
-): Promise<({ ok: true } & FactorState) | Refusal> {
-  if (!actor.can("moderate"))
-    return { ok: false, status: 403, message: "Setting freeleech needs the moderate role." };
+): Promise<({ ok: true } & FactorState) | Refused> {
+  if (!actor.can("moderate")) return refuse("forbidden", "Setting freeleech needs the moderate role.");
   for (const field of ["downloadFactor", "uploadFactor"] as const) {
     const problem = factorProblem(factors[field]);
-    if (problem) return { ok: false, status: 422, field, message: problem };
+    if (problem) return refuseFields({ [field]: problem });
   }
   // A moderator's own upload is no torrent of theirs to make free: an administrator sets its factors.
   const own = await torrentFactors(deps.sql, torrentId);
-  if (!own) return NO_TORRENT;
-  if (own.creatorId === actor.id && !actor.can("admin"))
-    return { ok: false, status: 403, message: OWN_FACTORS };
+  if (!own) return NO_SUCH_TORRENT;
+  if (own.creatorId === actor.id && !actor.can("admin")) return refuse("forbidden", OWN_FACTORS);
   if (!(await setTorrentFactors(deps.sql, torrentId, factors.downloadFactor, factors.uploadFactor)))
-    return NO_TORRENT;
+    return NO_SUCH_TORRENT;
   await deps.sync.torrent(torrentId);
   return freeleechState(deps, torrentId);
 }
@@ -164,11 +148,11 @@ export async function requestFreeleech(
   actor: Actor,
   torrentId: number,
   requested: boolean,
-): Promise<{ ok: true } | Refusal> {
+): Promise<{ ok: true } | Refused> {
   const own = await torrentFactors(deps.sql, torrentId);
-  if (!own) return NO_TORRENT;
+  if (!own) return NO_SUCH_TORRENT;
   if (own.creatorId !== actor.id && !actor.can("moderate"))
-    return { ok: false, status: 403, message: "Only the uploader may ask for freeleech." };
+    return refuse("forbidden", "Only the uploader may ask for freeleech.");
   await setFreeleechRequest(deps.sql, torrentId, requested);
   return { ok: true };
 }
@@ -188,38 +172,33 @@ export async function addWindow(
   deps: WebDeps,
   actor: Actor,
   input: { startsAt: Date; endsAt: Date; downloadFactor: number; uploadFactor: number; note: string },
-): Promise<{ ok: true; id: number } | Refusal> {
-  if (!actor.can("admin"))
-    return { ok: false, status: 403, message: "Site-wide windows need the admin role." };
+): Promise<{ ok: true; id: number } | Refused> {
+  if (!actor.can("admin")) return refuse("forbidden", "Site-wide windows need the admin role.");
   if (Number.isNaN(input.startsAt.getTime()))
-    return { ok: false, status: 422, field: "starts_at", message: "The start is not a date and time." };
+    return refuseFields({ starts_at: "The start is not a date and time." });
   if (Number.isNaN(input.endsAt.getTime()))
-    return { ok: false, status: 422, field: "ends_at", message: "The end is not a date and time." };
-  if (input.endsAt <= input.startsAt)
-    return { ok: false, status: 422, field: "ends_at", message: "The end must come after the start." };
+    return refuseFields({ ends_at: "The end is not a date and time." });
+  if (input.endsAt <= input.startsAt) return refuseFields({ ends_at: "The end must come after the start." });
   if (input.endsAt.getTime() - input.startsAt.getTime() > MAX_WINDOW_MS)
-    return { ok: false, status: 422, field: "ends_at", message: "A window lasts at most a year." };
+    return refuseFields({ ends_at: "A window lasts at most a year." });
   for (const [field, v] of [
     ["download_factor", input.downloadFactor],
     ["upload_factor", input.uploadFactor],
   ] as const) {
     const problem = factorProblem(v);
-    if (problem) return { ok: false, status: 422, field, message: problem };
+    if (problem) return refuseFields({ [field]: problem });
   }
   const note = input.note.trim();
-  if (note.length > NOTE_MAX)
-    return { ok: false, status: 422, field: "note", message: `A note has at most ${NOTE_MAX} characters.` };
+  if (note.length > NOTE_MAX) return refuseFields({ note: `A note has at most ${NOTE_MAX} characters.` });
   const id = await createWindow(deps.sql, { ...input, note, createdBy: actor.id });
   await deps.sync.windows();
   return { ok: true, id };
 }
 
 /** An admin removes a window; the tracker stops applying it before this returns. */
-export async function removeWindow(deps: WebDeps, actor: Actor, id: number): Promise<{ ok: true } | Refusal> {
-  if (!actor.can("admin"))
-    return { ok: false, status: 403, message: "Site-wide windows need the admin role." };
-  if (!(await deleteWindow(deps.sql, id)))
-    return { ok: false, status: 404, message: "There is no window with this number." };
+export async function removeWindow(deps: WebDeps, actor: Actor, id: number): Promise<{ ok: true } | Refused> {
+  if (!actor.can("admin")) return refuse("forbidden", "Site-wide windows need the admin role.");
+  if (!(await deleteWindow(deps.sql, id))) return refuse("not_found", "There is no window with this number.");
   await deps.sync.windows();
   return { ok: true };
 }
@@ -230,9 +209,9 @@ export async function historyPage(
   actor: Actor,
   userId: number,
   q: { sort: HistorySort; desc: boolean; page: number; limit: number },
-): Promise<{ ok: true; rows: HistoryRow[]; hasNext: boolean } | Refusal> {
+): Promise<{ ok: true; rows: HistoryRow[]; hasNext: boolean } | Refused> {
   if (actor.id !== userId && !isStaff(actor))
-    return { ok: false, status: 403, message: "A member's history is theirs and staff's to see." };
+    return refuse("forbidden", "A member's history is theirs and staff's to see.");
   const rows = await memberHistory(deps.sql, userId, {
     sort: q.sort,
     desc: q.desc,
@@ -248,10 +227,9 @@ export async function snatchPage(
   actor: Actor,
   torrentId: number,
   q: { page: number; limit: number },
-): Promise<{ ok: true; rows: HistoryRow[]; hasNext: boolean } | Refusal> {
-  if (!actor.can("moderate"))
-    return { ok: false, status: 403, message: "Snatch lists need the moderate role." };
-  if (!(await getTorrent(deps.sql, torrentId))) return NO_TORRENT;
+): Promise<{ ok: true; rows: HistoryRow[]; hasNext: boolean } | Refused> {
+  if (!actor.can("moderate")) return refuse("forbidden", "Snatch lists need the moderate role.");
+  if (!(await getTorrent(deps.sql, torrentId))) return NO_SUCH_TORRENT;
   const rows = await torrentSnatches(deps.sql, torrentId, { limit: q.limit, offset: (q.page - 1) * q.limit });
   return { ok: true, rows: rows.slice(0, q.limit), hasNext: rows.length > q.limit };
 }
@@ -275,11 +253,10 @@ export interface PeerItem {
 }
 
 /** The tracker did not answer in time: the page and the API say so rather than show an empty swarm. */
-const PEERS_UNAVAILABLE: Refusal = {
-  ok: false,
-  status: 503,
-  message: "The tracker did not answer in time, so the peer list cannot be shown now. Try again in a moment.",
-};
+const PEERS_UNAVAILABLE = refuse(
+  "unavailable",
+  "The tracker did not answer in time, so the peer list cannot be shown now. Try again in a moment.",
+);
 
 /**
  * The peers of a torrent, asked of the tracker, seeders first; anonymous members are hidden from
@@ -290,9 +267,9 @@ export async function peerList(
   actor: Actor,
   torrentId: number,
   now = new Date(),
-): Promise<{ ok: true; seeders: PeerItem[]; leechers: PeerItem[] } | Refusal> {
+): Promise<{ ok: true; seeders: PeerItem[]; leechers: PeerItem[] } | Refused> {
   const torrent = await getTorrent(deps.sql, torrentId);
-  if (!torrent) return NO_TORRENT;
+  if (!torrent) return NO_SUCH_TORRENT;
   const staff = isStaff(actor);
   const size = Number(torrent.size);
   let rows: Awaited<ReturnType<WebDeps["peers"]>>;
