@@ -203,9 +203,9 @@ describe("spending", () => {
     expect(body.invite.link).toMatch(/\/register\/[A-Za-z0-9_-]+$/);
     const [invite] = await h.db
       .sql`select inviter_id, claimed_at, expires_at from invites where id = ${body.invite.id}`;
-    expect(invite!.inviter_id).toBe(ids.eve!);
-    expect(invite!.claimed_at).toBeNull();
-    expect((invite!.expires_at as Date).getTime()).toBe(NOW + 7 * DAY);
+    expect(invite!.inviterId).toBe(ids.eve!);
+    expect(invite!.claimedAt).toBeNull();
+    expect((invite!.expiresAt as Date).getTime()).toBe(NOW + 7 * DAY);
     const register = await fetch(
       body.invite.link.replace(/^https?:\/\/[^/]+/, `http://127.0.0.1:${server.port}`),
     );

@@ -19,12 +19,12 @@ const INSERT_CHUNK = 2000;
 export async function applySuspiciousBatch(sql: Sql, batch: SuspiciousWrite): Promise<boolean> {
   if (batch.records.length === 0) return true;
   return (await sql.begin(async (tx) => {
-    const [seen] = await tx<{ last_seq: number }[]>`
+    const [seen] = await tx<{ lastSeq: number }[]>`
       select last_seq from suspicious_batches
       where source = ${batch.source}
       for update
     `;
-    if (seen && Number(seen.last_seq) >= batch.seq) return false;
+    if (seen && Number(seen.lastSeq) >= batch.seq) return false;
     await tx`
       insert into suspicious_batches (source, last_seq)
       values (${batch.source}, ${batch.seq})
@@ -41,14 +41,14 @@ export async function applySuspiciousBatch(sql: Sql, batch: SuspiciousWrite): Pr
     const rows = batch.records
       .filter((r) => users.has(r.userId))
       .map((r) => ({
-        user_id: r.userId,
-        torrent_id: torrents.has(r.torrentId) ? r.torrentId : null,
-        peer_id: Buffer.from(r.peerId),
-        user_agent: r.userAgent,
-        claimed_up: r.claimedUp,
-        claimed_down: r.claimedDown,
-        credited_up: r.creditedUp,
-        credited_down: r.creditedDown,
+        userId: r.userId,
+        torrentId: torrents.has(r.torrentId) ? r.torrentId : null,
+        peerId: Buffer.from(r.peerId),
+        userAgent: r.userAgent,
+        claimedUp: r.claimedUp,
+        claimedDown: r.claimedDown,
+        creditedUp: r.creditedUp,
+        creditedDown: r.creditedDown,
         seconds: r.seconds,
         reasons: [...r.reasons],
         at: new Date(r.at * 1000),
@@ -57,20 +57,20 @@ export async function applySuspiciousBatch(sql: Sql, batch: SuspiciousWrite): Pr
       await tx`insert into suspicious_transfers ${tx(rows.slice(i, i + INSERT_CHUNK))}`;
     const tally = new Map<number, { records: number; up: bigint; down: bigint; last: number }>();
     for (const r of rows) {
-      const t = tally.get(r.user_id) ?? { records: 0, up: 0n, down: 0n, last: 0 };
+      const t = tally.get(r.userId) ?? { records: 0, up: 0n, down: 0n, last: 0 };
       t.records++;
-      if (r.claimed_up > r.credited_up) t.up += BigInt(r.claimed_up - r.credited_up);
-      if (r.claimed_down > r.credited_down) t.down += BigInt(r.claimed_down - r.credited_down);
+      if (r.claimedUp > r.creditedUp) t.up += BigInt(r.claimedUp - r.creditedUp);
+      if (r.claimedDown > r.creditedDown) t.down += BigInt(r.claimedDown - r.creditedDown);
       t.last = Math.max(t.last, r.at.getTime());
-      tally.set(r.user_id, t);
+      tally.set(r.userId, t);
     }
     if (tally.size === 0) return true;
     const totals = [...tally].map(([id, t]) => ({
-      user_id: id,
+      userId: id,
       records: t.records,
-      uncredited_up: t.up.toString(),
-      uncredited_down: t.down.toString(),
-      last_at: new Date(t.last),
+      uncreditedUp: t.up.toString(),
+      uncreditedDown: t.down.toString(),
+      lastAt: new Date(t.last),
     }));
     await tx`
       insert into suspicious_tally ${tx(totals)}
@@ -87,16 +87,16 @@ export async function applySuspiciousBatch(sql: Sql, batch: SuspiciousWrite): Pr
 /** A suspicious transfer as moderators see it. */
 export interface SuspiciousRow {
   id: number;
-  user_id: number;
+  userId: number;
   member: string;
-  torrent_id: number | null;
+  torrentId: number | null;
   torrent: string | null;
-  peer_id: Buffer;
-  user_agent: string | null;
-  claimed_up: number;
-  claimed_down: number;
-  credited_up: number;
-  credited_down: number;
+  peerId: Buffer;
+  userAgent: string | null;
+  claimedUp: number;
+  claimedDown: number;
+  creditedUp: number;
+  creditedDown: number;
   seconds: number;
   reasons: string[];
   at: Date;
@@ -121,12 +121,12 @@ export async function recentSuspicious(
 
 /** One member's tally of suspicious transfers; uncredited bytes as decimal text (they may pass 2^53). */
 export interface TallyRow {
-  user_id: number;
+  userId: number;
   member: string;
   records: number;
-  uncredited_up: string;
-  uncredited_down: string;
-  last_at: Date;
+  uncreditedUp: string;
+  uncreditedDown: string;
+  lastAt: Date;
 }
 
 /** The members with the most suspicious transfers, most first. */

@@ -34,7 +34,7 @@ export interface UserRow {
   /** Bytes; a BigInt above 2^53. */
   uploaded: Int8;
   downloaded: Int8;
-  created_at: Date;
+  createdAt: Date;
 }
 
 /** Thrown when a name is taken (case-insensitively). */

@@ -77,7 +77,7 @@ export async function logIn(
   if (guess === null)
     return { ok: false, problem: "throttled", message: TOO_MANY, retryAfterSeconds: THROTTLE_SECONDS };
   const user = await userForLogin(deps.sql, name);
-  const hash = user?.password_hash ?? (await dummyHash(deps.pepper));
+  const hash = user?.passwordHash ?? (await dummyHash(deps.pepper));
   if (!(await verifyPassword(input.password, hash, deps.pepper)) || !user) {
     await keepLoginFailure(deps.sql);
     return { ok: false, problem: "wrong", message: "Wrong name or password." };

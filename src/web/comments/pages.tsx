@@ -22,7 +22,7 @@ const CommentBody = t.Object({ body: t.String({ maxLength: COMMENT_LIMITS.bodyMa
 /** Where a comment is shown: its torrent's page, at the comments page holding it. */
 function placeOf(base: string, result: CommentChange & { ok: true }, anchor = true): string {
   const { comment, page } = result;
-  return `${base}/torrents/${comment.torrent_id}${page > 1 ? `?cpage=${page}` : ""}#${anchor ? `comment-${comment.id}` : "comments"}`;
+  return `${base}/torrents/${comment.torrentId}${page > 1 ? `?cpage=${page}` : ""}#${anchor ? `comment-${comment.id}` : "comments"}`;
 }
 
 /** A refusal of the whole request (no such comment, not allowed) as a page. */
@@ -72,7 +72,7 @@ export function commentPages(deps: WebDeps) {
           <EditCommentPage
             page={page}
             id={found.comment.id}
-            torrentId={found.comment.torrent_id}
+            torrentId={found.comment.torrentId}
             torrentPage={found.page}
             body={found.comment.body}
             preview={preview(found.comment.body)}
@@ -97,7 +97,7 @@ export function commentPages(deps: WebDeps) {
           <EditCommentPage
             page={page}
             id={params.id}
-            torrentId={found.comment.torrent_id}
+            torrentId={found.comment.torrentId}
             torrentPage={found.page}
             body={text}
             preview={preview(text)}

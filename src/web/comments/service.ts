@@ -25,8 +25,8 @@ export const NO_COMMENT = "There is no comment with this number: it may have bee
 const NO_TORRENT = "There is no torrent with this number.";
 
 /** What the actor may do to a comment: its author edits and deletes it, moderators delete any. */
-export function commentRights(actor: Actor, comment: { author_id: number | null }) {
-  const own = comment.author_id !== null && comment.author_id === actor.id;
+export function commentRights(actor: Actor, comment: { authorId: number | null }) {
+  const own = comment.authorId !== null && comment.authorId === actor.id;
   return { canEdit: own, canDelete: own || actor.can("moderate") };
 }
 
@@ -91,7 +91,7 @@ export type CommentChange =
 async function placed(deps: WebDeps, actor: Actor, id: number): Promise<CommentChange> {
   const comment = await getComment(deps.sql, id);
   if (!comment) return { ok: false, status: 404, field: null, message: NO_COMMENT };
-  const page = pageOf(await commentsBefore(deps.sql, comment.torrent_id, comment.id));
+  const page = pageOf(await commentsBefore(deps.sql, comment.torrentId, comment.id));
   return { ok: true, comment: shown(actor, comment), page };
 }
 
@@ -170,7 +170,7 @@ export async function commentedTorrent(deps: WebDeps, torrentId: number) {
 export async function newCommentNotices(deps: WebDeps, userId: number) {
   const rows = await commentNotices(deps.sql, userId, NOTICES_SHOWN);
   return rows.map((row) => ({
-    torrentId: row.torrent_id,
+    torrentId: row.torrentId,
     title: row.title,
     unread: row.unread,
     page: pageOf(row.before),
@@ -181,7 +181,7 @@ export async function newCommentNotices(deps: WebDeps, userId: number) {
 export async function markCommentsSeen(
   deps: WebDeps,
   viewer: { id: number },
-  torrent: { id: number; creator_id: number | null },
+  torrent: { id: number; creatorId: number | null },
 ): Promise<void> {
-  if (torrent.creator_id === viewer.id) await clearCommentNotice(deps.sql, viewer.id, torrent.id);
+  if (torrent.creatorId === viewer.id) await clearCommentNotice(deps.sql, viewer.id, torrent.id);
 }

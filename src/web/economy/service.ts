@@ -90,7 +90,7 @@ export async function memberHitAndRuns(
     return { ok: false, status: 403, field: "id", message: "Members see only their own hit-and-runs." };
   if (pageProblem(input.page))
     return { ok: false, status: 422, field: "page", message: `Use a whole number from 1 to ${MAX_PAGE}.` };
-  const [member] = await deps.sql<{ id: number; name: string; downloads_paused: boolean }[]>`
+  const [member] = await deps.sql<{ id: number; name: string; downloadsPaused: boolean }[]>`
     select id, name, downloads_paused from users where id = ${input.userId}
   `;
   if (!member)
@@ -104,18 +104,18 @@ export async function memberHitAndRuns(
   return {
     ok: true,
     member: { id: member.id, name: member.name },
-    downloadsPaused: member.downloads_paused,
+    downloadsPaused: member.downloadsPaused,
     items: rows.slice(0, ROWS_PER_PAGE).map((r) => {
-      const seedSeconds = Number(r.seed_seconds);
+      const seedSeconds = Number(r.seedSeconds);
       return {
-        torrent: { id: r.torrent_id, title: r.title, size: r.size },
+        torrent: { id: r.torrentId, title: r.title, size: r.size },
         uploaded: r.uploaded,
         downloaded: r.downloaded,
         seedSeconds,
-        completedAt: r.completed_at,
-        lastAnnounceAt: r.last_announce_at,
+        completedAt: r.completedAt,
+        lastAnnounceAt: r.lastAnnounceAt,
         status: r.status,
-        settledBy: r.settled_by,
+        settledBy: r.settledBy,
         deadline: r.deadline,
         secondsLeft: Math.max(0, Math.floor((r.deadline.getTime() - input.now.getTime()) / 1000)),
         seedSecondsOwed: r.status === "satisfied" ? 0 : Math.max(0, rule.seedSeconds - seedSeconds),
@@ -152,9 +152,9 @@ export async function hitAndRunOffenders(
   return {
     ok: true,
     items: rows.slice(0, ROWS_PER_PAGE).map((r) => ({
-      member: { id: r.user_id, name: r.name },
-      hitAndRuns: r.hit_and_runs,
-      latestDeadline: r.latest_deadline,
+      member: { id: r.userId, name: r.name },
+      hitAndRuns: r.hitAndRuns,
+      latestDeadline: r.latestDeadline,
     })),
     page: input.page,
     hasNext: rows.length > ROWS_PER_PAGE,
@@ -227,9 +227,9 @@ export async function memberBonus(
       millipoints: Number(r.millipoints),
       reason: r.reason,
       bytes: r.bytes === null ? null : Number(r.bytes),
-      inviteId: r.invite_id,
-      seedingTorrents: r.seeding_torrents,
-      at: r.created_at,
+      inviteId: r.inviteId,
+      seedingTorrents: r.seedingTorrents,
+      at: r.createdAt,
     })),
   };
 }
