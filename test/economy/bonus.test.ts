@@ -96,7 +96,7 @@ describe("earning", () => {
     });
     const rows = await h.db.sql`select user_id, hour, millipoints, seeding_torrents from bonus_ledger`;
     expect(rows.map((r) => ({ ...r }))).toEqual([
-      { user_id: ids.alice!, hour: new Date(END - HOUR), millipoints: 5000, seeding_torrents: 2 },
+      { userId: ids.alice!, hour: new Date(END - HOUR), millipoints: 5000, seedingTorrents: 2 },
     ]);
   });
 
