@@ -168,7 +168,7 @@ export async function registerWithInvite(
     if (claimed.length === 0) throw new InviteClosedError("This invite can no longer be used.");
     const roles: Role[] = count === 0 ? [...ALL_ROLES] : [...INVITED_ROLES];
     await tx`
-      insert into user_roles ${tx(roles.map((role) => ({ user_id: id, role, granted_by: inviterId })))}
+      insert into user_roles ${tx(roles.map((role) => ({ userId: id, role, grantedBy: inviterId })))}
     `;
     return { id, name: user!.name, roles, inviterId };
   })) as { id: number; name: string; roles: Role[]; inviterId: number | null };

@@ -76,7 +76,7 @@ export async function setTorrentTags(sql: Sql, torrentId: number, names: readonl
     where torrent_id = ${torrentId} and tag_id not in ${sql(ids)}
   `;
   await sql`
-    insert into torrent_tags ${sql(ids.map((id) => ({ tag_id: id, torrent_id: torrentId })))}
+    insert into torrent_tags ${sql(ids.map((id) => ({ tagId: id, torrentId })))}
     on conflict do nothing
   `;
 }

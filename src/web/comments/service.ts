@@ -169,12 +169,7 @@ export async function commentedTorrent(deps: WebDeps, torrentId: number) {
 /** New comments on the member's torrents, for the notice on the torrent list. */
 export async function newCommentNotices(deps: WebDeps, userId: number) {
   const rows = await commentNotices(deps.sql, userId, NOTICES_SHOWN);
-  return rows.map((row) => ({
-    torrentId: row.torrentId,
-    title: row.title,
-    unread: row.unread,
-    page: pageOf(row.before),
-  }));
+  return rows.map(({ before, ...row }) => ({ ...row, page: pageOf(before) }));
 }
 
 /** The uploader opened their torrent's page: its comments count as seen. */

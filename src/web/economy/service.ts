@@ -105,18 +105,12 @@ export async function memberHitAndRuns(
     ok: true,
     member: { id: member.id, name: member.name },
     downloadsPaused: member.downloadsPaused,
-    items: rows.slice(0, ROWS_PER_PAGE).map((r) => {
+    items: rows.slice(0, ROWS_PER_PAGE).map(({ torrentId, title, size, ...r }) => {
       const seedSeconds = Number(r.seedSeconds);
       return {
-        torrent: { id: r.torrentId, title: r.title, size: r.size },
-        uploaded: r.uploaded,
-        downloaded: r.downloaded,
+        ...r,
+        torrent: { id: torrentId, title, size },
         seedSeconds,
-        completedAt: r.completedAt,
-        lastAnnounceAt: r.lastAnnounceAt,
-        status: r.status,
-        settledBy: r.settledBy,
-        deadline: r.deadline,
         secondsLeft: Math.max(0, Math.floor((r.deadline.getTime() - input.now.getTime()) / 1000)),
         seedSecondsOwed: r.status === "satisfied" ? 0 : Math.max(0, rule.seedSeconds - seedSeconds),
       };
@@ -221,15 +215,11 @@ export async function memberBonus(
     member,
     millipoints: ledger.millipoints,
     prices: prices(deps.config),
-    ledger: ledger.rows.map((r) => ({
-      id: r.id,
-      hour: r.hour,
+    ledger: ledger.rows.map(({ createdAt, ...r }) => ({
+      ...r,
       millipoints: Number(r.millipoints),
-      reason: r.reason,
       bytes: r.bytes === null ? null : Number(r.bytes),
-      inviteId: r.inviteId,
-      seedingTorrents: r.seedingTorrents,
-      at: r.createdAt,
+      at: createdAt,
     })),
   };
 }
