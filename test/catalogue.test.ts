@@ -152,7 +152,7 @@ describe("the list filtered by category and tag", () => {
             category,
             ids: await expected(`t.category_id = ${category}`, sort, dir, 50),
           });
-          for (const row of got) expect(row.category_id).toBe(category);
+          for (const row of got) expect(row.categoryId).toBe(category);
         }
   }, 120_000);
 
@@ -201,7 +201,7 @@ describe("the list filtered by category and tag", () => {
     const common = (await findTag(db.sql, "common"))!;
     const [row] = await listTorrents(db.sql, { categoryId: cats[3]!, tag: common, limit: 5, offset: 0 });
     expect(row!.category).toBe("Rare");
-    expect(row!.category_icon).toBe("star");
+    expect(row!.categoryIcon).toBe("star");
     expect(row!.tags).toEqual(["common"]);
   });
 });
@@ -226,7 +226,7 @@ describe("comments", () => {
     expect(throttled.throttled).toBeGreaterThanOrEqual(1);
     expect(throttled.throttled).toBeLessThanOrEqual(60);
     const [notice] = await commentNotices(db.sql, uploader.id, 10);
-    expect(notice).toMatchObject({ torrent_id: t!.id, title: "Talked about", unread: 3, before: 1 });
+    expect(notice).toMatchObject({ torrentId: t!.id, title: "Talked about", unread: 3, before: 1 });
     expect(
       await insertComment(db.sql, { torrentId: 99999999, authorId: talker.id, body: "x", perMinute: 99 }),
     ).toBeNull();

@@ -67,6 +67,15 @@ const TYPES = {
   },
 };
 
+/**
+ * Rows come back camelCase: result column `user_id` is read as `row.userId`. Identifiers this
+ * client writes itself (`sql(object)` for insert and update, `sql(rows, "column")`, `sql("name")`)
+ * go the other way, `userId` to `user_id`; snake_case names pass through unchanged. SQL text is
+ * never touched, so queries keep the schema's snake_case names, and neither are the keys inside
+ * json values (`json_build_object`, a jsonb column): those arrive exactly as the database wrote them.
+ */
+const TRANSFORM = { column: { from: postgres.toCamel, to: postgres.fromCamel } };
+
 /** Seconds to open a connection and log in before giving up (`CONNECT_TIMEOUT`). */
 export const CONNECT_TIMEOUT_SECONDS = 5;
 
@@ -153,6 +162,7 @@ export function connect(setting: PostgresSetting, max = 10, limits: QueryLimits 
     ...options,
     max,
     types: TYPES,
+    transform: TRANSFORM,
     onnotice: () => {},
     connect_timeout: CONNECT_TIMEOUT_SECONDS,
     ...(limits.idleSeconds > 0 ? { idle_timeout: limits.idleSeconds } : {}),
@@ -190,6 +200,7 @@ export async function openDatabase(setting: PostgresSetting | null, dataDir: str
     database: "postgres",
     max: 1,
     types: TYPES,
+    transform: TRANSFORM,
     onnotice: () => {},
   }) as unknown as Sql;
   return {

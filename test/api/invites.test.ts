@@ -42,8 +42,8 @@ describe("POST /api/v1/invites", () => {
     expect(days).toBeGreaterThan(6.9);
     expect(days).toBeLessThan(7.1);
     const [row] = await api.db.sql`select secret_hash, inviter_id from invites where id = ${made.id}`;
-    expect(Buffer.from(row!.secret_hash).equals(hashSecret(made.secret))).toBe(true);
-    expect(row!.inviter_id).toBe(ivy.id);
+    expect(Buffer.from(row!.secretHash).equals(hashSecret(made.secret))).toBe(true);
+    expect(row!.inviterId).toBe(ivy.id);
     const three = await invite(3);
     const left = (new Date(three.expires_at).getTime() - Date.now()) / 86400_000;
     expect(left).toBeGreaterThan(2.9);
@@ -237,7 +237,7 @@ describe("DELETE /api/v1/invites/:invite", () => {
     const response = await api.call(`/api/v1/invites/${made.id}`, { method: "DELETE", as: ivy });
     expect(response.status).toBe(204);
     const [row] = await api.db.sql`select revoked_at from invites where id = ${made.id}`;
-    expect(row!.revoked_at).not.toBeNull();
+    expect(row!.revokedAt).not.toBeNull();
     await expectError(
       await api.call(`/api/v1/invites/${made.id}`, { method: "DELETE", as: ivy }),
       404,

@@ -90,9 +90,9 @@ describe("the RSS feed", () => {
     const second = await upload("Arch Linux 2026.11");
     const url = await feedUrl(reader);
     const [me] = await api.db.sql`select passkey, rss_key from users where id = ${readerId}`;
-    expect(url).toBe(`${SITE}/rss/${me!.rss_key}`);
-    expect(me!.rss_key).toMatch(/^[0-9a-f]{32}$/);
-    expect(me!.rss_key).not.toBe(me!.passkey);
+    expect(url).toBe(`${SITE}/rss/${me!.rssKey}`);
+    expect(me!.rssKey).toMatch(/^[0-9a-f]{32}$/);
+    expect(me!.rssKey).not.toBe(me!.passkey);
 
     const { feed, xml } = await readFeed(url);
     expect(xml).not.toContain(me!.passkey);
@@ -112,7 +112,7 @@ describe("the RSS feed", () => {
       expect(item.description).toContain("39.06 KiB");
       expect(item.description).toContain("uploaded by alice");
       expect(item.enclosure["@_type"]).toBe("application/x-bittorrent");
-      expect(item.enclosure["@_url"]).toBe(`${SITE}/rss/${me!.rss_key}/download/${id}`);
+      expect(item.enclosure["@_url"]).toBe(`${SITE}/rss/${me!.rssKey}/download/${id}`);
 
       // The enclosure works without a session, and is the member's own .torrent.
       const download = await fetchAsReader(item.enclosure["@_url"]);
@@ -178,28 +178,28 @@ describe("the RSS feed", () => {
     for (const key of ["0".repeat(32), me!.passkey, "not-a-key", "A".repeat(64)])
       expect((await fetchAsReader(`${SITE}/rss/${key}`)).status).toBe(404);
     expect((await fetchAsReader(`${SITE}/rss/${me!.passkey}/download/1`)).status).toBe(404);
-    expect((await fetchAsReader(`${SITE}/rss/${me!.rss_key}/download/999999`)).status).toBe(404);
+    expect((await fetchAsReader(`${SITE}/rss/${me!.rssKey}/download/999999`)).status).toBe(404);
     const gone = await upload("short lived");
     await api.db.sql`delete from torrents where id = ${gone}`;
-    expect((await fetchAsReader(`${SITE}/rss/${me!.rss_key}/download/${gone}`)).status).toBe(404);
+    expect((await fetchAsReader(`${SITE}/rss/${me!.rssKey}/download/${gone}`)).status).toBe(404);
     await api.db.sql`update users set disabled = true where id = ${readerId}`;
-    expect((await fetchAsReader(`${SITE}/rss/${me!.rss_key}`)).status).toBe(404);
-    expect((await fetchAsReader(`${SITE}/rss/${me!.rss_key}/download/1`)).status).toBe(404);
+    expect((await fetchAsReader(`${SITE}/rss/${me!.rssKey}`)).status).toBe(404);
+    expect((await fetchAsReader(`${SITE}/rss/${me!.rssKey}/download/1`)).status).toBe(404);
     await api.db.sql`update users set disabled = false where id = ${readerId}`;
-    expect((await fetchAsReader(`${SITE}/rss/${me!.rss_key}`)).status).toBe(200);
+    expect((await fetchAsReader(`${SITE}/rss/${me!.rssKey}`)).status).toBe(200);
   });
 
   test("hostile ids and keys get a 4xx, never a 5xx", async () => {
     const [me] = await api.db.sql`select rss_key from users where id = ${readerId}`;
     const paths = [
       ...["1.5", "0.5", "1e-7", "9007199254740993", "-1", "abc", "%FF"].map(
-        (id) => `/rss/${me!.rss_key}/download/${id}`,
+        (id) => `/rss/${me!.rssKey}/download/${id}`,
       ),
       ...["%FF", "%C3", "%00", "a%E2%82", "%ED%A0%80"].flatMap((key) => [
         `/rss/${key}`,
         `/rss/${key}/download/1`,
       ]),
-      `/rss/${me!.rss_key}?q=%00%FF`,
+      `/rss/${me!.rssKey}?q=%00%FF`,
     ];
     for (const path of paths) {
       const response = await api.app.handle(
@@ -212,7 +212,7 @@ describe("the RSS feed", () => {
 
   test("every member has their own key, from the migration's default", async () => {
     const rows = await api.db.sql`select rss_key from users`;
-    const keys = rows.map((r) => r.rss_key as string);
+    const keys = rows.map((r) => r.rssKey as string);
     expect(keys.every((k) => /^[0-9a-f]{32}$/.test(k))).toBe(true);
     expect(new Set(keys).size).toBe(keys.length);
   });

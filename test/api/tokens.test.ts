@@ -40,7 +40,7 @@ async function tokenRow(name: string) {
   const [row] = await api.db.sql`
     select id, token_hash, last_used_at from api_tokens where user_id = ${tessId} and name = ${name}
   `;
-  return row as { id: number; token_hash: Buffer; last_used_at: Date | null } | undefined;
+  return row as { id: number; tokenHash: Buffer; lastUsedAt: Date | null } | undefined;
 }
 
 describe("tokens on the account page", () => {
@@ -48,7 +48,7 @@ describe("tokens on the account page", () => {
     const token = await createOnPage(tess, "  my <script> client ");
     const row = await tokenRow("my <script> client");
     expect(row).toBeDefined();
-    expect(Buffer.from(row!.token_hash).equals(hashSecret(token))).toBe(true);
+    expect(Buffer.from(row!.tokenHash).equals(hashSecret(token))).toBe(true);
     const [plain] = await api.db
       .sql`select count(*)::int as n from api_tokens where token_hash = ${Buffer.from(token)}`;
     expect(plain!.n).toBe(0);
@@ -137,21 +137,21 @@ describe("tokens on the account page", () => {
 describe("authenticating with a token", () => {
   test("last use is recorded, at most once a minute", async () => {
     const token = await createOnPage(tess, "timed");
-    expect((await tokenRow("timed"))!.last_used_at).toBeNull();
+    expect((await tokenRow("timed"))!.lastUsedAt).toBeNull();
     await api.call("/api/v1/me", { as: { token } });
-    const first = (await tokenRow("timed"))!.last_used_at!;
+    const first = (await tokenRow("timed"))!.lastUsedAt!;
     expect(first).toBeInstanceOf(Date);
     // A second call within the minute writes nothing.
     await api.call("/api/v1/me", { as: { token } });
-    expect((await tokenRow("timed"))!.last_used_at!.getTime()).toBe(first.getTime());
+    expect((await tokenRow("timed"))!.lastUsedAt!.getTime()).toBe(first.getTime());
     // Once the recorded use is older than the resolution, the next call records again.
     await api.db.sql`
       update api_tokens set last_used_at = now() - make_interval(secs => ${LAST_USED_RESOLUTION_SECONDS + 5})
       where name = 'timed'
     `;
-    const aged = (await tokenRow("timed"))!.last_used_at!;
+    const aged = (await tokenRow("timed"))!.lastUsedAt!;
     await api.call("/api/v1/me", { as: { token } });
-    expect((await tokenRow("timed"))!.last_used_at!.getTime()).toBeGreaterThan(aged.getTime());
+    expect((await tokenRow("timed"))!.lastUsedAt!.getTime()).toBeGreaterThan(aged.getTime());
     const page = await (await api.request("/account", { cookie: tess.cookie })).text();
     expect(page).toMatch(
       /timed<\/td><td data-label="Created"><time[^>]*>[^<]+<\/time><\/td><td data-label="Last used"><time/,

@@ -84,7 +84,7 @@ describe("POST /api/v1/torrents", () => {
     expect(body.can_delete).toBe(false);
     expect(body.files).toEqual([{ path: "Debian Bookworm netinst", length: 40000 }]);
     const [stored] = await api.db.sql`select info_hash, metainfo from torrents where id = ${body.id}`;
-    expect(body.info_hash).toBe(Buffer.from(stored!.info_hash).toString("hex"));
+    expect(body.info_hash).toBe(Buffer.from(stored!.infoHash).toString("hex"));
     const info = (decodeStrict(stored!.metainfo) as Map<string, unknown>).get("info") as Map<string, unknown>;
     expect(info.get("private")).toBe(1);
     expect(Buffer.from(info.get("source") as Uint8Array).toString()).toBe("Wren");

@@ -78,9 +78,9 @@ describe("POST /api/v1/users", () => {
     expect(response.headers.get("location")).toBe(`/api/v1/users/${user.id}`);
     expect(api.sent.slice(before).map((m) => m.kind)).toEqual(["user-upsert"]);
     const [row] = await api.db.sql`select password_hash from users where id = ${user.id}`;
-    expect(await verifyPassword("long enough", row!.password_hash, PEPPER)).toBe(true);
+    expect(await verifyPassword("long enough", row!.passwordHash, PEPPER)).toBe(true);
     const [grant] = await api.db.sql`select granted_by from user_roles where user_id = ${user.id} limit 1`;
-    expect(grant!.granted_by).toBe(root.id);
+    expect(grant!.grantedBy).toBe(root.id);
   });
 
   test("no roles unless asked", async () => {

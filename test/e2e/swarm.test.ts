@@ -381,11 +381,11 @@ describe.skipIf(SKIP)("a real swarm through dist/fairywren", () => {
         select snatches from torrents where id = ${torrentId}`;
       expect(torrent!.snatches).toBe(1);
       const stats = await db.sql<
-        { user_id: number; completed: boolean; uploaded: number; downloaded: number }[]
+        { userId: number; completed: boolean; uploaded: number; downloaded: number }[]
       >`
         select user_id, completed_at is not null as completed, uploaded, downloaded
         from user_torrent_stats where torrent_id = ${torrentId} order by user_id`;
-      expect(stats.map((s) => [s.user_id, s.completed])).toEqual([
+      expect(stats.map((s) => [s.userId, s.completed])).toEqual([
         [1, false],
         [bob.id, true],
       ]);

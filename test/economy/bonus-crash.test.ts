@@ -69,10 +69,10 @@ test("an hour interrupted by kill -9 is credited once after the restart", async 
     const first = await runBonusHour(db.sql, config, new Date(NOW));
     expect(first).toMatchObject({ done: "earned", members: 3 });
     expect(await runBonusHour(db.sql, config, new Date(NOW + 30 * 60_000))).toEqual({ done: "already" });
-    const rows = await db.sql<{ user_id: number; n: number }[]>`
+    const rows = await db.sql<{ userId: number; n: number }[]>`
       select user_id, count(*)::int as n from bonus_ledger where hour = ${HOUR} group by user_id order by user_id
     `;
-    expect(rows.map((r) => [r.user_id, r.n])).toEqual(members.map((id) => [id, 1]));
+    expect(rows.map((r) => [r.userId, r.n])).toEqual(members.map((id) => [id, 1]));
   } finally {
     await db.close();
     await fresh.drop();

@@ -98,7 +98,7 @@ describe("earning", () => {
     });
     const rows = await h.db.sql`select user_id, hour, millipoints, seeding_torrents from bonus_ledger`;
     expect(rows.map((r) => ({ ...r }))).toEqual([
-      { user_id: ids.alice!, hour: new Date(END - HOUR), millipoints: 5000, seeding_torrents: 2 },
+      { userId: ids.alice!, hour: new Date(END - HOUR), millipoints: 5000, seedingTorrents: 2 },
     ]);
   });
 
@@ -205,9 +205,9 @@ describe("spending", () => {
     expect(body.invite.link).toMatch(/\/register\/[A-Za-z0-9_-]+$/);
     const [invite] = await h.db
       .sql`select inviter_id, claimed_at, expires_at from invites where id = ${body.invite.id}`;
-    expect(invite!.inviter_id).toBe(ids.eve!);
-    expect(invite!.claimed_at).toBeNull();
-    expect((invite!.expires_at as Date).getTime()).toBe(NOW + 7 * DAY);
+    expect(invite!.inviterId).toBe(ids.eve!);
+    expect(invite!.claimedAt).toBeNull();
+    expect((invite!.expiresAt as Date).getTime()).toBe(NOW + 7 * DAY);
     const register = await fetch(
       body.invite.link.replace(/^https?:\/\/[^/]+/, `http://127.0.0.1:${server.port}`),
     );

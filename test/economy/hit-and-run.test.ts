@@ -60,12 +60,12 @@ beforeAll(async () => {
   const deltas = new Float64Array(DELTA_FIELDS);
   deltas.set([alice.id, aliceTorrent, 0, SIZE, 1, 0, SIZE]);
   await applyStatBatch(h.db.sql, { source: "run-a", seq: 1, deltas, refused: [] });
-  const [row] = await h.db.sql<{ completed_at: Date }[]>`
+  const [row] = await h.db.sql<{ completedAt: Date }[]>`
     select completed_at from user_torrent_stats where user_id = ${alice.id} and torrent_id = ${aliceTorrent}
   `;
-  expect(row!.completed_at).toBeInstanceOf(Date);
+  expect(row!.completedAt).toBeInstanceOf(Date);
   // The database keeps microseconds, a Date milliseconds: make the fixed clock's arithmetic exact.
-  completedAt = row!.completed_at.getTime();
+  completedAt = row!.completedAt.getTime();
   await history(h.db.sql, alice.id, aliceTorrent, { completed_at: new Date(completedAt) });
 });
 

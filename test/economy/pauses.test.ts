@@ -37,10 +37,10 @@ function pass(): void {
 
 async function announce(torrentId: number, left: number, peer: string): Promise<string | null> {
   const [row] = await h.db.sql<
-    { info_hash: Uint8Array }[]
+    { infoHash: Uint8Array }[]
   >`select info_hash from torrents where id = ${torrentId}`;
   const query = announceQuery({
-    infoHash: row!.info_hash,
+    infoHash: row!.infoHash,
     peerId: new TextEncoder().encode(peer.padEnd(20, "x")),
     left,
   });

@@ -757,7 +757,7 @@ describe("specific hostile inputs", () => {
     for (const page of ["1.01", "1.5", "2.25", "1e-9"]) cases.push(["GET", `/torrents?page=${page}`, null]);
     // The RSS feed's download link, when the feeds exist (opened by the member's RSS key).
     const rssKey = await web.db.sql`select rss_key from users where id = ${admin.id}`.then(
-      (rows) => rows[0]?.rss_key as string | undefined,
+      (rows) => rows[0]?.rssKey as string | undefined,
       () => undefined,
     );
     if (rssKey) for (const id of ["1.5", "0.5"]) cases.push(["GET", `/rss/${rssKey}/download/${id}`, null]);

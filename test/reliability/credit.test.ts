@@ -94,7 +94,7 @@ describe("credit the database refuses", () => {
       select uploaded, downloaded, completed_at from user_torrent_stats
       where user_id = ${alice} and torrent_id = ${t[0]!}
     `;
-    expect(pair).toEqual({ uploaded: 1001, downloaded: 500, completed_at: expect.any(Date) });
+    expect(pair).toEqual({ uploaded: 1001, downloaded: 500, completedAt: expect.any(Date) });
     const [snatches] = await db.sql`select snatches from torrents where id = ${t[0]!}`;
     expect(snatches!.snatches).toBe(1);
     const [swarm] = await db.sql`select seeders, leechers from torrent_counts where torrent_id = ${t[0]!}`;
@@ -103,7 +103,7 @@ describe("credit the database refuses", () => {
     const kept = await deadLetters(mallory);
     expect(kept).toHaveLength(TORRENTS + 1);
     expect(kept[0]).toEqual({
-      torrent_id: t[0]!,
+      torrentId: t[0]!,
       uploaded: "9007199254740991",
       downloaded: "0",
       completed: false,
@@ -133,7 +133,7 @@ describe("credit the database refuses", () => {
     expect(await totals(bob)).toEqual({ uploaded: CEILING, downloaded: 0 });
     expect((await totals(alice)).uploaded).toBe(3010);
     const kept = (await deadLetters(bob))
-      .map((r) => [r.torrent_id, r.uploaded, r.downloaded])
+      .map((r) => [r.torrentId, r.uploaded, r.downloaded])
       .sort((a, b) => a[0] - b[0]);
     expect(kept).toEqual([
       [t[3]!, "11", "0"],
@@ -172,7 +172,7 @@ describe("credit the database refuses", () => {
     `;
     expect(pairs[0]!.n).toBe(150);
     const kept = (await deadLetters(mallory)).slice(TORRENTS + 1);
-    expect(kept.map((r) => [r.torrent_id, r.uploaded, r.completed])).toEqual([
+    expect(kept.map((r) => [r.torrentId, r.uploaded, r.completed])).toEqual([
       [t[10]!, "6", false],
       [t[20]!, "1", true],
     ]);

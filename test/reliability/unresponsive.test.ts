@@ -73,7 +73,7 @@ describe.skipIf(skipUnless(Boolean(SERVER_URL), NEEDS_POSTGRES))("a database tha
     try {
       const [page] = await db.sql`show statement_timeout`;
       const [long] = await db.longWork((sql) => sql`show statement_timeout`);
-      expect([page!.statement_timeout, long!.statement_timeout]).toEqual(["4s", "0"]);
+      expect([page!.statementTimeout, long!.statementTimeout]).toEqual(["4s", "0"]);
     } finally {
       await db.close();
     }

@@ -157,8 +157,8 @@ describe("with no min interval (every announce accounted)", () => {
     expect((await totals(server, carol)).uploaded).toBe(0);
     const [row] = await server.running.db.sql`
       select claimed_up, credited_up, reasons from suspicious_transfers where user_id = ${carol.id}`;
-    expect(row!.claimed_up).toBe(1e15);
-    expect(row!.credited_up).toBe(0);
+    expect(row!.claimedUp).toBe(1e15);
+    expect(row!.creditedUp).toBe(0);
     expect(row!.reasons).toContain("no_leecher");
   });
 

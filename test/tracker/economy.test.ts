@@ -119,13 +119,13 @@ async function newTorrent(n: number): Promise<{ id: number; hash: Uint8Array }> 
 type Stats = {
   uploaded: number;
   downloaded: number;
-  reported_uploaded: number;
-  reported_downloaded: number;
-  seed_seconds: number;
+  reportedUploaded: number;
+  reportedDownloaded: number;
+  seedSeconds: number;
   seeding: boolean;
   leeching: boolean;
-  first_announce_at: Date | null;
-  last_announce_at: Date | null;
+  firstAnnounceAt: Date | null;
+  lastAnnounceAt: Date | null;
 };
 
 async function stats(userId: number, torrentId: number): Promise<Stats> {
@@ -166,9 +166,9 @@ describe("seed time", () => {
     await first.flush();
     await first.stop();
     let s = await stats(alice.id, t.id);
-    expect(Number(s.seed_seconds)).toBe(600 + TIMEOUT);
+    expect(Number(s.seedSeconds)).toBe(600 + TIMEOUT);
     expect(s.seeding).toBe(true);
-    expect(s.first_announce_at!.getTime()).toBe(T0 * 1000);
+    expect(s.firstAnnounceAt!.getTime()).toBe(T0 * 1000);
 
     // A new run knows nothing of the peer: its first announce starts the count again, nothing lost.
     const second = await new Run(h).start();
@@ -178,10 +178,10 @@ describe("seed time", () => {
     await second.announce(alice.passkey, { infoHash: t.hash, peerId: seeder, left: 0, uploaded: 7000 });
     await second.flush();
     s = await stats(alice.id, t.id);
-    expect(Number(s.seed_seconds)).toBe(600 + TIMEOUT + 900);
-    expect(s.first_announce_at!.getTime()).toBe(T0 * 1000);
-    expect(s.last_announce_at!.getTime()).toBe(second.clock * 1000);
-    expect(Number(s.reported_uploaded)).toBe(5000 + 2000);
+    expect(Number(s.seedSeconds)).toBe(600 + TIMEOUT + 900);
+    expect(s.firstAnnounceAt!.getTime()).toBe(T0 * 1000);
+    expect(s.lastAnnounceAt!.getTime()).toBe(second.clock * 1000);
+    expect(Number(s.reportedUploaded)).toBe(5000 + 2000);
 
     second.clock += 60;
     await second.announce(alice.passkey, {
@@ -194,7 +194,7 @@ describe("seed time", () => {
     await second.flush();
     s = await stats(alice.id, t.id);
     expect(s.seeding).toBe(false);
-    expect(Number(s.seed_seconds)).toBe(600 + TIMEOUT + 900 + 60);
+    expect(Number(s.seedSeconds)).toBe(600 + TIMEOUT + 900 + 60);
     await second.stop();
   });
 });
@@ -246,7 +246,7 @@ describe("factors", () => {
     await run.flush();
     let s = await stats(bob.id, t.id);
     expect(Number(s.downloaded)).toBe(1000);
-    expect(Number(s.reported_downloaded)).toBe(4000);
+    expect(Number(s.reportedDownloaded)).toBe(4000);
     expect(s.leeching).toBe(true);
     // After its end, credit is whole again, with no message either.
     run.clock = windowEnd + 5;
@@ -259,7 +259,7 @@ describe("factors", () => {
     await run.flush();
     s = await stats(bob.id, t.id);
     expect(Number(s.downloaded)).toBe(1500);
-    expect(Number(s.reported_downloaded)).toBe(4500);
+    expect(Number(s.reportedDownloaded)).toBe(4500);
     // The state the API shows inside the window: freeleech, with its end.
     const windows = await expectJson<{ items: { id: number }[] }>(
       await h.call("/api/v1/freeleech/windows", { as: { token: admin.token } }),
@@ -296,7 +296,7 @@ describe("factors", () => {
     await run.flush();
     const s = await stats(alice.id, t.id);
     expect(Number(s.uploaded)).toBe(2000);
-    expect(Number(s.reported_uploaded)).toBe(1000);
+    expect(Number(s.reportedUploaded)).toBe(1000);
     // The API and the torrent list show the state as a badge.
     const shown = await expectJson<{ freeleech: { badge: string; until: string | null } | null }>(
       await h.call(`/api/v1/torrents/${t.id}`, { as: { token: bob.token } }),

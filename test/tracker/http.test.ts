@@ -156,7 +156,7 @@ describe("announce and scrape", () => {
       (row) => row?.uploaded === 3000,
     );
     expect(stats?.downloaded).toBe(7000);
-    expect(stats?.completed_at).toBeInstanceOf(Date);
+    expect(stats?.completedAt).toBeInstanceOf(Date);
     const [user] = await sql`select uploaded, downloaded from users where id = ${bob.id}`;
     expect(user).toEqual({ uploaded: 3000, downloaded: 7000 });
     const [torrent] = await sql`

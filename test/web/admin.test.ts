@@ -135,7 +135,7 @@ describe("roles", () => {
     ]);
     const [row] = await web.db
       .sql`select granted_by from user_roles where user_id = ${bobId} and role = 'invite'`;
-    expect(row!.granted_by).toBe(rootId);
+    expect(row!.grantedBy).toBe(rootId);
     const page = await (await web.request(granted.headers.get("location")!, { cookie: root.cookie })).text();
     expect(page).toContain("Granted the invite role.");
     expect(page).toContain("Revoke invite");

@@ -72,8 +72,8 @@ describe("log in and log out", () => {
     `;
     expect((await web.request("/torrents", { cookie })).status).toBe(200);
     const after = await row();
-    expect(Date.now() - after.last_seen_at.getTime()).toBeLessThan(60_000);
-    expect(after.expires_at.getTime() - Date.now()).toBeGreaterThan(29 * 86400_000);
+    expect(Date.now() - after.lastSeenAt.getTime()).toBeLessThan(60_000);
+    expect(after.expiresAt.getTime() - Date.now()).toBeGreaterThan(29 * 86400_000);
     // Expired sessions stay dead.
     await web.db
       .sql`update sessions set expires_at = now() - interval '1 second' where token_hash = ${hashSecret(token)}`;

@@ -235,7 +235,7 @@ describe("editing a torrent's category and tags", () => {
     });
     expect(response.status).toBe(303);
     const [row] = await web.db.sql`select category_id from torrents where id = ${id}`;
-    expect(row!.category_id).toBe(ids.software);
+    expect(row!.categoryId).toBe(ids.software);
     const [linux] = await web.db.sql`select uses from tags where name = 'linux'`;
     expect(linux!.uses).toBe(2);
     expect((await page(`/torrents/${id}`)).includes("<strong>talk</strong>")).toBe(true);
@@ -261,7 +261,7 @@ describe("editing a torrent's category and tags", () => {
     expect(moved.status).toBe(303);
     expect(moved.headers.get("location")).toBe("/admin/categories?done=moved");
     const [row] = await web.db.sql`select category_id from torrents where id = ${ids["Quiet Album"]!}`;
-    expect(row!.category_id).toBe(ids.films);
+    expect(row!.categoryId).toBe(ids.films);
     const [gone] = await web.db.sql`select count(*)::int as n from categories where id = ${ids.music!}`;
     expect(gone!.n).toBe(0);
   });
@@ -270,15 +270,15 @@ describe("editing a torrent's category and tags", () => {
 describe("feeds filter the same way", () => {
   test("RSS with a category and a tag lists only those, and says so", async () => {
     const [me] = await web.db.sql`select rss_key from users where name = 'reader'`;
-    const response = await web.request(`/rss/${me!.rss_key}?category=${ids.software}&tag=linux`);
+    const response = await web.request(`/rss/${me!.rssKey}?category=${ids.software}&tag=linux`);
     expect(response.status).toBe(200);
     const xml = await response.text();
     const titles = [...xml.matchAll(/<item>\n<title>([^<]+)<\/title>/g)].map((m) => m[1]);
     expect(titles.sort()).toEqual(["Debian Live", "Debian Server"]);
     expect(xml).toContain("new torrents in Software, tagged linux");
     expect(xml).toContain("<category>Software</category>");
-    expect(xml).toContain(`/rss/${me!.rss_key}?category=${ids.software}&amp;tag=linux`);
-    const none = await (await web.request(`/rss/${me!.rss_key}?category=999999`)).text();
+    expect(xml).toContain(`/rss/${me!.rssKey}?category=${ids.software}&amp;tag=linux`);
+    const none = await (await web.request(`/rss/${me!.rssKey}?category=999999`)).text();
     expect(none).not.toContain("<item>");
   });
 });

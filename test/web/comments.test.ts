@@ -126,7 +126,7 @@ describe("editing and deleting", () => {
     expect(saved.status).toBe(303);
     const [row] = await web.db.sql`select body, edited_at from comments where id = ${id!}`;
     expect(row!.body).toBe("Changed *text*");
-    expect(row!.edited_at).not.toBeNull();
+    expect(row!.editedAt).not.toBeNull();
     const page = await (await web.request(`/torrents/${torrentId}`, { cookie: alice.cookie })).text();
     expect(page).toContain("<em>text</em>");
     expect(page).toContain("(edited)");

@@ -106,8 +106,8 @@ describe("invites page", () => {
     const [row] = await web.db.sql`
       select inviter_id, secret_hash, extract(epoch from expires_at - created_at)::int as seconds from invites
     `;
-    expect(row!.inviter_id).toBe(inviterId);
-    expect(Buffer.from(row!.secret_hash).equals(hashSecret(secret))).toBe(true);
+    expect(row!.inviterId).toBe(inviterId);
+    expect(Buffer.from(row!.secretHash).equals(hashSecret(secret))).toBe(true);
     expect(row!.seconds).toBe(3 * 86400);
     const list = await (await web.request("/invites", { cookie: inviter.cookie })).text();
     expect(list).not.toContain(secret);
@@ -160,7 +160,7 @@ describe("revoking", () => {
       expect(response.status).toBe(404);
     }
     const [still] = await web.db.sql`select revoked_at from invites where id = ${row!.id}`;
-    expect(still!.revoked_at).toBeNull();
+    expect(still!.revokedAt).toBeNull();
     const logged = await web.request(`/invites/${row!.id}/revoke`, { form: {} });
     expect(logged.status).toBe(303);
     expect(logged.headers.get("location")).toStartWith("/login?next=");
@@ -190,12 +190,12 @@ describe("registering", () => {
       select id, invited_by, array(select role from user_roles where user_id = users.id) as roles
       from users where name = 'newbie'
     `;
-    expect(user!.invited_by).toBe(inviterId);
+    expect(user!.invitedBy).toBe(inviterId);
     expect(user!.roles).toEqual(["upload"]);
     const [invite] = await web.db
       .sql`select invitee_id, claimed_at from invites where secret_hash = ${hashSecret(secret)}`;
-    expect(invite!.invitee_id).toBe(user!.id);
-    expect(invite!.claimed_at).toBeInstanceOf(Date);
+    expect(invite!.inviteeId).toBe(user!.id);
+    expect(invite!.claimedAt).toBeInstanceOf(Date);
     // The tracker hears of the new member at once.
     const message = web.sent.slice(sentBefore).find((m) => m.kind === "user-upsert");
     expect(message).toMatchObject({ kind: "user-upsert", user: { id: user!.id, disabled: false } });
@@ -283,7 +283,7 @@ describe("registering", () => {
     // None of it used the invite.
     const [invite] = await web.db
       .sql`select claimed_at from invites where secret_hash = ${hashSecret(secret)}`;
-    expect(invite!.claimed_at).toBeNull();
+    expect(invite!.claimedAt).toBeNull();
     expect((await web.request(`/register/${secret}`)).status).toBe(200);
   });
 
@@ -364,7 +364,7 @@ describe("bootstrap invite", () => {
         select invited_by, array(select role from user_roles where user_id = users.id order by role) as roles
         from users where name = 'founder'
       `;
-      expect(user!.invited_by).toBeNull();
+      expect(user!.invitedBy).toBeNull();
       expect(user!.roles).toEqual(["admin", "invite", "moderate", "upload"]);
       const admin = await empty.request("/admin/users", { cookie: cookieOf(response) });
       expect(admin.status).toBe(200);

@@ -50,9 +50,9 @@ async function saveBio(session: { cookie: string; csrf: string }, bio: string, h
   return web.request("/account/profile", { cookie: session.cookie, form });
 }
 
-async function storedBio(id: number): Promise<{ bio: string; hide_transfer: boolean }> {
+async function storedBio(id: number): Promise<{ bio: string; hideTransfer: boolean }> {
   const [row] = await web.db.sql`select bio, hide_transfer from users where id = ${id}`;
-  return row as { bio: string; hide_transfer: boolean };
+  return row as { bio: string; hideTransfer: boolean };
 }
 
 describe("the profile page", () => {
@@ -98,13 +98,13 @@ describe("the profile page", () => {
 describe("hidden transfer figures", () => {
   test("the rule: hidden from other members, never from oneself or staff", () => {
     const viewer = (id: number, roles: string[] = []) => ({ id, can: (r: string) => roles.includes(r) });
-    const hidden = { id: 2, hide_transfer: true };
+    const hidden = { id: 2, hideTransfer: true };
     expect(transferVisible(viewer(3), hidden)).toBe(false);
     expect(transferVisible(viewer(2), hidden)).toBe(true);
     expect(transferVisible(viewer(3, ["moderate"]), hidden)).toBe(true);
     expect(transferVisible(viewer(3, ["admin"]), hidden)).toBe(true);
     expect(transferVisible(viewer(3, ["upload", "invite"]), hidden)).toBe(false);
-    expect(transferVisible(viewer(3), { id: 2, hide_transfer: false })).toBe(true);
+    expect(transferVisible(viewer(3), { id: 2, hideTransfer: false })).toBe(true);
   });
 
   test("a member hides them on the account page: others see neither figures nor plot, staff and they do", async () => {
@@ -112,7 +112,7 @@ describe("hidden transfer figures", () => {
     const saved = await saveBio(bob, "", true);
     expect(saved.status).toBe(303);
     expect(saved.headers.get("location")).toBe("/account?done=profile#profile");
-    expect((await storedBio(ids.bob)).hide_transfer).toBe(true);
+    expect((await storedBio(ids.bob)).hideTransfer).toBe(true);
     // The account form shows the setting as saved.
     expect((await page("/account", bob.cookie)).html).toMatch(/name="hide_transfer" value="1" checked/);
 
@@ -133,7 +133,7 @@ describe("hidden transfer figures", () => {
 
     // Unticking shows them again.
     expect((await saveBio(bob, "")).status).toBe(303);
-    expect((await storedBio(ids.bob)).hide_transfer).toBe(false);
+    expect((await storedBio(ids.bob)).hideTransfer).toBe(false);
     const again = await page("/users/bob", (await web.login("carol")).cookie);
     expect(again.html).toContain("<dt>Uploaded</dt><dd>3.00 GiB</dd>");
   });
@@ -306,7 +306,7 @@ describe("the bio", () => {
     );
     expect(saved).toMatchObject({ bio: "I *seed*\n\nalways", hide_transfer: true });
     expect(saved.bio_html).toBe("<p>I <em>seed</em></p>\n<p>always</p>\n");
-    expect(await storedBio(ids.carol)).toEqual({ bio: "I *seed*\n\nalways", hide_transfer: true });
+    expect(await storedBio(ids.carol)).toEqual({ bio: "I *seed*\n\nalways", hideTransfer: true });
     // The service refuses a change for someone else whatever the face.
     const other = await updateProfile(web.deps, { id: ids.mod, can: () => true }, ids.carol, { bio: "x" });
     expect(other.ok).toBe(false);

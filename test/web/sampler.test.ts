@@ -134,7 +134,7 @@ describe("sampling", () => {
     expect(written).toEqual([2, 2, 1]);
     expect(s.pendingTorrents).toBe(0);
     const rows = await db.sql`select torrent_id, seeders from torrent_samples order by at, torrent_id`;
-    expect(rows.map((r) => r.torrent_id)).toEqual(torrents);
+    expect(rows.map((r) => r.torrentId)).toEqual(torrents);
     expect(rows[0]!.seeders).toBe(9);
     await s.stop();
   });

@@ -111,22 +111,22 @@ describe("writing", () => {
       from suspicious_transfers order by id`;
     expect([...rows]).toEqual([
       {
-        user_id: cheater.id,
-        torrent_id: torrentId,
+        userId: cheater.id,
+        torrentId: torrentId,
         peer: "-CH0100-000000000001",
-        user_agent: "Cheat/0.1",
-        claimed_up: 1_000_000_000_000,
-        credited_up: 0,
+        userAgent: "Cheat/0.1",
+        claimedUp: 1_000_000_000_000,
+        creditedUp: 0,
         seconds: 10,
         reasons: ["rate", "no_leecher"],
       },
       {
-        user_id: cheater.id,
-        torrent_id: null,
+        userId: cheater.id,
+        torrentId: null,
         peer: "-CH0100-000000000002",
-        user_agent: "Cheat/0.1",
-        claimed_up: 10_000,
-        credited_up: 0,
+        userAgent: "Cheat/0.1",
+        claimedUp: 10_000,
+        creditedUp: 0,
         seconds: 10,
         reasons: ["no_leecher"],
       },
@@ -170,7 +170,7 @@ describe("writing", () => {
     const stored = await h.db.sql`
       select user_id, user_agent from suspicious_transfers where at = ${new Date((T0 + 100_000) * 1000)}`;
     // Cut to 200 characters by the tracker, the NUL taken out by the writer.
-    expect([...stored]).toEqual([{ user_id: cheater.id, user_agent: `EvilAgent ${"x".repeat(189)}` }]);
+    expect([...stored]).toEqual([{ userId: cheater.id, userAgent: `EvilAgent ${"x".repeat(189)}` }]);
   });
 });
 

@@ -19,7 +19,7 @@ export interface TransferTotals {
 /** The member whose account page this is. */
 export interface AccountMember extends TransferTotals {
   name: string;
-  created_at: Date;
+  createdAt: Date;
   inviter: string | null;
 }
 
@@ -28,7 +28,7 @@ export interface UploadItem {
   id: number;
   title: string;
   size: number;
-  created_at: Date;
+  createdAt: Date;
 }
 
 /** Shortest and longest password the site takes. */
@@ -49,7 +49,7 @@ export function AccountPage(props: {
   createdToken?: { token: string };
   tokenName?: string;
   feedUrl: string;
-  profile: { bio: string; hide_transfer: boolean };
+  profile: { bio: string; hideTransfer: boolean };
   bioLimits: BioLimits;
   /** Hit-and-runs now, snatches at risk, and bonus points in thousandths. */
   economy: { hitAndRuns: number; atRisk: number; millipoints: number };
@@ -72,7 +72,7 @@ export function AccountPage(props: {
         <dl class="facts">
           <dt>Member since</dt>
           <dd>
-            <DateTime date={member.created_at} day />
+            <DateTime date={member.createdAt} day />
           </dd>
           <dt>Invited by</dt>
           <dd>
@@ -99,7 +99,7 @@ export function AccountPage(props: {
         page={props.page}
         name={member.name}
         bio={props.profile.bio}
-        hideTransfer={props.profile.hide_transfer}
+        hideTransfer={props.profile.hideTransfer}
         limits={props.bioLimits}
         errors={props.errors}
       />
@@ -160,7 +160,7 @@ export function AccountPage(props: {
                     {formatSize(row.size)}
                   </td>
                   <td data-label="Uploaded">
-                    <DateTime date={row.created_at} day />
+                    <DateTime date={row.createdAt} day />
                   </td>
                 </tr>
               ))}

@@ -7,8 +7,8 @@ import type { PageContext } from "../layout/page.ts";
 export interface TokenView {
   id: number;
   name: string;
-  created_at: Date;
-  last_used_at: Date | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
 }
 
 /** How many tokens a member may hold, and the longest name. */
@@ -85,10 +85,10 @@ export function ApiTokensSection(props: {
                     {token.name}
                   </td>
                   <td data-label="Created">
-                    <DateTime date={token.created_at} />
+                    <DateTime date={token.createdAt} />
                   </td>
                   <td data-label="Last used">
-                    {token.last_used_at ? <DateTime date={token.last_used_at} /> : "never"}
+                    {token.lastUsedAt ? <DateTime date={token.lastUsedAt} /> : "never"}
                   </td>
                   <td>
                     <form method="post" action={`${base}/account/tokens/${token.id}/revoke`}>

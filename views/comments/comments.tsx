@@ -8,8 +8,8 @@ import { MarkdownField, Rendered, type RenderedHtml } from "../markdown/rendered
 export interface CommentView {
   id: number;
   author: string | null;
-  created_at: Date;
-  edited_at: Date | null;
+  createdAt: Date;
+  editedAt: Date | null;
   html: RenderedHtml;
   canEdit: boolean;
   canDelete: boolean;
@@ -37,9 +37,9 @@ function CommentItem(props: { page: PageContext; comment: CommentView }) {
       <header class="comment-head">
         <strong safe>{c.author ?? "A former member"}</strong>
         <a class="muted" href={`#comment-${id}`}>
-          <DateTime date={c.created_at} />
+          <DateTime date={c.createdAt} />
         </a>
-        {c.edited_at ? <span class="muted">(edited)</span> : ""}
+        {c.editedAt ? <span class="muted">(edited)</span> : ""}
       </header>
       <Rendered html={c.html} />
       {c.canEdit || c.canDelete ? (

@@ -22,7 +22,7 @@ export interface HomeTorrent {
   id: number;
   title: string;
   size: number;
-  created_at?: Date;
+  createdAt?: Date;
   creator?: string | null;
   seeders: number;
   leechers: number;
@@ -109,12 +109,12 @@ export function HomePage(props: { page: PageContext; home: HomeView }) {
                   </a>
                   <span class="muted">
                     <span safe>{formatSize(t.size)}</span> · <Counts torrent={t} />
-                    {t.created_at ? (
+                    {t.createdAt ? (
                       <>
                         {" "}
                         ·{" "}
-                        <time datetime={t.created_at.toISOString()} safe>
-                          {formatAge(t.created_at)}
+                        <time datetime={t.createdAt.toISOString()} safe>
+                          {formatAge(t.createdAt)}
                         </time>
                       </>
                     ) : (

@@ -8,9 +8,9 @@ import type { PageContext } from "../layout/page.ts";
 /** An invite as its creator's list shows it. */
 export interface InviteView {
   id: number;
-  created_at: Date;
-  expires_at: Date;
-  claimed_at: Date | null;
+  createdAt: Date;
+  expiresAt: Date;
+  claimedAt: Date | null;
   invitee: string | null;
 }
 
@@ -112,10 +112,10 @@ export function InvitesPage(props: {
             {props.pending.map((invite) => (
               <tr>
                 <td data-label="Created">
-                  <DateTime date={invite.created_at} />
+                  <DateTime date={invite.createdAt} />
                 </td>
                 <td data-label="Expires">
-                  <DateTime date={invite.expires_at} />
+                  <DateTime date={invite.expiresAt} />
                 </td>
                 <td>
                   <form class="inline" method="post" action={`${base}/invites/${invite.id}/revoke`}>
@@ -154,16 +154,16 @@ export function InvitesPage(props: {
                   )}
                 </td>
                 <td data-label="Joined">
-                  {invite.claimed_at ? (
-                    <time datetime={invite.claimed_at.toISOString()} safe>
-                      {formatAge(invite.claimed_at)}
+                  {invite.claimedAt ? (
+                    <time datetime={invite.claimedAt.toISOString()} safe>
+                      {formatAge(invite.claimedAt)}
                     </time>
                   ) : (
                     ""
                   )}
                 </td>
                 <td data-label="Created">
-                  <DateTime date={invite.created_at} day />
+                  <DateTime date={invite.createdAt} day />
                 </td>
               </tr>
             ))}

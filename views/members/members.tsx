@@ -14,7 +14,7 @@ export interface MemberListItem {
   /** Bytes; a BigInt above 2^53. */
   uploaded: number | bigint;
   downloaded: number | bigint;
-  created_at: Date;
+  createdAt: Date;
   inviter: string | null;
   roles: readonly RoleName[];
 }
@@ -24,8 +24,8 @@ export interface MemberView extends TransferTotals {
   id: number;
   name: string;
   disabled: boolean;
-  created_at: Date;
-  invited_by: number | null;
+  createdAt: Date;
+  invitedBy: number | null;
   inviter: string | null;
   roles: readonly RoleName[];
 }
@@ -138,7 +138,7 @@ export function AdminUsersPage(props: {
                 </td>
                 <td data-label="Roles">{row.roles.length ? row.roles.join(", ") : "—"}</td>
                 <td data-label="Joined">
-                  <DateTime date={row.created_at} day />
+                  <DateTime date={row.createdAt} day />
                 </td>
                 <td data-label="Invited by" safe>
                   {row.inviter ?? "—"}
@@ -208,12 +208,12 @@ export function AdminUserPage(props: {
           <dd>{member.disabled ? <strong class="error">disabled</strong> : "active"}</dd>
           <dt>Joined</dt>
           <dd>
-            <DateTime date={member.created_at} />
+            <DateTime date={member.createdAt} />
           </dd>
           <dt>Invited by</dt>
           <dd>
-            {member.invited_by !== null && member.inviter !== null ? (
-              <a href={`${base}/admin/users/${member.invited_by}`} safe>
+            {member.invitedBy !== null && member.inviter !== null ? (
+              <a href={`${base}/admin/users/${member.invitedBy}`} safe>
                 {member.inviter}
               </a>
             ) : (

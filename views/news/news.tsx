@@ -10,8 +10,8 @@ export interface NewsView {
   id: number;
   title: string;
   author: string | null;
-  created_at: Date;
-  updated_at: Date | null;
+  createdAt: Date;
+  updatedAt: Date | null;
   /** The body rendered to HTML by the site's Markdown renderer. */
   html: RenderedHtml;
 }
@@ -40,11 +40,11 @@ export function NewsArticle(props: {
     <article class="card news" id={`news-${item.id}`}>
       {props.heading === 2 ? <h2 class="news-title">{link}</h2> : <h3 class="news-title">{link}</h3>}
       <p class="meta muted">
-        <DateTime date={item.created_at} day /> · <MemberLink base={base} name={item.author} />
-        {item.updated_at ? (
+        <DateTime date={item.createdAt} day /> · <MemberLink base={base} name={item.author} />
+        {item.updatedAt ? (
           <>
             {" "}
-            · edited <DateTime date={item.updated_at} day />
+            · edited <DateTime date={item.updatedAt} day />
           </>
         ) : (
           ""

@@ -11,11 +11,11 @@ import { Plots, type PlotView } from "../plots/line-chart.tsx";
 export interface ProfileView {
   id: number;
   name: string;
-  created_at: Date;
+  createdAt: Date;
   roles: readonly RoleName[];
   inviter: { id: number; name: string } | null;
   uploads: number;
-  latestUploads: readonly { id: number; title: string; size: number; created_at: Date }[];
+  latestUploads: readonly { id: number; title: string; size: number; createdAt: Date }[];
   hideTransfer: boolean;
   /** Null when hidden from the viewer. */
   transfer: { uploaded: number; downloaded: number; snatches: number } | null;
@@ -64,7 +64,7 @@ export function ProfilePage(props: {
         <dl class="facts">
           <dt>Member since</dt>
           <dd>
-            <DateTime date={p.created_at} day />
+            <DateTime date={p.createdAt} day />
           </dd>
           <dt>Invited by</dt>
           <dd>
@@ -129,7 +129,7 @@ export function ProfilePage(props: {
                 {row.title}
               </a>
               <span class="muted">
-                <span safe>{formatSize(row.size)}</span> · <DateTime date={row.created_at} day />
+                <span safe>{formatSize(row.size)}</span> · <DateTime date={row.createdAt} day />
               </span>
             </li>
           ))}

@@ -13,11 +13,11 @@ export interface TorrentListItem extends CountsView {
   id: number;
   title: string;
   size: number;
-  created_at: Date;
+  createdAt: Date;
   creator: string | null;
-  category_id: number | null;
+  categoryId: number | null;
   category: string | null;
-  category_icon: string | null;
+  categoryIcon: string | null;
   tags: readonly string[];
   /** The credit state when not normal (freeleech, double upload, …). */
   credit?: BadgeView;
@@ -221,9 +221,9 @@ export function TorrentResults(props: { base: string; state: ListState }) {
                 <tr>
                   {state.categories.length > 0 ? (
                     <td class="category" data-label="Category">
-                      {row.category_id !== null ? (
-                        <a href={listUrl(base, state, { category: row.category_id })}>
-                          <CategoryIcon name={row.category_icon ?? ""} />
+                      {row.categoryId !== null ? (
+                        <a href={listUrl(base, state, { category: row.categoryId })}>
+                          <CategoryIcon name={row.categoryIcon ?? ""} />
                           <span safe>{row.category ?? ""}</span>
                         </a>
                       ) : (
@@ -264,8 +264,8 @@ export function TorrentResults(props: { base: string; state: ListState }) {
                     {row.creator ?? "—"}
                   </td>
                   <td data-label="Age">
-                    <time datetime={row.created_at.toISOString()} safe>
-                      {formatAge(row.created_at)}
+                    <time datetime={row.createdAt.toISOString()} safe>
+                      {formatAge(row.createdAt)}
                     </time>
                   </td>
                   <CountCell id={row.id} count="seeders" value={row.seeders} />

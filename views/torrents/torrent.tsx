@@ -15,15 +15,15 @@ export interface TorrentView {
   id: number;
   title: string;
   size: number;
-  created_at: Date;
+  createdAt: Date;
   creator: string | null;
-  category_id: number | null;
+  categoryId: number | null;
   category: string | null;
-  category_icon: string | null;
+  categoryIcon: string | null;
   tags: readonly string[];
   files: readonly { path: string; length: number }[];
-  info_hash: Uint8Array;
-  info_hash_v2: Uint8Array | null;
+  infoHash: Uint8Array;
+  infoHashV2: Uint8Array | null;
   /** The credit state when not normal (freeleech, double upload, …). */
   credit?: BadgeView;
 }
@@ -146,12 +146,12 @@ export function TorrentPage(props: {
           </a>
         </p>
         <dl class="facts">
-          {t.category_id !== null ? (
+          {t.categoryId !== null ? (
             <>
               <dt>Category</dt>
               <dd>
-                <a class="category-link" href={`${base}/torrents?category=${String(t.category_id)}`}>
-                  <CategoryIcon name={t.category_icon ?? ""} />
+                <a class="category-link" href={`${base}/torrents?category=${String(t.categoryId)}`}>
+                  <CategoryIcon name={t.categoryIcon ?? ""} />
                   <span safe>{t.category ?? ""}</span>
                 </a>
               </dd>
@@ -181,19 +181,19 @@ export function TorrentPage(props: {
           </dd>
           <dt>Added</dt>
           <dd>
-            <time datetime={t.created_at.toISOString()} safe>
-              {formatAge(t.created_at)}
+            <time datetime={t.createdAt.toISOString()} safe>
+              {formatAge(t.createdAt)}
             </time>
           </dd>
           <dt>Info hash</dt>
           <dd class="mono" safe>
-            {Buffer.from(t.info_hash).toString("hex")}
+            {Buffer.from(t.infoHash).toString("hex")}
           </dd>
-          {t.info_hash_v2 ? (
+          {t.infoHashV2 ? (
             <>
               <dt>Info hash (v2)</dt>
               <dd class="mono" safe>
-                {Buffer.from(t.info_hash_v2).toString("hex")}
+                {Buffer.from(t.infoHashV2).toString("hex")}
               </dd>
             </>
           ) : (

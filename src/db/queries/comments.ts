@@ -8,12 +8,12 @@ const COMMENT_LOCK = 0x636f6d;
 /** A comment as the torrent page shows it. */
 export interface CommentRow {
   id: number;
-  torrent_id: number;
-  author_id: number | null;
+  torrentId: number;
+  authorId: number | null;
   author: string | null;
   body: string;
-  created_at: Date;
-  edited_at: Date | null;
+  createdAt: Date;
+  editedAt: Date | null;
 }
 
 /** One page of a torrent's comments, oldest first, and how many it has in all. */
@@ -80,16 +80,16 @@ export async function insertComment(
         where author_id = ${input.authorId} and created_at > now() - interval '1 minute'
       `;
       if (recent!.n >= input.perMinute) return { throttled: Math.max(1, recent!.wait ?? 1) };
-      const [row] = await tx<{ id: number; creator_id: number | null }[]>`
+      const [row] = await tx<{ id: number; creatorId: number | null }[]>`
         insert into comments (torrent_id, author_id, body)
         select id, ${input.authorId}, ${input.body} from torrents where id = ${input.torrentId}
         returning id, (select creator_id from torrents where id = ${input.torrentId}) as creator_id
       `;
       if (!row) return null;
-      if (row.creator_id !== null && row.creator_id !== input.authorId)
+      if (row.creatorId !== null && row.creatorId !== input.authorId)
         await tx`
           insert into comment_notices (user_id, torrent_id, first_unread_id)
-          values (${row.creator_id}, ${input.torrentId}, ${row.id})
+          values (${row.creatorId}, ${input.torrentId}, ${row.id})
           on conflict (user_id, torrent_id) do nothing
         `;
       return { id: row.id };
@@ -112,7 +112,7 @@ export async function deleteComment(sql: Sql, id: number): Promise<void> {
 
 /** New comments on one of a member's torrents. */
 export interface CommentNoticeRow {
-  torrent_id: number;
+  torrentId: number;
   title: string;
   /** Comments by others since the member last opened the torrent's page. */
   unread: number;

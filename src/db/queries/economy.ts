@@ -19,16 +19,16 @@ export type SettledBy = "seed_time" | "ratio" | "not_downloaded" | null;
 
 /** One completed torrent of a member, with its status under the rule. */
 export interface SnatchRow {
-  torrent_id: number;
+  torrentId: number;
   title: string;
   size: Int8;
   uploaded: Int8;
   downloaded: Int8;
-  seed_seconds: Int8;
-  completed_at: Date;
-  last_announce_at: Date | null;
+  seedSeconds: Int8;
+  completedAt: Date;
+  lastAnnounceAt: Date | null;
   status: SnatchStatus;
-  settled_by: SettledBy;
+  settledBy: SettledBy;
   deadline: Date;
 }
 
@@ -104,10 +104,10 @@ export async function memberSnatchCounts(
 
 /** A member with hit-and-runs, for staff. */
 export interface OffenderRow {
-  user_id: number;
+  userId: number;
   name: string;
-  hit_and_runs: number;
-  latest_deadline: Date;
+  hitAndRuns: number;
+  latestDeadline: Date;
 }
 
 /** Members with at least one hit-and-run at `now`, most first; one more than `limit`. */
@@ -242,9 +242,9 @@ export interface LedgerRow {
   millipoints: Int8;
   reason: "seeding" | "upload_credit" | "invite";
   bytes: Int8 | null;
-  invite_id: number | null;
-  seeding_torrents: number | null;
-  created_at: Date;
+  inviteId: number | null;
+  seedingTorrents: number | null;
+  createdAt: Date;
 }
 
 /** A member's balance in thousandths of a point (the ledger's sum), and their latest rows. */
@@ -310,13 +310,13 @@ export async function spendPoints(
       await tx`update users set uploaded = uploaded + ${purchase.bytes.toString()}::bigint where id = ${userId}`;
     } else {
       const secret = newSecret();
-      const [row] = await tx<{ id: number; expires_at: Date }[]>`
+      const [row] = await tx<{ id: number; expiresAt: Date }[]>`
         insert into invites (secret_hash, inviter_id, created_at, expires_at)
         values (${hashSecret(secret)}, ${userId}, ${now}, ${now}::timestamptz + make_interval(days => ${purchase.days}))
         returning id, expires_at
       `;
       inviteId = row!.id;
-      invite = { id: row!.id, secret, expiresAt: row!.expires_at };
+      invite = { id: row!.id, secret, expiresAt: row!.expiresAt };
     }
     const [spent] = await tx<{ id: number }[]>`
       insert into bonus_ledger (user_id, millipoints, reason, bytes, invite_id, created_at)

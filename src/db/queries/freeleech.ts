@@ -29,8 +29,8 @@ export interface WindowRow {
 /** Windows not over yet, or all of them, soonest first. */
 export async function listWindows(sql: Sql, includePast = false): Promise<WindowRow[]> {
   return await sql<WindowRow[]>`
-    select w.id, w.starts_at as "startsAt", w.ends_at as "endsAt", w.download_factor::float8 as "downloadFactor",
-      w.upload_factor::float8 as "uploadFactor", w.note, u.name as "createdBy"
+    select w.id, w.starts_at, w.ends_at, w.download_factor::float8, w.upload_factor::float8, w.note,
+      u.name as created_by
     from freeleech_windows w
     left join users u on u.id = w.created_by
     where ${includePast} or w.ends_at > now()
@@ -77,8 +77,7 @@ export interface TorrentFactors {
 /** The factors of one torrent, or null when it does not exist. */
 export async function torrentFactors(sql: Sql, id: number): Promise<TorrentFactors | null> {
   const [row] = await sql<TorrentFactors[]>`
-    select id, creator_id as "creatorId", download_factor::float8 as "downloadFactor",
-      upload_factor::float8 as "uploadFactor", freeleech_requested as "freeleechRequested"
+    select id, creator_id, download_factor::float8, upload_factor::float8, freeleech_requested
     from torrents
     where id = ${id}
   `;

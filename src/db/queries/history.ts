@@ -57,11 +57,9 @@ function order(sql: Sql, sort: HistorySort, desc: boolean) {
 }
 
 const COLUMNS = (sql: Sql) => sql`
-  s.user_id as "userId", u.name as "userName", s.torrent_id as "torrentId", t.title, t.size,
-  s.uploaded, s.downloaded, s.reported_uploaded as "reportedUploaded",
-  s.reported_downloaded as "reportedDownloaded", s.seed_seconds as "seedSeconds",
-  s.first_announce_at as "firstAnnounceAt", s.last_announce_at as "lastAnnounceAt",
-  s.completed_at as "completedAt", s.seeding, s.leeching
+  s.user_id, u.name as user_name, s.torrent_id, t.title, t.size, s.uploaded, s.downloaded,
+  s.reported_uploaded, s.reported_downloaded, s.seed_seconds, s.first_announce_at, s.last_announce_at,
+  s.completed_at, s.seeding, s.leeching
 `;
 
 /** A member's torrents, `limit + 1` rows from `offset` (the extra row says a next page exists). */

@@ -27,12 +27,12 @@ export async function createInvite(
   input: { inviterId: number | null; days: number },
 ): Promise<NewInvite> {
   const secret = newSecret();
-  const [row] = await sql<{ id: number; expires_at: Date }[]>`
+  const [row] = await sql<{ id: number; expiresAt: Date }[]>`
     insert into invites (secret_hash, inviter_id, expires_at)
     values (${hashSecret(secret)}, ${input.inviterId}, now() + make_interval(days => ${input.days}))
     returning id, expires_at
   `;
-  return { id: row!.id, secret, expiresAt: row!.expires_at };
+  return { id: row!.id, secret, expiresAt: row!.expiresAt };
 }
 
 /**
@@ -53,22 +53,22 @@ export async function createMemberInvite(
     `;
     if (open!.n >= max) return null;
     const secret = newSecret();
-    const [row] = await tx<{ id: number; expires_at: Date }[]>`
+    const [row] = await tx<{ id: number; expiresAt: Date }[]>`
       insert into invites (secret_hash, inviter_id, expires_at)
       values (${hashSecret(secret)}, ${input.inviterId}, now() + make_interval(days => ${input.days}))
       returning id, expires_at
     `;
-    return { id: row!.id, secret, expiresAt: row!.expires_at };
+    return { id: row!.id, secret, expiresAt: row!.expiresAt };
   })) as NewInvite | null;
 }
 
 /** An invite as its creator's list shows it. */
 export interface InviteRow {
   id: number;
-  created_at: Date;
-  expires_at: Date;
-  claimed_at: Date | null;
-  invitee_id: number | null;
+  createdAt: Date;
+  expiresAt: Date;
+  claimedAt: Date | null;
+  inviteeId: number | null;
   invitee: string | null;
 }
 
@@ -142,14 +142,14 @@ export async function registerWithInvite(
   return (await sql.begin(async (tx) => {
     // As in createUser: serialises first-member detection and name checks between sign-ups.
     await tx`lock table users in share row exclusive mode`;
-    const [invite] = await tx<{ id: number; inviter_id: number | null }[]>`
+    const [invite] = await tx<{ id: number; inviterId: number | null }[]>`
       select id, inviter_id from invites
       where secret_hash = ${hashSecret(input.secret)}
         and claimed_at is null and revoked_at is null and expires_at > now()
       for update
     `;
     if (!invite) throw new InviteClosedError("This invite can no longer be used.");
-    const inviterId = invite.inviter_id;
+    const inviterId = invite.inviterId;
     const taken = await tx`select 1 from users where lower(name) = lower(${input.name})`;
     if (taken.length) throw new NameTakenError(`The name ${input.name} is taken.`);
     const [members] = await tx<{ count: number }[]>`select count(*)::int as count from users`;
@@ -168,7 +168,7 @@ export async function registerWithInvite(
     if (claimed.length === 0) throw new InviteClosedError("This invite can no longer be used.");
     const roles: Role[] = count === 0 ? [...ALL_ROLES] : [...INVITED_ROLES];
     await tx`
-      insert into user_roles ${tx(roles.map((role) => ({ user_id: id, role, granted_by: inviterId })))}
+      insert into user_roles ${tx(roles.map((role) => ({ userId: id, role, grantedBy: inviterId })))}
     `;
     return { id, name: user!.name, roles, inviterId };
   })) as { id: number; name: string; roles: Role[]; inviterId: number | null };

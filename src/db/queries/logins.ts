@@ -62,8 +62,8 @@ export async function forgiveLoginGuesses(
 export async function userForLogin(
   sql: Sql,
   name: string,
-): Promise<{ id: number; name: string; password_hash: string; disabled: boolean } | null> {
-  const [row] = await sql<{ id: number; name: string; password_hash: string; disabled: boolean }[]>`
+): Promise<{ id: number; name: string; passwordHash: string; disabled: boolean } | null> {
+  const [row] = await sql<{ id: number; name: string; passwordHash: string; disabled: boolean }[]>`
     select id, name, password_hash, disabled from users where lower(name) = lower(${name})
   `;
   return row ?? null;

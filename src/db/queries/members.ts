@@ -11,8 +11,8 @@ export interface MemberDetail {
   /** Bytes; a BigInt above 2^53. */
   uploaded: Int8;
   downloaded: Int8;
-  created_at: Date;
-  invited_by: number | null;
+  createdAt: Date;
+  invitedBy: number | null;
   inviter: string | null;
   roles: Role[];
   snatches: number;
@@ -38,7 +38,7 @@ export interface UploadRow {
   id: number;
   title: string;
   size: number;
-  created_at: Date;
+  createdAt: Date;
 }
 
 /** A member's uploads, newest first (at most `limit`), and how many there are in all. */
@@ -68,8 +68,8 @@ export async function rotatePasskey(sql: Sql, userId: number): Promise<string> {
 
 /** A member's stored password hash, or null. */
 export async function passwordHash(sql: Sql, userId: number): Promise<string | null> {
-  const [row] = await sql<{ password_hash: string }[]>`select password_hash from users where id = ${userId}`;
-  return row?.password_hash ?? null;
+  const [row] = await sql<{ passwordHash: string }[]>`select password_hash from users where id = ${userId}`;
+  return row?.passwordHash ?? null;
 }
 
 /** Replaces a member's password hash. */
@@ -85,7 +85,7 @@ export interface MemberRow {
   /** Bytes; a BigInt above 2^53. */
   uploaded: Int8;
   downloaded: Int8;
-  created_at: Date;
+  createdAt: Date;
   inviter: string | null;
   roles: Role[];
 }

@@ -5,10 +5,10 @@ export interface NewsRow {
   id: number;
   title: string;
   body: string;
-  author_id: number | null;
+  authorId: number | null;
   author: string | null;
-  created_at: Date;
-  updated_at: Date | null;
+  createdAt: Date;
+  updatedAt: Date | null;
 }
 
 /** News, newest first: `limit` items after `offset` (one more is fetched: is there a next page?). */

@@ -5,13 +5,13 @@ import type { Role } from "./users.ts";
 export interface ProfileRow {
   id: number;
   name: string;
-  created_at: Date;
+  createdAt: Date;
   disabled: boolean;
   roles: Role[];
-  invited_by: number | null;
+  invitedBy: number | null;
   inviter: string | null;
   bio: string;
-  hide_transfer: boolean;
+  hideTransfer: boolean;
   uploaded: number;
   downloaded: number;
   snatches: number;
@@ -41,7 +41,7 @@ export async function profileRow(
 /** A member's own profile settings. */
 export interface ProfileSettings {
   bio: string;
-  hide_transfer: boolean;
+  hideTransfer: boolean;
 }
 
 /** A member's bio and whether their transfer figures are hidden, or null. */
@@ -53,7 +53,7 @@ export async function profileSettings(sql: Sql, userId: number): Promise<Profile
 /** Stores a member's bio and transfer setting. */
 export async function setProfile(sql: Sql, userId: number, settings: ProfileSettings): Promise<void> {
   await sql`
-    update users set bio = ${settings.bio}, hide_transfer = ${settings.hide_transfer}
+    update users set bio = ${settings.bio}, hide_transfer = ${settings.hideTransfer}
     where id = ${userId}
   `;
 }

@@ -236,11 +236,11 @@ export async function deleteSamplesBefore(sql: Sql, table: SampleTable, before: 
 
 /** Rows in each table of samples, for tests and the operators' curiosity. */
 export async function sampleCounts(sql: Sql): Promise<Record<SampleTable, number>> {
-  const [row] = await sql<Record<SampleTable, number>[]>`
+  const [row] = await sql<{ site: number; torrents: number; members: number }[]>`
     select
-      (select count(*)::int from site_samples) as site_samples,
-      (select count(*)::int from torrent_samples) as torrent_samples,
-      (select count(*)::int from member_samples) as member_samples
+      (select count(*)::int from site_samples) as site,
+      (select count(*)::int from torrent_samples) as torrents,
+      (select count(*)::int from member_samples) as members
   `;
-  return row!;
+  return { site_samples: row!.site, torrent_samples: row!.torrents, member_samples: row!.members };
 }

@@ -211,9 +211,7 @@ async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfte
   `;
   // The ceiling is checked in numeric, which cannot overflow, on the member's row that the join
   // reads anyway; the rows refused go to the dead letters in the same statement.
-  const refused = await tx<
-    { user_id: number; torrent_id: number; up: string; down: string; done: boolean }[]
-  >`
+  const refused = await tx<{ userId: number; torrentId: number; up: string; down: string; done: boolean }[]>`
     with rows as (
       select d.*, row_number() over () as n
       from unnest(
@@ -309,8 +307,8 @@ async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfte
   if (dropAfter) await tx`drop table delta`;
   return refused.map(
     (r): DeadLetter => ({
-      userId: r.user_id,
-      torrentId: r.torrent_id,
+      userId: r.userId,
+      torrentId: r.torrentId,
       uploaded: r.up,
       downloaded: r.down,
       completed: r.done,
@@ -324,12 +322,12 @@ async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfte
  * already applied (the batch must then change nothing).
  */
 async function claimSequence(tx: Tx, batch: StatBatch): Promise<boolean> {
-  const [seen] = await tx<{ last_seq: number }[]>`
+  const [seen] = await tx<{ lastSeq: number }[]>`
     select last_seq from stat_batches
     where source = ${batch.source}
     for update
   `;
-  if (seen && seen.last_seq >= batch.seq) return false;
+  if (seen && seen.lastSeq >= batch.seq) return false;
   await tx`
     insert into stat_batches (source, last_seq)
     values (${batch.source}, ${batch.seq})

@@ -24,29 +24,24 @@ function saturated(n: number): number {
 
 /** One row to insert or add to: the records of one (member, torrent, reasons, hour) in a batch. */
 interface Repeat {
-  user_id: number;
-  torrent_id: number | null;
-  peer_id: Buffer;
-  user_agent: string | null;
-  claimed_up: number;
-  claimed_down: number;
-  credited_up: number;
-  credited_down: number;
+  userId: number;
+  torrentId: number | null;
+  peerId: Buffer;
+  userAgent: string | null;
+  claimedUp: number;
+  claimedDown: number;
+  creditedUp: number;
+  creditedDown: number;
   seconds: number;
   reasons: string[];
   at: Date;
-  first_at: Date;
+  firstAt: Date;
   hour: number;
   repeats: number;
 }
 
-function repeatKey(r: {
-  user_id: number;
-  torrent_id: number | null;
-  reasons: string[];
-  hour: number;
-}): string {
-  return `${r.user_id}:${r.torrent_id}:${r.reasons.join(",")}:${r.hour}`;
+function repeatKey(r: { userId: number; torrentId: number | null; reasons: string[]; hour: number }): string {
+  return `${r.userId}:${r.torrentId}:${r.reasons.join(",")}:${r.hour}`;
 }
 
 /**
@@ -60,12 +55,12 @@ function repeatKey(r: {
 export async function applySuspiciousBatch(sql: Sql, batch: SuspiciousWrite): Promise<boolean> {
   if (batch.records.length === 0) return true;
   return (await sql.begin(async (tx) => {
-    const [seen] = await tx<{ last_seq: number }[]>`
+    const [seen] = await tx<{ lastSeq: number }[]>`
       select last_seq from suspicious_batches
       where source = ${batch.source}
       for update
     `;
-    if (seen && Number(seen.last_seq) >= batch.seq) return false;
+    if (seen && Number(seen.lastSeq) >= batch.seq) return false;
     await tx`
       insert into suspicious_batches (source, last_seq)
       values (${batch.source}, ${batch.seq})
@@ -85,18 +80,18 @@ export async function applySuspiciousBatch(sql: Sql, batch: SuspiciousWrite): Pr
     for (const r of records) {
       const at = new Date(r.at * 1000);
       const next: Repeat = {
-        user_id: r.userId,
-        torrent_id: torrents.has(r.torrentId) ? r.torrentId : null,
-        peer_id: Buffer.from(r.peerId),
-        user_agent: r.userAgent,
-        claimed_up: r.claimedUp,
-        claimed_down: r.claimedDown,
-        credited_up: r.creditedUp,
-        credited_down: r.creditedDown,
+        userId: r.userId,
+        torrentId: torrents.has(r.torrentId) ? r.torrentId : null,
+        peerId: Buffer.from(r.peerId),
+        userAgent: r.userAgent,
+        claimedUp: r.claimedUp,
+        claimedDown: r.claimedDown,
+        creditedUp: r.creditedUp,
+        creditedDown: r.creditedDown,
         seconds: r.seconds,
         reasons: [...r.reasons],
         at,
-        first_at: at,
+        firstAt: at,
         hour: Math.floor(r.at / HOUR_SECONDS),
         repeats: 1,
       };
@@ -108,16 +103,16 @@ export async function applySuspiciousBatch(sql: Sql, batch: SuspiciousWrite): Pr
         continue;
       }
       same.repeats++;
-      same.claimed_up = saturated(same.claimed_up + next.claimed_up);
-      same.claimed_down = saturated(same.claimed_down + next.claimed_down);
-      same.credited_up = saturated(same.credited_up + next.credited_up);
-      same.credited_down = saturated(same.credited_down + next.credited_down);
+      same.claimedUp = saturated(same.claimedUp + next.claimedUp);
+      same.claimedDown = saturated(same.claimedDown + next.claimedDown);
+      same.creditedUp = saturated(same.creditedUp + next.creditedUp);
+      same.creditedDown = saturated(same.creditedDown + next.creditedDown);
       same.seconds = Math.min(same.seconds + next.seconds, MAX_SECONDS);
-      if (at < same.first_at) same.first_at = at;
+      if (at < same.firstAt) same.firstAt = at;
       if (at >= same.at) {
         same.at = at;
-        same.peer_id = next.peer_id;
-        same.user_agent = next.user_agent;
+        same.peerId = next.peerId;
+        same.userAgent = next.userAgent;
       }
     }
     // Rows already there take more repeats freely; a new row counts against its member's day.
@@ -125,27 +120,27 @@ export async function applySuspiciousBatch(sql: Sql, batch: SuspiciousWrite): Pr
     const days = [...new Set(hours.map((h) => Math.floor(h / 24)))];
     const present = new Set<string>();
     const perDay = new Map<string, number>();
-    const kept = await tx<{ user_id: number; torrent_id: number | null; reasons: string[]; hour: number }[]>`
+    const kept = await tx<{ userId: number; torrentId: number | null; reasons: string[]; hour: number }[]>`
       select user_id, torrent_id, reasons, hour::float8 as hour from suspicious_transfers
       where user_id in ${tx(userIds)} and hour / 24 in ${tx(days)}
     `;
     for (const row of kept) {
       present.add(repeatKey(row));
-      const day = `${row.user_id}:${Math.floor(row.hour / 24)}`;
+      const day = `${row.userId}:${Math.floor(row.hour / 24)}`;
       perDay.set(day, (perDay.get(day) ?? 0) + 1);
     }
     const rows: Repeat[] = [];
     const unlisted = new Map<number, number>();
     for (const r of repeats.values()) {
-      if (r.torrent_id === null || !present.has(repeatKey(r))) {
-        const day = `${r.user_id}:${Math.floor(r.hour / 24)}`;
+      if (r.torrentId === null || !present.has(repeatKey(r))) {
+        const day = `${r.userId}:${Math.floor(r.hour / 24)}`;
         const n = perDay.get(day) ?? 0;
         if (n >= MAX_ROWS_PER_MEMBER_DAY) {
-          unlisted.set(r.user_id, (unlisted.get(r.user_id) ?? 0) + r.repeats);
+          unlisted.set(r.userId, (unlisted.get(r.userId) ?? 0) + r.repeats);
           continue;
         }
         perDay.set(day, n + 1);
-        if (r.torrent_id !== null) present.add(repeatKey(r));
+        if (r.torrentId !== null) present.add(repeatKey(r));
       }
       rows.push(r);
     }
@@ -180,11 +175,11 @@ export async function applySuspiciousBatch(sql: Sql, batch: SuspiciousWrite): Pr
       tally.set(r.userId, t);
     }
     const totals = [...tally].map(([id, t]) => ({
-      user_id: id,
+      userId: id,
       records: t.records,
-      uncredited_up: t.up.toString(),
-      uncredited_down: t.down.toString(),
-      last_at: new Date(t.last),
+      uncreditedUp: t.up.toString(),
+      uncreditedDown: t.down.toString(),
+      lastAt: new Date(t.last),
       unlisted: unlisted.get(id) ?? 0,
     }));
     await tx`
@@ -203,22 +198,22 @@ export async function applySuspiciousBatch(sql: Sql, batch: SuspiciousWrite): Pr
 /** A suspicious transfer as moderators see it. */
 export interface SuspiciousRow {
   id: number;
-  user_id: number;
+  userId: number;
   member: string;
-  torrent_id: number | null;
+  torrentId: number | null;
   torrent: string | null;
-  peer_id: Buffer;
-  user_agent: string | null;
-  claimed_up: number;
-  claimed_down: number;
-  credited_up: number;
-  credited_down: number;
+  peerId: Buffer;
+  userAgent: string | null;
+  claimedUp: number;
+  claimedDown: number;
+  creditedUp: number;
+  creditedDown: number;
   seconds: number;
   reasons: string[];
   at: Date;
   /** Announces this row stands for (its figures are their sums), and the first one's time. */
   repeats: number;
-  first_at: Date;
+  firstAt: Date;
 }
 
 /** Suspicious transfers newest first, one more than `limit` so the caller knows of a next page. */
@@ -241,12 +236,12 @@ export async function recentSuspicious(
 
 /** One member's tally of suspicious transfers; uncredited bytes as decimal text (they may pass 2^53). */
 export interface TallyRow {
-  user_id: number;
+  userId: number;
   member: string;
   records: number;
-  uncredited_up: string;
-  uncredited_down: string;
-  last_at: Date;
+  uncreditedUp: string;
+  uncreditedDown: string;
+  lastAt: Date;
 }
 
 /** The members with the most suspicious transfers, most first. */

@@ -42,7 +42,7 @@ export async function findTag(sql: Sql, name: string): Promise<TagRef | null> {
 export async function tagsOf(sql: Sql, ids: readonly number[]): Promise<Map<number, string[]>> {
   const out = new Map<number, string[]>();
   if (ids.length === 0) return out;
-  const rows = await sql<{ torrent_id: number; name: string }[]>`
+  const rows = await sql<{ torrentId: number; name: string }[]>`
     select tt.torrent_id, t.name
     from torrent_tags tt
     join tags t on t.id = tt.tag_id
@@ -50,9 +50,9 @@ export async function tagsOf(sql: Sql, ids: readonly number[]): Promise<Map<numb
     order by tt.torrent_id, t.name
   `;
   for (const row of rows) {
-    const list = out.get(row.torrent_id);
+    const list = out.get(row.torrentId);
     if (list) list.push(row.name);
-    else out.set(row.torrent_id, [row.name]);
+    else out.set(row.torrentId, [row.name]);
   }
   return out;
 }
@@ -76,7 +76,7 @@ export async function setTorrentTags(sql: Sql, torrentId: number, names: readonl
     where torrent_id = ${torrentId} and tag_id not in ${sql(ids)}
   `;
   await sql`
-    insert into torrent_tags ${sql(ids.map((id) => ({ tag_id: id, torrent_id: torrentId })))}
+    insert into torrent_tags ${sql(ids.map((id) => ({ tagId: id, torrentId })))}
     on conflict do nothing
   `;
 }

@@ -15,8 +15,8 @@ export const LAST_USED_RESOLUTION_SECONDS = 60;
 export interface TokenRow {
   id: number;
   name: string;
-  created_at: Date;
-  last_used_at: Date | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
 }
 
 /** A new token as its owner sees it once. */
@@ -94,7 +94,7 @@ export async function tokenUser(sql: Sql, token: string): Promise<TokenUser | nu
           or last_used_at < now() - make_interval(secs => ${LAST_USED_RESOLUTION_SECONDS}))
       returning id
     )
-    select f.token_id as "tokenId", f.id, f.name, f.passkey,
+    select f.token_id, f.id, f.name, f.passkey,
       array(select role from user_roles r where r.user_id = f.id order by role) as roles
     from found f
   `;
@@ -103,8 +103,8 @@ export async function tokenUser(sql: Sql, token: string): Promise<TokenUser | nu
 
 /** A member's RSS key (every member has one). */
 export async function rssKey(sql: Sql, userId: number): Promise<string | null> {
-  const [row] = await sql<{ rss_key: string }[]>`select rss_key from users where id = ${userId}`;
-  return row?.rss_key ?? null;
+  const [row] = await sql<{ rssKey: string }[]>`select rss_key from users where id = ${userId}`;
+  return row?.rssKey ?? null;
 }
 
 /** Gives a member a new RSS key, so the old feed address stops working; returns it. */

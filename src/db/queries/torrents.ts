@@ -36,7 +36,7 @@ export async function trackerCompletions(sql: Sql, pageSize = COMPLETIONS_PAGE):
   let afterUser = 0;
   let afterTorrent = 0;
   for (;;) {
-    const rows = await sql<{ user_id: number; torrent_id: number }[]>`
+    const rows = await sql<{ userId: number; torrentId: number }[]>`
       select user_id, torrent_id
       from user_torrent_stats
       where (user_id, torrent_id) > (${afterUser}::bigint, ${afterTorrent}::bigint)
@@ -50,12 +50,12 @@ export async function trackerCompletions(sql: Sql, pageSize = COMPLETIONS_PAGE):
       out = grown;
     }
     for (const row of rows) {
-      out[n++] = row.user_id;
-      out[n++] = row.torrent_id;
+      out[n++] = row.userId;
+      out[n++] = row.torrentId;
     }
     if (rows.length < pageSize) break;
-    afterUser = rows.at(-1)!.user_id;
-    afterTorrent = rows.at(-1)!.torrent_id;
+    afterUser = rows.at(-1)!.userId;
+    afterTorrent = rows.at(-1)!.torrentId;
   }
   return out.slice(0, n);
 }
@@ -65,20 +65,20 @@ export interface TorrentRow {
   id: number;
   title: string;
   size: number;
-  created_at: Date;
-  creator_id: number | null;
+  createdAt: Date;
+  creatorId: number | null;
   creator: string | null;
   seeders: number;
   leechers: number;
   snatches: number;
-  category_id: number | null;
+  categoryId: number | null;
   category: string | null;
-  category_icon: string | null;
+  categoryIcon: string | null;
   /** Its tags by name, in alphabetical order. */
   tags: string[];
   /** The torrent's own credit factors (see the README's Accounting). */
-  download_factor: number;
-  upload_factor: number;
+  downloadFactor: number;
+  uploadFactor: number;
   /** The credit state in force, with site-wide windows: filled in by the web side. */
   credit?: { badge: string | null; until: Date | null };
 }
@@ -87,8 +87,8 @@ export interface TorrentRow {
 export interface TorrentDetail extends TorrentRow {
   description: string;
   files: { path: string; length: number }[];
-  info_hash: Buffer;
-  info_hash_v2: Buffer | null;
+  infoHash: Buffer;
+  infoHashV2: Buffer | null;
 }
 
 /** Columns a list can be sorted by. */

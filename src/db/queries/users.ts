@@ -34,7 +34,7 @@ export interface UserRow {
   /** Bytes; a BigInt above 2^53. */
   uploaded: Int8;
   downloaded: Int8;
-  created_at: Date;
+  createdAt: Date;
 }
 
 /** Thrown when a name is taken (case-insensitively). */
@@ -64,7 +64,7 @@ export async function createUser(
     const roles: Role[] = count === 0 ? [...ALL_ROLES] : [...(input.roles ?? [])];
     if (roles.length) {
       await tx`
-        insert into user_roles ${tx(roles.map((role) => ({ user_id: user.id, role, granted_by: input.grantedBy ?? null })))}
+        insert into user_roles ${tx(roles.map((role) => ({ userId: user.id, role, grantedBy: input.grantedBy ?? null })))}
       `;
     }
     return { user, roles };

@@ -40,7 +40,7 @@ export function accountPages(deps: WebDeps) {
       errors?: Record<string, string>;
       createdToken?: { token: string };
       tokenName?: string;
-      profile?: { bio: string; hide_transfer: boolean };
+      profile?: { bio: string; hideTransfer: boolean };
     } = {},
   ) {
     const overview = await accountOverview(deps, viewer.id, linksFor(deps.config, request, page.base));
@@ -127,7 +127,7 @@ export function accountPages(deps: WebDeps) {
             render: (errors) =>
               render(page, viewer, request, {
                 errors,
-                profile: { bio: body.bio ?? "", hide_transfer: body.hide_transfer === "1" },
+                profile: { bio: body.bio ?? "", hideTransfer: body.hide_transfer === "1" },
               }),
           },
         });

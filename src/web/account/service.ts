@@ -34,7 +34,7 @@ export async function accountOverview(deps: WebDeps, userId: number, links: Link
     announceUrl: links.announce(member.passkey),
     tokens: await memberTokens(deps.sql, userId),
     feedUrl: `${links.site}/rss/${await rssKey(deps.sql, userId)}`,
-    profile: (await ownSettings(deps, userId)) ?? { bio: "", hide_transfer: false },
+    profile: (await ownSettings(deps, userId)) ?? { bio: "", hideTransfer: false },
     economy: await accountEconomy(deps, userId),
   };
 }

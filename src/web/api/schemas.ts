@@ -209,11 +209,11 @@ export function userBody(member: MemberDetail): typeof User.static {
     name: member.name,
     roles: member.roles,
     disabled: member.disabled,
-    created_at: iso(member.created_at),
+    created_at: iso(member.createdAt),
     uploaded: exactInteger(member.uploaded),
     downloaded: exactInteger(member.downloaded),
     snatches: member.snatches,
-    invited_by: member.invited_by !== null ? { id: member.invited_by, name: member.inviter ?? "" } : null,
+    invited_by: member.invitedBy !== null ? { id: member.invitedBy, name: member.inviter ?? "" } : null,
   };
 }
 
@@ -233,11 +233,11 @@ export function summaryBody(row: TorrentRow): typeof TorrentSummary.static {
     id: row.id,
     title: row.title,
     size: row.size,
-    created_at: iso(row.created_at),
-    creator: row.creator_id !== null ? { id: row.creator_id, name: row.creator ?? "" } : null,
+    created_at: iso(row.createdAt),
+    creator: row.creatorId !== null ? { id: row.creatorId, name: row.creator ?? "" } : null,
     category:
-      row.category_id !== null
-        ? { id: row.category_id, name: row.category ?? "", icon: row.category_icon ?? "" }
+      row.categoryId !== null
+        ? { id: row.categoryId, name: row.category ?? "", icon: row.categoryIcon ?? "" }
         : null,
     tags: row.tags,
     seeders: row.seeders,
@@ -259,8 +259,8 @@ export function fullBody(
     ...summaryBody(row),
     description: row.description,
     description_html: descriptionHtml,
-    info_hash: Buffer.from(row.info_hash).toString("hex"),
-    info_hash_v2: row.info_hash_v2 ? Buffer.from(row.info_hash_v2).toString("hex") : null,
+    info_hash: Buffer.from(row.infoHash).toString("hex"),
+    info_hash_v2: row.infoHashV2 ? Buffer.from(row.infoHashV2).toString("hex") : null,
     files: row.files,
     can_edit: rights.canEdit,
     can_delete: rights.canDelete,
@@ -271,12 +271,12 @@ export function fullBody(
 export function commentBody(comment: ShownComment): typeof CommentBody.static {
   return {
     id: comment.id,
-    torrent_id: comment.torrent_id,
-    author: comment.author_id !== null ? { id: comment.author_id, name: comment.author ?? "" } : null,
+    torrent_id: comment.torrentId,
+    author: comment.authorId !== null ? { id: comment.authorId, name: comment.author ?? "" } : null,
     body: comment.body,
     html: comment.html,
-    created_at: iso(comment.created_at),
-    edited_at: comment.edited_at ? iso(comment.edited_at) : null,
+    created_at: iso(comment.createdAt),
+    edited_at: comment.editedAt ? iso(comment.editedAt) : null,
     can_edit: comment.canEdit,
     can_delete: comment.canDelete,
   };

@@ -73,7 +73,7 @@ export async function logIn(
   const guess = await takeLoginGuess(deps.sql, name, address);
   if (guess === null) return refuse("throttled", TOO_MANY, { retryAfterSeconds: THROTTLE_SECONDS });
   const user = await userForLogin(deps.sql, name);
-  const hash = user?.password_hash ?? (await dummyHash(deps.pepper));
+  const hash = user?.passwordHash ?? (await dummyHash(deps.pepper));
   if (!(await verifyPassword(input.password, hash, deps.pepper)) || !user) {
     await keepLoginFailure(deps.sql);
     return refuse("unauthenticated", "Wrong name or password.");

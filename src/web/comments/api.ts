@@ -54,7 +54,7 @@ export function commentsApi(deps: WebDeps, limiters: ApiLimiters) {
       async ({ caller, params, body, set, base }) => {
         const { comment, page } = accepted(await postComment(deps, caller, params.id, body.body));
         set.status = 201;
-        set.headers.location = `${base}${API_PREFIX}/torrents/${comment.torrent_id}/comments?page=${page}`;
+        set.headers.location = `${base}${API_PREFIX}/torrents/${comment.torrentId}/comments?page=${page}`;
         return commentBody(comment);
       },
       {

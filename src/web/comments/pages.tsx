@@ -23,7 +23,7 @@ const CommentBody = t.Object({ body: t.String({ maxLength: COMMENT_LIMITS.bodyMa
 /** Where a comment is shown: its torrent's page, at the comments page holding it. */
 function placeOf(base: string, result: CommentChange & { ok: true }, anchor = true): string {
   const { comment, page } = result;
-  return `${base}/torrents/${comment.torrent_id}${page > 1 ? `?cpage=${page}` : ""}#${anchor ? `comment-${comment.id}` : "comments"}`;
+  return `${base}/torrents/${comment.torrentId}${page > 1 ? `?cpage=${page}` : ""}#${anchor ? `comment-${comment.id}` : "comments"}`;
 }
 
 /** Comments on torrents: post, edit one's own, delete one's own (moderators any). */
@@ -65,7 +65,7 @@ export function commentPages(deps: WebDeps) {
           <EditCommentPage
             page={page}
             id={found.comment.id}
-            torrentId={found.comment.torrent_id}
+            torrentId={found.comment.torrentId}
             torrentPage={found.page}
             body={found.comment.body}
             preview={preview(found.comment.body)}
@@ -92,7 +92,7 @@ export function commentPages(deps: WebDeps) {
               <EditCommentPage
                 page={page}
                 id={params.id}
-                torrentId={place!.comment.torrent_id}
+                torrentId={place!.comment.torrentId}
                 torrentPage={place!.page}
                 body={text}
                 preview={preview(text)}

@@ -24,8 +24,8 @@ export const NOTICES_SHOWN = 10;
 export const NO_COMMENT = "There is no comment with this number: it may have been deleted.";
 
 /** What the actor may do to a comment: its author edits and deletes it, moderators delete any. */
-export function commentRights(actor: Actor, comment: { author_id: number | null }) {
-  const own = comment.author_id !== null && comment.author_id === actor.id;
+export function commentRights(actor: Actor, comment: { authorId: number | null }) {
+  const own = comment.authorId !== null && comment.authorId === actor.id;
   return { canEdit: own, canDelete: own || actor.can("moderate") };
 }
 
@@ -81,7 +81,7 @@ export type CommentChange = Result<{ comment: ShownComment; page: number }>;
 async function placed(deps: WebDeps, actor: Actor, id: number): Promise<CommentChange> {
   const comment = await getComment(deps.sql, id);
   if (!comment) return refuse("not_found", NO_COMMENT);
-  const page = pageOf(await commentsBefore(deps.sql, comment.torrent_id, comment.id));
+  const page = pageOf(await commentsBefore(deps.sql, comment.torrentId, comment.id));
   return { ok: true, comment: shown(actor, comment), page };
 }
 
@@ -149,19 +149,14 @@ export async function commentedTorrent(deps: WebDeps, torrentId: number) {
 /** New comments on the member's torrents, for the notice on the torrent list. */
 export async function newCommentNotices(deps: WebDeps, userId: number) {
   const rows = await commentNotices(deps.sql, userId, NOTICES_SHOWN);
-  return rows.map((row) => ({
-    torrentId: row.torrent_id,
-    title: row.title,
-    unread: row.unread,
-    page: pageOf(row.before),
-  }));
+  return rows.map(({ before, ...row }) => ({ ...row, page: pageOf(before) }));
 }
 
 /** The uploader opened their torrent's page: its comments count as seen. */
 export async function markCommentsSeen(
   deps: WebDeps,
   viewer: { id: number },
-  torrent: { id: number; creator_id: number | null },
+  torrent: { id: number; creatorId: number | null },
 ): Promise<void> {
-  if (torrent.creator_id === viewer.id) await clearCommentNotice(deps.sql, viewer.id, torrent.id);
+  if (torrent.creatorId === viewer.id) await clearCommentNotice(deps.sql, viewer.id, torrent.id);
 }

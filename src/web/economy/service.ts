@@ -90,7 +90,7 @@ export async function memberHitAndRuns(
   if (input.userId !== viewer.id && !ECONOMY_STAFF.some((r) => viewer.can(r as "moderate" | "admin")))
     return refuse("forbidden", "Members see only their own hit-and-runs.");
   if (pageProblem(input.page)) return refuseFields({ page: `Use a whole number from 1 to ${MAX_PAGE}.` });
-  const [member] = await deps.sql<{ id: number; name: string; downloads_paused: boolean }[]>`
+  const [member] = await deps.sql<{ id: number; name: string; downloadsPaused: boolean }[]>`
     select id, name, downloads_paused from users where id = ${input.userId}
   `;
   if (!member) return refuse("not_found", NO_MEMBER);
@@ -103,19 +103,13 @@ export async function memberHitAndRuns(
   return {
     ok: true,
     member: { id: member.id, name: member.name },
-    downloadsPaused: member.downloads_paused,
-    items: rows.slice(0, ROWS_PER_PAGE).map((r) => {
-      const seedSeconds = Number(r.seed_seconds);
+    downloadsPaused: member.downloadsPaused,
+    items: rows.slice(0, ROWS_PER_PAGE).map(({ torrentId, title, size, ...r }) => {
+      const seedSeconds = Number(r.seedSeconds);
       return {
-        torrent: { id: r.torrent_id, title: r.title, size: r.size },
-        uploaded: r.uploaded,
-        downloaded: r.downloaded,
+        ...r,
+        torrent: { id: torrentId, title, size },
         seedSeconds,
-        completedAt: r.completed_at,
-        lastAnnounceAt: r.last_announce_at,
-        status: r.status,
-        settledBy: r.settled_by,
-        deadline: r.deadline,
         secondsLeft: Math.max(0, Math.floor((r.deadline.getTime() - input.now.getTime()) / 1000)),
         seedSecondsOwed: r.status === "satisfied" ? 0 : Math.max(0, rule.seedSeconds - seedSeconds),
       };
@@ -150,9 +144,9 @@ export async function hitAndRunOffenders(
   return {
     ok: true,
     items: rows.slice(0, ROWS_PER_PAGE).map((r) => ({
-      member: { id: r.user_id, name: r.name },
-      hitAndRuns: r.hit_and_runs,
-      latestDeadline: r.latest_deadline,
+      member: { id: r.userId, name: r.name },
+      hitAndRuns: r.hitAndRuns,
+      latestDeadline: r.latestDeadline,
     })),
     page: input.page,
     hasNext: rows.length > ROWS_PER_PAGE,
@@ -218,15 +212,11 @@ export async function memberBonus(
     member,
     millipoints: ledger.millipoints,
     prices: prices(deps.config),
-    ledger: ledger.rows.map((r) => ({
-      id: r.id,
-      hour: r.hour,
+    ledger: ledger.rows.map(({ createdAt, ...r }) => ({
+      ...r,
       millipoints: Number(r.millipoints),
-      reason: r.reason,
       bytes: r.bytes === null ? null : Number(r.bytes),
-      inviteId: r.invite_id,
-      seedingTorrents: r.seeding_torrents,
-      at: r.created_at,
+      at: createdAt,
     })),
   };
 }

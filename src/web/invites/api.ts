@@ -113,14 +113,14 @@ export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
         return {
           pending: pending.map((i) => ({
             id: i.id,
-            created_at: i.created_at.toISOString(),
-            expires_at: i.expires_at.toISOString(),
+            created_at: i.createdAt.toISOString(),
+            expires_at: i.expiresAt.toISOString(),
           })),
           used: used.map((i) => ({
             id: i.id,
-            created_at: i.created_at.toISOString(),
-            claimed_at: i.claimed_at!.toISOString(),
-            invitee: i.invitee_id !== null ? { id: i.invitee_id, name: i.invitee ?? "" } : null,
+            created_at: i.createdAt.toISOString(),
+            claimed_at: i.claimedAt!.toISOString(),
+            invitee: i.inviteeId !== null ? { id: i.inviteeId, name: i.invitee ?? "" } : null,
           })),
         };
       },

@@ -31,9 +31,9 @@ export function newsBody(row: NewsRow): typeof NewsBody.static {
     title: row.title,
     body: row.body,
     body_html: renderMarkdown(row.body),
-    author: row.author_id !== null ? { id: row.author_id, name: row.author ?? "" } : null,
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at?.toISOString() ?? null,
+    author: row.authorId !== null ? { id: row.authorId, name: row.author ?? "" } : null,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt?.toISOString() ?? null,
   };
 }
 

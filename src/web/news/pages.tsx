@@ -20,14 +20,7 @@ import {
 
 /** A news row as the views show it: its body rendered from Markdown. */
 export function newsView(row: NewsRow): NewsView {
-  return {
-    id: row.id,
-    title: row.title,
-    author: row.author,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-    html: renderMarkdown(row.body),
-  };
+  return { ...row, html: renderMarkdown(row.body) };
 }
 
 const DONE: Record<string, string> = {

@@ -50,7 +50,7 @@ export function profileBody(profile: Profile): typeof ProfileBody.static {
   return {
     id: profile.id,
     name: profile.name,
-    created_at: profile.created_at.toISOString(),
+    created_at: profile.createdAt.toISOString(),
     roles: profile.roles,
     invited_by: profile.inviter,
     bio: profile.bio,

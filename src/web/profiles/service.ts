@@ -36,7 +36,7 @@ export interface TransferFigures {
 export interface Profile {
   id: number;
   name: string;
-  created_at: Date;
+  createdAt: Date;
   roles: Role[];
   inviter: { id: number; name: string } | null;
   /** Markdown, as the member wrote it. */
@@ -60,8 +60,8 @@ export interface Profile {
 export type ProfileResult = Result<{ profile: Profile }>;
 
 /** Whether the viewer sees a member's transfer figures: unless hidden, and always their own or as staff. */
-export function transferVisible(viewer: Viewer, member: { id: number; hide_transfer: boolean }): boolean {
-  return !member.hide_transfer || viewer.id === member.id || isStaff(viewer);
+export function transferVisible(viewer: Viewer, member: { id: number; hideTransfer: boolean }): boolean {
+  return !member.hideTransfer || viewer.id === member.id || isStaff(viewer);
 }
 
 function asProfile(viewer: Viewer, row: ProfileRow, latestUploads: UploadRow[]): Profile {
@@ -69,14 +69,13 @@ function asProfile(viewer: Viewer, row: ProfileRow, latestUploads: UploadRow[]):
   return {
     id: row.id,
     name: row.name,
-    created_at: row.created_at,
+    createdAt: row.createdAt,
     roles: row.roles,
-    inviter:
-      row.invited_by !== null && row.inviter !== null ? { id: row.invited_by, name: row.inviter } : null,
+    inviter: row.invitedBy !== null && row.inviter !== null ? { id: row.invitedBy, name: row.inviter } : null,
     bio: row.bio,
     uploads: row.uploads,
     latestUploads,
-    hideTransfer: row.hide_transfer,
+    hideTransfer: row.hideTransfer,
     transfer: transferVisible(viewer, row)
       ? { uploaded: row.uploaded, downloaded: row.downloaded, snatches: row.snatches }
       : null,
@@ -149,7 +148,7 @@ export async function updateProfile(
   const bio = input.bio === undefined ? current.bio : cleanBio(input.bio);
   const problem = bioProblem(bio);
   if (problem) return refuseFields({ bio: problem });
-  const settings = { bio, hide_transfer: input.hideTransfer ?? current.hide_transfer };
+  const settings = { bio, hideTransfer: input.hideTransfer ?? current.hideTransfer };
   await setProfile(deps.sql, userId, settings);
   return { ok: true, settings };
 }

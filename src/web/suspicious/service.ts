@@ -63,35 +63,18 @@ export function clientPrefix(peerId: Uint8Array): string {
   return Buffer.from(peerId.subarray(0, end)).toString("latin1");
 }
 
-function item(row: SuspiciousRow): SuspiciousItem {
+function item({ userId, member, torrentId, torrent, peerId, ...rest }: SuspiciousRow): SuspiciousItem {
   return {
-    id: row.id,
-    member: { id: row.user_id, name: row.member },
-    torrent:
-      row.torrent_id !== null && row.torrent !== null ? { id: row.torrent_id, title: row.torrent } : null,
-    peerId: Buffer.from(row.peer_id).toString("hex"),
-    clientPrefix: clientPrefix(row.peer_id),
-    userAgent: row.user_agent,
-    claimedUp: row.claimed_up,
-    claimedDown: row.claimed_down,
-    creditedUp: row.credited_up,
-    creditedDown: row.credited_down,
-    seconds: row.seconds,
-    reasons: row.reasons,
-    at: row.at,
-    repeats: row.repeats,
-    firstAt: row.first_at,
+    ...rest,
+    member: { id: userId, name: member },
+    torrent: torrentId !== null && torrent !== null ? { id: torrentId, title: torrent } : null,
+    peerId: Buffer.from(peerId).toString("hex"),
+    clientPrefix: clientPrefix(peerId),
   };
 }
 
-function tallyItem(row: TallyRow): TallyItem {
-  return {
-    member: { id: row.user_id, name: row.member },
-    records: row.records,
-    uncreditedUp: row.uncredited_up,
-    uncreditedDown: row.uncredited_down,
-    lastAt: row.last_at,
-  };
+function tallyItem({ userId, member, ...rest }: TallyRow): TallyItem {
+  return { ...rest, member: { id: userId, name: member } };
 }
 
 /** One page of suspicious transfers (page from 1) and the members with the most of them. */

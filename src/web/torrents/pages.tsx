@@ -229,7 +229,7 @@ export function torrentPages(deps: WebDeps) {
             description={torrent.description}
             descriptionPreview={preview(torrent.description)}
             categories={await categories(deps)}
-            categoryId={torrent.category_id}
+            categoryId={torrent.categoryId}
             tags={torrent.tags.join(", ")}
             limits={FORM_LIMITS}
           />

@@ -106,7 +106,7 @@ export function rssRoutes(deps: WebDeps) {
           `<atom:link href="${xmlEscape(`${site}/rss/${params.key}${search}`)}" rel="self" type="application/rss+xml"/>`,
           "<ttl>15</ttl>",
         ];
-        if (items[0]) lines.push(`<lastBuildDate>${items[0].created_at.toUTCString()}</lastBuildDate>`);
+        if (items[0]) lines.push(`<lastBuildDate>${items[0].createdAt.toUTCString()}</lastBuildDate>`);
         for (const row of items) {
           const page = `${site}/torrents/${row.id}`;
           const download = `${site}/rss/${params.key}/download/${row.id}`;
@@ -124,7 +124,7 @@ export function rssRoutes(deps: WebDeps) {
             `<title>${xmlEscape(row.title)}</title>`,
             `<link>${xmlEscape(page)}</link>`,
             `<guid isPermaLink="true">${xmlEscape(page)}</guid>`,
-            `<pubDate>${row.created_at.toUTCString()}</pubDate>`,
+            `<pubDate>${row.createdAt.toUTCString()}</pubDate>`,
             ...(row.category ? [`<category>${xmlEscape(row.category)}</category>`] : []),
             `<description>${xmlEscape(about)}</description>`,
             `<enclosure url="${xmlEscape(download)}" length="${length}" type="application/x-bittorrent"/>`,

@@ -42,9 +42,9 @@ export function cleanDescription(description: string | undefined): string {
 }
 
 /** What the actor may do to a torrent: its uploader and moderators edit, moderators delete. */
-export function torrentRights(actor: Actor, torrent: { creator_id: number | null }) {
+export function torrentRights(actor: Actor, torrent: { creatorId: number | null }) {
   return {
-    canEdit: torrent.creator_id === actor.id || actor.can("moderate"),
+    canEdit: torrent.creatorId === actor.id || actor.can("moderate"),
     canDelete: actor.can("moderate"),
   };
 }
@@ -61,7 +61,7 @@ async function creditStates(deps: WebDeps): Promise<<T extends TorrentRow>(row: 
   const now = new Date();
   return (row) => {
     const c = combineFactors(
-      { downloadFactor: row.download_factor, uploadFactor: row.upload_factor },
+      { downloadFactor: row.downloadFactor, uploadFactor: row.uploadFactor },
       windows,
       now,
     );
@@ -166,7 +166,7 @@ export async function editTorrent(
   if (!title) return refuseFields({ title: "Enter a title." });
   const description =
     input.description === undefined ? torrent.description : cleanDescription(input.description);
-  let categoryId = torrent.category_id;
+  let categoryId = torrent.categoryId;
   if (input.categoryId !== undefined) {
     const choice = await chooseCategory(deps, input.categoryId);
     if (!choice.ok) return refuseFields({ ...choice.refusal.fields });

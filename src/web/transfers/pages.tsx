@@ -84,7 +84,7 @@ export function transferPages(deps: WebDeps) {
       leechers: peers.ok ? peers.leechers : [],
       peersUnavailable: peers.ok ? undefined : peers.refusal.message,
       canSetFactors: viewer.can("moderate"),
-      canRequest: torrent.creator_id === viewer.id && !viewer.can("moderate"),
+      canRequest: torrent.creatorId === viewer.id && !viewer.can("moderate"),
       snatches: snatches?.ok
         ? snatches.rows.map((r) => ({
             member: { id: r.userId, name: r.userName },
