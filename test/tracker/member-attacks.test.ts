@@ -216,7 +216,7 @@ describe("with no min interval and a short peer timeout", () => {
     // One row an hour: two if the flood straddled the turn of an hour.
     expect(rows.length).toBeLessThanOrEqual(2);
     expect(rows.reduce((n, r) => n + r.repeats, 0)).toBe(pairs);
-    expect(rows.reduce((n, r) => n + Number(r.claimed_up), 0)).toBe(-1000 * pairs);
+    expect(rows.reduce((n, r) => n + Number(r.claimedUp), 0)).toBe(-1000 * pairs);
     expect(rows[0]!.reasons).toEqual(["backwards"]);
   }, 60_000);
 });
@@ -254,7 +254,7 @@ describe("with an interval below what clients honour", () => {
     await flushed(server, bob, MARK);
     const [row] = await server.running.db.sql`
       select seed_seconds from user_torrent_stats where user_id = ${alice.id}`;
-    expect(Number(row!.seed_seconds)).toBeGreaterThanOrEqual(12);
-    expect(Number(row!.seed_seconds)).toBeLessThanOrEqual(seconds + 1);
+    expect(Number(row!.seedSeconds)).toBeGreaterThanOrEqual(12);
+    expect(Number(row!.seedSeconds)).toBeLessThanOrEqual(seconds + 1);
   }, 60_000);
 });
