@@ -8,7 +8,7 @@ import { log } from "../log.ts";
 import { clientAddress } from "../shared/forwarded.ts";
 import { accountPages } from "./account/pages.tsx";
 import { apiErrorResponse, errorResponse, isApiPath } from "./api/errors.ts";
-import { apiRoutes } from "./api/index.tsx";
+import { apiRoutes } from "./api.tsx";
 import { authPages } from "./auth/pages.tsx";
 import { categoryPages } from "./categories/pages.tsx";
 import { commentPages } from "./comments/pages.tsx";

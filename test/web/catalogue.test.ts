@@ -2,6 +2,8 @@
 // add tags, the list filters by both with search and sorting kept in its links, edits change them,
 // feeds follow the same filters.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { CATEGORY_ICON_NAMES } from "../../src/web/categories/icons.ts";
+import { DRAWN_ICONS } from "../../views/categories/icons.tsx";
 import { smallTorrent, uploadForm } from "../helpers/api.ts";
 import { webHarness } from "../helpers/web.ts";
 
@@ -40,6 +42,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await web?.close();
+});
+
+test("every icon a category may take is drawn, and every drawing may be taken", () => {
+  expect([...DRAWN_ICONS].sort()).toEqual([...CATEGORY_ICON_NAMES].sort());
 });
 
 describe("categories, managed by administrators", () => {

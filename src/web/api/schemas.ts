@@ -3,7 +3,6 @@ import type { Int8 } from "../../db/client.ts";
 import type { MemberDetail } from "../../db/queries/members.ts";
 import type { TorrentDetail, TorrentRow } from "../../db/queries/torrents.ts";
 import { ALL_ROLES } from "../../db/queries/users.ts";
-import type { ShownComment } from "../comments/service.ts";
 import { ErrorBody } from "./errors.ts";
 
 const Time = (description: string) => t.String({ format: "date-time", description });
@@ -200,7 +199,7 @@ export function errors(...statuses: (keyof typeof ERROR_MEANING)[]) {
   return out;
 }
 
-const iso = (date: Date) => date.toISOString();
+export const iso = (date: Date) => date.toISOString();
 
 /** A member as the API shows them. */
 export function userBody(member: MemberDetail): typeof User.static {
@@ -264,20 +263,5 @@ export function fullBody(
     files: row.files,
     can_edit: rights.canEdit,
     can_delete: rights.canDelete,
-  };
-}
-
-/** A comment as the API shows it, with what the caller may do to it. */
-export function commentBody(comment: ShownComment): typeof CommentBody.static {
-  return {
-    id: comment.id,
-    torrent_id: comment.torrentId,
-    author: comment.authorId !== null ? { id: comment.authorId, name: comment.author ?? "" } : null,
-    body: comment.body,
-    html: comment.html,
-    created_at: iso(comment.createdAt),
-    edited_at: comment.editedAt ? iso(comment.editedAt) : null,
-    can_edit: comment.canEdit,
-    can_delete: comment.canDelete,
   };
 }

@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
 import { accepted, fail } from "../api/errors.ts";
-import { CommentBody, CommentNoticeBody, CommentPageBody, commentBody, errors } from "../api/schemas.ts";
+import { CommentBody, CommentNoticeBody, CommentPageBody, errors, iso } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
 import { NO_TORRENT } from "../refusal.ts";
 import { IdParams, wholeNumber } from "../schemas.ts";
@@ -14,6 +14,7 @@ import {
   newCommentNotices,
   postComment,
   removeComment,
+  type ShownComment,
 } from "./service.ts";
 
 const Text = t.String({
@@ -126,4 +127,19 @@ export function commentsApi(deps: WebDeps, limiters: ApiLimiters) {
         },
       },
     );
+}
+
+/** A comment as the API shows it, with what the caller may do to it. */
+export function commentBody(comment: ShownComment): typeof CommentBody.static {
+  return {
+    id: comment.id,
+    torrent_id: comment.torrentId,
+    author: comment.authorId !== null ? { id: comment.authorId, name: comment.author ?? "" } : null,
+    body: comment.body,
+    html: comment.html,
+    created_at: iso(comment.createdAt),
+    edited_at: comment.editedAt ? iso(comment.editedAt) : null,
+    can_edit: comment.canEdit,
+    can_delete: comment.canDelete,
+  };
 }

@@ -1,25 +1,25 @@
 /** @jsxImportSource @kitajs/html */
 import { Elysia } from "elysia";
-import { ApiDocsPage, type OpenApiDocument } from "../../../views/api/docs.tsx";
-import { accountApi } from "../account/api.ts";
-import { authApi } from "../auth/api.ts";
-import { categoriesApi } from "../categories/api.ts";
-import { commentsApi } from "../comments/api.ts";
-import type { WebDeps } from "../deps.ts";
-import { economyApi } from "../economy/api.ts";
-import { homeApi } from "../home/api.ts";
-import { invitesApi } from "../invites/api.ts";
-import { markdownApi } from "../markdown/api.ts";
-import { membersApi } from "../members/api.ts";
-import { newsApi } from "../news/api.ts";
-import { plotsApi } from "../plots/api.ts";
-import { profilesApi } from "../profiles/api.ts";
-import { suspiciousApi } from "../suspicious/api.ts";
-import { torrentsApi } from "../torrents/api.ts";
-import { transfersApi } from "../transfers/api.ts";
-import { API_PREFIX, type ApiLimits, apiContext, apiLimiters, DEFAULT_LIMITS } from "./context.ts";
-import { apiErrorResponse } from "./errors.ts";
-import { buildDocument } from "./openapi.ts";
+import { ApiDocsPage, type OpenApiDocument } from "../../views/api/docs.tsx";
+import { accountApi } from "./account/api.ts";
+import { API_PREFIX, type ApiLimits, apiContext, apiLimiters, DEFAULT_LIMITS } from "./api/context.ts";
+import { apiErrorResponse } from "./api/errors.ts";
+import { buildDocument } from "./api/openapi.ts";
+import { authApi } from "./auth/api.ts";
+import { categoriesApi } from "./categories/api.ts";
+import { commentsApi } from "./comments/api.ts";
+import type { WebDeps } from "./deps.ts";
+import { economyApi } from "./economy/api.ts";
+import { homeApi } from "./home/api.ts";
+import { invitesApi } from "./invites/api.ts";
+import { markdownApi } from "./markdown/api.ts";
+import { membersApi } from "./members/api.ts";
+import { newsApi } from "./news/api.ts";
+import { plotsApi } from "./plots/api.ts";
+import { profilesApi } from "./profiles/api.ts";
+import { suspiciousApi } from "./suspicious/api.ts";
+import { torrentsApi } from "./torrents/api.ts";
+import { transfersApi } from "./transfers/api.ts";
 
 /** The JSON API under /api/v1, with its OpenAPI document and documentation page. */
 export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits } = {}) {
