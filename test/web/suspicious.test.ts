@@ -281,9 +281,9 @@ describe("bounded per member", () => {
       where torrent_id = ${torrents[0]!.id}`;
     expect(repeated).toEqual({
       repeats: 2,
-      claimed_up: 12_000,
+      claimedUp: 12_000,
       seconds: 20,
-      first_at: new Date((day + 10) * 1000),
+      firstAt: new Date((day + 10) * 1000),
       at: new Date((day + 100) * 1000),
     });
     const [after] = await h.db.sql`select records::int, unlisted::int from suspicious_tally`;
