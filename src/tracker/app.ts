@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { stripPrefix } from "../config.ts";
 import { log } from "../log.ts";
 import { addressBytes, clientAddress } from "./address.ts";
 import { CLIENT_ERRORS } from "./protocol/errors.ts";
@@ -54,13 +55,11 @@ export function createTrackerApp(tracker: Tracker, options: TrackerHttpOptions) 
     // where Bun hands over the bare path.
     const pathStart = url.charCodeAt(0) === 47 ? 0 : url.indexOf("/", url.indexOf("//") + 2);
     const queryStart = url.indexOf("?", pathStart);
-    let path = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
-    if (path === "/health") return new Response(HEALTH, { headers: { "content-type": "application/json" } });
-    for (let i = 0; i < options.pathDepth; i++) {
-      const next = path.indexOf("/", 1);
-      if (next < 0) return reply(CLIENT_ERRORS.notFound.body, 404);
-      path = path.slice(next);
-    }
+    const fullPath = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
+    if (fullPath === "/health")
+      return new Response(HEALTH, { headers: { "content-type": "application/json" } });
+    const path = stripPrefix(fullPath, options.pathDepth);
+    if (path === null) return reply(CLIENT_ERRORS.notFound.body, 404);
     const kind = path.endsWith("/announce") ? "announce" : path.endsWith("/scrape") ? "scrape" : null;
     if (!kind) return reply(CLIENT_ERRORS.notFound.body, 404);
     if (request.method !== "GET") return reply(CLIENT_ERRORS.methodNotAllowed.body, 405);
