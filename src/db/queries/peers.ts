@@ -1,4 +1,4 @@
-import { PEER_FIELDS, type PeerList } from "../../shared/channel.ts";
+import { PEER_FIELDS, PEER_ROW, type PeerList } from "../../shared/channel.ts";
 import type { Sql } from "../client.ts";
 import { pgArray } from "./stats.ts";
 
@@ -36,15 +36,15 @@ export function unpackPeers(list: PeerList): SwarmPeer[] {
   ) {
     let ok = true;
     for (let f = 0; f < PEER_FIELDS; f++) if (!valid(rows[o + f]!)) ok = false;
-    if (!ok || rows[o] === 0) continue;
+    if (!ok || rows[o + PEER_ROW.userId] === 0) continue;
     out.push({
-      userId: rows[o]!,
+      userId: rows[o + PEER_ROW.userId]!,
       peerId: peerIds.slice(i * 20, i * 20 + 20),
-      uploaded: rows[o + 1]!,
-      downloaded: rows[o + 2]!,
-      left: rows[o + 3]!,
-      seeder: rows[o + 4] === 1,
-      announcedAt: new Date(rows[o + 5]! * 1000),
+      uploaded: rows[o + PEER_ROW.uploaded]!,
+      downloaded: rows[o + PEER_ROW.downloaded]!,
+      left: rows[o + PEER_ROW.left]!,
+      seeder: rows[o + PEER_ROW.seeder] === 1,
+      announcedAt: new Date(rows[o + PEER_ROW.lastSeen]! * 1000),
     });
   }
   return out;

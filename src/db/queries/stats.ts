@@ -1,5 +1,5 @@
 import type postgres from "postgres";
-import { DELTA_FIELDS, type StatDeltas } from "../../shared/channel.ts";
+import { DELTA_FIELDS, DELTA_ROW, type StatDeltas } from "../../shared/channel.ts";
 import { isDataError, type Sql, type Tx } from "../client.ts";
 
 /**
@@ -96,22 +96,25 @@ const isUnixTime = (v: number) => Number.isSafeInteger(v) && v >= 0 && v <= MAX_
 
 /** Why a packed row cannot be credited, or null when it can. */
 function rowProblem(deltas: StatDeltas, o: number): string | null {
-  const userId = deltas[o]!;
-  const torrentId = deltas[o + 1]!;
-  const done = deltas[o + 4]!;
+  const userId = deltas[o + DELTA_ROW.userId]!;
+  const torrentId = deltas[o + DELTA_ROW.torrentId]!;
+  const done = deltas[o + DELTA_ROW.completed]!;
   if (idOrNull(userId) === null) return `the member id ${userId} is not an id`;
   if (idOrNull(torrentId) === null) return `the torrent id ${torrentId} is not an id`;
   if (done !== 0 && done !== 1) return `completed is ${done}, not 0 or 1`;
-  const state = deltas[o + 8]!;
+  const state = deltas[o + DELTA_ROW.state]!;
   if (state !== 0 && state !== 1 && state !== 2 && state !== 3) return `state is ${state}, not 0 to 3`;
-  const seed = deltas[o + 7]!;
+  const seed = deltas[o + DELTA_ROW.seedSeconds]!;
   if (!Number.isSafeInteger(seed) || seed < 0 || seed > MAX_SEED_SECONDS)
     return `seed seconds ${seed} are not a whole number of seconds in one batch`;
-  const lastAt = deltas[o + 9]!;
-  const firstAt = deltas[o + 10]!;
+  const lastAt = deltas[o + DELTA_ROW.lastAt]!;
+  const firstAt = deltas[o + DELTA_ROW.firstAt]!;
   if (!isUnixTime(lastAt)) return `announce time ${lastAt} is not a time`;
   if (!isUnixTime(firstAt)) return `announce time ${firstAt} is not a time`;
-  return bytesProblem("uploaded", deltas[o + 2]!) ?? bytesProblem("downloaded", deltas[o + 3]!);
+  return (
+    bytesProblem("uploaded", deltas[o + DELTA_ROW.uploaded]!) ??
+    bytesProblem("downloaded", deltas[o + DELTA_ROW.downloaded]!)
+  );
 }
 
 /** A reported byte count within [0, MAX_DELTA_BYTES], whole (0 for what is not a number). */
@@ -128,11 +131,11 @@ function decimal(v: number): string {
 /** A packed row as a dead letter. */
 function deadLetterOf(deltas: StatDeltas, o: number, error: string): DeadLetter {
   return {
-    userId: idOrNull(deltas[o]!),
-    torrentId: idOrNull(deltas[o + 1]!),
-    uploaded: decimal(deltas[o + 2]!),
-    downloaded: decimal(deltas[o + 3]!),
-    completed: deltas[o + 4] === 1,
+    userId: idOrNull(deltas[o + DELTA_ROW.userId]!),
+    torrentId: idOrNull(deltas[o + DELTA_ROW.torrentId]!),
+    uploaded: decimal(deltas[o + DELTA_ROW.uploaded]!),
+    downloaded: decimal(deltas[o + DELTA_ROW.downloaded]!),
+    completed: deltas[o + DELTA_ROW.completed] === 1,
     error,
   };
 }
@@ -150,8 +153,8 @@ export function checkDeltas(deltas: StatDeltas): { deltas: StatDeltas; refused: 
   for (let o = 0; o < deltas.length; o += DELTA_FIELDS) {
     // What the client reported is its word, not credit: a forged figure is brought within what a
     // row may carry instead of costing the row its credit.
-    deltas[o + 5] = reportedBytes(deltas[o + 5]!);
-    deltas[o + 6] = reportedBytes(deltas[o + 6]!);
+    deltas[o + DELTA_ROW.reportedUp] = reportedBytes(deltas[o + DELTA_ROW.reportedUp]!);
+    deltas[o + DELTA_ROW.reportedDown] = reportedBytes(deltas[o + DELTA_ROW.reportedDown]!);
     const problem = rowProblem(deltas, o);
     if (problem === null) {
       if (kept) {
@@ -191,17 +194,17 @@ const CEILING_ERROR = `the member's total would pass ${MAX_TOTAL_BYTES} bytes, t
  * work table, for callers that credit several parts in one transaction.
  */
 async function creditRows(tx: Tx, batch: StatBatch, deltas: StatDeltas, dropAfter: boolean) {
-  const users = pgColumn(deltas, 0);
-  const torrents = pgColumn(deltas, 1);
-  const ups = pgColumn(deltas, 2);
-  const downs = pgColumn(deltas, 3);
-  const done = pgColumn(deltas, 4, true);
-  const reportedUps = pgColumn(deltas, 5);
-  const reportedDowns = pgColumn(deltas, 6);
-  const seeded = pgColumn(deltas, 7);
-  const states = pgColumn(deltas, 8);
-  const lastAts = pgColumn(deltas, 9);
-  const firstAts = pgColumn(deltas, 10);
+  const users = pgColumn(deltas, DELTA_ROW.userId);
+  const torrents = pgColumn(deltas, DELTA_ROW.torrentId);
+  const ups = pgColumn(deltas, DELTA_ROW.uploaded);
+  const downs = pgColumn(deltas, DELTA_ROW.downloaded);
+  const done = pgColumn(deltas, DELTA_ROW.completed, true);
+  const reportedUps = pgColumn(deltas, DELTA_ROW.reportedUp);
+  const reportedDowns = pgColumn(deltas, DELTA_ROW.reportedDown);
+  const seeded = pgColumn(deltas, DELTA_ROW.seedSeconds);
+  const states = pgColumn(deltas, DELTA_ROW.state);
+  const lastAts = pgColumn(deltas, DELTA_ROW.lastAt);
+  const firstAts = pgColumn(deltas, DELTA_ROW.firstAt);
   await tx`
     create temporary table delta (
       user_id bigint, torrent_id bigint, uploaded bigint, downloaded bigint, completed boolean,
