@@ -4,7 +4,11 @@
 // sharing, the size multiple) are accounting.ts's. See the README's accounting section.
 import { backingOf, feedable, shareFairly } from "./accounting.ts";
 
-/** Most entries (claims and downloads together) kept; beyond it a claim is refused and recorded. */
+/**
+ * Fewest entries (claims and downloads together) the tracker allows for (it allows twice
+ * `tracker.maxPeers` when that is more); beyond its limit a claim is refused and recorded, and a
+ * download feeds nothing. The arrays grow as needed, 48 bytes an entry.
+ */
 export const MAX_ENTRIES = 1 << 21;
 
 const NONE = -1;
@@ -25,6 +29,11 @@ export class Conservation {
   overSizeDown = 0;
 
   private user = new Int32Array(1024);
+  /** Each entry's swarm, and 1 for a download (0 for a claim): with `user`, its key in `index`. */
+  private swarm = new Int32Array(1024);
+  private kind = new Uint8Array(1024);
+  /** (kind, swarm, member) → entry: open addressing, linear probing, NONE for empty; at most half full. */
+  private index = new Int32Array(4096).fill(NONE);
   private next = new Int32Array(1024);
   private bytes = new Float64Array(1024);
   private fed = new Float64Array(1024);
@@ -54,18 +63,17 @@ export class Conservation {
 
   /** Unpaid upload the member claims in swarm t. */
   claimOf(t: number, userId: number): number {
-    const e = t < this.claims.length ? this.find(this.claims[t]!, userId) : NONE;
+    const e = this.find(0, t, userId);
     return e === NONE ? 0 : this.bytes[e]!;
   }
 
   /** Adds an upload claim (bytes, before factors); false when there is no room (nothing kept). */
   claim(t: number, userId: number, bytes: number, now: number): boolean {
     this.ensureSwarm(t);
-    let e = this.find(this.claims[t]!, userId);
+    let e = this.find(0, t, userId);
     if (e === NONE) {
-      e = this.allocate();
+      e = this.allocate(0, t, userId);
       if (e === NONE) return false;
-      this.user[e] = userId;
       this.bytes[e] = 0;
       this.next[e] = this.claims[t]!;
       this.claims[t] = e;
@@ -81,15 +89,14 @@ export class Conservation {
    */
   download(t: number, userId: number, bytes: number, size: number, now: number, period: number): number {
     this.ensureSwarm(t);
-    let e = this.find(this.downloads[t]!, userId);
+    let e = this.find(1, t, userId);
     if (e !== NONE && now - this.start[e]! >= period) {
       this.fed[e] = 0;
       this.start[e] = now;
     }
     if (e === NONE) {
-      e = this.allocate();
+      e = this.allocate(1, t, userId);
       if (e === NONE) return 0;
-      this.user[e] = userId;
       this.bytes[e] = 0;
       this.fed[e] = 0;
       this.start[e] = now;
@@ -108,13 +115,21 @@ export class Conservation {
   }
 
   /**
-   * Shares every download of swarm t that has waited `hold` seconds among the claims of the other
-   * members (max-min fair, see shareFairly); `pay` is told each payment (member, bytes).
+   * Shares every download of swarm t that has waited `hold` seconds, or that every peer of the
+   * swarm announced after (`heardAllSince`: the earliest last announce of its peers, +Infinity for
+   * none; 0 when unknown), among the claims of the other members (max-min fair, see shareFairly);
+   * `pay` is told each payment (member, bytes).
    */
-  settle(t: number, now: number, hold: number, pay: (userId: number, bytes: number) => void): void {
+  settle(
+    t: number,
+    now: number,
+    hold: number,
+    pay: (userId: number, bytes: number) => void,
+    heardAllSince = 0,
+  ): void {
     if (t >= this.claims.length || this.claims[t] === NONE) return;
     for (let d = this.downloads[t]!; d !== NONE; d = this.next[d]!) {
-      if (this.bytes[d]! < 1 || now - this.at[d]! < hold) continue;
+      if (this.bytes[d]! < 1 || (now - this.at[d]! < hold && heardAllSince < this.at[d]!)) continue;
       const n = this.gather(this.claims[t]!, this.user[d]!);
       if (n === 0) continue;
       const total = shareFairly(this.scratchClaim, n, this.bytes[d]!, this.scratchPaid);
@@ -204,20 +219,72 @@ export class Conservation {
     }
   }
 
-  private find(head: number, userId: number): number {
-    for (let e = head; e !== NONE; e = this.next[e]!) if (this.user[e] === userId) return e;
+  /** The entry of (kind, swarm, member), or NONE. */
+  private find(kind: number, t: number, userId: number): number {
+    const index = this.index;
+    const mask = index.length - 1;
+    for (let h = keyHash(kind, t, userId) & mask; index[h] !== NONE; h = (h + 1) & mask) {
+      const e = index[h]!;
+      if (this.user[e] === userId && this.swarm[e] === t && this.kind[e] === kind) return e;
+    }
     return NONE;
+  }
+
+  /** Enters entry e under its key (not there yet). */
+  private enter(e: number): void {
+    const index = this.index;
+    const mask = index.length - 1;
+    let h = keyHash(this.kind[e]!, this.swarm[e]!, this.user[e]!) & mask;
+    while (index[h] !== NONE) h = (h + 1) & mask;
+    index[h] = e;
+  }
+
+  /** Takes entry e out of the index, shifting back the entries probed past it. */
+  private leave(e: number): void {
+    const index = this.index;
+    const mask = index.length - 1;
+    let i = keyHash(this.kind[e]!, this.swarm[e]!, this.user[e]!) & mask;
+    while (index[i] !== e) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; index[j] !== NONE; j = (j + 1) & mask) {
+      const f = index[j]!;
+      const home = keyHash(this.kind[f]!, this.swarm[f]!, this.user[f]!) & mask;
+      // f may move to the hole at i unless its home lies cyclically in (i, j].
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        index[i] = f;
+        i = j;
+      }
+    }
+    index[i] = NONE;
   }
 
   private unlink(heads: Int32Array, t: number, prev: number, e: number): void {
     if (prev === NONE) heads[t] = this.next[e]!;
     else this.next[prev] = this.next[e]!;
+    this.leave(e);
     this.next[e] = this.free;
     this.free = e;
     this.live--;
   }
 
-  private allocate(): number {
+  /** A new entry for (kind, swarm, member), in the index; NONE when there is no room. */
+  private allocate(kind: number, t: number, userId: number): number {
+    const e = this.slot();
+    if (e === NONE) return NONE;
+    this.kind[e] = kind;
+    this.swarm[e] = t;
+    this.user[e] = userId;
+    if (this.live * 2 > this.index.length) {
+      this.index = new Int32Array(this.index.length * 2).fill(NONE);
+      for (let t2 = 0; t2 < this.claims.length; t2++) {
+        for (let c = this.claims[t2]!; c !== NONE; c = this.next[c]!) this.enter(c);
+        for (let d = this.downloads[t2]!; d !== NONE; d = this.next[d]!) this.enter(d);
+      }
+    }
+    this.enter(e);
+    return e;
+  }
+
+  private slot(): number {
     if (this.free !== NONE) {
       const e = this.free;
       this.free = this.next[e]!;
@@ -228,6 +295,8 @@ export class Conservation {
     if (this.used === this.user.length) {
       const length = Math.min(this.user.length * 2, this.capacity);
       this.user = grow(this.user, new Int32Array(length));
+      this.swarm = grow(this.swarm, new Int32Array(length));
+      this.kind = grow(this.kind, new Uint8Array(length));
       this.next = grow(this.next, new Int32Array(length));
       this.bytes = grow(this.bytes, new Float64Array(length));
       this.fed = grow(this.fed, new Float64Array(length));
@@ -247,7 +316,14 @@ export class Conservation {
   }
 }
 
-function grow<T extends Int32Array | Float64Array>(old: T, grown: T): T {
+/** Hash of an entry's key: every bit mixes kind, swarm and member. */
+function keyHash(kind: number, t: number, userId: number): number {
+  let h = Math.imul(userId ^ Math.imul(t, 0x85ebca6b) ^ (kind << 30), 0x9e3779b1);
+  h ^= h >>> 15;
+  return Math.imul(h, 0x2c1b3c6d) ^ (h >>> 13);
+}
+
+function grow<T extends Int32Array | Float64Array | Uint8Array>(old: T, grown: T): T {
   grown.set(old);
   return grown;
 }

@@ -30,7 +30,7 @@ import {
   touchCreditRow,
   usableWindow,
 } from "./accounting.ts";
-import { Conservation } from "./conservation.ts";
+import { Conservation, MAX_ENTRIES } from "./conservation.ts";
 import { type AgentSource, CreditLedger, SuspiciousLedger } from "./ledger.ts";
 import { CLIENT_ERRORS, type ClientError } from "./protocol/errors.ts";
 import {
@@ -115,7 +115,7 @@ export class Tracker {
    * matched; a download is shared `hold` seconds after it is reported, a claim unpaid for
    * `expiry` seconds expires (recorded), a download period lasts `expiry` seconds.
    */
-  readonly conservation = new Conservation();
+  readonly conservation: Conservation;
   private readonly hold: number;
   private readonly expiry: number;
   /** The torrent being settled, and when, for the two callbacks below (made once, not per announce). */
@@ -124,6 +124,12 @@ export class Tracker {
   private readonly payClaim: (userId: number, bytes: number) => void;
   private readonly expireClaim: (userId: number, bytes: number) => void;
   private readonly expired = newAssessment();
+  /** The earliest last announce of a swarm's peers, as `noteHeard` finds it. */
+  private heardAll = 0;
+  private readonly noteHeard = (slot: number): void => {
+    const seen = this.swarms.lastSeen(slot);
+    if (seen < this.heardAll) this.heardAll = seen;
+  };
   /** Site-wide factor windows not yet over, and the factors in force between two boundaries. */
   private windows: readonly FactorWindow[] = [];
   private readonly site: SiteFactors = { down: 1, up: 1, until: Number.NEGATIVE_INFINITY };
@@ -143,6 +149,8 @@ export class Tracker {
       policy.graceSeconds > 0 && policy.graceMaxPeers > 0
         ? new SwarmStore({ hashSeed: (Math.random() * 2 ** 31) | 0, initialPeers: 64 })
         : null;
+    // Room for a claim and a download per peer the swarms may hold, and at least MAX_ENTRIES.
+    this.conservation = new Conservation(Math.max(MAX_ENTRIES, 2 * policy.maxPeers));
     this.hold = holdSeconds(policy);
     this.expiry = expirySeconds(familyStaleSeconds, this.hold);
     this.payClaim = (userId, bytes) => {
@@ -336,7 +344,10 @@ export class Tracker {
         c.removeTorrent(t);
         continue;
       }
-      this.settleSwarm(torrent, now);
+      // Every peer of the swarm announcing after a download ends its hold: no claim can be missing.
+      this.heardAll = Number.POSITIVE_INFINITY;
+      this.swarms.visitPeers(t, this.noteHeard);
+      this.settleSwarm(torrent, now, this.heardAll);
       this.settling = torrent;
       this.settlingAt = now;
       c.expire(t, now, this.expiry, this.expireClaim);
@@ -345,10 +356,10 @@ export class Tracker {
   }
 
   /** Shares the swarm's downloads that waited their hold among other members' claims. */
-  private settleSwarm(torrent: TorrentEntry, now: number): void {
+  private settleSwarm(torrent: TorrentEntry, now: number, heardAllSince = 0): void {
     this.settling = torrent;
     this.settlingAt = now;
-    this.conservation.settle(torrent.index, now, this.hold, this.payClaim);
+    this.conservation.settle(torrent.index, now, this.hold, this.payClaim, heardAllSince);
     this.settling = null;
   }
 

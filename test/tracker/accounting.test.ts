@@ -32,6 +32,7 @@ import {
   usableWindow,
   writeSuspicious,
 } from "../../src/tracker/accounting.ts";
+import { Conservation } from "../../src/tracker/conservation.ts";
 import { CreditLedger } from "../../src/tracker/ledger.ts";
 import { Tracker } from "../../src/tracker/tracker.ts";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
@@ -414,11 +415,13 @@ describe("byte conservation in the tracker", () => {
 
   test("an honest seeder is credited what its leecher downloaded, Transmission's overhead included, after the hold", () => {
     const tracker = setup();
+    // Carol's idle leecher is not heard from again: the download waits its whole hold.
+    say(tracker, 3, 3, T0, { left: SIZE, event: "started" });
     say(tracker, 1, 1, T0, { left: 0, event: "started" });
     say(tracker, 2, 2, T0, { left: SIZE, event: "started" });
     say(tracker, 2, 2, T0 + 10, { downloaded: SIZE, left: 0, event: "completed" });
     say(tracker, 1, 1, T0 + 20, { uploaded: 16_790_528, left: 0 });
-    expect(credited(tracker)).toEqual({ 1: [0, 0], 2: [0, SIZE] });
+    expect(credited(tracker)).toEqual({ 1: [0, 0], 2: [0, SIZE], 3: [0, 0] });
     tracker.settle(T0 + 10 + HOLD - 1);
     expect(credited(tracker)).toEqual({});
     tracker.settle(T0 + 10 + HOLD);
@@ -434,6 +437,22 @@ describe("byte conservation in the tracker", () => {
     say(tracker, 1, 1, T0 + 10, { uploaded: SIZE, left: 0 });
     say(tracker, 2, 2, T0 + 20, { downloaded: SIZE, left: 0 });
     tracker.settle(T0 + 20 + HOLD);
+    expect(credited(tracker)[1]).toEqual([SIZE, 0]);
+  });
+
+  test("the hold ends early once every peer of the swarm announced after the download", () => {
+    const tracker = setup();
+    say(tracker, 1, 1, T0, { left: 0 });
+    say(tracker, 3, 3, T0, { left: 0 });
+    say(tracker, 2, 2, T0, { left: SIZE });
+    say(tracker, 1, 1, T0 + 10, { uploaded: SIZE, left: 0 });
+    say(tracker, 2, 2, T0 + 20, { downloaded: SIZE, left: 0 });
+    tracker.settle(T0 + 21);
+    expect(credited(tracker)).toEqual({ 1: [0, 0], 2: [0, SIZE], 3: [0, 0] });
+    // Carol's seeder announces (claiming nothing): everyone has been heard since the download.
+    say(tracker, 3, 3, T0 + 22, { left: 0 });
+    say(tracker, 1, 1, T0 + 22, { uploaded: SIZE, left: 0, event: "stopped" });
+    tracker.settle(T0 + 23);
     expect(credited(tracker)[1]).toEqual([SIZE, 0]);
   });
 
@@ -497,5 +516,45 @@ describe("byte conservation in the tracker", () => {
     say(tracker, 1, 1, T0 + 10, { uploaded: SIZE, left: 0 });
     tracker.settle(T0 + 10 + HOLD);
     expect(credited(tracker)).toEqual({ 1: [SIZE, 0], 2: [0, 0] });
+  });
+});
+
+describe("the conservation store", () => {
+  test("claims by (swarm, member) stay found through growth, expiry and reuse, checked against a Map", () => {
+    const store = new Conservation(1 << 16);
+    const model = new Map<string, number>();
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    let now = T0;
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 3000; i++) {
+        const t = rand(200);
+        const user = 1 + rand(300);
+        expect(store.claim(t, user, 10, now)).toBe(true);
+        model.set(`${t}:${user}`, (model.get(`${t}:${user}`) ?? 0) + 10);
+      }
+      now += 10;
+      // Every other round, everything expires.
+      if (round % 2 === 1) {
+        for (let t = 0; t < 200; t++) store.expire(t, now, 5, () => {});
+        model.clear();
+        expect(store.size).toBe(0);
+      }
+      for (let t = 0; t < 200; t += 7)
+        for (let user = 1; user <= 300; user += 13)
+          expect(store.claimOf(t, user)).toBe(model.get(`${t}:${user}`) ?? 0);
+    }
+  });
+
+  test("a full store refuses a claim and feeds no download", () => {
+    const store = new Conservation(2);
+    expect(store.claim(0, 1, 10, T0)).toBe(true);
+    expect(store.claim(0, 2, 10, T0)).toBe(true);
+    expect(store.claim(0, 3, 10, T0)).toBe(false);
+    expect(store.download(0, 4, 10, 0, T0, 100)).toBe(0);
+    expect(store.reportedDown).toBe(0);
   });
 });
