@@ -61,6 +61,11 @@ export class Conservation {
     return t < this.claims.length && (this.claims[t] !== NONE || this.downloads[t] !== NONE);
   }
 
+  /** Whether swarm t holds both a claim and a download: something to settle. */
+  settles(t: number): boolean {
+    return t < this.claims.length && this.claims[t] !== NONE && this.downloads[t] !== NONE;
+  }
+
   /** Unpaid upload the member claims in swarm t. */
   claimOf(t: number, userId: number): number {
     const e = this.find(0, t, userId);

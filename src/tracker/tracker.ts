@@ -634,7 +634,7 @@ export class Tracker {
     if (request.left === 0 && !report.wasSeeder) this.snatch(userId, torrent);
     const o = this.credit.rowOf(userId, torrent.id);
     addCredit(this.credit.rows, o, a, now);
-    if (conserve && c.holds(t)) this.settleSwarm(torrent, now);
+    if (conserve && c.settles(t)) this.settleSwarm(torrent, now);
     return o;
   }
 
