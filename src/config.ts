@@ -316,6 +316,22 @@ const KEYS = [
     doc: "Credit upload only if the swarm had a leecher other than the peer since its previous report; refused upload is recorded.",
   },
   {
+    key: "tracker.byteConservation",
+    kind: "bool",
+    default: true,
+    env: "FAIRYWREN_BYTE_CONSERVATION",
+    doc: "Credit upload only against download that other members' peers in the same swarm reported (see the README's accounting). `false`: upload is credited as reported, under the other rules.",
+  },
+  {
+    key: "tracker.claimHoldSeconds",
+    kind: "int",
+    default: 0,
+    min: 0,
+    max: 86400,
+    env: "FAIRYWREN_CLAIM_HOLD",
+    doc: "Byte conservation: seconds a reported download waits before it is shared among the upload claims of other members in its swarm, so that every seeder has announced. 0: `tracker.announceIntervalSeconds`.",
+  },
+  {
     key: "tracker.resetOnBackwardsCounter",
     kind: "bool",
     default: true,

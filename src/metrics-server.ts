@@ -56,6 +56,30 @@ export class Metrics {
         ),
       )
       .read({}, () => stats.deadLetters);
+    // Byte conservation: upload credited (before factors) against the download that backs it.
+    for (const [name, help, field] of [
+      [
+        "fairywren_conservation_credited_upload_bytes_total",
+        "Upload credited against other members' reported download (bytes, before factors).",
+        "creditedUp",
+      ],
+      [
+        "fairywren_conservation_reported_download_bytes_total",
+        "Download reported (or implied by left) that backs other members' upload (bytes).",
+        "reportedDown",
+      ],
+      [
+        "fairywren_conservation_expired_upload_bytes_total",
+        "Upload claimed that no other member's download backed before it expired (bytes, recorded).",
+        "expiredUp",
+      ],
+      [
+        "fairywren_conservation_over_size_download_bytes_total",
+        "Download reported beyond the size multiple, which backs nothing (bytes, recorded).",
+        "overSizeDown",
+      ],
+    ] as const)
+      this.registry.add(new Counter(name, help)).read({}, () => this.tracker?.conservation?.[field] ?? 0);
     gauge(
       "fairywren_database_errors",
       "Database errors since start (stat writes and requests).",

@@ -70,4 +70,41 @@ describe("operations endpoints", () => {
     expect(text).toContain("# TYPE fairywren_tracker_request_seconds histogram");
     expect(text).not.toContain(user.passkey);
   });
+
+  test("/metrics shows upload credited against the download that backs it", async () => {
+    const sql = server.running.db.sql;
+    const seeder = (await createUser(sql, { name: "seeds", passwordHash: "x" })).user;
+    const leecher = (await createUser(sql, { name: "leeches", passwordHash: "x" })).user;
+    for (const u of [seeder, leecher]) await server.running.sync.user(u.id);
+    const hash = bytes20(6);
+    const [row] = await sql`
+      insert into torrents (info_hash, title, size, files, metainfo)
+      values (${Buffer.from(hash)}, 'c', 1000000, '[]', ${Buffer.from("de")}) returning id
+    `;
+    await server.running.sync.torrent(row!.id);
+    const say = (
+      who: { passkey: string },
+      peer: number,
+      p: { uploaded?: number; downloaded?: number; left?: number; event?: string },
+    ) =>
+      fetch(
+        `${server.tracker}/${who.passkey}/announce?${announceQuery({ infoHash: hash, peerId: bytes20(0x60 + peer), ...p })}`,
+      );
+    await say(seeder, 1, { left: 0, event: "started" });
+    await say(leecher, 2, { left: 1_000_000, event: "started" });
+    await say(leecher, 2, { left: 0, downloaded: 1_000_000, event: "completed" });
+    // The seeder's claim comes after the download, and every peer has announced since: settled
+    // within a second, without waiting for the hold.
+    await say(seeder, 1, { left: 0, uploaded: 1_000_000, event: "stopped" });
+    const deadline = Date.now() + 8000;
+    while (
+      Date.now() < deadline &&
+      (await metric("fairywren_conservation_credited_upload_bytes_total")) !== 1_000_000
+    )
+      await Bun.sleep(200);
+    expect(await metric("fairywren_conservation_credited_upload_bytes_total")).toBe(1_000_000);
+    expect(await metric("fairywren_conservation_reported_download_bytes_total")).toBe(1_000_000);
+    expect(await metric("fairywren_conservation_expired_upload_bytes_total")).toBe(0);
+    expect(await metric("fairywren_conservation_over_size_download_bytes_total")).toBe(0);
+  });
 });

@@ -16,6 +16,8 @@ export const BENCH_POLICY: TrackerPolicy = {
   // As the benchmark server: simulated lone seeders report upload all the same.
   uploadNeedsLeecher: false,
   resetOnBackwardsCounter: true,
+  byteConservation: true,
+  claimHoldSeconds: 0,
   peerTimeoutSeconds: 0,
   graceSeconds: 86400,
   graceMaxPeers: 1_000_000,

@@ -25,6 +25,8 @@ export interface TrackerTorrent {
   readonly downloadFactor?: number;
   /** Credited upload = uploaded × this (2 for double upload). Both default to 1. */
   readonly uploadFactor?: number;
+  /** The torrent's size in bytes (the byte-conservation rules read it); 0 or missing when unknown. */
+  readonly size?: number;
 }
 
 /**
@@ -153,10 +155,17 @@ export function unpackDeltas(deltas: StatDeltas): StatDelta[] {
 export type Completions = Float64Array;
 
 /** Why an announce was not credited in full (see the README's accounting rules). */
-export type SuspicionReason = "rate" | "no_leecher" | "backwards";
+export type SuspicionReason = "rate" | "no_leecher" | "backwards" | "unbacked" | "over_size" | "left_implied";
 
 /** The reasons in bit order: bit i of a packed row's reasons field is `SUSPICION_REASONS[i]`. */
-export const SUSPICION_REASONS: readonly SuspicionReason[] = ["rate", "no_leecher", "backwards"];
+export const SUSPICION_REASONS: readonly SuspicionReason[] = [
+  "rate",
+  "no_leecher",
+  "backwards",
+  "unbacked",
+  "over_size",
+  "left_implied",
+];
 
 /** An announce whose credit was capped or refused. */
 export interface SuspiciousTransfer {
@@ -297,6 +306,17 @@ export interface TrackerMetrics {
   readonly users: number;
   readonly swarmBytes: number;
   readonly reaped: number;
+  /**
+   * Byte conservation, totals since start (see the README's accounting): upload credited against
+   * other members' download (before factors), download reported (and implied by `left`) that
+   * backs it, upload claims that expired unbacked, and download beyond the size multiple.
+   */
+  readonly conservation?: {
+    readonly creditedUp: number;
+    readonly reportedDown: number;
+    readonly expiredUp: number;
+    readonly overSizeDown: number;
+  };
 }
 
 type Envelope<T> = { readonly v: number; readonly msg: T };

@@ -7,7 +7,121 @@ import { DELTA_FIELDS, DELTA_ROW, type FactorWindow, SUSPICIOUS_ROW } from "../s
 import { peerTimeoutSeconds } from "./timeouts.ts";
 
 /** Bits of a suspicious transfer's reasons field (bit i is SUSPICION_REASONS[i]). */
-export const REASON = { rate: 1, noLeecher: 2, backwards: 4 } as const;
+export const REASON = {
+  rate: 1,
+  noLeecher: 2,
+  backwards: 4,
+  /** An upload claim expired before other members' download backed it (byte conservation). */
+  unbacked: 8,
+  /** Reported download beyond CONSERVATION.sizeMultiple × the torrent's size in one period. */
+  overSize: 16,
+  /** `left` fell by more than the download reported: charged what `left` implies. */
+  leftImplied: 32,
+} as const;
+
+/**
+ * The numbers of byte conservation (see the README's accounting). Upload is credited only against
+ * download that other members' peers in the same swarm reported.
+ */
+export const CONSERVATION = {
+  /**
+   * Each byte other members report downloading backs 1 + this bytes of upload claims: protocol
+   * overhead that clients count as upload (Transmission ~0.08%, libtorrent's dual-stack duplicate
+   * endgame blocks ~0.2%), with room to spare.
+   */
+  allowance: 0.005,
+  /** Download a member reports on one torrent within one period beyond this × its size feeds nothing. */
+  sizeMultiple: 2,
+  /** `left` may fall by this fraction of the size more than the download reported, uncharged. */
+  leftAllowance: 0.005,
+} as const;
+
+/** Seconds a reported download waits before it is shared: `claimHoldSeconds`, or the interval. */
+export function holdSeconds(
+  rules: Pick<TrackerPolicy, "claimHoldSeconds" | "announceIntervalSeconds">,
+): number {
+  return rules.claimHoldSeconds > 0 ? rules.claimHoldSeconds : rules.announceIntervalSeconds;
+}
+
+/**
+ * Seconds an upload claim waits, unpaid, for download to back it (after which it expires and is
+ * recorded), and a download period (the span of the size multiple): the peer timeout (a leecher
+ * reports at least that often, or is dropped) plus the hold.
+ */
+export function expirySeconds(peerTimeout: number, hold: number): number {
+  return peerTimeout + hold;
+}
+
+/** Upload claims `downloaded` bytes of other members' download can back. */
+export function backingOf(downloaded: number): number {
+  return downloaded * (1 + CONSERVATION.allowance);
+}
+
+/**
+ * Download a report implies beyond what it says: when `left` fell by more than `downloaded` (the
+ * report's download, bytes) plus the allowance, the fall less the allowance; else 0. A torrent of
+ * unknown size (0) gets no allowance.
+ */
+export function impliedDownload(
+  previousLeft: number,
+  left: number,
+  downloaded: number,
+  size: number,
+): number {
+  const fall = previousLeft - left;
+  if (!(fall > 0)) return 0;
+  const floor = Math.floor(fall - size * CONSERVATION.leftAllowance);
+  return floor > downloaded ? floor : 0;
+}
+
+/**
+ * How much of `down` newly reported bytes may feed the pool when the member already reported `fed`
+ * bytes on the torrent this period: up to sizeMultiple × size in all (everything when the size is
+ * unknown).
+ */
+export function feedable(fed: number, down: number, size: number): number {
+  if (!(size > 0)) return down;
+  const room = CONSERVATION.sizeMultiple * size - fed;
+  return room <= 0 ? 0 : Math.min(down, room);
+}
+
+/**
+ * Shares `amount` bytes among `n` claims (what each still claims, in `claims`) max-min fairly:
+ * equal shares, no claim paid beyond itself, what a smaller claim leaves going to the others. Whole
+ * bytes; the payments go into `paid`, the total paid is returned. A liar claiming far more than it
+ * uploaded gets at most an equal share, so it cannot take an honest seeder's share whole.
+ */
+export function shareFairly(claims: Float64Array, n: number, amount: number, paid: Float64Array): number {
+  let left = Math.floor(amount);
+  let active = 0;
+  for (let i = 0; i < n; i++) {
+    paid[i] = 0;
+    if (claims[i]! > 0) active++;
+  }
+  while (left > 0 && active > 0) {
+    const share = left / active;
+    let settled = 0;
+    let spent = 0;
+    for (let i = 0; i < n; i++) {
+      const rest = claims[i]! - paid[i]!;
+      if (rest > 0 && rest <= share) {
+        paid[i]! += rest;
+        spent += rest;
+        settled++;
+      }
+    }
+    if (settled === 0) {
+      const each = Math.floor(share);
+      if (each === 0) break;
+      for (let i = 0; i < n; i++) if (claims[i]! - paid[i]! > 0) paid[i]! += each;
+      left -= each * active;
+      break;
+    }
+    left -= spent;
+    active -= settled;
+  }
+  return Math.floor(amount) - left;
+}
 
 /** The settings the accounting rules read. */
 export type CreditRules = Pick<
@@ -52,6 +166,8 @@ export interface Assessment {
   seedSeconds: number;
   /** Why the report was not credited in full: {@link REASON} bits, 0 for none. */
   reasons: number;
+  /** Download implied by `left` beyond the reported one (see {@link impliedDownload}); 0 for none. */
+  impliedDown: number;
 }
 
 /** A zeroed Report, to be reused from one announce to the next. */
@@ -72,7 +188,16 @@ export function newReport(): Report {
 
 /** A zeroed Assessment, to be reused from one announce to the next. */
 export function newAssessment(): Assessment {
-  return { claimedUp: 0, claimedDown: 0, up: 0, down: 0, seconds: 0, seedSeconds: 0, reasons: 0 };
+  return {
+    claimedUp: 0,
+    claimedDown: 0,
+    up: 0,
+    down: 0,
+    seconds: 0,
+    seedSeconds: 0,
+    reasons: 0,
+    impliedDown: 0,
+  };
 }
 
 /**
@@ -133,7 +258,22 @@ export function assess(out: Assessment, rules: CreditRules, report: Report, now:
   // longer would have been dropped; a peer coming back from the grace store was out meanwhile.
   out.seedSeconds = report.wasSeeder && !report.returning ? Math.min(seconds, peerTimeoutSeconds(rules)) : 0;
   out.reasons = reasons;
+  out.impliedDown = 0;
   return out;
+}
+
+/**
+ * Charges download `left` implies (see {@link impliedDownload}): when it exceeds what `a` credits
+ * as download, that is raised to it and the report is marked. Before the factors.
+ */
+export function chargeLeft(a: Assessment, previousLeft: number, left: number, size: number): Assessment {
+  const implied = impliedDownload(previousLeft, left, Math.max(a.claimedDown, 0), size);
+  if (implied > a.down) {
+    a.impliedDown = implied;
+    a.down = implied;
+    a.reasons |= REASON.leftImplied;
+  }
+  return a;
 }
 
 /**
@@ -224,9 +364,16 @@ export function addCredit(rows: Float64Array, o: number, a: Assessment, now: num
   rows[o + DELTA_ROW.uploaded]! += a.up;
   rows[o + DELTA_ROW.downloaded]! += a.down;
   if (a.claimedUp > 0) rows[o + DELTA_ROW.reportedUp]! += a.claimedUp;
-  if (a.claimedDown > 0) rows[o + DELTA_ROW.reportedDown]! += a.claimedDown;
+  // Reported download, or what `left` implies when that is more (hit-and-run reads it).
+  const reportedDown = Math.max(a.claimedDown, a.impliedDown);
+  if (reportedDown > 0) rows[o + DELTA_ROW.reportedDown]! += reportedDown;
   rows[o + DELTA_ROW.seedSeconds]! += a.seedSeconds;
   touchCreditRow(rows, o, now);
+}
+
+/** Adds upload paid to a claim by byte conservation (after factors) to a credit row. */
+export function addUpload(rows: Float64Array, o: number, bytes: number): void {
+  rows[o + DELTA_ROW.uploaded]! += bytes;
 }
 
 /** Marks a credit row as holding a new completion (a snatch). */

@@ -26,6 +26,8 @@ export interface TorrentEntry {
   /** The torrent's own credit factors (see TrackerTorrent). */
   downloadFactor: number;
   uploadFactor: number;
+  /** The torrent's size in bytes; 0 when unknown. */
+  size: number;
 }
 
 /** The 20 bytes of an info hash as a Map key (one char per byte). */
@@ -58,6 +60,11 @@ export function hashKey(b: Uint8Array): string {
 /** A credit factor as given, or 1 when it is missing or not a finite, non-negative number. */
 function factor(n: number | undefined): number {
   return typeof n === "number" && Number.isFinite(n) && n >= 0 ? n : 1;
+}
+
+/** A torrent size as given, or 0 (unknown) when it is missing or not a finite, positive number. */
+function sizeOf(n: number | undefined): number {
+  return typeof n === "number" && Number.isFinite(n) && n > 0 ? n : 0;
 }
 
 function hexBytes(hex: string): Uint8Array {
@@ -111,6 +118,7 @@ export class TrackerState {
     if (existing) {
       existing.downloadFactor = factor(torrent.downloadFactor);
       existing.uploadFactor = factor(torrent.uploadFactor);
+      existing.size = sizeOf(torrent.size);
       if (existing.snatches !== torrent.snatches) {
         existing.snatches = torrent.snatches;
         this.onSnatchesChanged(existing.index);
@@ -129,6 +137,7 @@ export class TrackerState {
       completedBy: null,
       downloadFactor: factor(torrent.downloadFactor),
       uploadFactor: factor(torrent.uploadFactor),
+      size: sizeOf(torrent.size),
     };
     this.byIndex[index] = entry;
     this.byId.set(torrent.id, entry);

@@ -14,17 +14,23 @@ import {
 } from "../shared/channel.ts";
 import {
   addCredit,
+  addUpload,
   applyFactors,
   assess,
+  chargeLeft,
+  expirySeconds,
+  holdSeconds,
   markCompleted,
   newAssessment,
   newReport,
+  REASON,
   type SiteFactors,
   setPairState,
   siteFactorsAt,
   touchCreditRow,
   usableWindow,
 } from "./accounting.ts";
+import { Conservation, MAX_ENTRIES } from "./conservation.ts";
 import { type AgentSource, CreditLedger, SuspiciousLedger } from "./ledger.ts";
 import { CLIENT_ERRORS, type ClientError } from "./protocol/errors.ts";
 import {
@@ -59,6 +65,8 @@ export interface Reply {
 const MAX_COMPACT_PEERS = 1000;
 /** Address given to kept counters of dropped peers: the grace store needs one, nobody reads it. */
 const NO_ADDRESS = new Uint8Array(4);
+/** Peer id of a suspicious record that no one announce made (an upload claim that expired). */
+const NO_PEER_ID = new Uint8Array(20);
 
 /**
  * The tracker's announce policy and state: who may announce and what an announce does (refusals,
@@ -100,8 +108,28 @@ export class Tracker {
   /** The request being answered, for the User-Agent of a suspicious transfer. */
   private agentSource: AgentSource | null = null;
   private readonly onReaped: (t: number, slot: number) => void;
-  /** What each swarm slot last reported as `left` (for the peer list's progress). */
-  private left = new Float32Array(1024);
+  /** What each swarm slot last reported as `left` (the peer list's progress, download implied by `left`). */
+  private left = new Float64Array(1024);
+  /**
+   * Byte conservation: upload claims and other members' download, per swarm, waiting to be
+   * matched; a download is shared `hold` seconds after it is reported, a claim unpaid for
+   * `expiry` seconds expires (recorded), a download period lasts `expiry` seconds.
+   */
+  readonly conservation: Conservation;
+  private readonly hold: number;
+  private readonly expiry: number;
+  /** The torrent being settled, and when, for the two callbacks below (made once, not per announce). */
+  private settling: TorrentEntry | null = null;
+  private settlingAt = 0;
+  private readonly payClaim: (userId: number, bytes: number) => void;
+  private readonly expireClaim: (userId: number, bytes: number) => void;
+  private readonly expired = newAssessment();
+  /** The earliest last announce of a swarm's peers, as `noteHeard` finds it. */
+  private heardAll = 0;
+  private readonly noteHeard = (slot: number): void => {
+    const seen = this.swarms.lastSeen(slot);
+    if (seen < this.heardAll) this.heardAll = seen;
+  };
   /** Site-wide factor windows not yet over, and the factors in force between two boundaries. */
   private windows: readonly FactorWindow[] = [];
   private readonly site: SiteFactors = { down: 1, up: 1, until: Number.NEGATIVE_INFINITY };
@@ -121,6 +149,22 @@ export class Tracker {
       policy.graceSeconds > 0 && policy.graceMaxPeers > 0
         ? new SwarmStore({ hashSeed: (Math.random() * 2 ** 31) | 0, initialPeers: 64 })
         : null;
+    // Room for a claim and a download per peer the swarms may hold, and at least MAX_ENTRIES.
+    this.conservation = new Conservation(Math.max(MAX_ENTRIES, 2 * policy.maxPeers));
+    this.hold = holdSeconds(policy);
+    this.expiry = expirySeconds(familyStaleSeconds, this.hold);
+    this.payClaim = (userId, bytes) => {
+      const torrent = this.settling!;
+      const site = this.refreshSite(this.settlingAt);
+      const o = this.credit.rowOf(userId, torrent.id);
+      addUpload(this.credit.rows, o, Math.round(bytes * Math.max(torrent.uploadFactor, site.up)));
+    };
+    this.expireClaim = (userId, bytes) => {
+      const a = this.expired;
+      a.claimedUp = bytes;
+      a.reasons = REASON.unbacked;
+      this.suspicious.record(userId, this.settling!.id, NO_PEER_ID, null, a, this.settlingAt);
+    };
     this.onReaped = (t, slot) => {
       const s = this.swarms;
       const torrent = this.state.byIndex[t];
@@ -286,6 +330,39 @@ export class Tracker {
     return this.swarms.reap(cutoff, (t) => this.dirty.add(t), this.onReaped);
   }
 
+  /**
+   * Byte conservation's clock, run every second or so: shares every download that has waited
+   * its hold among the claims of other members, and expires claims and download periods.
+   */
+  settle(now: number): void {
+    const c = this.conservation;
+    const span = Math.min(c.span, this.state.byIndex.length);
+    for (let t = 0; t < span; t++) {
+      if (!c.holds(t)) continue;
+      const torrent = this.state.byIndex[t];
+      if (!torrent) {
+        c.removeTorrent(t);
+        continue;
+      }
+      // Every peer of the swarm announcing after a download ends its hold: no claim can be missing.
+      this.heardAll = Number.POSITIVE_INFINITY;
+      this.swarms.visitPeers(t, this.noteHeard);
+      this.settleSwarm(torrent, now, this.heardAll);
+      this.settling = torrent;
+      this.settlingAt = now;
+      c.expire(t, now, this.expiry, this.expireClaim);
+    }
+    this.settling = null;
+  }
+
+  /** Shares the swarm's downloads that waited their hold among other members' claims. */
+  private settleSwarm(torrent: TorrentEntry, now: number, heardAllSince = 0): void {
+    this.settling = torrent;
+    this.settlingAt = now;
+    this.conservation.settle(torrent.index, now, this.hold, this.payClaim, heardAllSince);
+    this.settling = null;
+  }
+
   /** Applies a member change from the web side. */
   upsertUser(user: TrackerUser): void {
     this.state.upsertUser(user);
@@ -314,6 +391,7 @@ export class Tracker {
     if (index < 0) return;
     this.swarms.removeTorrent(index);
     this.grace?.removeTorrent(index);
+    this.conservation.removeTorrent(index);
     this.dirty.delete(index);
     if (index < this.leecherAt.length) {
       this.leecherAt[index] = 0;
@@ -450,7 +528,7 @@ export class Tracker {
   /** Keeps what a peer reported as left, by slot. */
   private noteLeft(slot: number, left: number): void {
     if (slot >= this.left.length) {
-      const grown = new Float32Array(Math.max(this.left.length * 2, slot + 1));
+      const grown = new Float64Array(Math.max(this.left.length * 2, slot + 1));
       grown.set(this.left);
       this.left = grown;
     }
@@ -537,12 +615,26 @@ export class Tracker {
     report.leecherAt = t < this.leecherAt.length ? this.leecherAt[t]! : 0;
     report.leechersAt = t < this.leechersAt.length ? this.leechersAt[t]! : 0;
     const a = assess(this.assessment, this.policy, report, now);
+    // `left` falling by more than the download reported is charged (a peer back from the grace
+    // store has no `left` kept).
+    if (!returning && slot < this.left.length) chargeLeft(a, this.left[slot]!, request.left, torrent.size);
+    // Byte conservation: the download (before factors) backs other members' upload claims, up
+    // to the size multiple; the upload is a claim, credited when other members' download backs it.
+    const c = this.conservation;
+    const conserve = this.policy.byteConservation;
+    if (conserve) {
+      if (a.down > 0 && c.download(t, userId, a.down, torrent.size, now, this.expiry) > 0)
+        a.reasons |= REASON.overSize;
+      if (a.up > 0 && !c.claim(t, userId, a.up, now)) a.reasons |= REASON.unbacked;
+    }
     if (a.reasons !== 0) this.suspicious.record(userId, torrent.id, request.peerId, this.agentSource, a, now);
+    if (conserve) a.up = 0;
     const site = this.refreshSite(now);
     applyFactors(a, torrent.downloadFactor, torrent.uploadFactor, site.down, site.up);
     if (request.left === 0 && !report.wasSeeder) this.snatch(userId, torrent);
     const o = this.credit.rowOf(userId, torrent.id);
     addCredit(this.credit.rows, o, a, now);
+    if (conserve && c.settles(t)) this.settleSwarm(torrent, now);
     return o;
   }
 

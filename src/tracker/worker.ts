@@ -84,6 +84,8 @@ function sendUpdates(): void {
 }
 
 function sendDeltas(): void {
+  // Byte conservation's clock: downloads that waited their hold back claims, old claims expire.
+  tracker?.settle(nowSeconds());
   const batch = tracker?.takeDeltas();
   // The packed rows move to the web side without a copy.
   if (batch)
@@ -142,6 +144,12 @@ function sendMetrics(): void {
       users: tracker.state.users.size,
       swarmBytes: tracker.swarms.memoryBytes(),
       reaped: reapedTotal,
+      conservation: {
+        creditedUp: tracker.conservation.creditedUp,
+        reportedDown: tracker.conservation.reportedDown,
+        expiredUp: tracker.conservation.expiredUp,
+        overSizeDown: tracker.conservation.overSizeDown,
+      },
     },
   });
 }

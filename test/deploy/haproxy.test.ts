@@ -198,8 +198,9 @@ describe.skipIf(skipReason !== null)("HAProxy, two web instances and one tracker
       FAIRYWREN_ANNOUNCE_INTERVAL: "10",
       FAIRYWREN_MIN_ANNOUNCE_INTERVAL: "0",
       // The raw peer seeds beside a seeder and reports upload: the deployment is under test, not
-      // the swarm balance.
+      // the swarm balance nor byte conservation.
       FAIRYWREN_UPLOAD_NEEDS_LEECHER: "false",
+      FAIRYWREN_BYTE_CONSERVATION: "false",
       FAIRYWREN_LOG_LEVEL: "debug",
     });
     for (const name of ["alice", "bob"]) {

@@ -19,6 +19,8 @@ export function testPolicy(changes: Partial<TrackerPolicy> = {}): TrackerPolicy 
     maxRateBytesPerSecond: 1_250_000_000,
     uploadNeedsLeecher: true,
     resetOnBackwardsCounter: true,
+    byteConservation: false,
+    claimHoldSeconds: 0,
     peerTimeoutSeconds: 0,
     graceSeconds: 86400,
     graceMaxPeers: 1_000_000,

@@ -30,6 +30,8 @@ describe.skipIf(skipUnless(Boolean(SERVER_URL), NEEDS_POSTGRES))("database outag
       FAIRYWREN_MIN_ANNOUNCE_INTERVAL: "0",
       // One seeder alone reports its upload: the write path is under test, not the swarm balance.
       FAIRYWREN_UPLOAD_NEEDS_LEECHER: "false",
+      // Lone simulated seeders, as for the swarm balance: byte conservation (its own tests) would credit none.
+      FAIRYWREN_BYTE_CONSERVATION: "false",
       FAIRYWREN_RELOAD_INTERVAL: "5",
       FAIRYWREN_LOG_LEVEL: "error",
     });

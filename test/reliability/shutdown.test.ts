@@ -67,6 +67,9 @@ describe.skipIf(skipUnless(Boolean(SERVER_URL), NEEDS_POSTGRES))(
         FAIRYWREN_METRICS: "false",
         FAIRYWREN_FLUSH_INTERVAL_MS: "200",
         FAIRYWREN_MIN_ANNOUNCE_INTERVAL: "0",
+        // Simulated seeders with nobody reporting their download: byte conservation (its own tests)
+        // would credit none of what this test saves and replays.
+        FAIRYWREN_BYTE_CONSERVATION: "false",
         FAIRYWREN_LOG_LEVEL: "info",
       };
     });

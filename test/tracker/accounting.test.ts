@@ -15,17 +15,24 @@ import {
   addCredit,
   applyFactors,
   assess,
+  backingOf,
+  CONSERVATION,
   type CreditRules,
+  chargeLeft,
+  feedable,
+  impliedDownload,
   initCreditRow,
   newAssessment,
   newReport,
   REASON,
   type Report,
+  shareFairly,
   siteFactorsAt,
   touchCreditRow,
   usableWindow,
   writeSuspicious,
 } from "../../src/tracker/accounting.ts";
+import { Conservation } from "../../src/tracker/conservation.ts";
 import { CreditLedger } from "../../src/tracker/ledger.ts";
 import { Tracker } from "../../src/tracker/tracker.ts";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
@@ -304,5 +311,256 @@ describe("the tracker's credit rows", () => {
     const rows = unpackDeltas(tracker.takeDeltas()!.deltas);
     expect(rows).toHaveLength(1025);
     expect(rows.filter((r) => r[DELTA_ROW.completed] === 1).map((r) => r[DELTA_ROW.userId])).toEqual([1025]);
+  });
+});
+
+describe("byte conservation, the pure rules", () => {
+  const share = (claims: number[], amount: number) => {
+    const paid = new Float64Array(claims.length);
+    const total = shareFairly(Float64Array.from(claims), claims.length, amount, paid);
+    return { total, paid: [...paid] };
+  };
+
+  test("download is shared in equal parts, no claim paid beyond itself, the rest to the others", () => {
+    expect(share([100], 1000)).toEqual({ total: 100, paid: [100] });
+    expect(share([600, 600], 1000)).toEqual({ total: 1000, paid: [500, 500] });
+    expect(share([100, 600, 600], 1000)).toEqual({ total: 1000, paid: [100, 450, 450] });
+    expect(share([0, 300], 1000)).toEqual({ total: 300, paid: [0, 300] });
+    expect(share([], 1000)).toEqual({ total: 0, paid: [] });
+  });
+
+  test("a liar claiming 1 TB takes at most an equal share, never the honest seeder's whole", () => {
+    const { paid } = share([1e12, 16_777_216], 16_777_216);
+    expect(paid[1]).toBe(8_388_608);
+    expect(paid[0]).toBe(8_388_608);
+    // What the honest seeder claimed below an equal share is paid in full.
+    expect(share([1e12, 1_000_000], 16_777_216).paid).toEqual([15_777_216, 1_000_000]);
+  });
+
+  test("whole bytes: what does not divide stays unshared", () => {
+    expect(share([10, 10, 10], 10)).toEqual({ total: 9, paid: [3, 3, 3] });
+    expect(share([10, 10], 1)).toEqual({ total: 0, paid: [0, 0] });
+  });
+
+  test("the allowance covers Transmission's and libtorrent's overhead, not more than half a percent", () => {
+    expect(backingOf(16_777_216)).toBeGreaterThanOrEqual(16_790_528);
+    expect(backingOf(16_777_216)).toBeGreaterThanOrEqual(16_809_984);
+    expect(backingOf(16_777_216)).toBeLessThanOrEqual(16_777_216 * 1.005);
+    expect(CONSERVATION.allowance).toBe(0.005);
+  });
+
+  test("the size multiple: a member's download beyond twice the size in a period feeds nothing", () => {
+    expect(feedable(0, 1_000, 1_000)).toBe(1_000);
+    expect(feedable(1_500, 1_000, 1_000)).toBe(500);
+    expect(feedable(2_000, 1_000, 1_000)).toBe(0);
+    expect(feedable(5_000, 1_000, 0)).toBe(1_000);
+  });
+
+  test("`left` falling by more than the download reported implies the rest, less the allowance", () => {
+    const size = 1_000_000;
+    expect(impliedDownload(size, 0, 0, size)).toBe(995_000);
+    expect(impliedDownload(size, 0, size, size)).toBe(0);
+    expect(impliedDownload(size, 0, 996_000, size)).toBe(0);
+    expect(impliedDownload(0, size, 0, size)).toBe(0);
+    expect(impliedDownload(1, 0, 0, size)).toBe(0);
+    expect(impliedDownload(1000, 0, 0, 0)).toBe(1000);
+    const a = chargeLeft(Object.assign(newAssessment(), { claimedDown: 0, down: 0 }), size, 0, size);
+    expect([a.down, a.impliedDown, a.reasons]).toEqual([995_000, 995_000, REASON.leftImplied]);
+    const honest = chargeLeft(
+      Object.assign(newAssessment(), { claimedDown: size, down: size }),
+      size,
+      0,
+      size,
+    );
+    expect([honest.down, honest.impliedDown, honest.reasons]).toEqual([size, 0, 0]);
+  });
+});
+
+describe("byte conservation in the tracker", () => {
+  const SIZE = 16_777_216;
+  const HOLD = 60;
+  const hash = bytes20(0x77);
+  const passkey = (id: number) => id.toString(16).padStart(32, "0");
+  function setup() {
+    const tracker = new Tracker(
+      testPolicy({ byteConservation: true, claimHoldSeconds: HOLD, minAnnounceIntervalSeconds: 0 }),
+      () => 0,
+    );
+    tracker.load(
+      [1, 2, 3, 4].map((id) => ({ id, passkey: passkey(id), disabled: false })),
+      [{ id: 9, infoHash: Buffer.from(hash).toString("hex"), infoHashV2: null, snatches: 0, size: SIZE }],
+    );
+    return tracker;
+  }
+  const say = (
+    tracker: Tracker,
+    user: number,
+    peer: number,
+    at: number,
+    p: { uploaded?: number; downloaded?: number; left: number; event?: string },
+  ) =>
+    tracker.announce(
+      passkey(user),
+      announceQuery({ infoHash: hash, peerId: bytes20(peer, 0x2d), ...p }),
+      new Uint8Array([10, 0, user, peer]),
+      at,
+    ).outcome;
+  const credited = (tracker: Tracker) => {
+    const out: Record<number, [number, number]> = {};
+    for (const r of unpackDeltas(tracker.takeDeltas()?.deltas ?? new Float64Array())) {
+      const [u, , up, down] = r as readonly number[];
+      const was = out[u!] ?? [0, 0];
+      out[u!] = [was[0] + up!, was[1] + down!];
+    }
+    return out;
+  };
+  const reasons = (tracker: Tracker) =>
+    unpackSuspicious(
+      tracker.takeSuspicious()?.batch ?? { rows: new Float64Array(), peerIds: new Uint8Array(), agents: [] },
+    );
+
+  test("an honest seeder is credited what its leecher downloaded, Transmission's overhead included, after the hold", () => {
+    const tracker = setup();
+    // Carol's idle leecher is not heard from again: the download waits its whole hold.
+    say(tracker, 3, 3, T0, { left: SIZE, event: "started" });
+    say(tracker, 1, 1, T0, { left: 0, event: "started" });
+    say(tracker, 2, 2, T0, { left: SIZE, event: "started" });
+    say(tracker, 2, 2, T0 + 10, { downloaded: SIZE, left: 0, event: "completed" });
+    say(tracker, 1, 1, T0 + 20, { uploaded: 16_790_528, left: 0 });
+    expect(credited(tracker)).toEqual({ 1: [0, 0], 2: [0, SIZE], 3: [0, 0] });
+    tracker.settle(T0 + 10 + HOLD - 1);
+    expect(credited(tracker)).toEqual({});
+    tracker.settle(T0 + 10 + HOLD);
+    expect(credited(tracker)).toEqual({ 1: [16_790_528, 0] });
+    expect(tracker.conservation.creditedUp).toBe(16_790_528);
+    expect(tracker.conservation.reportedDown).toBe(SIZE);
+  });
+
+  test("a claim that comes first waits for the download and is paid when it is reported and held", () => {
+    const tracker = setup();
+    say(tracker, 1, 1, T0, { left: 0 });
+    say(tracker, 2, 2, T0, { left: SIZE });
+    say(tracker, 1, 1, T0 + 10, { uploaded: SIZE, left: 0 });
+    say(tracker, 2, 2, T0 + 20, { downloaded: SIZE, left: 0 });
+    tracker.settle(T0 + 20 + HOLD);
+    expect(credited(tracker)[1]).toEqual([SIZE, 0]);
+  });
+
+  test("the hold ends early once every peer of the swarm announced after the download", () => {
+    const tracker = setup();
+    say(tracker, 1, 1, T0, { left: 0 });
+    say(tracker, 3, 3, T0, { left: 0 });
+    say(tracker, 2, 2, T0, { left: SIZE });
+    say(tracker, 1, 1, T0 + 10, { uploaded: SIZE, left: 0 });
+    say(tracker, 2, 2, T0 + 20, { downloaded: SIZE, left: 0 });
+    tracker.settle(T0 + 21);
+    expect(credited(tracker)).toEqual({ 1: [0, 0], 2: [0, SIZE], 3: [0, 0] });
+    // Carol's seeder announces (claiming nothing): everyone has been heard since the download.
+    say(tracker, 3, 3, T0 + 22, { left: 0 });
+    say(tracker, 1, 1, T0 + 22, { uploaded: SIZE, left: 0, event: "stopped" });
+    tracker.settle(T0 + 23);
+    expect(credited(tracker)[1]).toEqual([SIZE, 0]);
+  });
+
+  test("a member alone with two peer_ids, or flipping left, is credited no upload; the claim expires recorded", () => {
+    const tracker = setup();
+    say(tracker, 1, 1, T0, { left: 0 });
+    say(tracker, 1, 2, T0, { left: SIZE });
+    say(tracker, 1, 2, T0 + 5, { downloaded: SIZE, left: 0 });
+    say(tracker, 1, 1, T0 + 10, { uploaded: 1e12, left: 0 });
+    say(tracker, 1, 1, T0 + 11, { uploaded: 1e12, left: 1 });
+    say(tracker, 1, 1, T0 + 11, { uploaded: 1e12 + 5e9, left: 0 });
+    tracker.settle(T0 + 10 + HOLD);
+    expect(credited(tracker)[1]![0]).toBe(0);
+    reasons(tracker);
+    // Expiry: the peer timeout (2700 s here) plus the hold after the claim last grew.
+    tracker.settle(T0 + 11 + 2700 + HOLD);
+    const expired = reasons(tracker);
+    expect(expired.map((r) => [r.userId, r.reasons])).toEqual([[1, ["unbacked"]]]);
+    expect(tracker.conservation.size).toBe(0);
+  });
+
+  test("claims beyond the download share it: a liar's 1 TB takes half, the honest seeder the other half", () => {
+    const tracker = setup();
+    say(tracker, 1, 1, T0, { left: 0 });
+    say(tracker, 3, 3, T0, { left: 0 });
+    say(tracker, 2, 2, T0, { left: SIZE });
+    say(tracker, 1, 1, T0 + 10, { uploaded: SIZE, left: 0 });
+    say(tracker, 3, 3, T0 + 10, { uploaded: 1e12, left: 0 });
+    say(tracker, 2, 2, T0 + 20, { downloaded: SIZE, left: 0 });
+    tracker.settle(T0 + 20 + HOLD);
+    const c = credited(tracker);
+    const backing = Math.floor(backingOf(SIZE));
+    expect(c[1]![0]).toBe(Math.floor(backing / 2));
+    expect(c[3]![0]).toBe(Math.floor(backing / 2));
+  });
+
+  test("download beyond twice the size in a period backs nothing and is recorded", () => {
+    const tracker = setup();
+    say(tracker, 1, 1, T0, { left: 0 });
+    say(tracker, 2, 2, T0, { left: SIZE });
+    say(tracker, 2, 2, T0 + 10, { downloaded: 3 * SIZE, left: SIZE });
+    say(tracker, 1, 1, T0 + 10, { uploaded: 3 * SIZE, left: 0 });
+    tracker.settle(T0 + 10 + HOLD);
+    expect(credited(tracker)).toEqual({ 1: [Math.floor(backingOf(2 * SIZE)), 0], 2: [0, 3 * SIZE] });
+    expect(reasons(tracker).map((r) => r.reasons)).toEqual([["over_size"]]);
+  });
+
+  test("freeleech does not starve the seeder: the reported download backs the upload", () => {
+    const tracker = setup();
+    tracker.upsertTorrent({
+      id: 9,
+      infoHash: Buffer.from(hash).toString("hex"),
+      infoHashV2: null,
+      snatches: 0,
+      size: SIZE,
+      downloadFactor: 0,
+    });
+    say(tracker, 1, 1, T0, { left: 0 });
+    say(tracker, 2, 2, T0, { left: SIZE });
+    say(tracker, 2, 2, T0 + 10, { downloaded: SIZE, left: 0 });
+    say(tracker, 1, 1, T0 + 10, { uploaded: SIZE, left: 0 });
+    tracker.settle(T0 + 10 + HOLD);
+    expect(credited(tracker)).toEqual({ 1: [SIZE, 0], 2: [0, 0] });
+  });
+});
+
+describe("the conservation store", () => {
+  test("claims by (swarm, member) stay found through growth, expiry and reuse, checked against a Map", () => {
+    const store = new Conservation(1 << 16);
+    const model = new Map<string, number>();
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    let now = T0;
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 3000; i++) {
+        const t = rand(200);
+        const user = 1 + rand(300);
+        expect(store.claim(t, user, 10, now)).toBe(true);
+        model.set(`${t}:${user}`, (model.get(`${t}:${user}`) ?? 0) + 10);
+      }
+      now += 10;
+      // Every other round, everything expires.
+      if (round % 2 === 1) {
+        for (let t = 0; t < 200; t++) store.expire(t, now, 5, () => {});
+        model.clear();
+        expect(store.size).toBe(0);
+      }
+      for (let t = 0; t < 200; t += 7)
+        for (let user = 1; user <= 300; user += 13)
+          expect(store.claimOf(t, user)).toBe(model.get(`${t}:${user}`) ?? 0);
+    }
+  });
+
+  test("a full store refuses a claim and feeds no download", () => {
+    const store = new Conservation(2);
+    expect(store.claim(0, 1, 10, T0)).toBe(true);
+    expect(store.claim(0, 2, 10, T0)).toBe(true);
+    expect(store.claim(0, 3, 10, T0)).toBe(false);
+    expect(store.download(0, 4, 10, 0, T0, 100)).toBe(0);
+    expect(store.reportedDown).toBe(0);
   });
 });

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import bencode from "bencode";
 import type { Config } from "../../src/config.ts";
+import { memberSnatches } from "../../src/db/queries/economy.ts";
 import { createToken } from "../../src/db/queries/tokens.ts";
 import { createUser, type Role } from "../../src/db/queries/users.ts";
 import { type Running, serve } from "../../src/server.ts";
@@ -97,6 +98,9 @@ describe("with no min interval (every announce accounted)", () => {
       FAIRYWREN_MIN_ANNOUNCE_INTERVAL: "0",
       FAIRYWREN_PEER_TIMEOUT: "3",
       FAIRYWREN_LOG_LEVEL: "error",
+      // These tests are about the rules before byte conservation (rate cap, swarm balance, grace,
+      // dual-stack); conservation has its own block below.
+      FAIRYWREN_BYTE_CONSERVATION: "false",
     });
     const root = await member(server.running, "root");
     moderatorToken = (await createToken(server.running.db.sql, root.id, "moderation"))!.token;
@@ -263,7 +267,12 @@ describe("with a min interval", () => {
   const MARK = bytes20(0x32, 0x32);
 
   beforeAll(async () => {
-    server = await startTestServer({ FAIRYWREN_MIN_ANNOUNCE_INTERVAL: "60", FAIRYWREN_LOG_LEVEL: "error" });
+    server = await startTestServer({
+      FAIRYWREN_MIN_ANNOUNCE_INTERVAL: "60",
+      FAIRYWREN_LOG_LEVEL: "error",
+      // About the min interval, not byte conservation (its own block below).
+      FAIRYWREN_BYTE_CONSERVATION: "false",
+    });
     alice = await member(server.running, "alice");
     bob = await member(server.running, "bob");
     await torrent(server.running, H);
@@ -287,6 +296,205 @@ describe("with a min interval", () => {
       () => totals(server, alice),
       (t) => t.uploaded === 6000,
     );
+  });
+});
+
+describe("byte conservation (upload backed by other members' downloads)", () => {
+  let server: Server & { stop(): Promise<void> };
+  let alice: Member;
+  let bob: Member;
+  let carol: Member;
+  const MB = 1_000_000;
+  const H = [0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57].map((n) => bytes20(n, n));
+  const ids: number[] = [];
+  const RULE = {
+    seedSeconds: 604_800,
+    windowSeconds: 864_000,
+    ratioPercent: 100,
+    minDownloadPercent: 3,
+    activeSeconds: 2700,
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      FAIRYWREN_MIN_ANNOUNCE_INTERVAL: "0",
+      FAIRYWREN_PEER_TIMEOUT: "3",
+      FAIRYWREN_CLAIM_HOLD: "1",
+      FAIRYWREN_LOG_LEVEL: "error",
+    });
+    alice = await member(server.running, "alice");
+    bob = await member(server.running, "bob");
+    carol = await member(server.running, "carol");
+    for (const hash of H) {
+      const [row] = await server.running.db.sql`
+        insert into torrents (info_hash, title, size, files, metainfo)
+        values (${Buffer.from(hash)}, ${`Torrent ${hash[0]}`}, ${MB}, '[]', ${Buffer.from("de")})
+        returning id
+      `;
+      await server.running.sync.torrent(row!.id);
+      ids.push(row!.id as number);
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const reasonsOf = async (who: Member, torrentId: number) =>
+    (
+      await server.running.db.sql`
+        select reasons from suspicious_transfers where user_id = ${who.id} and torrent_id = ${torrentId}`
+    ).flatMap((r) => r.reasons as string[]);
+
+  test("an honest seeder is credited what the leecher downloaded, once the download is held", async () => {
+    const seed = bytes20(0xa0, 0x2d);
+    const leech = bytes20(0xb0, 0x2d);
+    await announce(server, alice, { infoHash: H[0]!, peerId: seed, left: 0, event: "started" });
+    await announce(server, bob, { infoHash: H[0]!, peerId: leech, left: MB, event: "started" });
+    await announce(server, bob, {
+      infoHash: H[0]!,
+      peerId: leech,
+      left: 0,
+      downloaded: MB,
+      event: "completed",
+    });
+    await announce(server, alice, { infoHash: H[0]!, peerId: seed, left: 0, uploaded: MB + 800 });
+    const after = await until(
+      "alice's upload credit",
+      () => totals(server, alice),
+      (t) => t.uploaded > 0,
+    );
+    expect(after.uploaded).toBe(MB + 800);
+  });
+
+  test("a member alone in a swarm with two peer_ids is credited no upload, and the claim is recorded", async () => {
+    const seed = bytes20(0xa1, 0x2d);
+    const leech = bytes20(0xa2, 0x2d);
+    await announce(server, alice, { infoHash: H[1]!, peerId: seed, left: 0, event: "started" });
+    await announce(server, alice, { infoHash: H[1]!, peerId: leech, left: MB, event: "started" });
+    await announce(server, alice, { infoHash: H[1]!, peerId: leech, left: 0, downloaded: MB });
+    await announce(server, alice, { infoHash: H[1]!, peerId: seed, left: 0, uploaded: 1e12 });
+    // Then expired (peer timeout 3 s + hold 1 s) and recorded, and still nothing credited.
+    await flushed(server, carol, H[6]!);
+    expect(
+      Number(
+        (
+          await server.running.db.sql`
+      select uploaded from user_torrent_stats where user_id = ${alice.id} and torrent_id = ${ids[1]!}`
+        )[0]!.uploaded,
+      ),
+    ).toBe(0);
+    await until(
+      "the expired claim's record",
+      () => reasonsOf(alice, ids[1]!),
+      (r) => r.includes("unbacked"),
+      15_000,
+    );
+    const [row] = await server.running.db.sql`
+      select uploaded from user_torrent_stats where user_id = ${alice.id} and torrent_id = ${ids[1]!}`;
+    expect(Number(row!.uploaded)).toBe(0);
+  });
+
+  test("flipping left=1 then left=0 alone in a swarm before each claim is credited no upload", async () => {
+    const seed = bytes20(0xa3, 0x2d);
+    await announce(server, carol, { infoHash: H[2]!, peerId: seed, left: 0, event: "started" });
+    for (let i = 1; i <= 5; i++) {
+      await announce(server, carol, { infoHash: H[2]!, peerId: seed, left: 1, uploaded: (i - 1) * 1e12 });
+      await announce(server, carol, { infoHash: H[2]!, peerId: seed, left: 0, uploaded: (i - 1) * 1e12 });
+      await announce(server, carol, { infoHash: H[2]!, peerId: seed, left: 0, uploaded: i * 1e12 });
+    }
+    await Bun.sleep(1500);
+    await flushed(server, bob, H[6]!);
+    const [row] = await server.running.db.sql`
+      select uploaded from user_torrent_stats where user_id = ${carol.id} and torrent_id = ${ids[2]!}`;
+    expect(Number(row!.uploaded)).toBe(0);
+  });
+
+  test("fake seeding of a 1 MB torrent claiming 1 TB against an idle leecher is credited nothing", async () => {
+    const seed = bytes20(0xa4, 0x2d);
+    const idle = bytes20(0xb4, 0x2d);
+    await announce(server, bob, { infoHash: H[3]!, peerId: idle, left: MB, event: "started" });
+    await announce(server, alice, { infoHash: H[3]!, peerId: seed, left: 0, event: "started" });
+    await announce(server, bob, { infoHash: H[3]!, peerId: idle, left: MB });
+    await announce(server, alice, { infoHash: H[3]!, peerId: seed, left: 0, uploaded: 1e12 });
+    await flushed(server, carol, H[6]!);
+    expect(
+      Number(
+        (
+          await server.running.db.sql`
+      select uploaded from user_torrent_stats where user_id = ${alice.id} and torrent_id = ${ids[3]!}`
+        )[0]!.uploaded,
+      ),
+    ).toBe(0);
+    await until(
+      "the expired claim's record",
+      () => reasonsOf(alice, ids[3]!),
+      (r) => r.includes("unbacked"),
+      15_000,
+    );
+    const [row] = await server.running.db.sql`
+      select uploaded from user_torrent_stats where user_id = ${alice.id} and torrent_id = ${ids[3]!}`;
+    expect(Number(row!.uploaded)).toBe(0);
+  });
+
+  test("left falling from the size to 0 with downloaded=0 is charged and the snatch owes seeding", async () => {
+    const leech = bytes20(0xb5, 0x2d);
+    await announce(server, carol, { infoHash: H[4]!, peerId: leech, left: MB, event: "started" });
+    await announce(server, carol, {
+      infoHash: H[4]!,
+      peerId: leech,
+      left: 0,
+      downloaded: 0,
+      event: "completed",
+    });
+    const row = await until(
+      "carol's history row",
+      async () =>
+        (
+          await server.running.db.sql`
+            select downloaded, completed_at from user_torrent_stats
+            where user_id = ${carol.id} and torrent_id = ${ids[4]!}`
+        )[0],
+      (r) => r?.completedAt != null,
+    );
+    expect(Number(row!.downloaded)).toBe(MB - MB * 0.005);
+    expect(await reasonsOf(carol, ids[4]!)).toContain("left_implied");
+    const [snatch] = await memberSnatches(server.running.db.sql, RULE, carol.id, new Date(), {
+      limit: 10,
+      offset: 0,
+    }).then((rows) => rows.filter((r) => r.torrentId === ids[4]));
+    expect(snatch!.settledBy).toBe(null);
+    expect(snatch!.status).not.toBe("satisfied");
+  });
+
+  test("a freeleech snatch is still subject to hit-and-run", async () => {
+    await server.running.db.sql`update torrents set download_factor = 0 where id = ${ids[5]!}`;
+    await server.running.sync.torrent(ids[5]!);
+    const leech = bytes20(0xb6, 0x2d);
+    await announce(server, bob, { infoHash: H[5]!, peerId: leech, left: MB, event: "started" });
+    await announce(server, bob, {
+      infoHash: H[5]!,
+      peerId: leech,
+      left: 0,
+      downloaded: MB,
+      event: "completed",
+    });
+    const row = await until(
+      "bob's history row",
+      async () =>
+        (
+          await server.running.db.sql`
+            select downloaded, completed_at from user_torrent_stats
+            where user_id = ${bob.id} and torrent_id = ${ids[5]!}`
+        )[0],
+      (r) => r?.completedAt != null,
+    );
+    expect(Number(row!.downloaded)).toBe(0);
+    const [snatch] = await memberSnatches(server.running.db.sql, RULE, bob.id, new Date(), {
+      limit: 10,
+      offset: 0,
+    }).then((rows) => rows.filter((r) => r.torrentId === ids[5]));
+    expect(snatch!.settledBy).toBe(null);
+    expect(snatch!.status).not.toBe("satisfied");
   });
 });
 

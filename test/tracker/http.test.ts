@@ -29,7 +29,7 @@ function reason(body: Decoded): string {
 async function addTorrent(hash: Uint8Array, title: string): Promise<number> {
   const [row] = await server.running.db.sql`
     insert into torrents (info_hash, title, size, files, metainfo)
-    values (${Buffer.from(hash)}, ${title}, 1000, '[]', ${Buffer.from("de")})
+    values (${Buffer.from(hash)}, ${title}, 10000, '[]', ${Buffer.from("de")})
     returning id
   `;
   await server.running.sync.torrent(row!.id);
@@ -46,7 +46,12 @@ async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, ms =
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ FAIRYWREN_TRACKER_HOST: "::", FAIRYWREN_MIN_ANNOUNCE_INTERVAL: "0" });
+  // A reported download is shared among upload claims after 1 s (byte conservation).
+  server = await startTestServer({
+    FAIRYWREN_TRACKER_HOST: "::",
+    FAIRYWREN_MIN_ANNOUNCE_INTERVAL: "0",
+    FAIRYWREN_CLAIM_HOLD: "1",
+  });
   const sql = server.running.db.sql;
   for (const name of ["alice", "bob"]) {
     const { user } = await createUser(sql, { name, passwordHash: "x" });
@@ -140,13 +145,14 @@ describe("announce and scrape", () => {
   test("credit after two announces reaches the database after a flush; counts reach the web side", async () => {
     const q = (uploaded: number, downloaded: number, left: number, event?: string) =>
       `/${bob.passkey}/announce?${announceQuery({ infoHash: HASH2, peerId: bytes20(7), uploaded, downloaded, left, event })}`;
-    // Alice leeches meanwhile: bob's upload had somewhere to go.
-    const alicePeer = (event: string) =>
-      `/${alice.passkey}/announce?${announceQuery({ infoHash: HASH2, peerId: bytes20(8), event })}`;
+    // Alice leeches meanwhile and reports what bob uploaded: his upload had somewhere to go
+    // (byte conservation credits it against her download).
+    const alicePeer = (event: string, downloaded = 0) =>
+      `/${alice.passkey}/announce?${announceQuery({ infoHash: HASH2, peerId: bytes20(8), downloaded, event })}`;
     await get(alicePeer("started"));
     await get(q(1000, 2000, 7000, "started"));
     await get(q(4000, 9000, 0, "completed"));
-    await get(alicePeer("stopped"));
+    await get(alicePeer("stopped", 3000));
     const sql = server.running.db.sql;
     const stats = await until(
       async () =>

@@ -36,6 +36,9 @@ const REASON_TEXT: Record<string, string> = {
   rate: "faster than the rate cap",
   no_leecher: "upload with nobody to upload to",
   backwards: "a counter went backwards",
+  unbacked: "upload no other member downloaded",
+  over_size: "download beyond twice the size",
+  left_implied: "left fell more than the download reported",
 };
 
 /** A claimed difference: a size, or how far a counter went back. */

@@ -39,7 +39,10 @@ function snatches(sql: Sql, rule: HitAndRunRule, now: Date) {
       s.completed_at, s.last_announce_at,
       s.completed_at + make_interval(secs => ${rule.windowSeconds}) as deadline,
       case
-        when s.downloaded::numeric * 100 < ${rule.minDownloadPercent}::numeric * t.size then 'not_downloaded'
+        -- Reported (or implied by left) download, not the credited one: freeleech or a site-wide
+        -- window makes that 0, and would exempt every snatch.
+        when greatest(s.downloaded, s.reported_downloaded)::numeric * 100
+          < ${rule.minDownloadPercent}::numeric * t.size then 'not_downloaded'
         when s.seed_seconds >= ${rule.seedSeconds} then 'seed_time'
         when ${rule.ratioPercent}::int > 0
           and s.uploaded::numeric * 100 >= ${rule.ratioPercent}::numeric * t.size then 'ratio'

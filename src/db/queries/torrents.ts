@@ -6,7 +6,8 @@ import { setTorrentTags } from "./tags.ts";
 export async function trackerTorrents(sql: Sql): Promise<TrackerTorrent[]> {
   return await sql<TrackerTorrent[]>`
     select id, encode(info_hash, 'hex') as "infoHash", encode(info_hash_v2, 'hex') as "infoHashV2", snatches,
-      download_factor::float8 as "downloadFactor", upload_factor::float8 as "uploadFactor"
+      download_factor::float8 as "downloadFactor", upload_factor::float8 as "uploadFactor",
+      size::float8 as size
     from torrents
   `;
 }
@@ -15,7 +16,8 @@ export async function trackerTorrents(sql: Sql): Promise<TrackerTorrent[]> {
 export async function trackerTorrent(sql: Sql, id: number): Promise<TrackerTorrent | null> {
   const [row] = await sql<TrackerTorrent[]>`
     select id, encode(info_hash, 'hex') as "infoHash", encode(info_hash_v2, 'hex') as "infoHashV2", snatches,
-      download_factor::float8 as "downloadFactor", upload_factor::float8 as "uploadFactor"
+      download_factor::float8 as "downloadFactor", upload_factor::float8 as "uploadFactor",
+      size::float8 as size
     from torrents
     where id = ${id}
   `;

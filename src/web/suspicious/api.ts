@@ -35,7 +35,7 @@ const Record = t.Object(
     seconds: t.Number({ description: "Seconds since the peer's previous announce" }),
     reasons: t.Array(t.String(), {
       description:
-        "rate (faster than tracker.maxRateBytesPerSecond), no_leecher (upload while the swarm had nobody to upload to), backwards (a counter went back)",
+        "rate (faster than tracker.maxRateBytesPerSecond), no_leecher (upload while the swarm had nobody to upload to), backwards (a counter went back), unbacked (upload no other member's download backed: an expired claim, claimed_up its unpaid bytes), over_size (download beyond twice the torrent's size in one period), left_implied (left fell by more than the download reported: charged what left implies)",
     }),
     at: t.String({ format: "date-time", description: "When (the latest of the repeats)" }),
     repeats: t.Number({
