@@ -152,6 +152,9 @@ describe("Torznab", () => {
     expect(modes.search["@_supportedParams"]).toBe("q");
     expect(modes["tv-search"]["@_supportedParams"]).toBe("q,season,ep");
     expect(modes["movie-search"]["@_available"]).toBe("yes");
+    // Prowlarr's NewznabCapabilitiesProvider reads audio-search and book-search.
+    expect(modes["audio-search"]["@_available"]).toBe("yes");
+    expect(modes["book-search"]["@_available"]).toBe("yes");
     const cats = doc.caps.categories.category.map((c: Record<string, string>) => [c["@_id"], c["@_name"]]);
     expect(cats).toEqual(
       expect.arrayContaining([
@@ -271,6 +274,8 @@ describe("Torznab", () => {
     );
     expect(movies.map((i) => i.title)).toEqual(["Quokka Sunrise 2026 1080p BluRay x264"]);
     expect(await feed(`/torznab/api?t=movie&q=Wren&cat=2000&apikey=${member.token}`)).toEqual([]);
+    expect(await feed(`/torznab/api?t=music&q=Wren&apikey=${member.token}`)).toHaveLength(5);
+    expect(await feed(`/torznab/api?t=book&cat=7000&apikey=${member.token}`)).toEqual([]);
   });
 
   test("bad, missing, revoked and disabled keys are error 100; the passkey is no key", async () => {
@@ -322,6 +327,8 @@ describe("Torznab", () => {
     for (let i = 0; i < 121; i++) last = await get(`/torznab/api?t=caps&apikey=${created!.token}`);
     const doc = await xmlOf(last!, 429);
     expect(doc.error["@_code"]).toBe("500");
+    // Prowlarr's TorznabRssParser compares this description exactly.
+    expect(doc.error["@_description"]).toBe("Request limit reached");
     expect(last!.headers.get("retry-after")).toMatch(/^[0-9]+$/);
   });
 });

@@ -89,8 +89,10 @@ function xmlResponse(body: string, status = 200, headers: Record<string, string>
 
 function errorResponse(error: TorznabError): Response {
   const { code, status, description } = ERRORS[error.kind];
+  // Prowlarr and Sonarr recognise the limit by its description alone: it stays exactly the spec's.
+  const text = error.kind === "limit" ? description : `${description}: ${error.detail}`;
   return xmlResponse(
-    `<?xml version="1.0" encoding="UTF-8"?>\n<error code="${code}" description="${xmlEscape(`${description}: ${error.detail}`)}"/>\n`,
+    `<?xml version="1.0" encoding="UTF-8"?>\n<error code="${code}" description="${xmlEscape(text)}"/>\n`,
     status,
     error.headers,
   );
@@ -183,6 +185,8 @@ const MODES = [
   ["search", "q"],
   ["tv-search", "q,season,ep"],
   ["movie-search", "q"],
+  // Newznab and Prowlarr say audio-search; Torznab 1.3 says music-search: both, as Jackett does.
+  ["audio-search", "q"],
   ["music-search", "q"],
   ["book-search", "q"],
 ] as const;
