@@ -168,6 +168,11 @@ describe("Torznab", () => {
         [String(100000 + categories.Series!), "Series"],
       ]),
     );
+    // Sonarr's default categories (5030, 5040) and Radarr's (2000, 2040 ...) are recognised.
+    const subcats = doc.caps.categories.category.flatMap((c: Record<string, unknown>) =>
+      ((c.subcat as Record<string, string>[] | undefined) ?? []).map((s) => s["@_id"]),
+    );
+    expect(subcats).toEqual(expect.arrayContaining(["5030", "5040", "2030", "2040", "2045", "3040", "7020"]));
   });
 
   test("Prowlarr's RSS request (no q) lists everything, newest first, with every attribute", async () => {

@@ -37,6 +37,70 @@ export const NEWZNAB_CATEGORIES: Readonly<Record<number, string>> = {
   8000: "Other",
 };
 
+/**
+ * Newznab's standard subcategories, listed in caps under their parent so that the defaults of
+ * Sonarr (5030, 5040) and Radarr (2000, 2040 ...) are recognised. The site does not tell them
+ * apart: asking for a subcategory finds everything in its parent.
+ */
+const NEWZNAB_SUBCATEGORIES: Readonly<Record<number, readonly [number, string][]>> = {
+  1000: [
+    [1010, "Console/NDS"],
+    [1020, "Console/PSP"],
+    [1030, "Console/Wii"],
+    [1040, "Console/XBox"],
+    [1050, "Console/XBox 360"],
+    [1080, "Console/PS3"],
+    [1090, "Console/Other"],
+  ],
+  2000: [
+    [2010, "Movies/Foreign"],
+    [2020, "Movies/Other"],
+    [2030, "Movies/SD"],
+    [2040, "Movies/HD"],
+    [2045, "Movies/UHD"],
+    [2050, "Movies/BluRay"],
+    [2060, "Movies/3D"],
+  ],
+  3000: [
+    [3010, "Audio/MP3"],
+    [3020, "Audio/Video"],
+    [3030, "Audio/Audiobook"],
+    [3040, "Audio/Lossless"],
+    [3050, "Audio/Other"],
+  ],
+  4000: [
+    [4010, "PC/0day"],
+    [4020, "PC/ISO"],
+    [4030, "PC/Mac"],
+    [4040, "PC/Mobile-Other"],
+    [4050, "PC/Games"],
+    [4060, "PC/Mobile-iOS"],
+    [4070, "PC/Mobile-Android"],
+  ],
+  5000: [
+    [5010, "TV/WEB-DL"],
+    [5020, "TV/Foreign"],
+    [5030, "TV/SD"],
+    [5040, "TV/HD"],
+    [5045, "TV/UHD"],
+    [5050, "TV/Other"],
+    [5060, "TV/Sport"],
+    [5070, "TV/Anime"],
+    [5080, "TV/Documentary"],
+  ],
+  7000: [
+    [7010, "Books/Mags"],
+    [7020, "Books/EBook"],
+    [7030, "Books/Comics"],
+    [7040, "Books/Technical"],
+    [7050, "Books/Other"],
+  ],
+  8000: [
+    [8010, "Other/Misc"],
+    [8020, "Other/Hashed"],
+  ],
+};
+
 /** The Newznab category of each category icon; any other icon (and no category) is Other (8000). */
 const BY_ICON: Readonly<Record<string, number>> = {
   film: 2000,
@@ -202,8 +266,12 @@ function capsXml(deps: WebDeps, site: string, categories: readonly CategoryRow[]
     "</searching>",
     "<categories>",
   ];
-  for (const [id, name] of Object.entries(NEWZNAB_CATEGORIES))
-    lines.push(`<category id="${id}" name="${name}"/>`);
+  for (const [id, name] of Object.entries(NEWZNAB_CATEGORIES)) {
+    lines.push(`<category id="${id}" name="${name}">`);
+    for (const [sub, subName] of NEWZNAB_SUBCATEGORIES[Number(id)] ?? [])
+      lines.push(`<subcat id="${sub}" name="${subName}"/>`);
+    lines.push("</category>");
+  }
   // The site's own categories, as custom categories a client may ask for one by one.
   for (const category of categories)
     lines.push(`<category id="${CUSTOM_CATEGORY_BASE + category.id}" name="${xmlEscape(category.name)}"/>`);
