@@ -3,6 +3,7 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { insertCategory } from "../../src/db/queries/categories.ts";
 import { createToken } from "../../src/db/queries/tokens.ts";
 import { IP_HEADER } from "../../src/web/context.tsx";
+import { TORZNAB_PATH } from "../../src/web/torrents/torznab.ts";
 import { type ApiHarness, apiHarness, expectJson, smallTorrent, uploadForm } from "../helpers/api.ts";
 import { decodeStrict } from "../helpers/bdecode.ts";
 
@@ -281,6 +282,15 @@ describe("Torznab", () => {
     expect(await feed(`/torznab/api?t=movie&q=Wren&cat=2000&apikey=${member.token}`)).toEqual([]);
     expect(await feed(`/torznab/api?t=music&q=Wren&apikey=${member.token}`)).toHaveLength(5);
     expect(await feed(`/torznab/api?t=book&cat=7000&apikey=${member.token}`)).toEqual([]);
+  });
+
+  test("the account page says where Torznab is and that a token is its key", async () => {
+    const who = await api.login("member");
+    const page = await (await api.request("/account", { cookie: who.cookie })).text();
+    expect(page).toContain(`<code>${TORZNAB_PATH}</code>`);
+    expect(page).toContain("Torznab indexer");
+    const doc = await expectJson<{ info: { description: string } }>(await get("/api/v1/openapi.json"));
+    expect(doc.info.description).toContain(`GET ${TORZNAB_PATH}?t=caps`);
   });
 
   test("bad, missing, revoked and disabled keys are error 100; the passkey is no key", async () => {
