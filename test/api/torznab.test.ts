@@ -280,6 +280,14 @@ describe("Torznab", () => {
     );
     expect(movies.map((i) => i.title)).toEqual(["Quokka Sunrise 2026 1080p BluRay x264"]);
     expect(await feed(`/torznab/api?t=movie&q=Wren&cat=2000&apikey=${member.token}`)).toEqual([]);
+    // Radarr: its RSS request, then a search by title and year, with its default categories.
+    const radarr = `t=movie&cat=2000,2010,2030,2040,2045,2050,2060&extended=1&apikey=${member.token}&offset=0&limit=100`;
+    expect((await feed(`/torznab/api?${radarr}`)).map((i) => i.title)).toEqual([
+      "Quokka Sunrise 2026 1080p BluRay x264",
+    ]);
+    expect((await feed(`/torznab/api?${radarr}&q=Quokka%20Sunrise%202026`)).map((i) => i.title)).toEqual([
+      "Quokka Sunrise 2026 1080p BluRay x264",
+    ]);
     expect(await feed(`/torznab/api?t=music&q=Wren&apikey=${member.token}`)).toHaveLength(5);
     expect(await feed(`/torznab/api?t=book&cat=7000&apikey=${member.token}`)).toEqual([]);
   });
