@@ -2,7 +2,14 @@
 import { Elysia } from "elysia";
 import { ApiDocsPage, type OpenApiDocument } from "../../views/api/docs.tsx";
 import { accountApi } from "./account/api.ts";
-import { API_PREFIX, type ApiLimits, apiContext, apiLimiters, DEFAULT_LIMITS } from "./api/context.ts";
+import {
+  API_PREFIX,
+  type ApiLimiters,
+  type ApiLimits,
+  apiContext,
+  apiLimiters,
+  DEFAULT_LIMITS,
+} from "./api/context.ts";
 import { apiErrorResponse } from "./api/errors.ts";
 import { buildDocument } from "./api/openapi.ts";
 import { authApi } from "./auth/api.ts";
@@ -22,8 +29,8 @@ import { torrentsApi } from "./torrents/api.ts";
 import { transfersApi } from "./transfers/api.ts";
 
 /** The JSON API under /api/v1, with its OpenAPI document and documentation page. */
-export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits } = {}) {
-  const limiters = apiLimiters(options.limits ?? DEFAULT_LIMITS);
+export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits; limiters?: ApiLimiters } = {}) {
+  const limiters = options.limiters ?? apiLimiters(options.limits ?? DEFAULT_LIMITS);
   // Built on first request, when every route of the site is registered; they do not change after.
   let doc: OpenApiDocument | null = null;
   const api = new Elysia({ name: "api", prefix: API_PREFIX })

@@ -7,6 +7,7 @@ import { databaseErrors, isDatabaseUnavailable } from "../db/client.ts";
 import { log } from "../log.ts";
 import { clientAddress } from "../shared/forwarded.ts";
 import { accountPages } from "./account/pages.tsx";
+import { apiLimiters } from "./api/context.ts";
 import { apiErrorResponse, errorResponse, isApiPath } from "./api/errors.ts";
 import { apiRoutes } from "./api.tsx";
 import { authPages } from "./auth/pages.tsx";
@@ -28,6 +29,7 @@ import { textGuard } from "./text-guard.ts";
 import { eventRoutes } from "./torrents/events.ts";
 import { torrentPages } from "./torrents/pages.tsx";
 import { rssRoutes } from "./torrents/rss.ts";
+import { torznabRoutes } from "./torrents/torznab.ts";
 import { fileTooLarge } from "./torrents/upload.ts";
 import { transferPages } from "./transfers/pages.tsx";
 import { type ValidationLike, validationProblems } from "./validation.ts";
@@ -46,6 +48,8 @@ const FIELD_LABELS: Record<string, string> = {
 
 /** The web site and API on the main thread. */
 export function createWebApp(deps: WebDeps) {
+  // One budget per API token, whether it calls the JSON API or Torznab.
+  const limiters = apiLimiters();
   // Layout writes the doctype itself: the html plugin's check for one copies every page twice.
   return new Elysia()
     .use(html({ autoDoctype: false, contentType: "text/html; charset=utf-8" }))
@@ -139,8 +143,9 @@ export function createWebApp(deps: WebDeps) {
     .use(categoryPages(deps))
     .use(previewPages(deps))
     .use(eventRoutes(deps))
-    .use(apiRoutes(deps))
+    .use(apiRoutes(deps, { limiters }))
     .use(rssRoutes(deps))
+    .use(torznabRoutes(deps, limiters))
     .use(homePages(deps))
     .use(newsPages(deps))
     .use(profilePages(deps));

@@ -28,7 +28,16 @@ export function textGuard() {
       if (!field) return;
       set.status = 422;
       const message = `The field ${field} contains a NUL character, which is not allowed in text.`;
-      if (new URL(request.url).pathname.startsWith("/api/"))
+      const pathname = new URL(request.url).pathname;
+      // Torznab clients read only its XML errors: 201, incorrect parameter.
+      if (pathname.startsWith("/torznab/")) {
+        set.status = 400;
+        return new Response(
+          `<?xml version="1.0" encoding="UTF-8"?>\n<error code="201" description="Incorrect parameter: ${field.replace(/[^A-Za-z0-9_.-]/g, "")} contains a NUL character."/>\n`,
+          { status: 400, headers: { "content-type": "application/xml; charset=utf-8" } },
+        );
+      }
+      if (pathname.startsWith("/api/"))
         return Response.json(
           { error: { code: "validation", message, fields: { [field]: "contains a NUL character" } } },
           { status: 422 },

@@ -37,6 +37,10 @@ export function ApiTokensSection(props: {
           it as <code>{"Authorization: Bearer &lt;token&gt;"}</code>. Revoke one you no longer use or that
           leaked.
         </p>
+        <p class="muted" id="torznab-help">
+          A token is also the API key of the site's Torznab indexer, for Prowlarr, Sonarr and Radarr (Generic
+          Torznab): API path <code>{`${base}/torznab/api`}</code>, your token as the API key.
+        </p>
         {created ? (
           <div class="notice good" role="status">
             <p>

@@ -128,6 +128,8 @@ const FEW_MATCHES = 5000;
 export interface ListFilter {
   creatorId?: number;
   categoryId?: number;
+  /** Only torrents in one of these categories (Torznab's `cat`); not with `categoryId`. */
+  categoryIds?: readonly number[];
   /** The tag, as found by `findTag` (its count says whether it is rare). */
   tag?: { id: number; uses: number };
 }
@@ -183,7 +185,7 @@ export async function listTorrents(
     size: sql`t.size ${dir}, t.id ${dir}`,
     title: sql`lower(t.title) ${dir}, t.id ${dir}`,
   }[sort];
-  const { tag, categoryId, creatorId } = options;
+  const { tag, categoryId, categoryIds, creatorId } = options;
   const matches = ts ? sql`t.search @@ to_tsquery('simple', ${ts})` : sql`true`;
   const creator = creatorId !== undefined ? sql`and t.creator_id = ${creatorId}` : sql``;
   const tagged = tag
@@ -192,15 +194,21 @@ export async function listTorrents(
   // The category copy in torrent_counts leads the seeder and leecher indexes (sql/011).
   const onCounts = sort === "seeders" || sort === "leechers";
   const category = (alias: "t" | "c") =>
-    categoryId === undefined
-      ? sql``
-      : alias === "c"
-        ? sql`and c.category_id = ${categoryId}`
-        : sql`and t.category_id = ${categoryId}`;
+    categoryIds !== undefined
+      ? sql`and ${alias === "c" ? sql`c.category_id` : sql`t.category_id`} in ${sql(categoryIds.length ? categoryIds : [0])}`
+      : categoryId === undefined
+        ? sql``
+        : alias === "c"
+          ? sql`and c.category_id = ${categoryId}`
+          : sql`and t.category_id = ${categoryId}`;
   let few = false;
-  const narrowed = ts !== null || categoryId !== undefined || creatorId !== undefined;
+  const narrowed =
+    ts !== null || categoryId !== undefined || categoryIds !== undefined || creatorId !== undefined;
   if (tag && tag.uses <= FEW_MATCHES) few = true;
-  else if ((tag && narrowed) || (ts && (sort !== "date" || categoryId !== undefined))) {
+  else if (
+    (tag && narrowed) ||
+    (ts && (sort !== "date" || categoryId !== undefined || categoryIds !== undefined))
+  ) {
     const [row] = await sql<{ n: number }[]>`
       select count(*)::int as n from (
         select 1 from torrents t where ${matches} ${creator} ${category("t")} ${tagged}
@@ -362,4 +370,15 @@ export async function metainfoSizes(sql: Sql, ids: readonly number[]): Promise<M
   `;
   for (const row of rows) sizes.set(row.id, row.bytes);
   return sizes;
+}
+
+/** The v1 info hash (hex; for a v2-only torrent, its truncated v2 hash) of each of `ids` that exists. */
+export async function infoHashes(sql: Sql, ids: readonly number[]): Promise<Map<number, string>> {
+  const hashes = new Map<number, string>();
+  if (ids.length === 0) return hashes;
+  const rows = await sql<{ id: number; hash: string }[]>`
+    select id, encode(info_hash, 'hex') as hash from torrents where id in ${sql(ids)}
+  `;
+  for (const row of rows) hashes.set(row.id, row.hash);
+  return hashes;
 }

@@ -32,7 +32,7 @@ export function xmlEscape(text: string): string {
 }
 
 /** Length in bytes of the personalised .torrent: the stored one plus its `announce` entry. */
-function downloadLength(metainfoBytes: number, announce: string): number {
+export function downloadLength(metainfoBytes: number, announce: string): number {
   const url = Buffer.byteLength(announce);
   return metainfoBytes + "8:announce".length + `${url}:`.length + url;
 }

@@ -74,6 +74,8 @@ export interface ListQuery {
   q: string;
   /** Only torrents in this category. */
   category?: number;
+  /** Only torrents in one of these categories. */
+  categories?: readonly number[];
   /** Only torrents with this tag (as stored: see tagFilter). */
   tag?: string;
   sort?: Sort;
@@ -99,6 +101,7 @@ export async function torrentPage(
   const rows = await listTorrents(deps.sql, {
     search: query.q || undefined,
     categoryId: query.category,
+    categoryIds: query.categories,
     tag,
     sort: query.sort,
     order: query.order,
