@@ -479,6 +479,23 @@ export class SwarmStore {
     return dotted(a);
   }
 
+  /**
+   * Writes the address of the peer in `slot` into `out` at `at` (16 bytes when it has an IPv6
+   * address, else 4) and returns how many bytes: what {@link put} takes back.
+   */
+  addressOf(slot: number, out: Uint8Array, at: number): number {
+    const a = this.net[slot * NET_STRIDE]!;
+    if (this.isIPv6(slot)) {
+      out.set(this.ip6.subarray(a * V6_BYTES, a * V6_BYTES + 16), at);
+      return 16;
+    }
+    out[at] = a >>> 24;
+    out[at + 1] = a >>> 16;
+    out[at + 2] = a >>> 8;
+    out[at + 3] = a;
+    return 4;
+  }
+
   /** Whether the peer in `slot` has an IPv4 address besides its IPv6 one (a dual-stack client). */
   isDualStack(slot: number): boolean {
     return (this.net[slot * NET_STRIDE + 1]! & DUAL_BIT) !== 0;
