@@ -203,7 +203,8 @@ export async function startTrackerSide(options: TrackerSideOptions): Promise<Tra
       await stats.flush();
       if (stats.pending.batches > 0)
         throw new Error("the credit saved at the last stop cannot be written, and the peers go with it");
-      await settleTrackerPeers(db.sql);
+      const timeout = peerTimeoutSeconds(config.tracker) + config.tracker.graceSeconds;
+      await settleTrackerPeers(db.sql, Math.floor(Date.now() / 1000) - timeout);
       const peers = await loader.swarm();
       started.channel.send({ kind: "swarm", peers }, [
         peers.rows.buffer as ArrayBuffer,

@@ -77,14 +77,16 @@ export async function writeSwarmChanges(tx: Tx, changes: SwarmChanges): Promise<
 }
 
 /**
- * Before the saved peers are read at start: drops those of members and torrents that are gone,
- * and makes every history row whose member has no saved peer in the swarm stop saying seeding or
- * leeching (a peer that went while no batch could say so, or a row older than the saved peers).
+ * Before the saved peers are read at start: drops those of members and torrents that are gone and
+ * those last seen before `forgetBefore` (Unix seconds: the peer timeout and the grace period ago,
+ * so the tracker would drop them at once anyway), and makes every history row whose member has no
+ * saved peer in the swarm stop saying seeding or leeching (a row older than the saved peers).
  */
-export async function settleTrackerPeers(sql: Sql): Promise<void> {
+export async function settleTrackerPeers(sql: Sql, forgetBefore: number): Promise<void> {
   await sql`
     delete from tracker_peers p
-    where not exists (select 1 from torrents t where t.id = p.torrent_id)
+    where p.last_seen < ${forgetBefore}
+      or not exists (select 1 from torrents t where t.id = p.torrent_id)
       or not exists (select 1 from users u where u.id = p.user_id)
   `;
   await sql`
