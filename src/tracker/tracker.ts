@@ -523,11 +523,14 @@ export class Tracker {
    * Puts back the peers saved with the last credit written (and the grace store's kept counters),
    * before the first announce: each peer's next announce is then credited from its saved
    * baseline, and peers that do not come back expire as usual. Peers of torrents not registered
-   * are left out. Returns how many were restored.
+   * are left out; so are those of members unknown or disabled (whose announces are refused): they
+   * go from the saved peers with the next batch, and their pair stops seeding or leeching. Returns
+   * how many were restored.
    */
   restore(saved: SwarmPeers): number {
     const { rows, peerIds, addresses } = saved;
     let restored = 0;
+    const refused: [TorrentEntry, number][] = [];
     for (let i = 0, o = 0; o + SWARM_FIELDS <= rows.length; i++, o += SWARM_FIELDS) {
       const torrent = this.state.torrentById(rows[o + SWARM_ROW.torrentId]!);
       if (!torrent) continue;
@@ -539,6 +542,12 @@ export class Tracker {
       const uploaded = rows[o + SWARM_ROW.uploaded]!;
       const downloaded = rows[o + SWARM_ROW.downloaded]!;
       const lastSeen = rows[o + SWARM_ROW.lastSeen]!;
+      const user = this.state.userById(userId);
+      if (!user || user.disabled) {
+        this.journal.goneId(torrent.id, userId, peerId);
+        if ((flags & SWARM_FLAG.kept) === 0) refused.push([torrent, userId]);
+        continue;
+      }
       if ((flags & SWARM_FLAG.kept) !== 0) {
         const grace = this.grace;
         if (!grace || grace.size >= this.policy.graceMaxPeers || grace.find(t, peerId) >= 0) continue;
@@ -561,6 +570,11 @@ export class Tracker {
         this.leechersAt[t] = Math.max(two, this.leechersAt[t]!);
       }
       restored++;
+    }
+    for (const [torrent, userId] of refused) {
+      if (this.swarms.peersOfUser(torrent.index, userId) > 0) continue;
+      const o = this.credit.rowOf(userId, torrent.id);
+      setPairState(this.credit.rows, o, PAIR_STATE.gone);
     }
     return restored;
   }

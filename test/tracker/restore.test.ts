@@ -4,6 +4,7 @@
 // real processes in test/reliability/restart.test.ts).
 import { describe, expect, test } from "bun:test";
 import {
+  PAIR_STATE,
   SWARM_FIELDS,
   SWARM_FLAG,
   SWARM_ROW,
@@ -145,6 +146,22 @@ describe("restoring the swarm from the changes handed over with the credit", () 
     announce(d, 1, { infoHash: HASH, peerId: bytes20(1), left: 800, downloaded: 200 }, T0 + 160);
     announce(d, 2, { infoHash: HASH, peerId: bytes20(2), left: 0, uploaded: 210 }, T0 + 160);
     expect(creditOf(d.takeDeltas()).get(2)).toEqual([200, 0]);
+  });
+
+  test("peers of a member disabled meanwhile are not restored, leave the table and stop seeding", () => {
+    const a = tracker();
+    const table = new Table();
+    announce(a, 1, { infoHash: HASH, peerId: bytes20(1), left: 1000, event: "started" }, T0);
+    announce(a, 2, { infoHash: HASH, peerId: bytes20(2), left: 0, event: "started" }, T0);
+    table.apply(a.takeDeltas()!.swarm);
+    const b = new Tracker(policy, () => 0.5);
+    b.load([users[0]!, { ...users[1]!, disabled: true }], torrents);
+    expect(b.restore(table.packed())).toBe(1);
+    expect(b.swarms.seeders(0)).toBe(0);
+    const batch = b.takeDeltas()!;
+    expect(Array.from(batch.swarm!.removed)).toEqual([5, 2]);
+    const rows = unpackDeltas(batch.deltas);
+    expect(rows.map((r) => [r[0], r[1], r[8]])).toEqual([[2, 5, PAIR_STATE.gone]]);
   });
 
   test("a batch with no credit still carries the peers' changes; none when nothing changed", () => {
