@@ -117,6 +117,8 @@ export class SwarmJournal {
     for (const kept of [false, true]) {
       const dirty = kept ? this.kept : this.swarm;
       const store = kept ? this.grace : this.swarms;
+      // In slot order, so that the records are read in memory order rather than at random.
+      dirty.list.subarray(0, dirty.count).sort();
       for (let i = 0; i < dirty.count; i++) {
         const slot = dirty.list[i]!;
         if (dirty.flags[slot] !== 1 || !store) continue;
@@ -135,7 +137,7 @@ export class SwarmJournal {
         rows[o + SWARM_ROW.uploaded] = store.uploaded(slot);
         rows[o + SWARM_ROW.downloaded] = store.downloaded(slot);
         rows[o + SWARM_ROW.left] = kept ? 0 : this.leftOf(slot);
-        peerIds.set(store.peerIdOf(slot), n * 20);
+        store.copyPeerId(slot, peerIds, n * 20);
         n++;
       }
       dirty.count = 0;
@@ -143,11 +145,12 @@ export class SwarmJournal {
     const removed = Float64Array.from(this.removed);
     const removedIds = this.removedIds.slice(0, removed.length * 10);
     this.removed = [];
+    // Usually every listed slot was still flagged: the arrays are then handed over as they are.
     return {
       peers: {
-        rows: rows.slice(0, n * SWARM_FIELDS),
-        peerIds: peerIds.slice(0, n * 20),
-        addresses: addresses.slice(0, n * 16),
+        rows: n === total ? rows : rows.slice(0, n * SWARM_FIELDS),
+        peerIds: n === total ? peerIds : peerIds.slice(0, n * 20),
+        addresses: n === total ? addresses : addresses.slice(0, n * 16),
       },
       removed,
       removedIds,

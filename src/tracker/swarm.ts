@@ -209,6 +209,8 @@ export class SwarmStore {
   private readonly key8 = new Uint8Array(PEER_ID_BYTES);
   private readonly key = new Int32Array(this.key8.buffer);
 
+  /** A byte view of `rec`, for {@link copyPeerId}. */
+  private recBytes: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   private count4 = 0;
   private count6 = 0;
 
@@ -477,6 +479,14 @@ export class SwarmStore {
     const a = this.net[slot * NET_STRIDE]!;
     if (this.isIPv6(slot)) return formatIPv6(this.ip6, a * V6_BYTES);
     return dotted(a);
+  }
+
+  /** Copies the peer_id in `slot` into `out` at `at` (through one byte view of `rec`, no allocation). */
+  copyPeerId(slot: number, out: Uint8Array, at: number): void {
+    if (this.recBytes.buffer !== this.rec.buffer) this.recBytes = new Uint8Array(this.rec.buffer);
+    const bytes = this.recBytes;
+    const from = slot * STRIDE * 4;
+    for (let i = 0; i < PEER_ID_BYTES; i++) out[at + i] = bytes[from + i]!;
   }
 
   /**
