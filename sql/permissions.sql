@@ -11,3 +11,5 @@ grant select (id, passkey, disabled, downloads_paused) on users to fairywren_tra
 grant select (id, info_hash, info_hash_v2, snatches, download_factor, upload_factor) on torrents to fairywren_tracker;
 grant select on freeleech_windows to fairywren_tracker;
 grant select (user_id, torrent_id, completed_at) on user_torrent_stats to fairywren_tracker;
+-- The peers it reloads at start (written by its process with the credit, over the read-write login).
+grant select on tracker_peers to fairywren_tracker;

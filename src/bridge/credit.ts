@@ -7,7 +7,7 @@ import {
   type StatBatch,
 } from "../db/queries/stats.ts";
 import { log } from "../log.ts";
-import { DELTA_FIELDS, type StatDeltas } from "../shared/channel.ts";
+import { DELTA_FIELDS, type StatDeltas, type SwarmChanges } from "../shared/channel.ts";
 import { BatchQueue } from "./flush-loop.ts";
 import { readSpill, removeSpill, writeSpill } from "./spill.ts";
 
@@ -74,10 +74,10 @@ export class StatsWriter {
     });
   }
 
-  /** Checks and queues a batch from the tracker. */
-  add(source: string, seq: number, deltas: StatDeltas): void {
-    if (deltas.length === 0) return;
-    this.queue.push({ source, seq, ...checkDeltas(deltas) });
+  /** Checks and queues a batch from the tracker, with how its peers changed up to its cut. */
+  add(source: string, seq: number, deltas: StatDeltas, swarm: SwarmChanges | null = null): void {
+    if (deltas.length === 0 && !swarm) return;
+    this.queue.push({ source, seq, ...checkDeltas(deltas), swarm });
   }
 
   /** Batches and deltas waiting to be written. */

@@ -5,8 +5,15 @@ import type { Config } from "../config.ts";
 import { connect, type Sql } from "../db/client.ts";
 import { factorWindows } from "../db/queries/freeleech.ts";
 import { trackerCompletions, trackerTorrents } from "../db/queries/torrents.ts";
+import { trackerPeers } from "../db/queries/tracker-peers.ts";
 import { trackerUsers } from "../db/queries/users.ts";
-import type { Completions, FactorWindow, TrackerTorrent, TrackerUser } from "../shared/channel.ts";
+import type {
+  Completions,
+  FactorWindow,
+  SwarmPeers,
+  TrackerTorrent,
+  TrackerUser,
+} from "../shared/channel.ts";
 
 /** What a full reload gives the tracker. */
 export interface Snapshot {
@@ -19,6 +26,8 @@ export interface Snapshot {
 export interface TrackerLoader {
   snapshot(): Promise<Snapshot>;
   completions(): Promise<Completions>;
+  /** The peers saved with the last credit written (sql/019_tracker_peers.sql). */
+  swarm(): Promise<SwarmPeers>;
 }
 
 /**
@@ -46,5 +55,6 @@ export function trackerLoader(config: Config, sql: Sql): TrackerLoader {
         windows: await factorWindows(s),
       })),
     completions: () => reading(trackerCompletions),
+    swarm: () => reading((s) => trackerPeers(s)),
   };
 }

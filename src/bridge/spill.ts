@@ -14,7 +14,7 @@ import {
 import { dirname, join } from "node:path";
 import { checkDeltas, type DeadLetter, type StatBatch } from "../db/queries/stats.ts";
 import { log } from "../log.ts";
-import { DELTA_FIELDS } from "../shared/channel.ts";
+import { DELTA_FIELDS, SWARM_FIELDS, type SwarmChanges } from "../shared/channel.ts";
 
 const FORMAT = "fairywren-pending-credit";
 const VERSION = 2;
@@ -34,6 +34,57 @@ interface SavedBatch {
   seq: number;
   deltas: number[];
   refused: DeadLetter[];
+  /** The peers' changes that go with the batch (absent in files of earlier versions). */
+  swarm?: SavedSwarm;
+}
+
+/** Swarm changes as saved: numbers as arrays, bytes as base64. */
+interface SavedSwarm {
+  rows: number[];
+  peerIds: string;
+  addresses: string;
+  removed: number[];
+  removedIds: string;
+}
+
+const base64 = (bytes: Uint8Array) =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+
+function savedSwarm(changes: SwarmChanges): SavedSwarm {
+  return {
+    rows: Array.from(changes.peers.rows),
+    peerIds: base64(changes.peers.peerIds),
+    addresses: base64(changes.peers.addresses),
+    removed: Array.from(changes.removed),
+    removedIds: base64(changes.removedIds),
+  };
+}
+
+/** Saved swarm changes back, or null when absent; throws when they are malformed. */
+function swarmOf(value: unknown, bad: (what: string) => Error): SwarmChanges | null {
+  if (value === undefined || value === null) return null;
+  const v = value as Partial<Record<keyof SavedSwarm, unknown>>;
+  const numbers = (x: unknown): x is number[] =>
+    Array.isArray(x) && x.every((n) => typeof n === "number" && Number.isFinite(n));
+  if (typeof v !== "object" || !numbers(v.rows) || !numbers(v.removed)) throw bad("peers are malformed");
+  if (typeof v.peerIds !== "string" || typeof v.addresses !== "string" || typeof v.removedIds !== "string")
+    throw bad("peers are malformed");
+  const bytes = (text: string) => new Uint8Array(Buffer.from(text, "base64"));
+  const changes: SwarmChanges = {
+    peers: { rows: Float64Array.from(v.rows), peerIds: bytes(v.peerIds), addresses: bytes(v.addresses) },
+    removed: Float64Array.from(v.removed),
+    removedIds: bytes(v.removedIds),
+  };
+  const n = changes.peers.rows.length / SWARM_FIELDS;
+  if (
+    !Number.isInteger(n) ||
+    changes.peers.peerIds.length !== n * 20 ||
+    changes.peers.addresses.length !== n * 16 ||
+    changes.removed.length % 2 !== 0 ||
+    changes.removedIds.length !== changes.removed.length * 10
+  )
+    throw bad("peers do not add up");
+  return changes;
 }
 
 /**
@@ -46,6 +97,7 @@ export function writeSpill(file: string, batches: readonly StatBatch[]): void {
     seq: b.seq,
     deltas: Array.from(b.deltas),
     refused: [...b.refused],
+    ...(b.swarm ? { swarm: savedSwarm(b.swarm) } : {}),
   }));
   const text = JSON.stringify({
     format: FORMAT,
@@ -104,6 +156,7 @@ function batchOf(value: unknown, index: number, fields: number): StatBatch {
     seq: v.seq as number,
     deltas: checked.deltas,
     refused: [...refused, ...checked.refused],
+    swarm: swarmOf(v.swarm, bad),
   };
 }
 

@@ -4,6 +4,7 @@
 // and metrics, written here and never through the web wing.
 import type { Config } from "../config.ts";
 import { connect, type Database } from "../db/client.ts";
+import { settleTrackerPeers } from "../db/queries/tracker-peers.ts";
 import { log } from "../log.ts";
 import {
   type Channel,
@@ -194,6 +195,27 @@ export async function startTrackerSide(options: TrackerSideOptions): Promise<Tra
     }
   };
 
+  // The peers saved with the last credit written. Credit saved at the last stop (the spill file)
+  // goes first: its batches carry their peers' changes, and a baseline older than credit already
+  // written would credit the bytes in between twice, so the start fails rather than load one.
+  const sendSwarm = async () => {
+    try {
+      await stats.flush();
+      if (stats.pending.batches > 0)
+        throw new Error("the credit saved at the last stop cannot be written, and the peers go with it");
+      const timeout = peerTimeoutSeconds(config.tracker) + config.tracker.graceSeconds;
+      await settleTrackerPeers(db.sql, Math.floor(Date.now() / 1000) - timeout);
+      const peers = await loader.swarm();
+      started.channel.send({ kind: "swarm", peers }, [
+        peers.rows.buffer as ArrayBuffer,
+        peers.peerIds.buffer as ArrayBuffer,
+        peers.addresses.buffer as ArrayBuffer,
+      ]);
+    } catch (error) {
+      started.fail(`the tracker cannot restore its peers: ${(error as Error).message}`);
+    }
+  };
+
   const spillFile = spillPath(config.dataDir);
   restoreSpill(stats, spillFile);
   const started = startWorker(config, (message) => {
@@ -206,7 +228,7 @@ export async function startTrackerSide(options: TrackerSideOptions): Promise<Tra
         tell(message);
         break;
       case "stats":
-        stats.add(message.source, message.seq, message.deltas);
+        stats.add(message.source, message.seq, message.deltas, message.swarm ?? null);
         break;
       case "suspicious":
         suspicious.add(message.source, message.seq, message.batch);
@@ -217,6 +239,9 @@ export async function startTrackerSide(options: TrackerSideOptions): Promise<Tra
         break;
       case "completions-request":
         void sendCompletions();
+        break;
+      case "swarm-request":
+        void sendSwarm();
         break;
       case "snapshot-request":
         void sendSnapshot();

@@ -56,6 +56,8 @@ export type WebToTracker =
   | { readonly kind: "torrent-upsert"; readonly torrent: TrackerTorrent }
   | { readonly kind: "torrent-removed"; readonly id: number }
   | { readonly kind: "completions"; readonly completions: Completions }
+  /** The peers saved with the last credit written, restored before the tracker listens. */
+  | { readonly kind: "swarm"; readonly peers: SwarmPeers }
   /**
    * Asks for a torrent's peer list, at most `limit` seeders and `limit` leechers (answered with a
    * `peers` message of the same nonce).
@@ -258,6 +260,63 @@ export interface PeerList {
   readonly peerIds: Uint8Array;
 }
 
+/** Where each field sits in a packed swarm-state row (the wire layout of {@link SwarmPeers}). */
+export const SWARM_ROW = {
+  torrentId: 0,
+  userId: 1,
+  port: 2,
+  /** {@link SWARM_FLAG} bits. */
+  flags: 3,
+  lastSeen: 4,
+  uploaded: 5,
+  downloaded: 6,
+  left: 7,
+} as const;
+
+/** Numbers in one packed swarm-state row. */
+export const SWARM_FIELDS = 8;
+
+/** Bits of a swarm-state row's flags. */
+export const SWARM_FLAG = {
+  seeder: 1,
+  /** Kept counters of a dropped peer (the grace store), not a peer in the swarm. */
+  kept: 2,
+  /** The address is IPv6 (16 bytes); otherwise IPv4 (the first 4 of its 16). */
+  ipv6: 4,
+} as const;
+
+/**
+ * Peers as the tracker restores them: `rows` holds SWARM_FIELDS numbers per peer, `peerIds` 20
+ * bytes and `addresses` 16 bytes per peer.
+ */
+export interface SwarmPeers {
+  readonly rows: Float64Array;
+  readonly peerIds: Uint8Array;
+  readonly addresses: Uint8Array;
+}
+
+/**
+ * How the peers changed since the previous credit batch, at that batch's cut: `peers` as they
+ * stand now (added or changed), and the peers that went, as [torrent id, member id] pairs in
+ * `removed` with their 20-byte peer ids in `removedIds`. Written with the batch, in its transaction.
+ */
+export interface SwarmChanges {
+  readonly peers: SwarmPeers;
+  readonly removed: Float64Array;
+  readonly removedIds: Uint8Array;
+}
+
+/** The buffers of swarm changes, to hand over rather than copy. */
+export function swarmBuffers(changes: SwarmChanges): ArrayBuffer[] {
+  return [
+    changes.peers.rows.buffer as ArrayBuffer,
+    changes.peers.peerIds.buffer as ArrayBuffer,
+    changes.peers.addresses.buffer as ArrayBuffer,
+    changes.removed.buffer as ArrayBuffer,
+    changes.removedIds.buffer as ArrayBuffer,
+  ];
+}
+
 /** Messages from the tracker to the web side. */
 export type TrackerToWeb =
   | { readonly kind: "ready"; readonly port: number }
@@ -266,7 +325,16 @@ export type TrackerToWeb =
   /** Asks for the completions already recorded (answered with a `completions` message). */
   | { readonly kind: "completions-request" }
   | { readonly kind: "counts"; readonly counts: TorrentCounts[] }
-  | { readonly kind: "stats"; readonly source: string; readonly seq: number; readonly deltas: StatDeltas }
+  /** A credit batch, and how the peers changed up to its cut (written in the same transaction). */
+  | {
+      readonly kind: "stats";
+      readonly source: string;
+      readonly seq: number;
+      readonly deltas: StatDeltas;
+      readonly swarm?: SwarmChanges;
+    }
+  /** Asks for the peers saved with the last credit written (answered with a `swarm` message). */
+  | { readonly kind: "swarm-request" }
   /** Capped or refused announces since the last batch; sequence numbers as for `stats`. */
   | {
       readonly kind: "suspicious";

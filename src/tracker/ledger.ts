@@ -61,9 +61,12 @@ export class CreditLedger {
     return o;
   }
 
-  /** The rows since the last call, with the next sequence number; null when there are none. */
-  take(): { seq: number; deltas: StatDeltas } | null {
-    if (this.count === 0) return null;
+  /**
+   * The rows since the last call, with the next sequence number; null when there are none, unless
+   * `always` (a batch with no rows still carries the peers' changes).
+   */
+  take(always = false): { seq: number; deltas: StatDeltas } | null {
+    if (this.count === 0 && !always) return null;
     const deltas = this.rows.slice(0, this.count * DELTA_FIELDS);
     this.count = 0;
     if (this.epoch === 0xffffffff) {

@@ -158,6 +158,12 @@ export class TrackerState {
     return entry.index;
   }
 
+  /** A member by id, or undefined when the tracker does not know them. */
+  userById(id: number): UserEntry | undefined {
+    const passkey = this.passkeyOf.get(id);
+    return passkey === undefined ? undefined : this.users.get(passkey);
+  }
+
   /**
    * Replaces everything with a full snapshot; returns the swarm indexes of torrents that are gone.
    * Swarms of torrents still registered are kept.

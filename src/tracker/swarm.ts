@@ -213,6 +213,8 @@ export class SwarmStore {
   private readonly key8 = new Uint8Array(PEER_ID_BYTES);
   private readonly key = new Int32Array(this.key8.buffer);
 
+  /** A byte view of `rec`, for {@link copyPeerId}. */
+  private recBytes: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   private count4 = 0;
   private count6 = 0;
 
@@ -483,6 +485,31 @@ export class SwarmStore {
     const a = this.net[slot * NET_STRIDE]!;
     if (this.isIPv6(slot)) return formatIPv6(this.ip6, a * V6_BYTES);
     return dotted(a);
+  }
+
+  /** Copies the peer_id in `slot` into `out` at `at` (through one byte view of `rec`, no allocation). */
+  copyPeerId(slot: number, out: Uint8Array, at: number): void {
+    if (this.recBytes.buffer !== this.rec.buffer) this.recBytes = new Uint8Array(this.rec.buffer);
+    const bytes = this.recBytes;
+    const from = slot * STRIDE * 4;
+    for (let i = 0; i < PEER_ID_BYTES; i++) out[at + i] = bytes[from + i]!;
+  }
+
+  /**
+   * Writes the address of the peer in `slot` into `out` at `at` (16 bytes when it has an IPv6
+   * address, else 4) and returns how many bytes: what {@link put} takes back.
+   */
+  addressOf(slot: number, out: Uint8Array, at: number): number {
+    const a = this.net[slot * NET_STRIDE]!;
+    if (this.isIPv6(slot)) {
+      out.set(this.ip6.subarray(a * V6_BYTES, a * V6_BYTES + 16), at);
+      return 16;
+    }
+    out[at] = a >>> 24;
+    out[at + 1] = a >>> 16;
+    out[at + 2] = a >>> 8;
+    out[at + 3] = a;
+    return 4;
   }
 
   /** Whether the peer in `slot` has an IPv4 address besides its IPv6 one (a dual-stack client). */

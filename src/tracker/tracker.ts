@@ -8,6 +8,11 @@ import {
   type PeerList,
   type StatDeltas,
   type SuspiciousBatch,
+  SWARM_FIELDS,
+  SWARM_FLAG,
+  SWARM_ROW,
+  type SwarmChanges,
+  type SwarmPeers,
   type TorrentCounts,
   type TrackerTorrent,
   type TrackerUser,
@@ -31,6 +36,7 @@ import {
   usableWindow,
 } from "./accounting.ts";
 import { Conservation, MAX_ENTRIES } from "./conservation.ts";
+import { SwarmJournal } from "./journal.ts";
 import { type AgentSource, CreditLedger, SuspiciousLedger } from "./ledger.ts";
 import { CLIENT_ERRORS, type ClientError } from "./protocol/errors.ts";
 import {
@@ -83,6 +89,8 @@ export class Tracker {
    * `graceMaxPeers`); null when the grace period is off.
    */
   readonly grace: SwarmStore | null;
+  /** Peers changed since the last credit batch, saved with it (see journal.ts). */
+  private readonly journal: SwarmJournal;
   private readonly peers4 = new Uint8Array(MAX_COMPACT_PEERS * 6);
   private readonly peers6 = new Uint8Array(MAX_COMPACT_PEERS * 18);
   private readonly allowed: Uint8Array[];
@@ -165,8 +173,15 @@ export class Tracker {
       a.reasons = REASON.unbacked;
       this.suspicious.record(userId, this.settling!.id, NO_PEER_ID, null, a, this.settlingAt);
     };
+    this.journal = new SwarmJournal(
+      this.swarms,
+      this.grace,
+      (t) => this.state.byIndex[t]?.id ?? -1,
+      (slot) => (slot < this.left.length ? Math.round(this.left[slot]!) : 0),
+    );
     this.onReaped = (t, slot) => {
       const s = this.swarms;
+      this.journal.gone(t, slot, false);
       const torrent = this.state.byIndex[t];
       if (torrent) {
         const userId = s.userId(slot);
@@ -182,7 +197,7 @@ export class Tracker {
         this.graceRefused++;
         return;
       }
-      grace.put(
+      const kept = grace.put(
         t,
         s.peerIdOf(slot),
         s.userId(slot),
@@ -193,6 +208,7 @@ export class Tracker {
         s.downloaded(slot),
         s.lastSeen(slot),
       );
+      this.journal.keptPeer(t, kept);
     };
   }
 
@@ -234,7 +250,7 @@ export class Tracker {
       if (request.event === EVENT_STOPPED) {
         if (back >= 0) {
           this.creditFrom(user.id, torrent, request, grace!, back, true, now);
-          grace!.remove(t, request.peerId, user.id);
+          this.dropKept(t, back, request.peerId, user.id);
         }
         return { body: this.reply(torrent, request, -1, true), outcome: "ok" };
       }
@@ -249,7 +265,7 @@ export class Tracker {
       let o: number;
       if (back >= 0) {
         o = this.creditFrom(user.id, torrent, request, grace!, back, true, now);
-        grace!.remove(t, request.peerId, user.id);
+        this.dropKept(t, back, request.peerId, user.id);
       } else {
         // A first announce earns no credit (there is nothing to compare its counters with), but a
         // completion reported on it is one.
@@ -269,6 +285,7 @@ export class Tracker {
     const paused = user.downloadsPaused && !seeder;
     if (request.event === EVENT_STOPPED || paused) {
       const o = this.creditFrom(user.id, torrent, request, swarms, slot, false, now);
+      this.journal.gone(t, slot, false);
       swarms.remove(t, request.peerId, user.id);
       if (swarms.peersOfUser(t, user.id) === 0) setPairState(this.credit.rows, o, PAIR_STATE.gone);
       this.dirty.add(t);
@@ -283,7 +300,10 @@ export class Tracker {
     if (!completes && now - swarms.lastSeen(slot) < this.policy.minAnnounceIntervalSeconds) {
       // A dual-stack client announces over IPv4 and IPv6 moments apart: its second address is
       // still taken, without touching the accounting.
-      if (!swarms.hasFamily(slot, ip)) swarms.addAddress(t, slot, ip, request.port, now);
+      if (!swarms.hasFamily(slot, ip)) {
+        swarms.addAddress(t, slot, ip, request.port, now);
+        this.journal.peer(t, slot);
+      }
       return { body: this.reply(torrent, request, slot, wasSeeder), outcome: "throttled" };
     }
 
@@ -326,7 +346,8 @@ export class Tracker {
    */
   reap(cutoff: number): number {
     const grace = this.grace;
-    if (grace) grace.reap(cutoff - this.policy.graceSeconds);
+    if (grace)
+      grace.reap(cutoff - this.policy.graceSeconds, undefined, (t, slot) => this.journal.gone(t, slot, true));
     return this.swarms.reap(cutoff, (t) => this.dirty.add(t), this.onReaped);
   }
 
@@ -383,12 +404,24 @@ export class Tracker {
 
   /** Unregisters a torrent and drops its swarm. */
   removeTorrent(id: number): void {
+    const torrent = this.state.torrentById(id);
+    if (torrent) {
+      const t = torrent.index;
+      this.swarms.visitPeers(t, (slot) =>
+        this.journal.goneId(id, this.swarms.userId(slot), this.swarms.peerIdOf(slot)),
+      );
+      this.grace?.visitPeers(t, (slot) =>
+        this.journal.goneId(id, this.grace!.userId(slot), this.grace!.peerIdOf(slot)),
+      );
+    }
     this.freeIndex(this.state.removeTorrent(id));
   }
 
   /** Drops what is kept for a swarm index that a removed torrent gave up (it will be reused). */
   private freeIndex(index: number): void {
     if (index < 0) return;
+    this.swarms.visitPeers(index, (slot) => this.journal.forget(slot, false));
+    this.grace?.visitPeers(index, (slot) => this.journal.forget(slot, true));
     this.swarms.removeTorrent(index);
     this.grace?.removeTorrent(index);
     this.conservation.removeTorrent(index);
@@ -521,8 +554,15 @@ export class Tracker {
       now,
     );
     this.noteLeft(slot, request.left);
+    this.journal.peer(t, slot);
     setPairState(this.credit.rows, o, seeder ? PAIR_STATE.seeding : PAIR_STATE.leeching);
     return slot;
+  }
+
+  /** Drops the kept counters in `slot` of the grace store (swarm t). */
+  private dropKept(t: number, slot: number, peerId: Uint8Array, userId: number): void {
+    this.journal.gone(t, slot, true);
+    this.grace!.remove(t, peerId, userId);
   }
 
   /** Keeps what a peer reported as left, by slot. */
@@ -546,9 +586,75 @@ export class Tracker {
     return out;
   }
 
-  /** Credit accumulated since the last call, with the next sequence number; null when there is none. */
-  takeDeltas(): { seq: number; deltas: StatDeltas } | null {
-    return this.credit.take();
+  /**
+   * Credit accumulated since the last call, with the next sequence number, and how the peers
+   * changed up to this cut (to be saved with it, in its transaction); null when nothing changed.
+   */
+  takeDeltas(): { seq: number; deltas: StatDeltas; swarm: SwarmChanges | null } | null {
+    const changed = this.journal.changed;
+    const batch = this.credit.take(changed);
+    if (!batch) return null;
+    return { ...batch, swarm: changed ? this.journal.take() : null };
+  }
+
+  /**
+   * Puts back the peers saved with the last credit written (and the grace store's kept counters),
+   * before the first announce: each peer's next announce is then credited from its saved
+   * baseline, and peers that do not come back expire as usual. Peers of torrents not registered
+   * are left out; so are those of members unknown or disabled (whose announces are refused): they
+   * go from the saved peers with the next batch, and their pair stops seeding or leeching. Returns
+   * how many were restored.
+   */
+  restore(saved: SwarmPeers): number {
+    const { rows, peerIds, addresses } = saved;
+    let restored = 0;
+    const refused: [TorrentEntry, number][] = [];
+    for (let i = 0, o = 0; o + SWARM_FIELDS <= rows.length; i++, o += SWARM_FIELDS) {
+      const torrent = this.state.torrentById(rows[o + SWARM_ROW.torrentId]!);
+      if (!torrent) continue;
+      const t = torrent.index;
+      const flags = rows[o + SWARM_ROW.flags]!;
+      const seeder = (flags & SWARM_FLAG.seeder) !== 0;
+      const peerId = peerIds.subarray(i * 20, i * 20 + 20);
+      const userId = rows[o + SWARM_ROW.userId]!;
+      const uploaded = rows[o + SWARM_ROW.uploaded]!;
+      const downloaded = rows[o + SWARM_ROW.downloaded]!;
+      const lastSeen = rows[o + SWARM_ROW.lastSeen]!;
+      const user = this.state.userById(userId);
+      if (!user || user.disabled) {
+        this.journal.goneId(torrent.id, userId, peerId);
+        if ((flags & SWARM_FLAG.kept) === 0) refused.push([torrent, userId]);
+        continue;
+      }
+      if ((flags & SWARM_FLAG.kept) !== 0) {
+        const grace = this.grace;
+        if (!grace || grace.size >= this.policy.graceMaxPeers || grace.find(t, peerId, userId) >= 0) continue;
+        grace.put(t, peerId, userId, NO_ADDRESS, 1, seeder, uploaded, downloaded, lastSeen);
+        restored++;
+        continue;
+      }
+      if (this.swarms.size >= this.policy.maxPeers || this.swarms.find(t, peerId, userId) >= 0) continue;
+      const ip = addresses.subarray(i * 16, i * 16 + ((flags & SWARM_FLAG.ipv6) !== 0 ? 16 : 4));
+      const port = rows[o + SWARM_ROW.port]!;
+      const slot = this.swarms.put(t, peerId, userId, ip, port, seeder, uploaded, downloaded, lastSeen);
+      this.noteLeft(slot, rows[o + SWARM_ROW.left]!);
+      this.dirty.add(t);
+      // The swarm had its leechers when they last announced (for the swarm-balance rule).
+      if (!seeder) {
+        const one = t < this.leecherAt.length ? this.leecherAt[t]! : 0;
+        const two = t < this.leechersAt.length ? this.leechersAt[t]! : 0;
+        this.noteLeechers(t, lastSeen);
+        this.leecherAt[t] = Math.max(one, this.leecherAt[t]!);
+        this.leechersAt[t] = Math.max(two, this.leechersAt[t]!);
+      }
+      restored++;
+    }
+    for (const [torrent, userId] of refused) {
+      if (this.swarms.peersOfUser(torrent.index, userId) > 0) continue;
+      const o = this.credit.rowOf(userId, torrent.id);
+      setPairState(this.credit.rows, o, PAIR_STATE.gone);
+    }
+    return restored;
   }
 
   /** Suspicious transfers recorded since the last call, with their own sequence number; or null. */

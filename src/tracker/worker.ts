@@ -6,6 +6,8 @@ import { configureLog, log } from "../log.ts";
 import {
   type Completions,
   type FactorWindow,
+  type SwarmPeers,
+  swarmBuffers,
   type TrackerTorrent,
   type TrackerUser,
   trackerEnd,
@@ -54,6 +56,7 @@ interface Snapshot {
 }
 let pendingSnapshot: ((snapshot: Snapshot) => void) | null = null;
 let pendingCompletions: ((completions: Completions) => void) | null = null;
+let pendingSwarm: ((peers: SwarmPeers) => void) | null = null;
 /** When the last "records dropped" or "grace store full" line was logged, and the totals then. */
 let lastDropLog = 0;
 let loggedDrops = { suspicious: 0, grace: 0 };
@@ -77,6 +80,14 @@ function loadCompletions(): Promise<Completions> {
   });
 }
 
+/** The peers saved with the last credit written, read once at start, before listening. */
+function loadSwarm(): Promise<SwarmPeers> {
+  return new Promise((resolve) => {
+    pendingSwarm = resolve;
+    channel.send({ kind: "swarm-request" });
+  });
+}
+
 function sendUpdates(): void {
   if (!tracker) return;
   const counts = tracker.takeCounts();
@@ -88,10 +99,14 @@ function sendDeltas(): void {
   tracker?.settle(nowSeconds());
   const batch = tracker?.takeDeltas();
   // The packed rows move to the web side without a copy.
-  if (batch)
-    channel.send({ kind: "stats", source, seq: batch.seq, deltas: batch.deltas }, [
-      batch.deltas.buffer as ArrayBuffer,
-    ]);
+  if (batch) {
+    const { seq, deltas, swarm } = batch;
+    const transfer = [deltas.buffer as ArrayBuffer, ...(swarm ? swarmBuffers(swarm) : [])];
+    channel.send(
+      swarm ? { kind: "stats", source, seq, deltas, swarm } : { kind: "stats", source, seq, deltas },
+      transfer,
+    );
+  }
   const suspicious = tracker?.takeSuspicious();
   if (suspicious)
     channel.send({ kind: "suspicious", source, seq: suspicious.seq, batch: suspicious.batch }, [
@@ -187,6 +202,9 @@ async function start(config: Config): Promise<void> {
   const pairs = await loadCompletions();
   t.loadCompletions(pairs);
   const completions = pairs.length / 2;
+  // Every peer as it stood when the last credit was written: the first announce after a restart
+  // is credited from there.
+  const restored = t.restore(await loadSwarm());
   tracker = t;
   const app = createTrackerApp(t, {
     pathDepth: config.pathDepth,
@@ -229,6 +247,7 @@ async function start(config: Config): Promise<void> {
     users: snapshot.users.length,
     torrents: snapshot.torrents.length,
     completions,
+    restored,
   });
   channel.send({ kind: "ready", port });
   sendMetrics();
@@ -248,6 +267,10 @@ channel.onMessage((message) => {
         tracker?.setWindows(message.windows);
       }
       pendingSnapshot = null;
+      break;
+    case "swarm":
+      pendingSwarm?.(message.peers);
+      pendingSwarm = null;
       break;
     case "completions":
       pendingCompletions?.(message.completions);

@@ -12,7 +12,7 @@ import { SpillUnreadableError, spillPath } from "../../src/bridge/spill.ts";
 import { connect } from "../../src/db/client.ts";
 import { applyStatBatch, MAX_DELTA_BYTES, MAX_TOTAL_BYTES } from "../../src/db/queries/stats.ts";
 import { createUser } from "../../src/db/queries/users.ts";
-import { DELTA_FIELDS } from "../../src/shared/channel.ts";
+import { DELTA_FIELDS, SWARM_FIELDS, SWARM_FLAG, SWARM_ROW } from "../../src/shared/channel.ts";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
 import { apiHarness } from "../helpers/api.ts";
 import { type TestDatabase, testDatabase } from "../helpers/database.ts";
@@ -245,6 +245,78 @@ describe("credit the database cannot take at shutdown", () => {
 
     writeFileSync(file, '{"format":"fairywren-pending-credit","version":1,"batches":[{"source":"x"}]}');
     expect(() => new StatsWriter(db.sql, 60_000).restore(file)).toThrow(SpillUnreadableError);
+  });
+});
+
+describe("the peers saved with the credit", () => {
+  test("travel through the spill file with their batch and are written with it, once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fw-spill-"));
+    const file = spillPath(dir);
+    const away = connect("postgres://postgres@127.0.0.1:1/none", 1);
+    const down = new StatsWriter(away, 60_000);
+    const peerId = bytes20(0x66);
+    const rows = new Float64Array(SWARM_FIELDS);
+    rows[SWARM_ROW.torrentId] = t[600]!;
+    rows[SWARM_ROW.userId] = alice;
+    rows[SWARM_ROW.port] = 6881;
+    rows[SWARM_ROW.flags] = SWARM_FLAG.seeder;
+    rows[SWARM_ROW.lastSeen] = 1_800_000_000;
+    rows[SWARM_ROW.uploaded] = 2 ** 40 + 3;
+    rows[SWARM_ROW.downloaded] = 7;
+    const swarm = {
+      peers: { rows, peerIds: peerId, addresses: new Uint8Array([10, 1, 2, 3, ...new Array(12).fill(0)]) },
+      removed: new Float64Array(0),
+      removedIds: new Uint8Array(0),
+    };
+    // A batch with no credit row at all still carries its peers.
+    down.add("run-p", 1, new Float64Array(0), swarm);
+    expect(await down.stop(2000)).toBe(0);
+    expect(down.pending.batches).toBe(1);
+    down.spill(file);
+    await away.end();
+
+    const up = new StatsWriter(db.sql, 60_000);
+    up.restore(file);
+    await up.flush();
+    expect(up.pending.batches).toBe(0);
+    const saved = await db.sql<
+      {
+        user_id: number;
+        address: Buffer;
+        port: number;
+        seeder: boolean;
+        uploaded: number;
+        downloaded: number;
+      }[]
+    >`
+      select user_id, address, port, seeder, uploaded, downloaded from tracker_peers
+      where torrent_id = ${t[600]!} and peer_id = ${Buffer.from(peerId)}
+    `;
+    expect(saved.map((r) => ({ ...r, address: [...r.address] }))).toEqual([
+      {
+        user_id: alice,
+        address: [10, 1, 2, 3],
+        port: 6881,
+        seeder: true,
+        uploaded: 2 ** 40 + 3,
+        downloaded: 7,
+      },
+    ]);
+    // Its removal in a later batch deletes it.
+    await applyStatBatch(db.sql, {
+      source: "run-p",
+      seq: 2,
+      deltas: new Float64Array(0),
+      refused: [],
+      swarm: {
+        peers: { rows: new Float64Array(0), peerIds: new Uint8Array(0), addresses: new Uint8Array(0) },
+        removed: Float64Array.from([t[600]!, alice]),
+        removedIds: peerId,
+      },
+    });
+    expect(
+      (await db.sql`select count(*)::int as n from tracker_peers where torrent_id = ${t[600]!}`)[0]!.n,
+    ).toBe(0);
   });
 });
 

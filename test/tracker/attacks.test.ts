@@ -535,6 +535,9 @@ describe("across a restart", () => {
       async () => (await first.running.db.sql`select snatches from torrents where id = ${id}`)[0]?.snatches,
       (n) => n === 1,
     );
+    // The first client quits (peers now survive a restart: one that said nothing would still be
+    // counted after it, until its timeout).
+    await announce(first, bob, { infoHash: H, peerId, left: 0, downloaded: 1000, event: "stopped" });
     await first.running.stop();
     running = null;
 

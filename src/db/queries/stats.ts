@@ -1,6 +1,15 @@
 import type postgres from "postgres";
-import { DELTA_FIELDS, DELTA_ROW, type StatDeltas } from "../../shared/channel.ts";
+import { log } from "../../log.ts";
+import {
+  DELTA_FIELDS,
+  DELTA_ROW,
+  type StatDeltas,
+  SWARM_FIELDS,
+  SWARM_ROW,
+  type SwarmChanges,
+} from "../../shared/channel.ts";
 import { isDataError, type Sql, type Tx } from "../client.ts";
+import { writeSwarmChanges } from "./tracker-peers.ts";
 
 /**
  * A PostgreSQL array literal of numbers or booleans, passed as one text parameter and cast in SQL:
@@ -71,6 +80,8 @@ export interface StatBatch {
   readonly deltas: StatDeltas;
   /** Rows refused by {@link checkDeltas}: recorded as dead letters in the batch's transaction. */
   readonly refused: readonly DeadLetter[];
+  /** How the tracker's peers changed up to the batch's cut: saved in its transaction. */
+  readonly swarm?: SwarmChanges | null;
 }
 
 /** What writing a batch did. */
@@ -363,6 +374,50 @@ async function isolate(tx: Tx, batch: StatBatch, deltas: StatDeltas, out: DeadLe
   }
 }
 
+/**
+ * Saves the peers' changes of a batch whose credit had to be split: in a savepoint, so that peers
+ * the database refuses (never expected: the tracker wrote them) cost the batch only its peers.
+ * Their baselines are then older than the credit written, so a restart would credit the bytes in
+ * between again: the peers in question are deleted instead (they are then new at their next
+ * announce after a restart, which credits nothing).
+ */
+async function saveSwarm(tx: Tx, batch: StatBatch): Promise<void> {
+  const swarm = batch.swarm;
+  if (!swarm) return;
+  try {
+    await tx.savepoint((sp) => writeSwarmChanges(sp, swarm));
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+    log.error("the peers of a credit batch were refused; they are not restored after a restart", {
+      source: batch.source,
+      seq: batch.seq,
+      error: error as Error,
+    });
+    await writeSwarmChanges(tx, {
+      peers: { rows: new Float64Array(0), peerIds: new Uint8Array(0), addresses: new Uint8Array(0) },
+      removed: concat(swarm.removed, keysOf(swarm.peers.rows)),
+      removedIds: concat(swarm.removedIds, swarm.peers.peerIds),
+    });
+  }
+}
+
+function concat<T extends Float64Array | Uint8Array>(a: T, b: T): T {
+  const out = new (a.constructor as new (n: number) => T)(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** [torrent id, member id] of every packed swarm row. */
+function keysOf(rows: Float64Array): Float64Array {
+  const out = new Float64Array((rows.length / SWARM_FIELDS) * 2);
+  for (let i = 0, o = 0; o < rows.length; i++, o += SWARM_FIELDS) {
+    out[i * 2] = rows[o + SWARM_ROW.torrentId]!;
+    out[i * 2 + 1] = rows[o + SWARM_ROW.userId]!;
+  }
+  return out;
+}
+
 function errorText(error: unknown): string {
   const e = error as { code?: unknown; message?: unknown };
   const message = typeof e.message === "string" ? e.message : String(error);
@@ -383,12 +438,14 @@ export async function applyStatBatch(sql: Sql, batch: StatBatch): Promise<BatchO
     throw new RangeError(
       `a credit batch holds whole rows of ${DELTA_FIELDS} numbers, not ${batch.deltas.length}`,
     );
-  if (batch.deltas.length === 0 && batch.refused.length === 0) return { applied: true, deadLetters: [] };
+  if (batch.deltas.length === 0 && batch.refused.length === 0 && !batch.swarm)
+    return { applied: true, deadLetters: [] };
   try {
     return (await sql.begin(async (tx) => {
       if (!(await claimSequence(tx, batch))) return { applied: false, deadLetters: [] };
       await insertDeadLetters(tx, batch, batch.refused);
       const refused = batch.deltas.length ? await creditRows(tx, batch, batch.deltas, false) : [];
+      if (batch.swarm) await writeSwarmChanges(tx, batch.swarm);
       return { applied: true, deadLetters: [...batch.refused, ...refused] };
     })) as BatchOutcome;
   } catch (error) {
@@ -399,6 +456,7 @@ export async function applyStatBatch(sql: Sql, batch: StatBatch): Promise<BatchO
     await insertDeadLetters(tx, batch, batch.refused);
     const out: DeadLetter[] = [...batch.refused];
     await isolate(tx, batch, batch.deltas, out);
+    await saveSwarm(tx, batch);
     return { applied: true, deadLetters: out };
   })) as BatchOutcome;
 }
