@@ -39,7 +39,7 @@ export function ApiTokensSection(props: {
         </p>
         <p class="muted" id="torznab-help">
           A token is also the API key of the site's Torznab indexer, for Prowlarr, Sonarr and Radarr (Generic
-          Torznab): API path <code>{`${base}/torznab/api`}</code>, your token as the API key.
+          Torznab): API path <code safe>{`${base}/torznab/api`}</code>, your token as the API key.
         </p>
         {created ? (
           <div class="notice good" role="status">
