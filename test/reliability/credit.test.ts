@@ -281,7 +281,7 @@ describe("the peers saved with the credit", () => {
     expect(up.pending.batches).toBe(0);
     const saved = await db.sql<
       {
-        user_id: number;
+        userId: number;
         address: Buffer;
         port: number;
         seeder: boolean;
@@ -294,7 +294,7 @@ describe("the peers saved with the credit", () => {
     `;
     expect(saved.map((r) => ({ ...r, address: [...r.address] }))).toEqual([
       {
-        user_id: alice,
+        userId: alice,
         address: [10, 1, 2, 3],
         port: 6881,
         seeder: true,
