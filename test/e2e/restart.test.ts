@@ -93,6 +93,10 @@ describe.skipIf(SKIP)("a server restart in the middle of a real-client swarm", (
       FAIRYWREN_ANNOUNCE_INTERVAL: "10",
       FAIRYWREN_MIN_ANNOUNCE_INTERVAL: "1",
       FAIRYWREN_LOG_LEVEL: "info",
+      // What the saved peers carry across the restart, measured alone: upload claims waiting for
+      // their download under byte conservation are not saved yet (README, "Restarts lose
+      // nothing"), and aria2's seeder reports its upload well ahead of its leecher's download.
+      FAIRYWREN_BYTE_CONSERVATION: "false",
     });
     for (const dir of ["home", "seed", "get", "made"]) mkdirSync(join(work, dir));
     const setup = await open();
