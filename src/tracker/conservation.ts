@@ -90,7 +90,10 @@ export class Conservation {
 
   /**
    * Feeds download the member reported in swarm t (bytes, before factors; `size` the torrent's).
-   * Returns the bytes over the size multiple, which feed nothing (the caller records them).
+   * Returns the bytes over the size multiple, which feed nothing, on the report that crosses it
+   * (the caller records them); later reports of the same period feed nothing either and return 0,
+   * so a member past the multiple is recorded once a period, not on every announce (the metric
+   * counts them all).
    */
   download(t: number, userId: number, bytes: number, size: number, now: number, period: number): number {
     this.ensureSwarm(t);
@@ -108,6 +111,7 @@ export class Conservation {
       this.next[e] = this.downloads[t]!;
       this.downloads[t] = e;
     }
+    const alreadyOver = size > 0 && feedable(this.fed[e]!, 1, size) === 0;
     const feeds = feedable(this.fed[e]!, bytes, size);
     this.fed[e]! += bytes;
     if (feeds > 0) {
@@ -116,7 +120,7 @@ export class Conservation {
       this.reportedDown += feeds;
     }
     this.overSizeDown += bytes - feeds;
-    return bytes - feeds;
+    return alreadyOver ? 0 : bytes - feeds;
   }
 
   /**

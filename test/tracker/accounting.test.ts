@@ -504,6 +504,9 @@ describe("byte conservation in the tracker", () => {
     tracker.settle(T0 + 10 + HOLD);
     expect(credited(tracker)).toEqual({ 1: [Math.floor(backingOf(2 * SIZE)), 0], 2: [0, 3 * SIZE] });
     expect(reasons(tracker).map((r) => r.reasons)).toEqual([["over_size"]]);
+    // Further download past the multiple in the same period is not recorded again, nor does it back.
+    say(tracker, 2, 2, T0 + 20, { downloaded: 4 * SIZE, left: SIZE });
+    expect(reasons(tracker)).toEqual([]);
   });
 
   test("freeleech does not starve the seeder: the reported download backs the upload", () => {
