@@ -740,7 +740,8 @@ export class Tracker {
     if (request.left === 0 && !report.wasSeeder) this.snatch(userId, torrent);
     const o = this.credit.rowOf(userId, torrent.id);
     addCredit(this.credit.rows, o, a, now);
-    if (conserve && c.settles(t)) this.settleSwarm(torrent, now);
+    // Claims are paid by settle(), which the Worker runs before each credit batch: walking a
+    // swarm's downloads on every announce would cost as much as the swarm is large.
     return o;
   }
 
