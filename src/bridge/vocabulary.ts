@@ -4,7 +4,7 @@
 // cannot make up a passkey or a factor. Towards the web side only acknowledgements and peer lists
 // travel; live counts reach the web side's LiveCounts through the bridge (counts.ts), never as
 // numbers a database login could forge.
-import type { Channel, PeerList } from "../shared/channel.ts";
+import type { Channel, TrackerToWeb } from "../shared/channel.ts";
 
 /** What the web side tells the tracker. */
 export type ToTracker =
@@ -24,26 +24,12 @@ export type ToTracker =
       readonly limit: number;
     };
 
-/** What the web side hears from the tracker. */
-export type ToWeb =
-  | { readonly kind: "pong"; readonly nonce: number }
-  /** In one process: the peer list itself; `list` is null when the tracker does not know the torrent. */
-  | {
-      readonly kind: "peers";
-      readonly nonce: number;
-      readonly torrentId: number;
-      readonly list: PeerList | null;
-    }
-  /**
-   * Across processes: the tracker process wrote the list asked for with `nonce` into
-   * `torrent_peers` (`known` false when it does not know the torrent).
-   */
-  | {
-      readonly kind: "peers-ready";
-      readonly nonce: number;
-      readonly torrentId: number;
-      readonly known: boolean;
-    };
+/**
+ * What the web side hears from the tracker: pongs, and peer lists — in one process the list itself
+ * (`peers`), across processes word that the tracker process wrote it into `torrent_peers`
+ * (`peers-ready`).
+ */
+export type ToWeb = Extract<TrackerToWeb, { kind: "pong" } | { kind: "peers" } | { kind: "peers-ready" }>;
 
 /** The web side's end of the bridge, in either deployment. */
 export type TrackerLink = Channel<ToTracker, ToWeb>;
