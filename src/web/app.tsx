@@ -11,6 +11,7 @@ import { apiLimiters } from "./api/context.ts";
 import { apiErrorResponse, errorResponse, isApiPath } from "./api/errors.ts";
 import { apiRoutes } from "./api.tsx";
 import { authPages } from "./auth/pages.tsx";
+import { bookmarkPages } from "./bookmarks/pages.tsx";
 import { categoryPages } from "./categories/pages.tsx";
 import { commentPages } from "./comments/pages.tsx";
 import { BASE_HEADER, IP_HEADER, type PageContext, REQUEST_ID_HEADER } from "./context.tsx";
@@ -23,6 +24,7 @@ import { previewPages } from "./markdown/pages.tsx";
 import { memberPages } from "./members/pages.tsx";
 import { newsPages } from "./news/pages.tsx";
 import { profilePages } from "./profiles/pages.tsx";
+import { requestPages } from "./requests/pages.tsx";
 import { staticRoutes } from "./static.ts";
 import { suspiciousPages } from "./suspicious/pages.tsx";
 import { textGuard } from "./text-guard.ts";
@@ -140,6 +142,8 @@ export function createWebApp(deps: WebDeps) {
     .use(transferPages(deps))
     .use(torrentPages(deps))
     .use(commentPages(deps))
+    .use(bookmarkPages(deps))
+    .use(requestPages(deps))
     .use(categoryPages(deps))
     .use(previewPages(deps))
     .use(eventRoutes(deps))

@@ -5,6 +5,7 @@ import { EditTorrentPage, TorrentPage } from "../../../views/torrents/torrent.ts
 import { UploadForm, UploadPage, type UploadState } from "../../../views/torrents/upload.tsx";
 import { popularTags } from "../../db/queries/tags.ts";
 import { SORTS, type Sort } from "../../db/queries/torrents.ts";
+import { bookmarkedOf } from "../bookmarks/service.ts";
 import { categories } from "../categories/service.ts";
 import { COMMENT_LIMITS, commentPage, markCommentsSeen, newCommentNotices } from "../comments/service.ts";
 import { notFound, refusedPage } from "../context.tsx";
@@ -14,6 +15,7 @@ import { linksFor } from "../links.ts";
 import { preview } from "../markdown/service.ts";
 import { swarmHistory } from "../plots/service.ts";
 import { NO_TORRENT } from "../refusal.ts";
+import { filledRequests } from "../requests/service.ts";
 import { CsrfField, IdParams, optionalTexts } from "../schemas.ts";
 import {
   cleanDescription,
@@ -77,10 +79,17 @@ export function torrentPages(deps: WebDeps) {
           hasNext,
           categories: await categories(deps),
           tags: await popularTags(deps.sql, TAGS_OFFERED),
+          bookmarked: [
+            ...(await bookmarkedOf(
+              deps,
+              viewer,
+              rows.map((r) => r.id),
+            )),
+          ],
         };
         // htmx asks for the results alone while a search is typed; a browser gets the whole page.
         if (request.headers.get("hx-request") === "true" && request.headers.get("hx-boosted") !== "true")
-          return <TorrentResults base={page.base} state={state} />;
+          return <TorrentResults page={page} state={state} />;
         return <TorrentsPage page={page} state={state} notices={await newCommentNotices(deps, viewer.id)} />;
       },
       {
@@ -122,6 +131,8 @@ export function torrentPages(deps: WebDeps) {
             comments={{ ...comments, bodyMax: COMMENT_LIMITS.bodyMax }}
             notice={notice}
             history={await swarmHistory(deps, torrent)}
+            bookmarked={(await bookmarkedOf(deps, viewer, [torrent.id])).has(torrent.id)}
+            requests={await filledRequests(deps, torrent.id)}
           />
         );
       },

@@ -56,7 +56,7 @@ export function withLiveCounts<T extends TorrentRow>(deps: WebDeps, row: T): T {
 }
 
 /** A function that adds to a row its credit state now (the site-wide windows read once). */
-async function creditStates(deps: WebDeps): Promise<<T extends TorrentRow>(row: T) => T> {
+export async function creditStates(deps: WebDeps): Promise<<T extends TorrentRow>(row: T) => T> {
   const windows = await listWindows(deps.sql);
   const now = new Date();
   return (row) => {
