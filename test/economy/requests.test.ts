@@ -19,7 +19,9 @@ let hour = 0;
 
 interface ApiAnswer {
   status: number;
-  body: Record<string, unknown> & { error?: { code: string; message: string; fields?: Record<string, string> } };
+  body: Record<string, unknown> & {
+    error?: { code: string; message: string; fields?: Record<string, string> };
+  };
 }
 
 async function call(
@@ -111,8 +113,11 @@ describe("making a request and adding to its bounty", () => {
     });
     expect(shown.body.html).toContain("<strong>arm64</strong>");
     expect(new Date(shown.body.expires_at as string).getTime()).toBe(NOW + 30 * DAY);
-    const rows = await h.db.sql`select millipoints, reason, request_id from bonus_ledger where user_id = ${ids.alice!} and reason <> 'seeding'`;
-    expect(rows.map((r) => ({ ...r }))).toEqual([{ millipoints: -40_000, reason: "request_bounty", requestId: id }]);
+    const rows = await h.db
+      .sql`select millipoints, reason, request_id from bonus_ledger where user_id = ${ids.alice!} and reason <> 'seeding'`;
+    expect(rows.map((r) => ({ ...r }))).toEqual([
+      { millipoints: -40_000, reason: "request_bounty", requestId: id },
+    ]);
     await escrowHolds();
   });
 
@@ -128,7 +133,9 @@ describe("making a request and adding to its bounty", () => {
     const blank = await call("alice", "/requests", { json: { title: "   ", points: 10 } });
     expect(blank.status).toBe(422);
     expect(Object.keys(blank.body.error!.fields!)).toEqual(["title"]);
-    const tags = await call("alice", "/requests", { json: { title: "x", points: 10, tags: ["no spaces<>"] } });
+    const tags = await call("alice", "/requests", {
+      json: { title: "x", points: 10, tags: ["no spaces<>"] },
+    });
     expect(tags.status).toBe(422);
     expect(await h.db.sql`select count(*)::int as n from requests`).toEqual(before);
     expect(await balance("bob")).toBe(5000);
@@ -148,7 +155,9 @@ describe("making a request and adding to its bounty", () => {
     expect(answers.filter((a) => a.status === 200).length).toBe(2);
     expect(answers.filter((a) => a.status === 409).length).toBe(8);
     expect(await balance("carol")).toBe(10_000);
-    const [row] = await h.db.sql<{ bountyMillipoints: string }[]>`select bounty_millipoints::text from requests where id = ${id}`;
+    const [row] = await h.db.sql<
+      { bountyMillipoints: string }[]
+    >`select bounty_millipoints::text from requests where id = ${id}`;
     expect(Number(row!.bountyMillipoints)).toBe(100_000);
     for (const bad of [0, -5, 1.5, "ten"]) {
       const refused = await call("carol", `/requests/${id}/bounty`, { json: { points: bad } });
@@ -193,7 +202,9 @@ describe("filling, accepting and rejecting", () => {
       filler: { id: ids.bob, name: "bob" },
     });
     // A second fill while one waits is refused.
-    expect((await call("carol", `/requests/${requestId}/fill`, { json: { torrent: torrentId } })).status).toBe(409);
+    expect(
+      (await call("carol", `/requests/${requestId}/fill`, { json: { torrent: torrentId } })).status,
+    ).toBe(409);
     // Neither the filler nor a contributor may accept or reject.
     for (const who of ["bob", "erin", "carol"]) {
       expect((await call(who, `/requests/${requestId}/accept`, { method: "POST" })).status).toBe(403);
@@ -214,7 +225,9 @@ describe("filling, accepting and rejecting", () => {
 
   test("accepts racing each other pay the filler the whole bounty exactly once", async () => {
     const bobBefore = await balance("bob");
-    expect((await call("bob", `/requests/${requestId}/fill`, { json: { torrent: String(torrentId) } })).status).toBe(200);
+    expect(
+      (await call("bob", `/requests/${requestId}/fill`, { json: { torrent: String(torrentId) } })).status,
+    ).toBe(200);
     const answers = await Promise.all([
       ...Array.from({ length: 6 }, () => call("dave", `/requests/${requestId}/accept`, { method: "POST" })),
       ...Array.from({ length: 4 }, () => call("root", `/requests/${requestId}/accept`, { method: "POST" })),
@@ -222,10 +235,16 @@ describe("filling, accepting and rejecting", () => {
     expect(answers.filter((a) => a.status === 200).length).toBe(1);
     expect(answers.filter((a) => a.status === 409).length).toBe(9);
     expect(await balance("bob")).toBe(bobBefore + 80_000);
-    const awards = await h.db.sql`select user_id, millipoints from bonus_ledger where reason = 'request_award' and request_id = ${requestId}`;
+    const awards = await h.db
+      .sql`select user_id, millipoints from bonus_ledger where reason = 'request_award' and request_id = ${requestId}`;
     expect(awards.map((r) => ({ ...r }))).toEqual([{ userId: ids.bob!, millipoints: 80_000 }]);
     const shown = await call("dave", `/requests/${requestId}`);
-    expect(shown.body).toMatchObject({ status: "filled", can_contribute: false, can_answer: false, can_fill: false });
+    expect(shown.body).toMatchObject({
+      status: "filled",
+      can_contribute: false,
+      can_answer: false,
+      can_fill: false,
+    });
     // Nothing more goes onto a filled request, and it cannot be reopened.
     expect((await call("erin", `/requests/${requestId}/bounty`, { json: { points: 1 } })).status).toBe(409);
     expect((await call("dave", `/requests/${requestId}/reject`, { method: "POST" })).status).toBe(409);
@@ -235,7 +254,9 @@ describe("filling, accepting and rejecting", () => {
   test("the torrent's page links back to the request it filled", async () => {
     await h.member("viewer");
     const { cookie } = await h.login("viewer");
-    const page = await (await fetch(`http://127.0.0.1:${server.port}/torrents/${torrentId}`, { headers: { cookie } })).text();
+    const page = await (
+      await fetch(`http://127.0.0.1:${server.port}/torrents/${torrentId}`, { headers: { cookie } })
+    ).text();
     expect(page).toContain(`href="/requests/${requestId}"`);
     expect(page).toContain("Filled the request");
   });
@@ -253,7 +274,11 @@ describe("expiry", () => {
     const waiting = await makeRequest("alice", "Expiring while waiting", 10);
     const t = await torrent(h.db.sql, { size: 1000 });
     expect((await call("bob", `/requests/${waiting}/fill`, { json: { torrent: t } })).status).toBe(200);
-    const before = { alice: await balance("alice"), erin: await balance("erin"), carol: await balance("carol") };
+    const before = {
+      alice: await balance("alice"),
+      erin: await balance("erin"),
+      carol: await balance("carol"),
+    };
 
     // A day before the date nothing expires.
     expect((await runRequestExpiry(h.db.sql, h.deps.config, new Date(NOW + 29 * DAY))).requests).toBe(0);
@@ -295,13 +320,18 @@ describe("expiry", () => {
 
 describe("the list", () => {
   test("searches titles by words and filters by status and category", async () => {
-    const [cat] = await h.db.sql<{ id: number }[]>`insert into categories (name, icon) values ('Software', 'app') returning id`;
+    const [cat] = await h.db.sql<
+      { id: number }[]
+    >`insert into categories (name, icon) values ('Software', 'app') returning id`;
     await grant("alice", 100);
     const mine = await makeRequest("alice", "FreeBSD 14 memstick image", 10, { category_id: cat!.id });
     const other = await makeRequest("alice", "OpenBSD 7.5 install image", 30, { category_id: cat!.id });
     const titles = async (query: string) =>
       ((await call("carol", `/requests${query}`)).body.items as { title: string }[]).map((r) => r.title);
-    expect(await titles("?q=bsd%20IMAGE")).toEqual(["OpenBSD 7.5 install image", "FreeBSD 14 memstick image"]);
+    expect(await titles("?q=bsd%20IMAGE")).toEqual([
+      "OpenBSD 7.5 install image",
+      "FreeBSD 14 memstick image",
+    ]);
     expect(await titles("?q=freebsd%20image")).toEqual(["FreeBSD 14 memstick image"]);
     expect(await titles("?q=%25")).toEqual([]);
     expect(await titles(`?category=${cat!.id}&sort=bounty`)).toEqual([
