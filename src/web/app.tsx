@@ -12,6 +12,7 @@ import { apiErrorResponse, errorResponse, isApiPath } from "./api/errors.ts";
 import { apiRoutes } from "./api.tsx";
 import { authPages } from "./auth/pages.tsx";
 import { bookmarkPages } from "./bookmarks/pages.tsx";
+import { bookmarkFeed } from "./bookmarks/rss.ts";
 import { categoryPages } from "./categories/pages.tsx";
 import { commentPages } from "./comments/pages.tsx";
 import { BASE_HEADER, IP_HEADER, type PageContext, REQUEST_ID_HEADER } from "./context.tsx";
@@ -149,6 +150,7 @@ export function createWebApp(deps: WebDeps) {
     .use(eventRoutes(deps))
     .use(apiRoutes(deps, { limiters }))
     .use(rssRoutes(deps))
+    .use(bookmarkFeed(deps))
     .use(torznabRoutes(deps, limiters))
     .use(homePages(deps))
     .use(newsPages(deps))

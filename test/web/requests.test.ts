@@ -108,7 +108,8 @@ describe("making a request", () => {
 describe("bounty, fill and answer", () => {
   let id: number;
   beforeAll(async () => {
-    [{ id }] = await web.db.sql<{ id: number }[]>`select id from requests order by id limit 1`;
+    const [row] = await web.db.sql<{ id: number }[]>`select id from requests order by id limit 1`;
+    id = row!.id;
   });
 
   test("another member adds points; too many are refused on the page, unchanged", async () => {

@@ -227,10 +227,8 @@ export function NewRequestPage(props: {
   return (
     <Layout page={props.page} title="New request">
       <h1>New request</h1>
-      <p class="muted">
-        You have {formatPoints(props.millipoints)} bonus points. The bounty is taken from them at once and
-        held until the request is filled (the filler receives it) or expires after {props.expireDays} days (it
-        is refunded).
+      <p class="muted" safe>
+        {`You have ${formatPoints(props.millipoints)} bonus points. The bounty is taken from them at once and held until the request is filled (the filler receives it) or expires after ${String(props.expireDays)} days (it is refunded).`}
       </p>
       {props.errors?.form ? (
         <div class="notice bad" role="alert" safe>
@@ -432,7 +430,7 @@ export function RequestPage(props: {
         <form class="card stack" method="post" action={`${base}/requests/${id}/bounty`}>
           <Csrf page={props.page} />
           <label>
-            Add to the bounty (you have {formatPoints(props.millipoints)} points)
+            <span safe>{`Add to the bounty (you have ${formatPoints(props.millipoints)} points)`}</span>
             <input type="number" name="points" min="1" step="1" value={props.values?.points ?? ""} required />
             <FieldError errors={props.errors} name="points" />
           </label>

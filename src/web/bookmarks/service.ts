@@ -1,7 +1,6 @@
 import {
   addBookmark,
   type BookmarkRow,
-  bookmarkedAmong,
   memberBookmarks,
   removeBookmark,
 } from "../../db/queries/bookmarks.ts";
@@ -30,11 +29,6 @@ export async function setBookmark(
       return refuse("not_found", NO_TORRENT);
   } else await removeBookmark(deps.sql, viewer.id, torrentId);
   return { ok: true, torrentId, bookmarked };
-}
-
-/** Whether the member has bookmarked each of these torrents. */
-export function bookmarkedOf(deps: WebDeps, viewer: { id: number }, torrentIds: readonly number[]) {
-  return bookmarkedAmong(deps.sql, viewer.id, torrentIds);
 }
 
 /** One page of the member's own bookmarks, newest first. */

@@ -3,7 +3,6 @@ import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
 import { accepted } from "../api/errors.ts";
 import { errors, iso } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
-import { points } from "../economy/service.ts";
 import { IdParams, wholeNumber } from "../schemas.ts";
 import { TAG_LIMITS } from "../torrents/tags.ts";
 import {
@@ -21,6 +20,9 @@ import {
   type ShownRequest,
   showRequest,
 } from "./service.ts";
+
+/** Points as the API shows them: thousandths kept to three decimals. */
+const points = (millipoints: number) => millipoints / 1000;
 
 const Time = (description: string) => t.String({ format: "date-time", description });
 const Ref = t.Object({ id: t.Number(), name: t.String() });

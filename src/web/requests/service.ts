@@ -17,7 +17,6 @@ import {
   type RequestStatus,
   rejectFill,
   requestBounties,
-  requestsFilledBy,
 } from "../../db/queries/requests.ts";
 import { getTorrent } from "../../db/queries/torrents.ts";
 import { type Actor, isStaff } from "../access.ts";
@@ -316,11 +315,6 @@ export async function rejectRequestFill(deps: WebDeps, actor: Actor, requestId: 
   if (!(await rejectFill(deps.sql, requestId)))
     return refuse("conflict", "This request has no fill waiting for an answer.");
   return { ok: true };
-}
-
-/** The requests a torrent filled or waits to fill, for its page. */
-export async function filledRequests(deps: WebDeps, torrentId: number) {
-  return requestsFilledBy(deps.sql, torrentId);
 }
 
 /**

@@ -5,7 +5,6 @@ import { EditTorrentPage, TorrentPage } from "../../../views/torrents/torrent.ts
 import { UploadForm, UploadPage, type UploadState } from "../../../views/torrents/upload.tsx";
 import { popularTags } from "../../db/queries/tags.ts";
 import { SORTS, type Sort } from "../../db/queries/torrents.ts";
-import { bookmarkedOf } from "../bookmarks/service.ts";
 import { categories } from "../categories/service.ts";
 import { COMMENT_LIMITS, commentPage, markCommentsSeen, newCommentNotices } from "../comments/service.ts";
 import { notFound, refusedPage } from "../context.tsx";
@@ -15,15 +14,16 @@ import { linksFor } from "../links.ts";
 import { preview } from "../markdown/service.ts";
 import { swarmHistory } from "../plots/service.ts";
 import { NO_TORRENT } from "../refusal.ts";
-import { filledRequests } from "../requests/service.ts";
 import { CsrfField, IdParams, optionalTexts } from "../schemas.ts";
 import {
+  bookmarkedOf,
   cleanDescription,
   cleanTitle,
   descriptionHtml,
   editableTorrent,
   editTorrent,
   FORM_LIMITS,
+  filledRequests,
   findTorrent,
   personalisedDownload,
   removeTorrent,

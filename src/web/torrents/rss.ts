@@ -3,7 +3,6 @@ import { formatSize } from "../../../views/layout/format.ts";
 import { getCategory } from "../../db/queries/categories.ts";
 import { rssUser } from "../../db/queries/tokens.ts";
 import { metainfoSizes, type TorrentRow } from "../../db/queries/torrents.ts";
-import { bookmarkPage } from "../bookmarks/service.ts";
 import { webContext } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { linksFor } from "../links.ts";
@@ -39,7 +38,7 @@ export function downloadLength(metainfoBytes: number, announce: string): number 
 }
 
 /** The `<item>` elements of a feed: each torrent's page, and its download under the member's key. */
-function itemLines(
+export function itemLines(
   items: readonly TorrentRow[],
   feedOf: { site: string; key: string; sizes: Map<number, number>; announce: string },
 ): string[] {
@@ -73,7 +72,7 @@ function itemLines(
 }
 
 /** A feed's lines closed and sent, never cached by a proxy (the links carry the member's key). */
-function feed(lines: string[]): Response {
+export function feed(lines: string[]): Response {
   lines.push("</channel>", "</rss>", "");
   return new Response(lines.join("\n"), {
     headers: {
@@ -83,20 +82,22 @@ function feed(lines: string[]): Response {
   });
 }
 
+/** The answer to a feed address whose key opens nothing. */
+export function unknownFeed(set: { status?: number | string; headers: Record<string, string | number> }) {
+  set.status = 404;
+  set.headers["content-type"] = "text/plain; charset=utf-8";
+  return "There is no feed at this address: copy its address again from your account page.";
+}
+
 /**
  * Each member's RSS 2.0 feed of new torrents, `GET /rss/<rsskey>?q=<search>&category=<id>&tag=<tag>`
  * (each optional, filtering as the torrent list does), opened by the
  * member's RSS key (shown on the account page, rotatable; never the passkey), and the enclosures'
  * downloads, `GET /rss/<rsskey>/download/<id>`: the member's personalised .torrent, no session
- * needed, so feed readers and BitTorrent clients can fetch it. `GET /rss/<rsskey>/bookmarks` is the
- * member's bookmarks, the latest bookmarked first, with the same downloads.
+ * needed, so feed readers and BitTorrent clients can fetch it. (The bookmarks feed,
+ * `GET /rss/<rsskey>/bookmarks`, is in src/web/bookmarks/rss.ts.)
  */
 export function rssRoutes(deps: WebDeps) {
-  const unknownFeed = (set: { status?: number | string; headers: Record<string, string | number> }) => {
-    set.status = 404;
-    set.headers["content-type"] = "text/plain; charset=utf-8";
-    return "There is no feed at this address: copy its address again from your account page.";
-  };
   return new Elysia({ name: "rss" })
     .use(webContext(deps))
     .get(
@@ -165,37 +166,6 @@ export function rssRoutes(deps: WebDeps) {
           tag: t.Optional(t.String({ maxLength: 100 })),
         }),
       },
-    )
-    .get(
-      "/rss/:key/bookmarks",
-      async ({ params, request, base, set }) => {
-        const user = await rssUser(deps.sql, params.key);
-        if (!user) return unknownFeed(set);
-        const result = await bookmarkPage(deps, user, 1, FEED_ITEMS);
-        const items = result.ok ? result.rows : [];
-        const sizes = await metainfoSizes(
-          deps.sql,
-          items.map((row) => row.id),
-        );
-        const links = linksFor(deps.config, request, base);
-        const site = links.site;
-        const title = `${deps.config.siteName}: ${user.name}'s bookmarks`;
-        const lines = [
-          '<?xml version="1.0" encoding="UTF-8"?>',
-          '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">',
-          "<channel>",
-          `<title>${xmlEscape(title)}</title>`,
-          `<link>${xmlEscape(`${site}/bookmarks`)}</link>`,
-          `<description>${xmlEscape(`The torrents ${user.name} bookmarked on ${deps.config.siteName}, the latest first.`)}</description>`,
-          `<atom:link href="${xmlEscape(`${site}/rss/${params.key}/bookmarks`)}" rel="self" type="application/rss+xml"/>`,
-          "<ttl>15</ttl>",
-        ];
-        lines.push(
-          ...itemLines(items, { site, key: params.key, sizes, announce: links.announce(user.passkey) }),
-        );
-        return feed(lines);
-      },
-      { params: t.Object({ key: t.String({ maxLength: 64 }) }) },
     )
     .get(
       "/rss/:key/download/:id",
