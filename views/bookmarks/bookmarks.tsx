@@ -113,7 +113,7 @@ export function BookmarksPage(props: {
                     {formatAge(row.bookmarkedAt)}
                   </time>
                 </td>
-                <td data-label="">
+                <td class="row-actions">
                   <a class="button" href={`${base}/torrents/${String(row.id)}/download`}>
                     Download
                   </a>{" "}
