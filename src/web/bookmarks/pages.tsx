@@ -6,6 +6,7 @@ import { refusedPage } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
 import { linksFor } from "../links.ts";
+import { refuseField } from "../refusal.ts";
 import { CsrfField, IdParams, optionalTexts } from "../schemas.ts";
 import { bookmarkPage, setBookmark } from "./service.ts";
 
@@ -16,7 +17,12 @@ export function bookmarkPages(deps: WebDeps) {
     .post(
       "/torrents/:id/bookmark",
       async ({ page, viewer, params, body, request, set }) => {
-        const result = await setBookmark(deps, viewer, params.id, body.bookmarked !== "0");
+        // Checked here too: a multipart body can reach the handler without the field.
+        const wanted = body?.bookmarked;
+        const result =
+          wanted === "0" || wanted === "1"
+            ? await setBookmark(deps, viewer, params.id, wanted === "1")
+            : refuseField("bookmarked", "Say 1 to bookmark the torrent or 0 to remove the bookmark.");
         if (!result.ok) return refusedPage(page, set, result.refusal, { notFoundTitle: "Torrent not found" });
         if (request.headers.get("hx-request") === "true")
           return <BookmarkButton page={page} torrentId={result.torrentId} bookmarked={result.bookmarked} />;
