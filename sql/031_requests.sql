@@ -29,7 +29,7 @@ create index requests_torrent on requests (torrent_id) where torrent_id is not n
 -- Each contribution to a bounty, the requester's first one included.
 create table request_bounties (
   id bigint generated always as identity primary key,
-  request_id bigint not null references requests (id) on delete restrict,
+  request_id bigint not null references requests (id),
   user_id bigint not null references users (id) on delete cascade,
   millipoints bigint not null check (millipoints > 0),
   created_at timestamptz not null default now()
@@ -45,8 +45,8 @@ alter table bonus_ledger add constraint bonus_ledger_reason_check
 alter table bonus_ledger add constraint bonus_ledger_sign_check
   check ((millipoints > 0) = (reason in ('seeding', 'request_refund', 'request_award')));
 alter table bonus_ledger
-  add column request_id bigint references requests (id) on delete restrict,
-  add column bounty_id bigint references request_bounties (id) on delete restrict;
+  add column request_id bigint references requests (id),
+  add column bounty_id bigint references request_bounties (id);
 alter table bonus_ledger add constraint bonus_ledger_request_check
   check ((reason like 'request\_%') = (request_id is not null));
 create unique index bonus_ledger_refund_once on bonus_ledger (bounty_id) where reason = 'request_refund';
