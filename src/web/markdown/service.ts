@@ -1,4 +1,4 @@
-import markdownIt, { type MarkdownIt } from "markdown-it";
+import markdownIt, { type MarkdownIt, type Token } from "markdown-it";
 import type { RenderedHtml } from "../../../views/markdown/rendered.tsx";
 import type { WebDeps } from "../deps.ts";
 import { FixedWindowLimiter } from "../rate-limit.ts";
@@ -32,6 +32,15 @@ const LINK_REL = "nofollow noopener";
 /** How deep elements may nest (MARKDOWN_LIMITS.nesting). */
 const MAX_NESTING = 16;
 
+/** A token written as plain text: the characters that made it (a link's brackets are lost). */
+function flatten(token: Token): void {
+  token.type = "text";
+  token.tag = "";
+  token.nesting = 0;
+  token.content = token.markup;
+  token.attrs = null;
+}
+
 function renderer(): MarkdownIt {
   // Raw HTML is escaped, bare addresses become links, a single newline is a line break (as
   // descriptions written before Markdown expect), nesting is kept shallow.
@@ -62,6 +71,25 @@ function renderer(): MarkdownIt {
     for (const token of state.tokens)
       if (token.type === "heading_open" || token.type === "heading_close")
         token.tag = `h${Math.min(6, Number(token.tag.slice(1)) + 2)}`;
+  });
+  // Emphasis is paired after parsing, past markdown-it's own nesting limit: 5,000 asterisks on each
+  // side of a word make 2,500 nested elements. Elements deeper than the limit (counting the blocks
+  // around them) are written as the characters that made them.
+  md.core.ruler.push("bound_inline_nesting", (state) => {
+    for (const block of state.tokens) {
+      if (block.type !== "inline" || !block.children) continue;
+      const room = Math.max(0, MAX_NESTING - block.level);
+      const open: boolean[] = [];
+      for (const token of block.children) {
+        if (token.nesting === 1) {
+          const flattened = open.filter((kept) => kept).length >= room;
+          open.push(!flattened);
+          if (flattened) flatten(token);
+        } else if (token.nesting === -1) {
+          if (open.pop() === false) flatten(token);
+        }
+      }
+    }
   });
   // Column alignment as a class: markdown-it writes it as a style attribute, which the site's
   // Content-Security-Policy refuses.
