@@ -119,13 +119,34 @@ export async function messageRow(sql: Sql, id: number): Promise<MessageRow | nul
   return row ?? null;
 }
 
-/** Marks a conversation read by a member (and, when `staff`, by the staff inbox). */
-export async function markRead(sql: Sql, id: number, userId: number, staff: boolean): Promise<void> {
-  await sql`
-    update conversation_members set unread = 0
-    where conversation_id = ${id} and user_id = ${userId} and unread > 0
+/**
+ * Marks a conversation read by a member (and, when `staff`, by the staff inbox); returns how many
+ * messages that cleared for the member, and whether the staff inbox had it waiting.
+ */
+export async function markRead(
+  sql: Sql,
+  id: number,
+  userId: number,
+  staff: boolean,
+): Promise<{ mine: number; staff: boolean }> {
+  const [mine] = await sql<{ unread: number }[]>`
+    update conversation_members m
+    set unread = 0
+    from (
+      select conversation_id, user_id, unread from conversation_members
+      where conversation_id = ${id} and user_id = ${userId}
+    ) old
+    where m.conversation_id = old.conversation_id and m.user_id = old.user_id and m.unread > 0
+    returning old.unread
   `;
-  if (staff) await sql`update conversations set staff_unread = 0 where id = ${id} and staff_unread > 0`;
+  let waited = false;
+  if (staff) {
+    const rows = await sql`
+      update conversations set staff_unread = 0 where id = ${id} and staff_unread > 0 returning id
+    `;
+    waited = rows.length > 0;
+  }
+  return { mine: mine?.unread ?? 0, staff: waited };
 }
 
 /** How a member's sending is limited; null limits do not apply (staff, system messages). */

@@ -120,8 +120,18 @@ export function messagePages(deps: WebDeps) {
       async ({ page, viewer, params, set }) => {
         const result = await readConversation(deps, viewer, params.id);
         if (!result.ok) return refusedPage(page, set, result.refusal);
+        // The header was counted before this page marked the conversation read.
+        const { cleared } = result;
+        const read = {
+          ...page,
+          viewer: {
+            ...viewer,
+            unreadMessages: Math.max(0, viewer.unreadMessages - cleared.mine),
+            staffUnread: Math.max(0, viewer.staffUnread - cleared.staff),
+          },
+        };
         return (
-          <ConversationPage page={page} conversation={result.conversation} bodyMax={MESSAGE_LIMITS.bodyMax} />
+          <ConversationPage page={read} conversation={result.conversation} bodyMax={MESSAGE_LIMITS.bodyMax} />
         );
       },
       { member: true, params: IdParams },

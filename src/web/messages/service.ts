@@ -191,19 +191,23 @@ async function readable(
   return { ok: true, head, asStaff: reader.asStaff };
 }
 
-/** A conversation with its messages, marked read for the reader (and for the staff inbox, by staff). */
+/**
+ * A conversation with its messages, marked read for the reader (and for the staff inbox, by staff),
+ * with how much that took off the reader's unread counts (for the header of the page showing it).
+ */
 export async function readConversation(
   deps: WebDeps,
   actor: Actor,
   id: number,
-): Promise<Result<{ conversation: ShownConversation }>> {
+): Promise<Result<{ conversation: ShownConversation; cleared: { mine: number; staff: number } }>> {
   const found = await readable(deps, actor, id);
   if (!found.ok) return found;
   const { head, asStaff } = found;
   const rows = await conversationMessages(deps.sql, id, MESSAGES_SHOWN);
-  await markRead(deps.sql, id, actor.id, asStaff);
+  const cleared = await markRead(deps.sql, id, actor.id, asStaff);
   return {
     ok: true,
+    cleared: { mine: cleared.mine, staff: cleared.staff ? 1 : 0 },
     conversation: {
       id: head.id,
       kind: head.kind,
