@@ -96,15 +96,18 @@ export async function conversationHead(sql: Sql, id: number): Promise<Conversati
   return row ?? null;
 }
 
-/** A conversation's messages, oldest first. */
+/** A conversation's latest `limit` messages, oldest first. */
 export async function conversationMessages(sql: Sql, id: number, limit: number): Promise<MessageRow[]> {
   return await sql<MessageRow[]>`
-    select m.id, m.sender_id, u.name as sender, m.as_staff, m.from_site, m.body, m.html, m.created_at
-    from messages m
-    left join users u on u.id = m.sender_id
-    where m.conversation_id = ${id}
-    order by m.id
-    limit ${limit}
+    select * from (
+      select m.id, m.sender_id, u.name as sender, m.as_staff, m.from_site, m.body, m.html, m.created_at
+      from messages m
+      left join users u on u.id = m.sender_id
+      where m.conversation_id = ${id}
+      order by m.id desc
+      limit ${limit}
+    ) latest
+    order by id
   `;
 }
 

@@ -163,7 +163,7 @@ export function messagesApi(deps: WebDeps, limiters: ApiLimiters) {
         detail: {
           tags: ["Messages"],
           summary: "A conversation",
-          description: `Its messages, oldest first (at most ${MESSAGES_SHOWN}); reading it marks it read. Only its members read it, and staff a staff conversation; any other gets 404.`,
+          description: `Its latest ${MESSAGES_SHOWN} messages, oldest first; reading it marks it read. Only its members read it, and staff a staff conversation; any other gets 404.`,
         },
       },
     )

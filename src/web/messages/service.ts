@@ -25,7 +25,7 @@ import { type Refused, type Result, refuse, refuseField, refuseFields } from "..
 export const MESSAGE_LIMITS = { subjectMax: 200, bodyMax: 10000, nameMax: 64 } as const;
 /** Conversations on one page of a list. */
 export const CONVERSATIONS_PER_PAGE = 25;
-/** Most messages one conversation shows (the oldest first). */
+/** Most messages one conversation shows: its latest, oldest first. */
 export const MESSAGES_SHOWN = 500;
 /** What a page or the API says of a conversation the reader may not see (or that is not there). */
 export const NO_CONVERSATION = "There is no conversation with this number that you can read.";
