@@ -134,7 +134,10 @@ export function readReply(packet: Uint8Array): UdpReply {
 /** A UDP socket that sends datagrams to one tracker and waits for replies. */
 export interface UdpClient {
   readonly port: number;
-  /** Sends `packet` and resolves with the next reply, or null when none comes within `waitMs`. */
+  /**
+   * Sends `packet` and resolves with the next reply carrying its transaction id, or null when none
+   * comes within `waitMs`.
+   */
   ask(packet: Uint8Array, waitMs?: number): Promise<Uint8Array | null>;
   /** Sends without waiting. */
   send(packet: Uint8Array): void;
@@ -146,15 +149,18 @@ export interface UdpClient {
 /** Opens a client socket on `localHost` (port 0) for the tracker at `host`:`port`. */
 export async function udpClient(host: string, port: number, localHost = host): Promise<UdpClient> {
   const received: Uint8Array[] = [];
-  let waiting: ((packet: Uint8Array) => void) | null = null;
+  /** The pending ask: its transaction id (null for a datagram too short to carry one) and resolver. */
+  let waiting: { tid: number | null; resolve: (packet: Uint8Array) => void } | null = null;
   const socket = await Bun.udpSocket({
     hostname: localHost,
     port: 0,
     socket: {
       data(_socket, data) {
         const copy = new Uint8Array(data);
-        if (waiting) {
-          const resolve = waiting;
+        // A late reply to an earlier request is not the answer to this one.
+        const tid = copy.length >= 8 ? new DataView(copy.buffer).getUint32(4) : -1;
+        if (waiting && (waiting.tid === null || waiting.tid === tid)) {
+          const { resolve } = waiting;
           waiting = null;
           resolve(copy);
         } else received.push(copy);
@@ -170,9 +176,13 @@ export async function udpClient(host: string, port: number, localHost = host): P
           waiting = null;
           resolve(null);
         }, waitMs);
-        waiting = (reply) => {
-          clearTimeout(timer);
-          resolve(reply);
+        const tid = packet.length >= 16 ? new DataView(packet.buffer, packet.byteOffset).getUint32(12) : null;
+        waiting = {
+          tid,
+          resolve: (reply) => {
+            clearTimeout(timer);
+            resolve(reply);
+          },
         };
         socket.send(packet, port, host);
       });
