@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { log } from "../log.ts";
 import { addressBytes } from "./address.ts";
 import { CLIENT_ERRORS, ClientError } from "./protocol/errors.ts";
@@ -72,20 +72,39 @@ export function createUdpHandler(tracker: Tracker, options: UdpOptions) {
   const rate = options.packetsPerSecond;
   const buckets = new Map<string, Bucket>();
   const scrapers = new Map<string, string>();
+  /** Source addresses as bytes, by their text: a client sends from the same address every time. */
+  const addresses = new Map<string, Uint8Array | null>();
 
+  function addressOf(address: string): Uint8Array | null {
+    let bytes = addresses.get(address);
+    if (bytes === undefined) {
+      bytes = addressBytes(address);
+      if (addresses.size >= MAX_TRACKED_ADDRESSES) addresses.clear();
+      addresses.set(address, bytes);
+    }
+    return bytes;
+  }
+
+  const input = new Uint8Array(16 + 6);
+
+  /** The connection id of `ip`:`port` in time window `window`: 8 bytes of HMAC-SHA-256. */
   function connectionId(ip: Uint8Array, port: number, window: number): Uint8Array {
-    const input = new Uint8Array(ip.length + 6);
+    const n = ip.length + 6;
     input.set(ip);
-    const view = new DataView(input.buffer);
-    view.setUint16(ip.length, port);
-    view.setUint32(ip.length + 2, window >>> 0);
-    return createHmac("sha256", secret).update(input).digest().subarray(0, 8);
+    input[ip.length] = port >>> 8;
+    input[ip.length + 1] = port;
+    input[ip.length + 2] = window >>> 24;
+    input[ip.length + 3] = window >>> 16;
+    input[ip.length + 4] = window >>> 8;
+    input[ip.length + 5] = window;
+    return new Bun.CryptoHasher("sha256", secret).update(input.subarray(0, n)).digest() as Uint8Array;
   }
 
   function validConnection(packet: Uint8Array, ip: Uint8Array, port: number): boolean {
     const window = Math.floor(options.now() / CONNECTION_WINDOW_SECONDS);
-    const given = packet.subarray(0, 8);
-    return equal8(given, connectionId(ip, port, window)) || equal8(given, connectionId(ip, port, window - 1));
+    return (
+      equal8(packet, connectionId(ip, port, window)) || equal8(packet, connectionId(ip, port, window - 1))
+    );
   }
 
   /** Whether one more packet from `address` is within its rate. */
@@ -175,7 +194,7 @@ export function createUdpHandler(tracker: Tracker, options: UdpOptions) {
     if (!admitted(address)) return null;
     const header = readHeader(packet);
     if (!header) return null;
-    const ip = addressBytes(address);
+    const ip = addressOf(address);
     if (!ip) return null;
     if (isConnect(header)) {
       const window = Math.floor(options.now() / CONNECTION_WINDOW_SECONDS);

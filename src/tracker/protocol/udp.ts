@@ -52,12 +52,11 @@ export interface UdpHeader {
 /** A datagram's header, or null when it is too short to carry one (answered with nothing). */
 export function readHeader(packet: Uint8Array): UdpHeader | null {
   if (packet.length < CONNECT_LENGTH) return null;
-  const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
   return {
-    connectionHigh: view.getUint32(0),
-    connectionLow: view.getUint32(4),
-    action: view.getUint32(8),
-    transactionId: view.getUint32(12),
+    connectionHigh: read32(packet, 0),
+    connectionLow: read32(packet, 4),
+    action: read32(packet, 8),
+    transactionId: read32(packet, 12),
   };
 }
 
@@ -111,18 +110,17 @@ export function parseUdpAnnounce(
   maxPeers: number,
 ): UdpAnnounce | UdpParseFailure {
   if (packet.length < ANNOUNCE_LENGTH) return SHORT_ANNOUNCE;
-  const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
-  const downloaded = readCounter(view, 56);
-  const left = readCounter(view, 64);
-  const uploaded = readCounter(view, 72);
+  const downloaded = readCounter(packet, 56);
+  const left = readCounter(packet, 64);
+  const uploaded = readCounter(packet, 72);
   if (downloaded < 0) return DOWNLOADED_INVALID;
   if (left < 0) return LEFT_INVALID;
   if (uploaded < 0) return UPLOADED_INVALID;
-  const eventCode = view.getUint32(80);
+  const eventCode = read32(packet, 80);
   const event = UDP_EVENTS[eventCode];
   if (event === undefined) return EVENT_INVALID;
-  const wanted = view.getInt32(92);
-  const port = view.getUint16(96);
+  const wanted = read32(packet, 92) | 0;
+  const port = (packet[96]! << 8) | packet[97]!;
   if (port === 0) return PORT_INVALID;
   let numwant = wanted < 0 ? limits.numwantDefault : wanted;
   numwant = Math.min(numwant, limits.numwantMax, maxPeers);
@@ -146,16 +144,30 @@ export function parseUdpAnnounce(
   };
 }
 
+/**
+ * The big-endian unsigned 32-bit number at `at`. Bytes are read one by one rather than through a
+ * DataView: a view of a received datagram costs more than the whole read.
+ */
+function read32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
+/** Writes `value` as a big-endian unsigned 32-bit number at `at`. */
+function write32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = value >>> 16;
+  bytes[at + 2] = value >>> 8;
+  bytes[at + 3] = value;
+}
+
 /** A 64-bit counter, or -1 when it is negative or above Number.MAX_SAFE_INTEGER. */
-function readCounter(view: DataView, at: number): number {
-  const high = view.getUint32(at);
-  const low = view.getUint32(at + 4);
+function readCounter(bytes: Uint8Array, at: number): number {
+  const high = read32(bytes, at);
+  const low = read32(bytes, at + 4);
   // 2^53 - 1 has 21 bits in the high word.
   if (high >= 0x200000) return -1;
   return high * 0x100000000 + low;
 }
-
-const latin1 = new TextDecoder("latin1");
 
 /**
  * BEP 41 options after the 98 bytes: EndOfOptions stops, NOP is one byte, URLData is a length
@@ -185,15 +197,11 @@ function readUrlData(packet: Uint8Array): string | null | UdpParseFailure {
     at = start + length;
   }
   if (parts.length === 0) return null;
-  const joined = new Uint8Array(total);
-  let pos = 0;
-  for (const part of parts) {
-    joined.set(part, pos);
-    pos += part.length;
-  }
-  // Latin-1 maps each byte to one character: the HTTP parser's rules (a raw byte above 0x7f is
-  // malformed) then apply to the query unchanged.
-  return latin1.decode(joined);
+  // Latin-1: each byte one character, so the HTTP parser's rules (a raw byte above 0x7f is
+  // malformed) apply to the path unchanged.
+  let text = "";
+  for (const part of parts) text += String.fromCharCode.apply(null, part as unknown as number[]);
+  return text;
 }
 
 /**
@@ -224,10 +232,9 @@ export function parseUdpScrape(packet: Uint8Array, maxHashes: number): Uint8Arra
 /** A connect reply: the transaction id echoed and the connection id to use. */
 export function connectReply(transactionId: number, connectionId: Uint8Array): Uint8Array {
   const out = new Uint8Array(CONNECT_LENGTH);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, ACTION_CONNECT);
-  view.setUint32(4, transactionId);
-  out.set(connectionId.subarray(0, 8), 8);
+  write32(out, 0, ACTION_CONNECT);
+  write32(out, 4, transactionId);
+  for (let i = 0; i < 8; i++) out[8 + i] = connectionId[i]!;
   return out;
 }
 
@@ -243,12 +250,11 @@ export interface UdpAnnounceAnswer {
 /** An announce reply. */
 export function announceReply(transactionId: number, answer: UdpAnnounceAnswer): Uint8Array {
   const out = new Uint8Array(ANNOUNCE_REPLY_HEAD + answer.peers.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, ACTION_ANNOUNCE);
-  view.setUint32(4, transactionId);
-  view.setUint32(8, answer.interval);
-  view.setUint32(12, clamp32(answer.leechers));
-  view.setUint32(16, clamp32(answer.seeders));
+  write32(out, 0, ACTION_ANNOUNCE);
+  write32(out, 4, transactionId);
+  write32(out, 8, answer.interval);
+  write32(out, 12, clamp32(answer.leechers));
+  write32(out, 16, clamp32(answer.seeders));
   out.set(answer.peers, ANNOUNCE_REPLY_HEAD);
   return out;
 }
@@ -263,14 +269,13 @@ export interface UdpScrapeEntry {
 /** A scrape reply: 12 bytes per hash asked for, in the same order. */
 export function scrapeReply(transactionId: number, entries: readonly UdpScrapeEntry[]): Uint8Array {
   const out = new Uint8Array(8 + entries.length * 12);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, ACTION_SCRAPE);
-  view.setUint32(4, transactionId);
+  write32(out, 0, ACTION_SCRAPE);
+  write32(out, 4, transactionId);
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    view.setUint32(8 + i * 12, clamp32(e.seeders));
-    view.setUint32(12 + i * 12, clamp32(e.completed));
-    view.setUint32(16 + i * 12, clamp32(e.leechers));
+    write32(out, 8 + i * 12, clamp32(e.seeders));
+    write32(out, 12 + i * 12, clamp32(e.completed));
+    write32(out, 16 + i * 12, clamp32(e.leechers));
   }
   return out;
 }
@@ -281,9 +286,8 @@ const utf8 = new TextEncoder();
 export function errorReply(transactionId: number, message: string): Uint8Array {
   const text = utf8.encode(message);
   const out = new Uint8Array(8 + text.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, ACTION_ERROR);
-  view.setUint32(4, transactionId);
+  write32(out, 0, ACTION_ERROR);
+  write32(out, 4, transactionId);
   out.set(text, 8);
   return out;
 }
