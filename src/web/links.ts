@@ -53,10 +53,12 @@ export function announceUrl(config: Config, request: Request, passkey: string): 
  * The member's announce URLs in tier order, as personalised .torrent files list them: the HTTP one,
  * then, when the UDP tracker is on, `udp://<host>:<tracker.udpPort>/<passkey>/announce`, on the same
  * host (and path prefix) as the HTTP one. Its path is the BEP 41 URL data a client sends.
+ * `tracker.udpPort` must be the actual port, as for `announceUrl`.
  */
 export function announceUrls(config: Config, request: Request, passkey: string): string[] {
   const http = trackerBase(config, request);
-  if (config.tracker.udpPort < 0) return [`${http}/${passkey}/announce`];
+  // 0 here means a tracker in another process picked a port this one cannot know: no UDP URL.
+  if (config.tracker.udpPort <= 0) return [`${http}/${passkey}/announce`];
   const base = new URL(http);
   const prefix = base.pathname.replace(/\/+$/, "");
   return [

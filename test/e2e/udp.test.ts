@@ -23,6 +23,7 @@ import {
   makeTorrent,
   Processes,
   randomFile,
+  transmissionCommand,
   waitFor,
 } from "./support.ts";
 
@@ -177,6 +178,32 @@ describe.skipIf(SKIP)("a libtorrent swarm over the UDP tracker: exact credit, on
       expect(all.filter((l) => l.alert === "tracker_error_alert")).toEqual([]);
     }
   }, 150_000);
+
+  test("Transmission sends no URL data: its UDP announces are refused with the reason to use the HTTP URL", async () => {
+    if (!Bun.which("transmission-cli")) return;
+    const metrics = `http://127.0.0.1:${server.running.metricsPort}/metrics`;
+    const refused = async () => {
+      const text = await (await fetch(metrics)).text();
+      const line = text.split("\n").find((l) => l.includes('outcome="udp_needs_passkey"'));
+      return line ? Number(line.split(" ").at(-1)) : 0;
+    };
+    const before = await refused();
+    const udp = `udp://127.0.0.1:${server.running.udpPort}/${members.bob.passkey}/announce`;
+    mkdirSync(join(work, "tr"), { recursive: true });
+    const torrent = join(work, "made", "transmission.torrent");
+    await makeTorrent(join(work, "seed", "udp.bin"), udp, torrent);
+    const [port] = (await freePorts(1)) as [number];
+    const proc = procs.spawn(
+      "transmission",
+      transmissionCommand({ torrent, dir: join(work, "tr"), configDir: join(work, "tr-config"), port }),
+      { cwd: work, env: childEnv(join(work, "seed")) },
+    );
+    await waitFor("Transmission's refused UDP announce", 30_000, async () => {
+      if (proc.exitCode !== null) throw new Error("transmission-cli exited");
+      return (await refused()) > before;
+    });
+    await procs.stop(proc, "SIGKILL", 5000);
+  }, 60_000);
 
   test("both leave; each member is credited exactly what the clients moved, the torrent one snatch", async () => {
     // What the clients counted once nothing moves any more.
