@@ -138,6 +138,9 @@ export class Tracker {
   graceRefused = 0;
   /** The last decision, read by the front end's reply: reused, so that an announce allocates nothing. */
   private readonly decided: Decided = { torrent: null, slot: -1, seeder: false };
+  /** The intervals of the reply being written (see setIntervals). */
+  private interval = 0;
+  private minInterval = 0;
   /** The report being credited and what it earns: reused, so that an announce allocates neither. */
   private readonly report = newReport();
   private readonly assessment = newAssessment();
@@ -285,7 +288,8 @@ export class Tracker {
     if (outcome instanceof ClientError) return outcome;
     const { torrent, slot, seeder } = this.decided;
     const t = torrent!.index;
-    const [interval] = this.intervals();
+    this.setIntervals();
+    const interval = this.interval;
     const want = request.event === EVENT_STOPPED ? 0 : Math.min(request.numwant, MAX_COMPACT_PEERS);
     let peers = EMPTY;
     if (want > 0) {
@@ -458,15 +462,15 @@ export class Tracker {
   }
 
   /**
-   * The interval and min interval of a reply: up to 10% below the interval, to spread
-   * re-announces; the min interval never below the configured one.
+   * Sets `interval` and `minInterval` for a reply: the interval up to 10% below the setting, to
+   * spread re-announces; the min interval never below the setting. Fields, not a returned pair, so
+   * that an announce allocates nothing.
    */
-  private intervals(): [number, number] {
+  private setIntervals(): void {
     const policy = this.policy;
     const jitter = this.rand() * 0.1;
-    const interval = Math.max(1, Math.round(policy.announceIntervalSeconds * (1 - jitter)));
-    const minInterval = Math.min(interval, Math.round(policy.minAnnounceIntervalSeconds * (1 + jitter)));
-    return [interval, minInterval];
+    this.interval = Math.max(1, Math.round(policy.announceIntervalSeconds * (1 - jitter)));
+    this.minInterval = Math.min(this.interval, Math.round(policy.minAnnounceIntervalSeconds * (1 + jitter)));
   }
 
   /**
@@ -893,7 +897,8 @@ export class Tracker {
 
   private reply(torrent: TorrentEntry, request: AnnounceRequest, slot: number, seeder: boolean): Uint8Array {
     const t = torrent.index;
-    const [interval, minInterval] = this.intervals();
+    this.setIntervals();
+    const { interval, minInterval } = this;
     const complete = this.swarms.seeders(t);
     const incomplete = this.swarms.leechers(t);
     const want = request.event === EVENT_STOPPED ? 0 : Math.min(request.numwant, MAX_COMPACT_PEERS);
