@@ -241,6 +241,24 @@ const KEYS = [
     doc: "Port of the tracker (0 picks a free one).",
   },
   {
+    key: "tracker.udpPort",
+    kind: "int",
+    default: -1,
+    min: -1,
+    max: 65535,
+    env: "FAIRYWREN_UDP_PORT",
+    doc: "UDP port of the tracker (BEP 15, passkey in BEP 41 URL data), on `tracker.host`; downloaded .torrent files then list `udp://<tracker host>:<port>/<passkey>/announce` after the HTTP URL. -1 (default): no UDP tracker; 0 picks a free port.",
+  },
+  {
+    key: "tracker.udpPacketsPerSecond",
+    kind: "int",
+    default: 100,
+    min: 0,
+    max: 1_000_000,
+    env: "FAIRYWREN_UDP_RATE",
+    doc: "Most UDP packets a second the tracker answers from one address (bursts of twice as many); more are dropped unanswered. 0: no limit (benchmarks).",
+  },
+  {
     key: "tracker.announceIntervalSeconds",
     kind: "int",
     default: 1800,
@@ -500,7 +518,13 @@ export type Config = {
  */
 export type TrackerPolicy = Omit<
   Config["tracker"],
-  "postgresql" | "host" | "port" | "reloadIntervalSeconds" | "trustedProxies"
+  | "postgresql"
+  | "host"
+  | "port"
+  | "udpPort"
+  | "udpPacketsPerSecond"
+  | "reloadIntervalSeconds"
+  | "trustedProxies"
 >;
 
 /** A configuration that failed validation; `problems` lists every problem found. */

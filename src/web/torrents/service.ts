@@ -233,7 +233,7 @@ export async function personalisedDownload(
 ): Promise<Response | null> {
   const file = await torrentFile(deps.sql, id);
   if (!file) return null;
-  const body = personalise(file.metainfo, links.announce(passkey));
+  const body = personalise(file.metainfo, links.announceUrls(passkey));
   return new Response(body as Uint8Array<ArrayBuffer>, {
     headers: {
       "content-type": "application/x-bittorrent",
