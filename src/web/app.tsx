@@ -23,6 +23,7 @@ import { homePages } from "./home/pages.tsx";
 import { invitePages } from "./invites/pages.tsx";
 import { previewPages } from "./markdown/pages.tsx";
 import { memberPages } from "./members/pages.tsx";
+import { messagePages } from "./messages/pages.tsx";
 import { newsPages } from "./news/pages.tsx";
 import { profilePages } from "./profiles/pages.tsx";
 import { requestPages } from "./requests/pages.tsx";
@@ -145,6 +146,7 @@ export function createWebApp(deps: WebDeps) {
     .use(commentPages(deps))
     .use(bookmarkPages(deps))
     .use(requestPages(deps))
+    .use(messagePages(deps))
     .use(categoryPages(deps))
     .use(previewPages(deps))
     .use(eventRoutes(deps))

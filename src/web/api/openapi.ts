@@ -27,6 +27,10 @@ export const TAGS = [
       "Requests with bounties: ask for something, put bonus points on it, fill it with a torrent, accept or reject the fill.",
   },
   { name: "Bookmarks", description: "Torrents you keep for later: yours alone." },
+  {
+    name: "Messages",
+    description: "Private conversations between members, and with the staff inbox.",
+  },
   { name: "News", description: "Site news: members read, administrators post, edit and delete." },
   { name: "Site", description: "The home page, site statistics and the data behind the plots." },
 ];

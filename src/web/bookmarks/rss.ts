@@ -38,7 +38,7 @@ export function bookmarkFeed(deps: WebDeps) {
         "<ttl>15</ttl>",
       ];
       lines.push(
-        ...itemLines(items, { site, key: params.key, sizes, announce: links.announce(user.passkey) }),
+        ...itemLines(items, { site, key: params.key, sizes, announce: links.announceUrls(user.passkey) }),
       );
       return feed(lines);
     },
