@@ -326,6 +326,16 @@ describe("hostile datagrams", () => {
     }),
   );
 
+  test("clients gone before their reply (ICMP port unreachable): the tracker keeps answering", async () => {
+    for (let i = 0; i < 10; i++) {
+      const gone = await udpClient("127.0.0.1", udpPort, "127.0.0.5");
+      gone.send(connectPacket(i));
+      gone.close();
+    }
+    await Bun.sleep(200);
+    expect(await udpCounts(v4)).toBe("0/1/0");
+  });
+
   test("a flood from one address is answered up to its rate and then dropped; other addresses are served", async () => {
     const flood = await udpClient("127.0.0.1", udpPort, "127.0.0.2");
     try {
