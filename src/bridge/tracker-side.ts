@@ -206,10 +206,12 @@ export async function startTrackerSide(options: TrackerSideOptions): Promise<Tra
       const timeout = peerTimeoutSeconds(config.tracker) + config.tracker.graceSeconds;
       await settleTrackerPeers(db.sql, Math.floor(Date.now() / 1000) - timeout);
       const peers = await loader.swarm();
-      started.channel.send({ kind: "swarm", peers }, [
+      const waiting = await loader.waiting();
+      started.channel.send({ kind: "swarm", peers, waiting }, [
         peers.rows.buffer as ArrayBuffer,
         peers.peerIds.buffer as ArrayBuffer,
         peers.addresses.buffer as ArrayBuffer,
+        waiting.buffer as ArrayBuffer,
       ]);
     } catch (error) {
       started.fail(`the tracker cannot restore its peers: ${(error as Error).message}`);
