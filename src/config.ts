@@ -366,6 +366,15 @@ const KEYS = [
     doc: "Most dropped peers whose counters are kept (about 75 bytes each); beyond it further ones are forgotten, with a warning in the log.",
   },
   {
+    key: "tracker.connectableProbesPerSecond",
+    kind: "int",
+    default: 5,
+    min: 0,
+    max: 1000,
+    env: "FAIRYWREN_CONNECTABLE_PROBES",
+    doc: "Most BitTorrent handshakes a second the tracker's process opens to members' peers to find out whether they are connectable (the seeding bonus pays only connectable seeders; see the README's Seeding bonus). Each (address, port, torrent) is probed again after an hour. 0 turns probing off (no seeder is then known connectable).",
+  },
+  {
     key: "hitAndRun.seedHours",
     kind: "int",
     default: 168,
@@ -464,7 +473,7 @@ export type Config = {
  */
 export type TrackerPolicy = Omit<
   Config["tracker"],
-  "postgresql" | "host" | "port" | "reloadIntervalSeconds" | "trustedProxies"
+  "postgresql" | "host" | "port" | "reloadIntervalSeconds" | "trustedProxies" | "connectableProbesPerSecond"
 >;
 
 /** A configuration that failed validation; `problems` lists every problem found. */

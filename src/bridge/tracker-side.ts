@@ -22,6 +22,7 @@ import { trackerFeed } from "./feed.ts";
 import { trackerLoader } from "./loader.ts";
 import { PeerListWriter } from "./peer-lists.ts";
 import { type PgChannel, pgTrackerEnd, type TrackerNews } from "./pg.ts";
+import { ConnectableProber } from "./prober.ts";
 import { SpillUnreadableError, setAsideSpill, spillPath } from "./spill.ts";
 import type { SuspiciousWriter } from "./suspicious.ts";
 import type { ToTracker, ToWeb, TrackerLink } from "./vocabulary.ts";
@@ -267,6 +268,11 @@ export async function startTrackerSide(options: TrackerSideOptions): Promise<Tra
   stats.start();
   suspicious.start();
   countsOut.start();
+  // Members' peers, as saved with the credit, are probed for the seeding bonus (see prober.ts).
+  const prober = new ConnectableProber(db.sql, {
+    probesPerSecond: config.tracker.connectableProbesPerSecond,
+  });
+  prober.start();
 
   let stopping: Promise<StopOutcome> | null = null;
   return {
@@ -278,6 +284,7 @@ export async function startTrackerSide(options: TrackerSideOptions): Promise<Tra
     },
     stop() {
       stopping ??= (async () => {
+        await prober.stop();
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 5000);
           started.channel.onMessage((message) => {
