@@ -372,7 +372,7 @@ const KEYS = [
     min: 0,
     max: 1000,
     env: "FAIRYWREN_CONNECTABLE_PROBES",
-    doc: "Most BitTorrent handshakes a second the tracker's process opens to members' peers to find out whether they are connectable (the seeding bonus pays only connectable seeders; see the README's Seeding bonus). Each (address, port, torrent) is probed again after an hour. 0 turns probing off (no seeder is then known connectable).",
+    doc: "Most BitTorrent handshakes a second the tracker's process opens to members' peers to learn whether they are connectable (the seeding bonus pays only connectable seeders: see Seeding bonus). Each (address, port, torrent) is probed again after an hour. 0: no probes, so no seeding bonus.",
   },
   {
     key: "hitAndRun.seedHours",

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess, TCPSocketListener } from "bun";
+import type { TCPSocketListener } from "bun";
 import { handshake } from "../../src/bridge/prober.ts";
 import { connect, openDatabase, type Sql } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
