@@ -13,6 +13,10 @@ import { log } from "../log.ts";
 export const PROBE_TIMEOUT_MS = 4000;
 /** A probe's outcome is kept this long before the peer is probed again. */
 export const RECHECK_SECONDS = 3600;
+/** Seconds of probes chosen by one read of the saved peers (a read scans them all). */
+const QUEUE_SECONDS = 30;
+/** After a read found nothing due, the next waits this long. */
+const IDLE_READ_MS = 5000;
 /** Probes older than this are forgotten. */
 const FORGET_SECONDS = 7 * 86400;
 const PROTOCOL = new TextEncoder().encode("BitTorrent protocol");
@@ -100,8 +104,10 @@ const keyOf = (p: DueProbe) =>
 
 /**
  * Probes members' peers at a bounded rate: every second (see start) one {@link tick} takes at most
- * `probesPerSecond` peers due a probe and probes them. Probes still under way are not started
- * again.
+ * `probesPerSecond` peers due a probe and probes them. The peers due are read QUEUE_SECONDS worth
+ * at a time (seeders first), so the saved peers are scanned at most every QUEUE_SECONDS seconds
+ * while there is work, and every IDLE_READ_MS when there is none. Probes still under way are not
+ * started again.
  */
 export class ConnectableProber {
   /** Probes started since this prober was made. */
@@ -114,6 +120,10 @@ export class ConnectableProber {
   /** A tick is choosing its peers: the next one waits its turn (starts stay one second apart). */
   private choosing = false;
   private lastForget = 0;
+  /** Peers chosen by the last read, not probed yet. */
+  private queue: DueProbe[] = [];
+  /** When a read last found nothing due. */
+  private idleSince = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly sql: Sql,
@@ -135,9 +145,17 @@ export class ConnectableProber {
         this.lastForget = Date.now();
         await forgetOldProbes(this.sql, Math.max(FORGET_SECONDS, recheck * 2));
       }
-      due = (await dueProbes(this.sql, rate + this.pending.size, recheck))
-        .filter((p) => !this.pending.has(keyOf(p)))
-        .slice(0, rate);
+      if (this.queue.length < rate && Date.now() - this.idleSince >= IDLE_READ_MS) {
+        const read = await dueProbes(this.sql, rate * QUEUE_SECONDS + this.pending.size, recheck);
+        const queued = new Set(this.queue.map(keyOf));
+        for (const p of read) if (!queued.has(keyOf(p))) this.queue.push(p);
+        this.idleSince = read.length === 0 ? Date.now() : Number.NEGATIVE_INFINITY;
+      }
+      due = [];
+      while (due.length < rate && this.queue.length > 0) {
+        const p = this.queue.shift()!;
+        if (!this.pending.has(keyOf(p))) due.push(p);
+      }
     } finally {
       this.choosing = false;
     }

@@ -148,9 +148,11 @@ describe("the prober", () => {
       select count(*)::int as n, count(*) filter (where connectable)::int as yes from peer_probes
     `;
     expect(count).toEqual({ n: 7, yes: 0 });
-    // An hour later they are due again.
+    // An hour later they are due again (a prober that found nothing due reads again 5 s later: a
+    // fresh one here).
     await db.sql`update peer_probes set probed_at = probed_at - interval '61 minutes'`;
-    expect(await prober.tick()).toBe(3);
+    const later = new ConnectableProber(db.sql, { probesPerSecond: 3, timeoutMs: 3000 });
+    expect(await later.tick()).toBe(3);
     expect(server.accepted).toBe(10);
     server.stop();
     await db.sql`delete from tracker_peers`;
