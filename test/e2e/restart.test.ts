@@ -120,7 +120,7 @@ describe.skipIf(SKIP)("a server restart in the middle of a real-client swarm", (
     `;
     torrentId = row!.id;
     await setup.close();
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await procs?.dispose();
