@@ -420,6 +420,15 @@ const KEYS = [
     doc: "Most dropped peers whose counters are kept (about 75 bytes each); beyond it further ones are forgotten, with a warning in the log.",
   },
   {
+    key: "tracker.connectableProbesPerSecond",
+    kind: "int",
+    default: 5,
+    min: 0,
+    max: 1000,
+    env: "FAIRYWREN_CONNECTABLE_PROBES",
+    doc: "Most BitTorrent handshakes a second the tracker's process opens to members' peers to learn whether they are connectable (the seeding bonus pays only connectable seeders: see Seeding bonus). Each (address, port, torrent) is probed again after an hour. 0: no probes, so no seeding bonus.",
+  },
+  {
     key: "hitAndRun.seedHours",
     kind: "int",
     default: 168,
@@ -543,6 +552,7 @@ export type TrackerPolicy = Omit<
   | "udpPacketsPerSecond"
   | "reloadIntervalSeconds"
   | "trustedProxies"
+  | "connectableProbesPerSecond"
 >;
 
 /** A configuration that failed validation; `problems` lists every problem found. */

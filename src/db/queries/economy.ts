@@ -177,7 +177,8 @@ export type EarnOutcome = { done: "earned"; members: number; millipoints: number
  * Credits every member's seeding bonus for the hour starting at `hour` (a whole hour), in one
  * transaction: each member who seeded a torrent at the hour's end (marked seeding, announced
  * within `activeSeconds`) with evidence of having its files (completed it here, or uploaded it and
- * another member completed it) gets one ledger row for it, and the hour is marked done. A second run
+ * another member completed it) from a connectable seeder (a saved peer of theirs, seeding, whose
+ * last probe completed a handshake: see src/bridge/prober.ts) gets one ledger row for it, and the hour is marked done. A second run
  * for the same hour, even concurrent, changes nothing. `interrupt`, for tests, runs inside the
  * transaction after the earnings are written and before the hour is marked done.
  */
@@ -222,6 +223,15 @@ export async function earnHour(
             or (t.creator_id = s.user_id and exists (
               select 1 from user_torrent_stats o
               where o.torrent_id = s.torrent_id and o.user_id <> s.user_id and o.completed_at is not null))
+          )
+          -- Evidence that the member seeds to others: one of their seeders in the swarm (as saved
+          -- with the credit) completed a BitTorrent handshake for this torrent at its last probe.
+          and exists (
+            select 1
+            from tracker_peers tp
+            join peer_probes r on r.address = tp.address and r.port = tp.port and r.info_hash = t.info_hash
+            where tp.torrent_id = s.torrent_id and tp.user_id = s.user_id and not tp.kept and tp.seeder
+              and r.connectable
           )
         group by s.user_id
         having sum(p.milli) > 0
