@@ -18,6 +18,9 @@ import m016 from "../../sql/016_download_pauses.sql" with { type: "text" };
 import m017 from "../../sql/017_live_counts.sql" with { type: "text" };
 import m018 from "../../sql/018_suspicious_repeats.sql" with { type: "text" };
 import m019 from "../../sql/019_tracker_peers.sql" with { type: "text" };
+import m022 from "../../sql/022_staff_actions.sql" with { type: "text" };
+import m023 from "../../sql/023_moderation.sql" with { type: "text" };
+import m024 from "../../sql/024_reports_warnings.sql" with { type: "text" };
 
 /** One forward-only schema change. */
 export interface Migration {
@@ -46,4 +49,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 17, name: "017_live_counts.sql", sql: m017 },
   { version: 18, name: "018_suspicious_repeats.sql", sql: m018 },
   { version: 19, name: "019_tracker_peers.sql", sql: m019 },
+  { version: 22, name: "022_staff_actions.sql", sql: m022 },
+  { version: 23, name: "023_moderation.sql", sql: m023 },
+  { version: 24, name: "024_reports_warnings.sql", sql: m024 },
 ];

@@ -232,6 +232,9 @@ export class Tracker {
       return fail(CLIENT_ERRORS.clientNotAllowed);
     const torrent = this.state.torrents.get(hashKey(request.infoHash));
     if (!torrent) return fail(CLIENT_ERRORS.unregisteredTorrent);
+    // Held for moderation: refused to everyone, the uploader too, with a short retry interval so
+    // the client starts within a minute of the approval.
+    if (torrent.held !== null) return fail(torrent.held);
 
     const t = torrent.index;
     const swarms = this.swarms;
@@ -261,7 +264,7 @@ export class Tracker {
       if (swarms.peersOfUser(t, user.id) >= this.policy.maxPeersPerUserPerTorrent)
         return fail(CLIENT_ERRORS.tooManyPeers);
       // A paused member keeps seeding; every announce with left > 0 is turned away.
-      if (user.downloadsPaused && !seeder) return fail(CLIENT_ERRORS.downloadsPaused);
+      if (user.downloadsPaused && !seeder) return fail(user.pausedBy);
       let o: number;
       if (back >= 0) {
         o = this.creditFrom(user.id, torrent, request, grace!, back, true, now);
@@ -289,7 +292,7 @@ export class Tracker {
       swarms.remove(t, request.peerId, user.id);
       if (swarms.peersOfUser(t, user.id) === 0) setPairState(this.credit.rows, o, PAIR_STATE.gone);
       this.dirty.add(t);
-      if (paused) return fail(CLIENT_ERRORS.downloadsPaused);
+      if (paused) return fail(user.pausedBy);
       return { body: this.reply(torrent, request, -1, true), outcome: "ok" };
     }
 
@@ -328,7 +331,8 @@ export class Tracker {
     const files = [];
     for (const hash of request.infoHashes) {
       const torrent = this.state.torrents.get(hashKey(hash));
-      if (!torrent) continue;
+      // A torrent held for moderation is left out, as an unknown one is.
+      if (!torrent || torrent.held !== null) continue;
       files.push({
         // The key is the hash the client asked with (v1, or truncated v2 of a hybrid).
         infoHash: hash,

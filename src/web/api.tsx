@@ -21,6 +21,7 @@ import { homeApi } from "./home/api.ts";
 import { invitesApi } from "./invites/api.ts";
 import { markdownApi } from "./markdown/api.ts";
 import { membersApi } from "./members/api.ts";
+import { moderationApi } from "./moderation/api.ts";
 import { newsApi } from "./news/api.ts";
 import { plotsApi } from "./plots/api.ts";
 import { profilesApi } from "./profiles/api.ts";
@@ -50,7 +51,8 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits; limiters
     .use(homeApi(deps, limiters))
     .use(plotsApi(deps, limiters))
     .use(transfersApi(deps, limiters))
-    .use(economyApi(deps, limiters));
+    .use(economyApi(deps, limiters))
+    .use(moderationApi(deps, limiters));
   const document = () => {
     doc ??= buildDocument(api, deps.config.siteName);
     return doc;

@@ -21,6 +21,7 @@ import { homePages } from "./home/pages.tsx";
 import { invitePages } from "./invites/pages.tsx";
 import { previewPages } from "./markdown/pages.tsx";
 import { memberPages } from "./members/pages.tsx";
+import { moderationPages } from "./moderation/pages.tsx";
 import { newsPages } from "./news/pages.tsx";
 import { profilePages } from "./profiles/pages.tsx";
 import { staticRoutes } from "./static.ts";
@@ -136,6 +137,7 @@ export function createWebApp(deps: WebDeps) {
     .use(accountPages(deps))
     .use(memberPages(deps))
     .use(suspiciousPages(deps))
+    .use(moderationPages(deps))
     .use(economyPages(deps))
     .use(transferPages(deps))
     .use(torrentPages(deps))

@@ -34,6 +34,7 @@ const ROLE_TITLES: Record<RoleName, string> = {
   admin: "Administrator",
   moderate: "Moderator",
   upload: "Uploader",
+  trusted: "Trusted uploader",
   invite: "Inviter",
 };
 

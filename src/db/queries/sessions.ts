@@ -11,6 +11,8 @@ export interface SessionUser {
   name: string;
   passkey: string;
   roles: Role[];
+  /** Active warnings (the page frame shows a banner while there are any). */
+  warnings?: number;
 }
 
 /** Starts a session; returns the token for the cookie (only its hash is stored). */
@@ -44,7 +46,11 @@ export async function sessionUser(sql: Sql, token: string): Promise<SessionUser 
       where s.token_hash = live.token_hash and live.last_seen_at < now() - interval '1 minute'
     )
     select id, name, passkey,
-      array(select role from user_roles r where r.user_id = live.id order by role) as roles
+      array(select role from user_roles r where r.user_id = live.id order by role) as roles,
+      (
+        select count(*)::int from warnings w
+        where w.user_id = live.id and w.lifted_at is null and w.expires_at > now()
+      ) as warnings
     from live
   `;
   return row ?? null;

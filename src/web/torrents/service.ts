@@ -1,9 +1,11 @@
+import type { Sql } from "../../db/client.ts";
 import { listWindows } from "../../db/queries/freeleech.ts";
 import { findTag } from "../../db/queries/tags.ts";
 import {
   deleteTorrent,
   getTorrent,
   listTorrents,
+  type Moderation,
   type Sort,
   storedCounts,
   type TorrentDetail,
@@ -12,11 +14,13 @@ import {
   updateTorrent,
 } from "../../db/queries/torrents.ts";
 import type { Actor } from "../access.ts";
+import { recordStaffAction } from "../audit/service.ts";
 import { chooseCategory } from "../categories/service.ts";
 import type { WebDeps } from "../deps.ts";
 import type { Links } from "../links.ts";
 import { type RenderedHtml, renderMarkdown } from "../markdown/service.ts";
 import { personalise, safeFileName } from "../metainfo.ts";
+import { heldShownTo, maySee } from "../moderation/service.ts";
 import { NO_TORRENT, type Result, refuse, refuseFields } from "../refusal.ts";
 import { badgeOf, combineFactors } from "../transfers/service.ts";
 import { parseTags, TAG_LIMITS } from "./tags.ts";
@@ -82,6 +86,11 @@ export interface ListQuery {
   order: "asc" | "desc";
   page: number;
   limit: number;
+  /**
+   * Who is looking: torrents held for moderation are listed to their uploader and to staff only.
+   * Left out (the feeds), only approved torrents are listed.
+   */
+  viewer?: Actor | null;
 }
 
 /**
@@ -107,6 +116,7 @@ export async function torrentPage(
     order: query.order,
     limit: query.limit,
     offset: (query.page - 1) * query.limit,
+    held: heldShownTo(query.viewer ?? null),
   });
   const credit = await creditStates(deps);
   return {
@@ -115,9 +125,13 @@ export async function torrentPage(
   };
 }
 
-/** One torrent with live counts, or null. */
-export async function findTorrent(deps: WebDeps, id: number): Promise<TorrentDetail | null> {
+/**
+ * One torrent with live counts, or null; with `viewer`, null too when it is held for moderation
+ * and the viewer is neither its uploader nor staff.
+ */
+export async function findTorrent(deps: WebDeps, id: number, viewer?: Actor): Promise<TorrentDetail | null> {
   const torrent = await getTorrent(deps.sql, id);
+  if (torrent && viewer && !maySee(viewer, torrent)) return null;
   return torrent && (await creditStates(deps))(withLiveCounts(deps, torrent));
 }
 
@@ -181,7 +195,24 @@ export async function editTorrent(
     if (!parsed.ok) return refuseFields({ tags: parsed.message });
     tags = parsed.tags;
   }
-  await updateTorrent(deps.sql, torrent.id, { title, description, categoryId, tags });
+  // The uploader editing their own torrent is no staff action; a moderator editing another's is.
+  await deps.sql.begin(async (tx) => {
+    await updateTorrent(tx as unknown as Sql, torrent.id, { title, description, categoryId, tags });
+    if (torrent.creatorId !== actor.id)
+      await recordStaffAction(tx, {
+        actorId: actor.id,
+        action: "torrent.edit",
+        targetType: "torrent",
+        targetId: torrent.id,
+        before: {
+          title: torrent.title,
+          description: torrent.description,
+          categoryId: torrent.categoryId,
+          tags: torrent.tags,
+        },
+        after: { title, description, categoryId, tags },
+      });
+  });
   return { ok: true, torrent: (await findTorrent(deps, torrent.id)) ?? torrent };
 }
 
@@ -190,23 +221,36 @@ export async function removeTorrent(deps: WebDeps, actor: Actor, id: number): Pr
   if (!actor.can("moderate")) return refuse("forbidden", "Only moderators may delete torrents.");
   const torrent = await findTorrent(deps, id);
   if (!torrent) return refuse("not_found", NO_TORRENT);
-  await deleteTorrent(deps.sql, torrent.id);
+  await deps.sql.begin(async (tx) => {
+    await deleteTorrent(tx as unknown as Sql, torrent.id);
+    await recordStaffAction(tx, {
+      actorId: actor.id,
+      action: "torrent.delete",
+      targetType: "torrent",
+      targetId: torrent.id,
+      before: { title: torrent.title, creatorId: torrent.creatorId, size: torrent.size },
+      after: null,
+    });
+  });
   await deps.sync.torrent(torrent.id);
   return { ok: true, torrent };
 }
 
 /**
  * The .torrent of torrent `id` with the member's announce URL in it, as a download: the one answer
- * of the torrent page, the API and the feeds. Null when there is no such torrent.
+ * of the torrent page, the API and the feeds. Null when there is no such torrent, or it is held for
+ * moderation and `viewer` is neither its uploader nor staff (the feeds pass null: approved only).
  */
 export async function personalisedDownload(
   deps: WebDeps,
   id: number,
   passkey: string,
   links: Links,
+  viewer: Actor | null,
 ): Promise<Response | null> {
   const file = await torrentFile(deps.sql, id);
-  if (!file) return null;
+  if (!file || !maySee(viewer, { moderation: file.moderation as Moderation, creatorId: file.creatorId }))
+    return null;
   const body = personalise(file.metainfo, links.announce(passkey));
   return new Response(body as Uint8Array<ArrayBuffer>, {
     headers: {
