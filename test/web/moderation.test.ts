@@ -98,7 +98,7 @@ describe("an upload held for moderation", () => {
     const rows = await h.db.sql<{ id: number; moderation: string }[]>`
       select id, moderation from torrents order by id
     `;
-    expect(rows).toEqual([
+    expect([...rows]).toEqual([
       { id: held, moderation: "pending" },
       { id: open, moderation: "approved" },
     ]);
