@@ -12,6 +12,7 @@ import {
 } from "./api/context.ts";
 import { apiErrorResponse } from "./api/errors.ts";
 import { buildDocument } from "./api/openapi.ts";
+import { auditApi } from "./audit/api.ts";
 import { authApi } from "./auth/api.ts";
 import { categoriesApi } from "./categories/api.ts";
 import { commentsApi } from "./comments/api.ts";
@@ -28,6 +29,7 @@ import { profilesApi } from "./profiles/api.ts";
 import { suspiciousApi } from "./suspicious/api.ts";
 import { torrentsApi } from "./torrents/api.ts";
 import { transfersApi } from "./transfers/api.ts";
+import { warningsApi } from "./warnings/api.ts";
 
 /** The JSON API under /api/v1, with its OpenAPI document and documentation page. */
 export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits; limiters?: ApiLimiters } = {}) {
@@ -52,7 +54,9 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits; limiters
     .use(plotsApi(deps, limiters))
     .use(transfersApi(deps, limiters))
     .use(economyApi(deps, limiters))
-    .use(moderationApi(deps, limiters));
+    .use(moderationApi(deps, limiters))
+    .use(warningsApi(deps, limiters))
+    .use(auditApi(deps, limiters));
   const document = () => {
     doc ??= buildDocument(api, deps.config.siteName);
     return doc;

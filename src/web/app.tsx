@@ -10,6 +10,7 @@ import { accountPages } from "./account/pages.tsx";
 import { apiLimiters } from "./api/context.ts";
 import { apiErrorResponse, errorResponse, isApiPath } from "./api/errors.ts";
 import { apiRoutes } from "./api.tsx";
+import { auditPages } from "./audit/pages.tsx";
 import { authPages } from "./auth/pages.tsx";
 import { categoryPages } from "./categories/pages.tsx";
 import { commentPages } from "./comments/pages.tsx";
@@ -34,6 +35,7 @@ import { torznabRoutes } from "./torrents/torznab.ts";
 import { fileTooLarge } from "./torrents/upload.ts";
 import { transferPages } from "./transfers/pages.tsx";
 import { type ValidationLike, validationProblems } from "./validation.ts";
+import { warningPages } from "./warnings/pages.tsx";
 
 export type { WebDeps } from "./deps.ts";
 
@@ -138,6 +140,8 @@ export function createWebApp(deps: WebDeps) {
     .use(memberPages(deps))
     .use(suspiciousPages(deps))
     .use(moderationPages(deps))
+    .use(warningPages(deps))
+    .use(auditPages(deps))
     .use(economyPages(deps))
     .use(transferPages(deps))
     .use(torrentPages(deps))
