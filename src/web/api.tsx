@@ -26,6 +26,7 @@ import { moderationApi } from "./moderation/api.ts";
 import { newsApi } from "./news/api.ts";
 import { plotsApi } from "./plots/api.ts";
 import { profilesApi } from "./profiles/api.ts";
+import { reportsApi } from "./reports/api.ts";
 import { suspiciousApi } from "./suspicious/api.ts";
 import { torrentsApi } from "./torrents/api.ts";
 import { transfersApi } from "./transfers/api.ts";
@@ -56,7 +57,8 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits; limiters
     .use(economyApi(deps, limiters))
     .use(moderationApi(deps, limiters))
     .use(warningsApi(deps, limiters))
-    .use(auditApi(deps, limiters));
+    .use(auditApi(deps, limiters))
+    .use(reportsApi(deps, limiters));
   const document = () => {
     doc ??= buildDocument(api, deps.config.siteName);
     return doc;

@@ -25,6 +25,7 @@ import { memberPages } from "./members/pages.tsx";
 import { moderationPages } from "./moderation/pages.tsx";
 import { newsPages } from "./news/pages.tsx";
 import { profilePages } from "./profiles/pages.tsx";
+import { reportPages } from "./reports/pages.tsx";
 import { staticRoutes } from "./static.ts";
 import { suspiciousPages } from "./suspicious/pages.tsx";
 import { textGuard } from "./text-guard.ts";
@@ -142,6 +143,7 @@ export function createWebApp(deps: WebDeps) {
     .use(moderationPages(deps))
     .use(warningPages(deps))
     .use(auditPages(deps))
+    .use(reportPages(deps))
     .use(economyPages(deps))
     .use(transferPages(deps))
     .use(torrentPages(deps))
