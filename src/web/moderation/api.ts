@@ -92,6 +92,7 @@ export function moderationApi(deps: WebDeps, limiters: ApiLimiters) {
       {
         role: STAFF,
         params: IdParams,
+        parse: "application/json",
         body: t.Object(
           {
             decision: t.String({

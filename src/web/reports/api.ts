@@ -5,7 +5,7 @@ import { type ApiLimiters, apiContext } from "../api/context.ts";
 import { accepted } from "../api/errors.ts";
 import { errors } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
-import { IdParams, idOf, wholeNumber } from "../schemas.ts";
+import { IdParams, wholeNumber } from "../schemas.ts";
 import {
   actOnReport,
   fileReport,
@@ -77,13 +77,14 @@ export function reportsApi(deps: WebDeps, limiters: ApiLimiters) {
       },
       {
         member: true,
+        parse: "application/json",
         body: t.Object(
           {
             target_type: t.String({
               maxLength: 20,
               description: `What is reported: ${REPORT_TARGETS.join(", ")}`,
             }),
-            target_id: idOf("target_id", "Its number (id)"),
+            target_id: wholeNumber("target_id", 1, Number.MAX_SAFE_INTEGER, "Its number (id)"),
             reason: t.String({
               maxLength: reasonMax + 100,
               description: `What is wrong, 1 to ${reasonMax} characters`,
@@ -161,6 +162,7 @@ export function reportsApi(deps: WebDeps, limiters: ApiLimiters) {
       {
         role: STAFF,
         params: IdParams,
+        parse: "application/json",
         body: t.Object(
           {
             action: t.String({

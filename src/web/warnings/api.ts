@@ -83,6 +83,7 @@ export function warningsApi(deps: WebDeps, limiters: ApiLimiters) {
       {
         role: STAFF,
         params: IdParams,
+        parse: "application/json",
         body: t.Object(
           {
             reason: t.String({
