@@ -84,7 +84,7 @@ export function AuditLogPage(props: {
           <select name="target_type">
             <option value="">Any</option>
             {TARGETS.map((type) => (
-              <option value={type} selected={type === f.target_type}>
+              <option value={type} selected={type === f.target_type} safe>
                 {type}
               </option>
             ))}

@@ -80,8 +80,8 @@ export function Layout(props: PropsWithChildren<{ page: PageContext; title: stri
           </header>
           {viewer?.warnings ? (
             <div class="notice bad warning-banner" role="alert">
-              You have {String(viewer.warnings)} active warning{viewer.warnings === 1 ? "" : "s"} from the
-              staff: <a href={`${base}/account/warnings`}>read them</a>.
+              You have {viewer.warnings} active warning{viewer.warnings === 1 ? "" : "s"} from the staff:{" "}
+              <a href={`${base}/account/warnings`}>read them</a>.
             </div>
           ) : (
             ""

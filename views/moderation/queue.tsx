@@ -43,7 +43,7 @@ export function QueuePage(props: {
       <h1>Moderation queue</h1>
       <nav class="tabs">
         <a href={url("pending", 1)} aria-current={props.state === "pending" ? "page" : undefined}>
-          Waiting ({String(props.pending)})
+          Waiting ({props.pending})
         </a>
         <a href={url("rejected", 1)} aria-current={props.state === "rejected" ? "page" : undefined}>
           Rejected
@@ -70,8 +70,8 @@ export function QueuePage(props: {
                 </a>
               </h2>
               <p class="muted">
-                {formatSize(row.size)} · uploaded by <MemberLink base={base} name={row.creator} />{" "}
-                <DateTime date={row.createdAt} />
+                <span safe>{formatSize(row.size)}</span> · uploaded by{" "}
+                <MemberLink base={base} name={row.creator} /> <DateTime date={row.createdAt} />
               </p>
               {row.moderationNote ? (
                 <p>

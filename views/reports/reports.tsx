@@ -166,7 +166,7 @@ export function ReportQueuePage(props: {
                   "Unclaimed"
                 ) : (
                   <>
-                    <span safe>{r.status}</span> by <MemberLink base={base} name={r.decider} />
+                    <span>{r.status}</span> by <MemberLink base={base} name={r.decider} />
                     {r.note ? (
                       <>
                         : <span safe>{r.note}</span>

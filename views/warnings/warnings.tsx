@@ -42,7 +42,7 @@ export function WarningsPage(props: {
         ""
       )}
       <p>
-        Active warnings: <strong id="active-warnings">{String(active)}</strong>.{" "}
+        Active warnings: <strong id="active-warnings">{active}</strong>.{" "}
         {props.pauseAfter > 0
           ? `With ${props.pauseAfter} or more, new downloads are paused (seeding goes on) until enough expire.`
           : "Warnings do not pause downloads on this site."}
