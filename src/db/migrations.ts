@@ -21,6 +21,8 @@ import m019 from "../../sql/019_tracker_peers.sql" with { type: "text" };
 import m022 from "../../sql/022_staff_actions.sql" with { type: "text" };
 import m023 from "../../sql/023_moderation.sql" with { type: "text" };
 import m024 from "../../sql/024_reports_warnings.sql" with { type: "text" };
+import m025 from "../../sql/025_messages.sql" with { type: "text" };
+import m026 from "../../sql/026_stored_markdown.sql" with { type: "text" };
 
 /** One forward-only schema change. */
 export interface Migration {
@@ -52,4 +54,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 22, name: "022_staff_actions.sql", sql: m022 },
   { version: 23, name: "023_moderation.sql", sql: m023 },
   { version: 24, name: "024_reports_warnings.sql", sql: m024 },
+  { version: 25, name: "025_messages.sql", sql: m025 },
+  { version: 26, name: "026_stored_markdown.sql", sql: m026 },
 ];

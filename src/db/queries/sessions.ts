@@ -13,6 +13,10 @@ export interface SessionUser {
   roles: Role[];
   /** Active warnings (the page frame shows a banner while there are any). */
   warnings?: number;
+  /** Private messages the member has not read. */
+  unreadMessages: number;
+  /** Staff conversations with messages no staff member has read (0 for members who are not staff). */
+  staffUnread: number;
 }
 
 /** Starts a session; returns the token for the cookie (only its hash is stored). */
@@ -50,7 +54,13 @@ export async function sessionUser(sql: Sql, token: string): Promise<SessionUser 
       (
         select count(*)::int from warnings w
         where w.user_id = live.id and w.lifted_at is null and w.expires_at > now()
-      ) as warnings
+      ) as warnings,
+      (select coalesce(sum(m.unread), 0)::int from conversation_members m
+        where m.user_id = live.id and m.unread > 0) as unread_messages,
+      case when exists (
+        select 1 from user_roles r where r.user_id = live.id and r.role in ('moderate', 'admin')
+      ) then (select count(*)::int from conversations c where c.kind = 'staff' and c.staff_unread > 0)
+      else 0 end as staff_unread
     from live
   `;
   return row ?? null;

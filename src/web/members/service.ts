@@ -24,6 +24,7 @@ import { hashPassword } from "../../shared/secrets.ts";
 import { type Actor, isStaff } from "../access.ts";
 import { recordStaffAction } from "../audit/service.ts";
 import type { WebDeps } from "../deps.ts";
+import { sendSystemMessage } from "../messages/service.ts";
 import { NO_MEMBER, type Refused, type Result, refuse, refuseField, refuseFields } from "../refusal.ts";
 
 /** Members per page of the staff list. */
@@ -116,6 +117,13 @@ export async function setAccess(
     });
   });
   await deps.sync.user(member.id);
+  // A disabled member cannot log in to read anything; once enabled they hear of it.
+  if (!disabled && member.disabled)
+    await sendSystemMessage(deps.sql, {
+      toUserId: member.id,
+      subject: "Your account is enabled again",
+      body: "A member of staff enabled your account: you can log in, download and announce again. Reply here if you have a question about it.",
+    });
   return { ok: true, member: (await findMember(deps, member.id)) ?? member };
 }
 
@@ -135,6 +143,7 @@ export async function changeRole(
   if (!member) return refuse("not_found", NO_MEMBER);
   if (!grant && role === "admin" && id === actor.id)
     return refuse("conflict", "You cannot revoke your own admin role: ask another administrator.");
+  const before = member;
   await deps.sql.begin(async (tx) => {
     const changed = grant
       ? await grantRole(tx as unknown as Sql, id, role, actor.id)
@@ -152,6 +161,13 @@ export async function changeRole(
     });
   });
   await deps.sync.user(id);
+  const held = before?.roles.includes(role) ?? false;
+  if (held !== grant && id !== actor.id)
+    await sendSystemMessage(deps.sql, {
+      toUserId: id,
+      subject: grant ? `You now hold the ${role} role` : `Your ${role} role was taken away`,
+      body: `${grant ? "An administrator gave you" : "An administrator took away"} the **${role}** role: ${HELP[role]}. Reply here if you have a question about it.`,
+    });
   return found(await findMember(deps, id));
 }
 

@@ -7,6 +7,7 @@ import {
   listTorrents,
   type Moderation,
   type Sort,
+  storeDescriptionHtml,
   storedCounts,
   type TorrentDetail,
   type TorrentRow,
@@ -18,7 +19,13 @@ import { recordStaffAction } from "../audit/service.ts";
 import { chooseCategory } from "../categories/service.ts";
 import type { WebDeps } from "../deps.ts";
 import type { Links } from "../links.ts";
-import { type RenderedHtml, renderMarkdown } from "../markdown/service.ts";
+import {
+  countEdit,
+  type RenderedHtml,
+  renderBounded,
+  renderMarkdown,
+  storedHtml,
+} from "../markdown/service.ts";
 import { personalise, safeFileName } from "../metainfo.ts";
 import { heldShownTo, maySee } from "../moderation/service.ts";
 import { NO_TORRENT, type Result, refuse, refuseFields } from "../refusal.ts";
@@ -135,9 +142,18 @@ export async function findTorrent(deps: WebDeps, id: number, viewer?: Actor): Pr
   return torrent && (await creditStates(deps))(withLiveCounts(deps, torrent));
 }
 
-/** The description as the torrent page shows it. */
-export function descriptionHtml(torrent: { description: string }): RenderedHtml {
-  return renderMarkdown(torrent.description);
+/**
+ * The description as the torrent page shows it: its stored rendering, or for one written before
+ * the site stored them, rendered now and stored for the next reader.
+ */
+export async function descriptionHtml(
+  deps: WebDeps,
+  torrent: { id: number; description: string; descriptionHtml: string | null },
+): Promise<RenderedHtml> {
+  if (torrent.descriptionHtml !== null) return storedHtml(torrent.descriptionHtml);
+  const html = renderMarkdown(torrent.description);
+  await storeDescriptionHtml(deps.sql, torrent.id, torrent.description, html);
+  return html;
 }
 
 /** A change to a torrent that was made (the torrent as it is now), or why not. */
@@ -195,9 +211,25 @@ export async function editTorrent(
     if (!parsed.ok) return refuseFields({ tags: parsed.message });
     tags = parsed.tags;
   }
+  let descriptionHtml = torrent.descriptionHtml;
+  if (input.description !== undefined || descriptionHtml === null) {
+    const rendering = renderBounded(description);
+    if (!rendering.ok) return refuseFields({ description: rendering.problem });
+    descriptionHtml = rendering.html;
+  }
+  if (input.description !== undefined && description !== torrent.description) {
+    const throttled = countEdit(deps, actor.id, "description");
+    if (throttled) return throttled;
+  }
   // The uploader editing their own torrent is no staff action; a moderator editing another's is.
   await deps.sql.begin(async (tx) => {
-    await updateTorrent(tx as unknown as Sql, torrent.id, { title, description, categoryId, tags });
+    await updateTorrent(tx as unknown as Sql, torrent.id, {
+      title,
+      description,
+      descriptionHtml: descriptionHtml as string,
+      categoryId,
+      tags,
+    });
     if (torrent.creatorId !== actor.id)
       await recordStaffAction(tx, {
         actorId: actor.id,
@@ -251,7 +283,7 @@ export async function personalisedDownload(
   const file = await torrentFile(deps.sql, id);
   if (!file || !maySee(viewer, { moderation: file.moderation as Moderation, creatorId: file.creatorId }))
     return null;
-  const body = personalise(file.metainfo, links.announce(passkey));
+  const body = personalise(file.metainfo, links.announceUrls(passkey));
   return new Response(body as Uint8Array<ArrayBuffer>, {
     headers: {
       "content-type": "application/x-bittorrent",

@@ -2,6 +2,7 @@ import { findDuplicate, insertTorrent } from "../../db/queries/torrents.ts";
 import type { Actor } from "../access.ts";
 import { chooseCategory } from "../categories/service.ts";
 import type { WebDeps } from "../deps.ts";
+import { renderBounded } from "../markdown/service.ts";
 import { MetainfoError, type ParsedTorrent } from "../metainfo.ts";
 import { parseOffThread } from "../metainfo-pool.ts";
 import { uploadHeld } from "../moderation/service.ts";
@@ -74,6 +75,9 @@ export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<U
   const title = cleanTitle(input.title) || parsed.name;
   if (title.length > TEXT_LIMITS.titleMax)
     return refuseField("title", `Use at most ${TEXT_LIMITS.titleMax} characters.`);
+  const description = cleanDescription(input.description);
+  const rendering = renderBounded(description);
+  if (!rendering.ok) return refuseField("description", rendering.problem);
   const duplicate = await findDuplicate(deps.sql, parsed.infoHash, parsed.infoHashV2);
   if (duplicate !== null) return { ...refuse("conflict", ALREADY_HERE), duplicateOf: duplicate };
   const held = input.uploader !== undefined && uploadHeld(deps, input.uploader);
@@ -81,7 +85,8 @@ export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<U
     infoHash: parsed.infoHash,
     infoHashV2: parsed.infoHashV2,
     title,
-    description: cleanDescription(input.description),
+    description,
+    descriptionHtml: rendering.html,
     size: parsed.size,
     files: parsed.files,
     creatorId: input.creatorId,
