@@ -35,7 +35,23 @@ export interface StaffAction {
  * The time is the database's; the log refuses any later update or delete.
  */
 export async function recordStaffAction(sql: Sql | Tx, action: StaffAction): Promise<void> {
-  await insertStaffAction(sql as Sql, action);
+  await insertStaffAction(sql as Sql, {
+    ...action,
+    before: storable(action.before),
+    after: storable(action.after),
+  });
+}
+
+/**
+ * A value as jsonb takes it: jsonb refuses a lone surrogate (`\udfff`) and NUL in a string, which a
+ * text column takes, so a hostile title must not make its edit fail here. Such characters become
+ * U+FFFD, and NUL is dropped.
+ */
+function storable(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  return JSON.parse(JSON.stringify(value), (_key, v) =>
+    typeof v === "string" ? v.toWellFormed().replaceAll("\u0000", "") : v,
+  );
 }
 
 /** The log's filter as read from a form or a query: every field text, empty meaning "any". */
