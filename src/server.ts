@@ -22,6 +22,7 @@ import { createWebApp, frontOptions, webFetch } from "./web/app.tsx";
 import { startEconomyJobs } from "./web/economy/service.ts";
 import { DEFAULT_SITE_URL, defaultLinksWarning } from "./web/links.ts";
 import { Sampler } from "./web/plots/sampler.ts";
+import { startWarningJobs } from "./web/warnings/service.ts";
 
 export type { StopOutcome };
 export { StartupError };
@@ -203,6 +204,8 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
     if (web) warnAboutDefaultLinks(webConfig);
     if (web) bonus = startEconomyJobs(db.sql, config, sync);
     const bonusJob = bonus;
+    // Warning pauses: an expiry lifts the pause at the next hourly check.
+    const warningJob = web ? startWarningJobs(db.sql, config, sync) : null;
     if (web) await offerFirstAccount(config, db, web.port ?? config.webapi.port);
     const trackerSide = tracker;
     const end = webEnd;
@@ -224,6 +227,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
           await web?.stop(true);
           await admin?.stop(true);
           await bonusJob?.stop();
+          await warningJob?.stop();
           const outcome = (await trackerSide?.stop()) ?? { creditSaved: 0, creditLost: 0, spillFile: null };
           await end?.close();
           await sampler?.stop();

@@ -19,6 +19,9 @@ import m017 from "../../sql/017_live_counts.sql" with { type: "text" };
 import m018 from "../../sql/018_suspicious_repeats.sql" with { type: "text" };
 import m019 from "../../sql/019_tracker_peers.sql" with { type: "text" };
 import m020 from "../../sql/020_waiting_claims_and_probes.sql" with { type: "text" };
+import m022 from "../../sql/022_staff_actions.sql" with { type: "text" };
+import m023 from "../../sql/023_moderation.sql" with { type: "text" };
+import m024 from "../../sql/024_reports_warnings.sql" with { type: "text" };
 import m025 from "../../sql/025_messages.sql" with { type: "text" };
 import m026 from "../../sql/026_stored_markdown.sql" with { type: "text" };
 import m031 from "../../sql/031_requests.sql" with { type: "text" };
@@ -52,6 +55,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 18, name: "018_suspicious_repeats.sql", sql: m018 },
   { version: 19, name: "019_tracker_peers.sql", sql: m019 },
   { version: 20, name: "020_waiting_claims_and_probes.sql", sql: m020 },
+  { version: 22, name: "022_staff_actions.sql", sql: m022 },
+  { version: 23, name: "023_moderation.sql", sql: m023 },
+  { version: 24, name: "024_reports_warnings.sql", sql: m024 },
   { version: 25, name: "025_messages.sql", sql: m025 },
   { version: 26, name: "026_stored_markdown.sql", sql: m026 },
   { version: 31, name: "031_requests.sql", sql: m031 },

@@ -13,6 +13,8 @@ export interface TrackerUser {
   readonly disabled: boolean;
   /** New downloads refused for too many hit-and-runs; absent is false. */
   readonly downloadsPaused?: boolean;
+  /** New downloads refused for too many active warnings; absent is false. */
+  readonly warningsPaused?: boolean;
 }
 
 /** A torrent as the tracker needs it: hashes in lowercase hex. */
@@ -27,6 +29,13 @@ export interface TrackerTorrent {
   readonly uploadFactor?: number;
   /** The torrent's size in bytes (the byte-conservation rules read it); 0 or missing when unknown. */
   readonly size?: number;
+  /**
+   * Where the torrent stands in the moderation queue: "pending" and "rejected" are refused to every
+   * client (with `moderationNote`, the reason of a rejection); absent is "approved".
+   */
+  readonly moderation?: "pending" | "approved" | "rejected";
+  /** The reason of a rejection, shown to clients in the refusal. */
+  readonly moderationNote?: string;
 }
 
 /**

@@ -1,11 +1,14 @@
 import type { TrackerTorrent, TrackerUser } from "../shared/channel.ts";
+import { CLIENT_ERRORS, type ClientError } from "./protocol/errors.ts";
 
 /** A member as the announce path sees them. */
 export interface UserEntry {
   readonly id: number;
   disabled: boolean;
-  /** New downloads refused: the member has too many hit-and-runs (see the README). */
+  /** New downloads refused: too many hit-and-runs or active warnings (see the README). */
   downloadsPaused: boolean;
+  /** Why new downloads are refused, when they are. */
+  pausedBy: ClientError;
 }
 
 /** A registered torrent; `index` is its dense number in the swarm store. */
@@ -28,6 +31,15 @@ export interface TorrentEntry {
   uploadFactor: number;
   /** The torrent's size in bytes; 0 when unknown. */
   size: number;
+  /** The refusal of a torrent held for moderation (pending or rejected), or null when approved. */
+  held: ClientError | null;
+}
+
+/** The refusal of a torrent in this moderation state, or null when clients may use it. */
+function heldBy(torrent: TrackerTorrent): ClientError | null {
+  if (torrent.moderation === "pending") return CLIENT_ERRORS.awaitingModeration;
+  if (torrent.moderation === "rejected") return CLIENT_ERRORS.rejected(torrent.moderationNote ?? "");
+  return null;
 }
 
 /** The 20 bytes of an info hash as a Map key (one char per byte). */
@@ -98,7 +110,8 @@ export class TrackerState {
     this.users.set(user.passkey, {
       id: user.id,
       disabled: user.disabled,
-      downloadsPaused: user.downloadsPaused === true,
+      downloadsPaused: user.downloadsPaused === true || user.warningsPaused === true,
+      pausedBy: user.downloadsPaused === true ? CLIENT_ERRORS.downloadsPaused : CLIENT_ERRORS.warningsPaused,
     });
   }
 
@@ -119,6 +132,7 @@ export class TrackerState {
       existing.downloadFactor = factor(torrent.downloadFactor);
       existing.uploadFactor = factor(torrent.uploadFactor);
       existing.size = sizeOf(torrent.size);
+      existing.held = heldBy(torrent);
       if (existing.snatches !== torrent.snatches) {
         existing.snatches = torrent.snatches;
         this.onSnatchesChanged(existing.index);
@@ -138,6 +152,7 @@ export class TrackerState {
       downloadFactor: factor(torrent.downloadFactor),
       uploadFactor: factor(torrent.uploadFactor),
       size: sizeOf(torrent.size),
+      held: heldBy(torrent),
     };
     this.byIndex[index] = entry;
     this.byId.set(torrent.id, entry);

@@ -334,6 +334,9 @@ export class Tracker {
     if (this.allowed.length > 0 && !this.clientAllowed(request.peerId)) return CLIENT_ERRORS.clientNotAllowed;
     const torrent = this.state.torrents.get(hashKey(request.infoHash));
     if (!torrent) return CLIENT_ERRORS.unregisteredTorrent;
+    // Held for moderation: refused to everyone, the uploader too, with a short retry interval so
+    // the client starts within a minute of the approval.
+    if (torrent.held !== null) return torrent.held;
     const d = this.decided;
     d.torrent = torrent;
 
@@ -365,7 +368,7 @@ export class Tracker {
       if (swarms.peersOfUser(t, user.id) >= this.policy.maxPeersPerUserPerTorrent)
         return CLIENT_ERRORS.tooManyPeers;
       // A paused member keeps seeding; every announce with left > 0 is turned away.
-      if (user.downloadsPaused && !seeder) return CLIENT_ERRORS.downloadsPaused;
+      if (user.downloadsPaused && !seeder) return user.pausedBy;
       let o: number;
       if (back >= 0) {
         o = this.creditFrom(user.id, torrent, request, grace!, back, true, now);
@@ -393,7 +396,7 @@ export class Tracker {
       swarms.remove(t, request.peerId, user.id);
       if (swarms.peersOfUser(t, user.id) === 0) setPairState(this.credit.rows, o, PAIR_STATE.gone);
       this.dirty.add(t);
-      if (paused) return CLIENT_ERRORS.downloadsPaused;
+      if (paused) return user.pausedBy;
       return this.answered(-1, true, "ok");
     }
 
@@ -448,7 +451,8 @@ export class Tracker {
     if (infoHashes.length === 0) return CLIENT_ERRORS.scrapeNeedsHash;
     return infoHashes.map((hash) => {
       const torrent = this.state.torrents.get(hashKey(hash));
-      if (!torrent) return null;
+      // A torrent held for moderation is left out, as an unknown one is.
+      if (!torrent || torrent.held !== null) return null;
       return {
         complete: this.swarms.seeders(torrent.index),
         incomplete: this.swarms.leechers(torrent.index),

@@ -12,6 +12,7 @@ import {
 } from "./api/context.ts";
 import { apiErrorResponse } from "./api/errors.ts";
 import { buildDocument } from "./api/openapi.ts";
+import { auditApi } from "./audit/api.ts";
 import { authApi } from "./auth/api.ts";
 import { bookmarksApi } from "./bookmarks/api.ts";
 import { categoriesApi } from "./categories/api.ts";
@@ -23,13 +24,16 @@ import { invitesApi } from "./invites/api.ts";
 import { markdownApi } from "./markdown/api.ts";
 import { membersApi } from "./members/api.ts";
 import { messagesApi } from "./messages/api.ts";
+import { moderationApi } from "./moderation/api.ts";
 import { newsApi } from "./news/api.ts";
 import { plotsApi } from "./plots/api.ts";
 import { profilesApi } from "./profiles/api.ts";
+import { reportsApi } from "./reports/api.ts";
 import { requestsApi } from "./requests/api.ts";
 import { suspiciousApi } from "./suspicious/api.ts";
 import { torrentsApi } from "./torrents/api.ts";
 import { transfersApi } from "./transfers/api.ts";
+import { warningsApi } from "./warnings/api.ts";
 
 /** The JSON API under /api/v1, with its OpenAPI document and documentation page. */
 export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits; limiters?: ApiLimiters } = {}) {
@@ -56,7 +60,11 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits; limiters
     .use(transfersApi(deps, limiters))
     .use(economyApi(deps, limiters))
     .use(requestsApi(deps, limiters))
-    .use(bookmarksApi(deps, limiters));
+    .use(bookmarksApi(deps, limiters))
+    .use(moderationApi(deps, limiters))
+    .use(warningsApi(deps, limiters))
+    .use(auditApi(deps, limiters))
+    .use(reportsApi(deps, limiters));
   const document = () => {
     doc ??= buildDocument(api, deps.config.siteName);
     return doc;

@@ -10,6 +10,7 @@ import { accountPages } from "./account/pages.tsx";
 import { apiLimiters } from "./api/context.ts";
 import { apiErrorResponse, errorResponse, isApiPath } from "./api/errors.ts";
 import { apiRoutes } from "./api.tsx";
+import { auditPages } from "./audit/pages.tsx";
 import { authPages } from "./auth/pages.tsx";
 import { bookmarkPages } from "./bookmarks/pages.tsx";
 import { bookmarkFeed } from "./bookmarks/rss.ts";
@@ -24,8 +25,10 @@ import { invitePages } from "./invites/pages.tsx";
 import { previewPages } from "./markdown/pages.tsx";
 import { memberPages } from "./members/pages.tsx";
 import { messagePages } from "./messages/pages.tsx";
+import { moderationPages } from "./moderation/pages.tsx";
 import { newsPages } from "./news/pages.tsx";
 import { profilePages } from "./profiles/pages.tsx";
+import { reportPages } from "./reports/pages.tsx";
 import { requestPages } from "./requests/pages.tsx";
 import { staticRoutes } from "./static.ts";
 import { suspiciousPages } from "./suspicious/pages.tsx";
@@ -37,6 +40,7 @@ import { torznabRoutes } from "./torrents/torznab.ts";
 import { fileTooLarge } from "./torrents/upload.ts";
 import { transferPages } from "./transfers/pages.tsx";
 import { type ValidationLike, validationProblems } from "./validation.ts";
+import { warningPages } from "./warnings/pages.tsx";
 
 export type { WebDeps } from "./deps.ts";
 
@@ -140,6 +144,10 @@ export function createWebApp(deps: WebDeps) {
     .use(accountPages(deps))
     .use(memberPages(deps))
     .use(suspiciousPages(deps))
+    .use(moderationPages(deps))
+    .use(warningPages(deps))
+    .use(auditPages(deps))
+    .use(reportPages(deps))
     .use(economyPages(deps))
     .use(transferPages(deps))
     .use(torrentPages(deps))

@@ -110,8 +110,46 @@ describe("the OpenAPI document", () => {
       "GET /api/v1/bookmarks",
       "PUT /api/v1/bookmarks/{id}",
       "DELETE /api/v1/bookmarks/{id}",
+      "GET /api/v1/moderation",
+      "POST /api/v1/torrents/{id}/moderation",
+      "POST /api/v1/reports",
+      "GET /api/v1/reports",
+      "GET /api/v1/staff/reports",
+      "POST /api/v1/reports/{id}/action",
+      "GET /api/v1/users/{id}/warnings",
+      "POST /api/v1/users/{id}/warnings",
+      "POST /api/v1/warnings/{id}/lift",
+      "GET /api/v1/staff-log",
+      "GET /api/v1/invite-tree",
+      "POST /api/v1/users/{id}/invites/revoke",
     ])
       expect(served.has(route)).toBe(true);
+  });
+
+  test("the staff routes' bodies describe every field and give an example", () => {
+    for (const [path, method] of [
+      ["/api/v1/torrents/{id}/moderation", "post"],
+      ["/api/v1/reports", "post"],
+      ["/api/v1/reports/{id}/action", "post"],
+      ["/api/v1/users/{id}/warnings", "post"],
+    ] as const) {
+      const op = doc.paths[path]![method]! as {
+        requestBody: {
+          content: Record<
+            string,
+            { schema: { properties: Record<string, { description?: string }>; examples?: unknown[] } }
+          >;
+        };
+      };
+      const schema = op.requestBody.content["application/json"]!.schema;
+      for (const [field, property] of Object.entries(schema.properties))
+        expect({ path, field, described: typeof property.description }).toEqual({
+          path,
+          field,
+          described: "string",
+        });
+      expect({ path, examples: (schema.examples ?? []).length > 0 }).toEqual({ path, examples: true });
+    }
   });
 
   test("every operation has a tag, a summary, its path parameters and documented error responses", () => {

@@ -115,7 +115,7 @@ describe("GET /api/v1/me", () => {
     const cookie = cookieOf(login);
     const me = await expectJson<Me>(await api.call("/api/v1/me", { as: { cookie } }));
     expect(me.id).toBe(rootId);
-    expect(me.roles).toEqual(["admin", "invite", "moderate", "upload"]);
+    expect(me.roles).toEqual(["admin", "invite", "moderate", "trusted", "upload"]);
     expect(me.invited_by).toBeNull();
     expect(me.csrf).toBe((await login.json()).csrf);
   });

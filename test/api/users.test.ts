@@ -276,7 +276,13 @@ describe("disable and enable", () => {
     expect(api.sent.slice(before)).toEqual([
       {
         kind: "user-upsert",
-        user: { id: vic.id, passkey: expect.any(String), disabled: true, downloadsPaused: false },
+        user: {
+          id: vic.id,
+          passkey: expect.any(String),
+          disabled: true,
+          downloadsPaused: false,
+          warningsPaused: false,
+        },
       },
     ]);
     await expectError(await api.call("/api/v1/me", { as: vic }), 401, "unauthenticated");

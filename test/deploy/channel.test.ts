@@ -85,7 +85,13 @@ describe.skipIf(skipUnless(Boolean(SERVER_URL), NEEDS_POSTGRES))("the channel ov
     expect(atTracker).toEqual([
       {
         kind: "user-upsert",
-        user: { id: user.id, passkey: user.passkey, disabled: false, downloadsPaused: false },
+        user: {
+          id: user.id,
+          passkey: user.passkey,
+          disabled: false,
+          downloadsPaused: false,
+          warningsPaused: false,
+        },
       },
       { kind: "ping", nonce: 41 },
     ]);

@@ -92,7 +92,7 @@ test("a hit-and-run pauses downloads: the tracker refuses every announce with le
   expect(await checkDownloadPauses(h.db.sql, config, h.deps.sync, at)).toEqual([alice.id]);
   // The tracker heard of it through the usual member change, before the check returned.
   expect(h.sent.filter((m) => m.kind === "user-upsert").map((m) => m.user)).toEqual([
-    { id: alice.id, passkey: alice.passkey, disabled: false, downloadsPaused: true },
+    { id: alice.id, passkey: alice.passkey, disabled: false, downloadsPaused: true, warningsPaused: false },
   ]);
   pass();
   expect(await announce(owed, SIZE, "-qB4650-b")).toBe(

@@ -26,7 +26,10 @@ export async function freshServerDatabase(): Promise<{ env: Record<string, strin
   };
 }
 
-/** Configuration for a test server on free loopback ports. */
+/**
+ * Configuration for a test server on free loopback ports. Uploads are not held for moderation
+ * unless `env` sets FAIRYWREN_MODERATE_UPLOADS (the suites of other features upload as plain members).
+ */
 export function testConfig(env: Record<string, string>): Config {
   return loadConfig({
     env: {
@@ -38,6 +41,7 @@ export function testConfig(env: Record<string, string>): Config {
       FAIRYWREN_METRICS_HOST: "127.0.0.1",
       FAIRYWREN_METRICS_PORT: "0",
       FAIRYWREN_FLUSH_INTERVAL_MS: "200",
+      FAIRYWREN_MODERATE_UPLOADS: "false",
       ...env,
     },
   });

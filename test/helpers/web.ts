@@ -14,10 +14,16 @@ import { type TestDatabase, testDatabase } from "./database.ts";
 
 export const PEPPER = "test-pepper";
 
-/** The web app on a fresh database, driven through `app.handle` (no socket). */
+/**
+ * The web app on a fresh database, driven through `app.handle` (no socket). Uploads are not held
+ * for moderation unless `env` turns `site.moderateUploads` back on (FAIRYWREN_MODERATE_UPLOADS):
+ * the suites about other features upload as plain members and list what they uploaded.
+ */
 export async function webHarness(env: Record<string, string> = {}) {
   const db: TestDatabase = await testDatabase();
-  const config = loadConfig({ env: { FAIRYWREN_LOG_LEVEL: "error", ...env } });
+  const config = loadConfig({
+    env: { FAIRYWREN_LOG_LEVEL: "error", FAIRYWREN_MODERATE_UPLOADS: "false", ...env },
+  });
   /** Messages the web side sent to the tracker, in order. */
   const sent: WebToTracker[] = [];
   /**

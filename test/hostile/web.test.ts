@@ -127,6 +127,10 @@ async function snapshot(): Promise<string> {
       (select md5(coalesce(string_agg(id || ':' || title || ':' || description, ',' order by id), '')) from torrents) as torrents_hash,
       (select md5(coalesce(string_agg(id || ':' || coalesce(claimed_at::text, '-') || ':' || coalesce(revoked_at::text, '-'), ',' order by id), '')) from invites) as invites_hash,
       (select md5(coalesce(string_agg(user_id || ':' || role, ',' order by user_id, role), '')) from user_roles) as roles_hash,
+      (select count(*) from staff_actions)::int as staff_actions,
+      (select md5(coalesce(string_agg(id || ':' || moderation || ':' || moderation_note || ':' || coalesce(queued_at::text, '-'), ',' order by id), '')) from torrents) as moderation_hash,
+      (select md5(coalesce(string_agg(id || ':' || status || ':' || note || ':' || reason, ',' order by id), '')) from reports) as reports_hash,
+      (select md5(coalesce(string_agg(id || ':' || reason || ':' || coalesce(lifted_at::text, '-'), ',' order by id), '')) from warnings) as warnings_hash,
       (select count(*) from conversations)::int as conversations,
       (select md5(coalesce(string_agg(id || ':' || conversation_id || ':' || body, ',' order by id), '')) from messages) as messages_hash,
       (select md5(coalesce(string_agg(conversation_id || ':' || user_id || ':' || unread, ',' order by conversation_id, user_id), '')) from conversation_members) as unread_hash,
@@ -711,6 +715,164 @@ describe("categories, tags and comments under hostile bodies", () => {
           },
         },
         80,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+});
+
+describe("staff forms under hostile bodies", () => {
+  // Who sent the request being checked: a plain member is never to be obeyed on a staff form.
+  let sender: Session | null = null;
+  const staffOrNot = (rng: Rng) => () => {
+    sender = rng.chance(0.75) ? admin : member;
+    return sender;
+  };
+  const byStaff = () => sender === admin;
+  const idIs = (path: string, at: number, ids: readonly number[]) => {
+    const segment = path.split("/")[at]!;
+    return /^[1-9][0-9]{0,14}$/.test(segment) && ids.includes(Number(segment));
+  };
+  const noteOk = (note: string | undefined) =>
+    note === undefined || note.replace(/\r\n/g, "\n").trim().length <= 1000;
+  const nasty = (rng: Rng) =>
+    rng.pick(["<script>alert(1)</script>", "a\u0000b", "x".repeat(1200), "", " ", "ok", "é😀"]);
+
+  test(
+    "POST /staff/queue/:id/decide (60 requests): only staff, only a known decision, a reason to reject",
+    seeded("web decide", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/staff/queue/:id/decide",
+          path: (rng) => `/staff/queue/${idSegment(rng, torrentId)}/decide`,
+          as: staffOrNot(ctx.rng),
+          good: {
+            decision: (rng) => rng.pick(["approve", "reject", "postpone", "Approve", "delete", ""]),
+            note: (rng) => (rng.chance(0.5) ? "A reason" : nasty(rng)),
+          },
+          goodRate: 0.7,
+          valid: (fields, path) =>
+            byStaff() &&
+            idIs(path, 3, [torrentId]) &&
+            ["approve", "reject", "postpone"].includes(fields.decision ?? "") &&
+            noteOk(fields.note) &&
+            (fields.decision !== "reject" || (fields.note ?? "").trim() !== ""),
+        },
+        60,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /reports (60 requests): a known target, a reason, never a 5xx",
+    seeded("web report", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/reports",
+          path: () => "/reports",
+          as: () => (ctx.rng.chance(0.85) ? uploader : null),
+          good: {
+            type: (rng) => rng.pick(["torrent", "member", "comment", "user", ""]),
+            id: (rng) => rng.pick([String(torrentId), String(targetId), String(admin.id), ...HOSTILE_IDS]),
+            reason: (rng) => (rng.chance(0.5) ? "Broken files" : nasty(rng)),
+          },
+          goodRate: 0.7,
+          valid: (fields) =>
+            ["torrent", "member", "comment"].includes(fields.type ?? "") &&
+            /^[1-9][0-9]{0,14}$/.test((fields.id ?? "").trim()) &&
+            (fields.reason ?? "").trim() !== "" &&
+            (fields.reason ?? "").trim().length <= 1000,
+        },
+        60,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /staff/reports/:id/act (40 requests): only staff, only a known action",
+    seeded("web report act", async (ctx) => {
+      const reports = (await web.db.sql`select id from reports`).map((r) => Number(r.id));
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/staff/reports/:id/act",
+          path: (rng) => `/staff/reports/${idSegment(rng, reports[0] ?? 1)}/act`,
+          as: staffOrNot(ctx.rng),
+          good: {
+            action: (rng) => rng.pick(["claim", "resolve", "dismiss", "delete", ""]),
+            note: (rng) => (rng.chance(0.5) ? "Handled" : nasty(rng)),
+          },
+          goodRate: 0.7,
+          valid: (fields, path) =>
+            byStaff() &&
+            idIs(path, 3, reports) &&
+            ["claim", "resolve", "dismiss"].includes(fields.action ?? "") &&
+            noteOk(fields.note),
+        },
+        40,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /admin/users/:id/warnings and /admin/warnings/:id/lift (60 requests): only staff, a reason and days",
+    seeded("web warnings", async (ctx) => {
+      const warn = await fuzzForm(
+        ctx,
+        {
+          label: "/admin/users/:id/warnings",
+          path: (rng) => `/admin/users/${idSegment(rng, targetId)}/warnings`,
+          as: staffOrNot(ctx.rng),
+          good: {
+            reason: (rng) => (rng.chance(0.5) ? "Be nice" : nasty(rng)),
+            days: (rng) => rng.pick(["7", "1", "365", "0", "366", "-1", "1.5", "x", ""]),
+          },
+          goodRate: 0.7,
+          valid: (fields, path) =>
+            byStaff() &&
+            idIs(path, 3, [targetId]) &&
+            (fields.reason ?? "").trim() !== "" &&
+            (fields.reason ?? "").trim().length <= 1000 &&
+            /^[0-9]{1,4}$/.test((fields.days ?? "").trim()) &&
+            Number(fields.days) >= 1 &&
+            Number(fields.days) <= 365,
+        },
+        40,
+      );
+      const warnings = (await web.db.sql`select id from warnings`).map((r) => Number(r.id));
+      const lift = await fuzzForm(
+        ctx,
+        {
+          label: "/admin/warnings/:id/lift",
+          path: (rng) => `/admin/warnings/${idSegment(rng, warnings[0] ?? 1)}/lift`,
+          as: staffOrNot(ctx.rng),
+          good: {},
+          valid: (_fields, path) => byStaff() && idIs(path, 3, warnings),
+        },
+        20,
+      );
+      expect([...warn, ...lift]).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /staff/invites/:id/revoke (20 requests): only staff",
+    seeded("web invite revoke", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/staff/invites/:id/revoke",
+          path: (rng) => `/staff/invites/${idSegment(rng, admin.id)}/revoke`,
+          as: staffOrNot(ctx.rng),
+          good: {},
+          valid: (_fields, path) => byStaff() && idIs(path, 3, [admin.id]),
+        },
+        20,
       );
       expect(problems).toEqual([]);
     }),

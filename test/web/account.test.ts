@@ -94,7 +94,10 @@ describe("passkey", () => {
     expect(after).toMatch(/^[0-9a-f]{32}$/);
     expect(after).not.toBe(before);
     expect(web.sent.slice(sentBefore)).toEqual([
-      { kind: "user-upsert", user: { id: bobId, passkey: after, disabled: false, downloadsPaused: false } },
+      {
+        kind: "user-upsert",
+        user: { id: bobId, passkey: after, disabled: false, downloadsPaused: false, warningsPaused: false },
+      },
     ]);
     const page = await (await web.request(response.headers.get("location")!, { cookie })).text();
     expect(page).toContain("Your passkey changed: download your .torrent files again");

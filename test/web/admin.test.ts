@@ -49,7 +49,7 @@ describe("member list", () => {
     expect(response.status).toBe(200);
     const page = await response.text();
     expect(page).toContain(`href="/admin/users/${bobId}">bob</a>`);
-    expect(page).toMatch(/data-label="Roles">admin, invite, moderate, upload</);
+    expect(page).toMatch(/data-label="Roles">admin, invite, moderate, trusted, upload</);
     expect(page).toMatch(
       /bob<\/a> <a class="muted" href="\/users\/bob">profile<\/a><\/td><td data-label="Roles">upload<\/td>[\s\S]*?data-label="Invited by">root</,
     );
@@ -211,7 +211,13 @@ describe("disable and enable", () => {
     expect(web.sent.slice(sentBefore)).toEqual([
       {
         kind: "user-upsert",
-        user: { id: eveId, passkey: eve!.passkey, disabled: true, downloadsPaused: false },
+        user: {
+          id: eveId,
+          passkey: eve!.passkey,
+          disabled: true,
+          downloadsPaused: false,
+          warningsPaused: false,
+        },
       },
     ]);
     const stale = await web.request("/account", { cookie: session.cookie });
@@ -233,7 +239,13 @@ describe("disable and enable", () => {
     expect(web.sent.slice(sentBefore)).toEqual([
       {
         kind: "user-upsert",
-        user: { id: eveId, passkey: eve!.passkey, disabled: false, downloadsPaused: false },
+        user: {
+          id: eveId,
+          passkey: eve!.passkey,
+          disabled: false,
+          downloadsPaused: false,
+          warningsPaused: false,
+        },
       },
     ]);
     await web.login("eve");

@@ -365,7 +365,7 @@ describe("bootstrap invite", () => {
         from users where name = 'founder'
       `;
       expect(user!.invitedBy).toBeNull();
-      expect(user!.roles).toEqual(["admin", "invite", "moderate", "upload"]);
+      expect(user!.roles).toEqual(["admin", "invite", "moderate", "trusted", "upload"]);
       const admin = await empty.request("/admin/users", { cookie: cookieOf(response) });
       expect(admin.status).toBe(200);
     } finally {

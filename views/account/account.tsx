@@ -29,6 +29,8 @@ export interface UploadItem {
   title: string;
   size: number;
   createdAt: Date;
+  /** Where it stands in moderation, in words (null once approved). */
+  notice?: string | null;
 }
 
 /** Shortest and longest password the site takes. */
@@ -163,6 +165,13 @@ export function AccountPage(props: {
                     <a href={`${base}/torrents/${row.id}`} safe>
                       {row.title}
                     </a>
+                    {row.notice ? (
+                      <div class="muted moderation-state" safe>
+                        {row.notice}
+                      </div>
+                    ) : (
+                      ""
+                    )}
                   </td>
                   <td class="num" data-label="Size" safe>
                     {formatSize(row.size)}

@@ -40,6 +40,9 @@ function CommentItem(props: { page: PageContext; comment: CommentView }) {
           <DateTime date={c.createdAt} />
         </a>
         {c.editedAt ? <span class="muted">(edited)</span> : ""}
+        <a class="muted report-link" href={`${base}/reports/new?type=comment&id=${id}`}>
+          Report
+        </a>
       </header>
       <Rendered html={c.html} />
       {c.canEdit || c.canDelete ? (

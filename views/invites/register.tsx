@@ -4,7 +4,7 @@ import { Csrf, FieldError, Layout } from "../layout/layout.tsx";
 import type { PageContext } from "../layout/page.ts";
 
 /** Why an invite link cannot be used. */
-export type ClosedInvite = "used" | "revoked" | "expired" | "unknown";
+export type ClosedInvite = "used" | "revoked" | "expired" | "withdrawn" | "first_done" | "unknown";
 
 /** The sign-up form behind a valid invite link. */
 export function RegisterPage(props: {
@@ -98,6 +98,16 @@ const CLOSED: Record<ClosedInvite, { title: string; message: string }> = {
   expired: {
     title: "Invite expired",
     message: "This invite link has expired. Ask the member who sent it for a new one.",
+  },
+  withdrawn: {
+    title: "Invite withdrawn",
+    message:
+      "The member who made this invite may no longer invite (their account was disabled or their invite role revoked), so it cannot be used. Ask another member for an invite.",
+  },
+  first_done: {
+    title: "First account made",
+    message:
+      "This link was for the site's first account, which exists now: it cannot make another. Ask a member for an invite.",
   },
   unknown: {
     title: "Unknown invite",

@@ -72,6 +72,17 @@ export function Layout(props: PropsWithChildren<{ page: PageContext; title: stri
                   ""
                 )}
                 {viewer.can("moderate") ? <a href={`${base}/admin/suspicious`}>Suspicious</a> : ""}
+                {viewer.can("moderate") || viewer.can("admin") ? (
+                  <a href={`${base}/staff/queue`}>Queue</a>
+                ) : (
+                  ""
+                )}
+                {viewer.can("moderate") || viewer.can("admin") ? (
+                  <a href={`${base}/staff/reports`}>Reports</a>
+                ) : (
+                  ""
+                )}
+                {viewer.can("admin") ? <a href={`${base}/admin/log`}>Log</a> : ""}
                 {viewer.can("admin") ? <a href={`${base}/admin/categories`}>Categories</a> : ""}
                 <MessagesLink base={base} viewer={viewer} />
                 <a href={`${base}/account`} safe>
@@ -88,6 +99,14 @@ export function Layout(props: PropsWithChildren<{ page: PageContext; title: stri
               </nav>
             )}
           </header>
+          {viewer?.warnings ? (
+            <div class="notice bad warning-banner" role="alert">
+              You have {viewer.warnings} active warning{viewer.warnings === 1 ? "" : "s"} from the staff:{" "}
+              <a href={`${base}/account/warnings`}>read them</a>.
+            </div>
+          ) : (
+            ""
+          )}
           <main>{props.children}</main>
         </body>
       </html>

@@ -1,5 +1,5 @@
 /** Roles a member may hold, as the views name them. */
-export type RoleName = "upload" | "invite" | "moderate" | "admin";
+export type RoleName = "upload" | "trusted" | "invite" | "moderate" | "admin";
 
 /** The logged-in member as every page's frame needs them. */
 export interface PageViewer {
@@ -12,6 +12,8 @@ export interface PageViewer {
   /** Staff conversations waiting for a staff member (staff only). */
   readonly staffUnread: number;
   can(role: RoleName): boolean;
+  /** Active warnings: every page shows a banner while there are any. */
+  readonly warnings?: number;
 }
 
 /** Per-request facts every page needs, filled in by the routes. */

@@ -186,6 +186,8 @@ export function AdminUserPage(props: {
       <p class="row">
         <a href={`${base}/admin/users`}>← Members</a>
         <a href={profilePath(base, member.name)}>Public profile</a>
+        <a href={`${base}/admin/users/${String(member.id)}/warnings`}>Warnings</a>
+        <a href={`${base}/reports/new?type=member&id=${String(member.id)}`}>Report</a>
       </p>
       <h1 safe>{member.name}</h1>
       {props.notice ? (

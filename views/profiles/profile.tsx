@@ -34,6 +34,7 @@ const ROLE_TITLES: Record<RoleName, string> = {
   admin: "Administrator",
   moderate: "Moderator",
   upload: "Uploader",
+  trusted: "Trusted uploader",
   invite: "Inviter",
 };
 
@@ -59,6 +60,13 @@ export function ProfilePage(props: {
           </span>
         ))}
         {p.disabled ? <span class="badge bad">disabled</span> : ""}
+        {props.page.viewer && props.page.viewer.id !== p.id ? (
+          <a class="report-link" href={`${base}/reports/new?type=member&id=${String(p.id)}`}>
+            Report
+          </a>
+        ) : (
+          ""
+        )}
       </div>
       <section class="card">
         <dl class="facts">

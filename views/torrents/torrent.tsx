@@ -88,6 +88,56 @@ export function TagsInput(props: {
 }
 
 /** A torrent's page: facts, live counts, files, download, and edit/delete for those allowed. */
+/** A torrent's moderation state as its page shows it. */
+export interface ModerationView {
+  readonly state: "pending" | "approved" | "rejected";
+  /** The words for the uploader (moderationNotice), or null. */
+  readonly notice: string | null;
+  /** Whether the viewer is staff and may decide here. */
+  readonly canDecide: boolean;
+}
+
+/** The staff's approve / reject / postpone form, on the torrent page and in the queue. */
+export function DecisionForm(props: {
+  page: PageContext;
+  torrentId: number;
+  state: "pending" | "approved" | "rejected";
+  noteMax?: number;
+}) {
+  const { base } = props.page;
+  const id = String(props.torrentId);
+  return (
+    <form class="card decision" method="post" action={`${base}/staff/queue/${id}/decide`}>
+      <Csrf page={props.page} />
+      <label for={`note-${id}`}>Reason or note (the uploader reads it; needed to reject)</label>
+      <input id={`note-${id}`} name="note" maxlength={String(props.noteMax ?? 1000)} />
+      <div class="actions">
+        {props.state !== "approved" ? (
+          <button type="submit" name="decision" value="approve">
+            Approve
+          </button>
+        ) : (
+          ""
+        )}
+        {props.state !== "rejected" ? (
+          <button type="submit" name="decision" value="reject" class="danger">
+            Reject
+          </button>
+        ) : (
+          ""
+        )}
+        {props.state === "pending" ? (
+          <button type="submit" name="decision" value="postpone">
+            Postpone
+          </button>
+        ) : (
+          ""
+        )}
+      </div>
+    </form>
+  );
+}
+
 export function TorrentPage(props: {
   page: PageContext;
   torrent: TorrentView;
@@ -103,13 +153,27 @@ export function TorrentPage(props: {
   bookmarked?: boolean;
   /** The requests it filled, or waits to fill. */
   requests?: readonly { id: number; title: string; status: string }[];
+  /** Where the torrent stands in moderation, for its uploader and staff (absent once approved). */
+  moderation?: ModerationView;
 }) {
   const { base } = props.page;
   const t = props.torrent;
   const id = String(t.id);
+  const m = props.moderation;
   return (
     <Layout page={props.page} title={t.title} live>
       <h1 safe>{t.title}</h1>
+      {m?.notice ? (
+        <div class={`notice ${m.state === "rejected" ? "bad" : "warn"} moderation-state`} role="status" safe>
+          {m.notice}
+        </div>
+      ) : (
+        ""
+      )}
+      {m?.canDecide ? <DecisionForm page={props.page} torrentId={t.id} state={m.state} /> : ""}
+      <p class="report-link">
+        <a href={`${base}/reports/new?type=torrent&id=${id}`}>Report this torrent</a>
+      </p>
       {t.credit?.badge ? (
         <p>
           <FactorBadge state={t.credit} />

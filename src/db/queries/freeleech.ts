@@ -59,10 +59,25 @@ export async function createWindow(
   return row!.id;
 }
 
-/** Removes a window; false when there was none with that id. */
-export async function deleteWindow(sql: Sql, id: number): Promise<boolean> {
-  const rows = await sql`delete from freeleech_windows where id = ${id} returning id`;
-  return rows.length > 0;
+/** Removes a window; returns what it was, or null when there was none with that id. */
+export async function deleteWindow(
+  sql: Sql,
+  id: number,
+): Promise<{
+  startsAt: Date;
+  endsAt: Date;
+  downloadFactor: number;
+  uploadFactor: number;
+  note: string;
+} | null> {
+  const [row] = await sql<
+    { startsAt: Date; endsAt: Date; downloadFactor: number; uploadFactor: number; note: string }[]
+  >`
+    delete from freeleech_windows where id = ${id}
+    returning starts_at, ends_at, download_factor::float8 as download_factor,
+      upload_factor::float8 as upload_factor, note
+  `;
+  return row ?? null;
 }
 
 /** A torrent's own factors and whether its uploader asked for freeleech. */

@@ -107,27 +107,76 @@ export async function revokeInvite(sql: Sql, id: number, inviterId: number): Pro
 }
 
 /** What an invite link leads to. */
-export type InviteState = "open" | "used" | "revoked" | "expired" | "unknown";
+export type InviteState =
+  | "open"
+  | "used"
+  | "revoked"
+  | "expired"
+  /** The inviter is disabled or lost the invite role: their invites stop working at once. */
+  | "withdrawn"
+  /** A first-account link (no inviter) once any member exists. */
+  | "first_done"
+  | "unknown";
 
 /** The state of the invite with this secret, and who made it. */
 export async function inviteBySecret(
   sql: Sql,
   secret: string,
 ): Promise<{ state: InviteState; inviter: string | null }> {
-  const [row] = await sql<{ used: boolean; revoked: boolean; expired: boolean; inviter: string | null }[]>`
+  const [row] = await sql<
+    {
+      used: boolean;
+      revoked: boolean;
+      expired: boolean;
+      withdrawn: boolean;
+      firstDone: boolean;
+      inviter: string | null;
+    }[]
+  >`
     select i.claimed_at is not null as used, i.revoked_at is not null as revoked,
-      i.expires_at <= now() as expired, u.name as inviter
+      i.expires_at <= now() as expired, u.name as inviter,
+      ${withdrawn(sql)} as withdrawn,
+      i.inviter_id is null and exists (select 1 from users) as first_done
     from invites i
     left join users u on u.id = i.inviter_id
     where i.secret_hash = ${hashSecret(secret)}
   `;
   if (!row) return { state: "unknown", inviter: null };
-  const state: InviteState = row.used ? "used" : row.revoked ? "revoked" : row.expired ? "expired" : "open";
+  const state: InviteState = row.used
+    ? "used"
+    : row.revoked
+      ? "revoked"
+      : row.expired
+        ? "expired"
+        : row.withdrawn
+          ? "withdrawn"
+          : row.firstDone
+            ? "first_done"
+            : "open";
   return { state, inviter: row.inviter ?? null };
 }
 
+/**
+ * Whether invite `i`'s inviter (joined as `u`) may no longer invite: disabled, or without the
+ * invite role. Their open invites stop working at once, without being revoked.
+ */
+function withdrawn(sql: Sql) {
+  return sql`(i.inviter_id is not null and (
+    u.id is null or u.disabled
+    or not exists (select 1 from user_roles r where r.user_id = i.inviter_id and r.role = 'invite')
+  ))`;
+}
+
 /** Thrown when an invite can no longer be used at the moment of claiming it. */
-export class InviteClosedError extends Error {}
+export class InviteClosedError extends Error {
+  constructor(
+    message: string,
+    /** Why, when it is not the invite's own state (used, revoked, expired). */
+    readonly state?: "withdrawn" | "first_done",
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Creates a member through an invite and claims it, in one transaction: of two registrations
@@ -142,18 +191,26 @@ export async function registerWithInvite(
   return (await sql.begin(async (tx) => {
     // As in createUser: serialises first-member detection and name checks between sign-ups.
     await tx`lock table users in share row exclusive mode`;
-    const [invite] = await tx<{ id: number; inviterId: number | null }[]>`
-      select id, inviter_id from invites
-      where secret_hash = ${hashSecret(input.secret)}
-        and claimed_at is null and revoked_at is null and expires_at > now()
-      for update
+    const [invite] = await tx<{ id: number; inviterId: number | null; withdrawn: boolean }[]>`
+      select i.id, i.inviter_id, ${withdrawn(tx as unknown as Sql)} as withdrawn
+      from invites i
+      left join users u on u.id = i.inviter_id
+      where i.secret_hash = ${hashSecret(input.secret)}
+        and i.claimed_at is null and i.revoked_at is null and i.expires_at > now()
+      for update of i
     `;
     if (!invite) throw new InviteClosedError("This invite can no longer be used.");
+    if (invite.withdrawn)
+      throw new InviteClosedError("The member who made this invite may no longer invite.", "withdrawn");
     const inviterId = invite.inviterId;
     const taken = await tx`select 1 from users where lower(name) = lower(${input.name})`;
     if (taken.length) throw new NameTakenError(`The name ${input.name} is taken.`);
     const [members] = await tx<{ count: number }[]>`select count(*)::int as count from users`;
     const count = members!.count;
+    // A first-account link makes the first member only: printed by an earlier start, it must not
+    // make another once anyone is here (the users table is locked above, so two cannot race).
+    if (inviterId === null && count > 0)
+      throw new InviteClosedError("The site's first account exists already.", "first_done");
     const [user] = await tx<{ id: number; name: string }[]>`
       insert into users (name, password_hash, passkey, invited_by)
       values (${input.name}, ${input.passwordHash}, ${newPasskey()}, ${inviterId})
@@ -172,4 +229,41 @@ export async function registerWithInvite(
     `;
     return { id, name: user!.name, roles, inviterId };
   })) as { id: number; name: string; roles: Role[]; inviterId: number | null };
+}
+
+/** A member in the invite tree. */
+export interface InviteTreeRow {
+  id: number;
+  name: string;
+  invitedBy: number | null;
+  disabled: boolean;
+  createdAt: Date;
+  /** Open invites of theirs (unused, unrevoked, unexpired). */
+  openInvites: number;
+  canInvite: boolean;
+}
+
+/** Every member (at most `limit`, oldest first) with who invited them, for the invite tree. */
+export async function inviteTree(sql: Sql, limit: number): Promise<InviteTreeRow[]> {
+  return await sql<InviteTreeRow[]>`
+    select u.id, u.name, u.invited_by, u.disabled, u.created_at,
+      (
+        select count(*)::int from invites i
+        where i.inviter_id = u.id and i.claimed_at is null and i.revoked_at is null and i.expires_at > now()
+      ) as open_invites,
+      exists (select 1 from user_roles r where r.user_id = u.id and r.role = 'invite') as can_invite
+    from users u
+    order by u.created_at, u.id
+    limit ${limit}
+  `;
+}
+
+/** Revokes every open invite of a member; returns the ids revoked. */
+export async function revokeOpenInvites(sql: Sql, inviterId: number): Promise<number[]> {
+  const rows = await sql<{ id: number }[]>`
+    update invites set revoked_at = now()
+    where inviter_id = ${inviterId} and claimed_at is null and revoked_at is null and expires_at > now()
+    returning id
+  `;
+  return rows.map((r) => Number(r.id));
 }

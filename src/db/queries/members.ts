@@ -39,23 +39,32 @@ export interface UploadRow {
   title: string;
   size: number;
   createdAt: Date;
+  /** pending, approved or rejected (sql/023_moderation.sql). */
+  moderation: "pending" | "approved" | "rejected";
+  /** The reason of a rejection or the note of a postponement. */
+  moderationNote: string;
 }
 
-/** A member's uploads, newest first (at most `limit`), and how many there are in all. */
+/**
+ * A member's uploads, newest first (at most `limit`), and how many there are in all; with
+ * `approvedOnly`, only those past moderation (what other members may see).
+ */
 export async function memberUploads(
   sql: Sql,
   userId: number,
   limit = 100,
+  approvedOnly = false,
 ): Promise<{ rows: UploadRow[]; total: number }> {
+  const approved = approvedOnly ? sql`and moderation = 'approved'` : sql``;
   const rows = await sql<UploadRow[]>`
-    select id, title, size, created_at from torrents
-    where creator_id = ${userId}
+    select id, title, size, created_at, moderation, moderation_note from torrents
+    where creator_id = ${userId} ${approved}
     order by created_at desc, id desc
     limit ${limit}
   `;
   const [count] = await sql<
     { n: number }[]
-  >`select count(*)::int as n from torrents where creator_id = ${userId}`;
+  >`select count(*)::int as n from torrents where creator_id = ${userId} ${approved}`;
   return { rows, total: count!.n };
 }
 
@@ -147,10 +156,11 @@ export async function revokeRole(sql: Sql, userId: number, role: Role): Promise<
 
 /** Disables or enables a member; disabling also ends every session of theirs. */
 export async function setDisabled(sql: Sql, userId: number, disabled: boolean): Promise<void> {
-  await sql.begin(async (tx) => {
-    await tx`update users set disabled = ${disabled} where id = ${userId}`;
-    if (disabled) await tx`delete from sessions where user_id = ${userId}`;
-  });
+  // One statement, so it is whole on its own and inside a caller's transaction alike.
+  await sql`
+    with changed as (update users set disabled = ${disabled} where id = ${userId} returning id)
+    delete from sessions where ${disabled} and user_id in (select id from changed)
+  `;
 }
 
 /** Whether a member already has this name, in any case. */

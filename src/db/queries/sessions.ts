@@ -11,6 +11,8 @@ export interface SessionUser {
   name: string;
   passkey: string;
   roles: Role[];
+  /** Active warnings (the page frame shows a banner while there are any). */
+  warnings?: number;
   /** Private messages the member has not read. */
   unreadMessages: number;
   /** Staff conversations with messages no staff member has read (0 for members who are not staff). */
@@ -49,6 +51,10 @@ export async function sessionUser(sql: Sql, token: string): Promise<SessionUser 
     )
     select id, name, passkey,
       array(select role from user_roles r where r.user_id = live.id order by role) as roles,
+      (
+        select count(*)::int from warnings w
+        where w.user_id = live.id and w.lifted_at is null and w.expires_at > now()
+      ) as warnings,
       (select coalesce(sum(m.unread), 0)::int from conversation_members m
         where m.user_id = live.id and m.unread > 0) as unread_messages,
       case when exists (

@@ -7,7 +7,7 @@ export async function trackerTorrents(sql: Sql): Promise<TrackerTorrent[]> {
   return await sql<TrackerTorrent[]>`
     select id, encode(info_hash, 'hex') as "infoHash", encode(info_hash_v2, 'hex') as "infoHashV2", snatches,
       download_factor::float8 as "downloadFactor", upload_factor::float8 as "uploadFactor",
-      size::float8 as size
+      size::float8 as size, moderation, moderation_note as "moderationNote"
     from torrents
   `;
 }
@@ -17,7 +17,7 @@ export async function trackerTorrent(sql: Sql, id: number): Promise<TrackerTorre
   const [row] = await sql<TrackerTorrent[]>`
     select id, encode(info_hash, 'hex') as "infoHash", encode(info_hash_v2, 'hex') as "infoHashV2", snatches,
       download_factor::float8 as "downloadFactor", upload_factor::float8 as "uploadFactor",
-      size::float8 as size
+      size::float8 as size, moderation, moderation_note as "moderationNote"
     from torrents
     where id = ${id}
   `;
@@ -83,7 +83,16 @@ export interface TorrentRow {
   uploadFactor: number;
   /** The credit state in force, with site-wide windows: filled in by the web side. */
   credit?: { badge: string | null; until: Date | null };
+  /** Where it stands in moderation (sql/023_moderation.sql). */
+  moderation: Moderation;
+  /** The reason of a rejection or the note of a postponement ("" for none). */
+  moderationNote: string;
+  /** When a moderator last decided on it (null: never). */
+  moderatedAt: Date | null;
 }
+
+/** A torrent's moderation state: only "approved" ones are listed and served by the tracker. */
+export type Moderation = "pending" | "approved" | "rejected";
 
 /** A torrent with everything its page shows. */
 export interface TorrentDetail extends TorrentRow {
@@ -134,6 +143,11 @@ export interface ListFilter {
   categoryIds?: readonly number[];
   /** The tag, as found by `findTag` (its count says whether it is rare). */
   tag?: { id: number; uses: number };
+  /**
+   * Whose torrents held for moderation (pending or rejected) the list shows: "all" (staff), one
+   * member's own (`{ userId }`), or none when left out.
+   */
+  held?: "all" | { userId: number };
 }
 
 /** The columns every list and page shows, from `t` (torrents), `c` (counts), `u` and `cat`. */
@@ -143,6 +157,7 @@ export function rowColumns(sql: Sql) {
     t.id, t.title, t.size, t.created_at, t.creator_id, u.name as creator, c.seeders, c.leechers, t.snatches,
     t.category_id, cat.name as category, cat.icon as category_icon,
     t.download_factor::float8 as download_factor, t.upload_factor::float8 as upload_factor,
+    t.moderation, t.moderation_note, t.moderated_at,
     array(
       select g.name from torrent_tags tt join tags g on g.id = tt.tag_id
       where tt.torrent_id = t.id order by g.name
@@ -188,7 +203,16 @@ export async function listTorrents(
     size: sql`t.size ${dir}, t.id ${dir}`,
     title: sql`lower(t.title) ${dir}, t.id ${dir}`,
   }[sort];
-  const { tag, categoryId, categoryIds, creatorId } = options;
+  const { tag, categoryId, categoryIds, creatorId, held } = options;
+  // Held torrents are few (sql/023's partial index lists them): the list leaves out their ids.
+  const ownHeld =
+    held !== undefined && held !== "all" ? sql`and h.creator_id is distinct from ${held.userId}` : sql``;
+  const hidden = (alias: "t" | "c") =>
+    held === "all"
+      ? sql``
+      : sql`and ${alias === "c" ? sql`c.torrent_id` : sql`t.id`} not in (
+          select h.id from torrents h where h.moderation <> 'approved' ${ownHeld}
+        )`;
   const matches = ts ? sql`t.search @@ to_tsquery('simple', ${ts})` : sql`true`;
   const creator = creatorId !== undefined ? sql`and t.creator_id = ${creatorId}` : sql``;
   const tagged = tag
@@ -214,7 +238,7 @@ export async function listTorrents(
   ) {
     const [row] = await sql<{ n: number }[]>`
       select count(*)::int as n from (
-        select 1 from torrents t where ${matches} ${creator} ${category("t")} ${tagged}
+        select 1 from torrents t where ${matches} ${creator} ${category("t")} ${tagged} ${hidden("t")}
         limit ${FEW_MATCHES + 1}
       ) as m
     `;
@@ -227,12 +251,14 @@ export async function listTorrents(
     ? sql`(
         select t.id, t.created_at, t.snatches, t.size, t.title
         from torrents t
-        where ${matches} ${creator} ${category("t")} ${tagged}
+        where ${matches} ${creator} ${category("t")} ${tagged} ${hidden("t")}
         offset 0
       ) as t`
     : sql`torrents t`;
   const onTorrents = few || ts !== null || creatorId !== undefined || tag !== undefined;
-  const where = few ? sql`` : sql`where ${matches} ${creator} ${category(onCounts ? "c" : "t")} ${tagged}`;
+  const where = few
+    ? sql``
+    : sql`where ${matches} ${creator} ${category(onCounts ? "c" : "t")} ${tagged} ${hidden(onCounts ? "c" : "t")}`;
   const page = sql`limit ${options.limit + 1} offset ${options.offset}`;
   const ids = !onCounts
     ? sql`select t.id from ${from} ${where} order by ${order} ${page}`
@@ -264,10 +290,13 @@ export async function getTorrent(sql: Sql, id: number): Promise<TorrentDetail | 
 }
 
 /** The stored metainfo and title of a torrent, for downloads. */
-export async function torrentFile(sql: Sql, id: number): Promise<{ title: string; metainfo: Buffer } | null> {
+export async function torrentFile(
+  sql: Sql,
+  id: number,
+): Promise<{ title: string; metainfo: Buffer; creatorId: number | null; moderation: string } | null> {
   const [row] = await sql<
-    { title: string; metainfo: Buffer }[]
-  >`select title, metainfo from torrents where id = ${id}`;
+    { title: string; metainfo: Buffer; creatorId: number | null; moderation: string }[]
+  >`select title, metainfo, creator_id, moderation from torrents where id = ${id}`;
   return row ?? null;
 }
 
@@ -304,6 +333,8 @@ export async function insertTorrent(
     metainfo: Buffer;
     categoryId: number | null;
     tags: readonly string[];
+    /** "pending" holds it in the moderation queue; "approved" by default. */
+    moderation?: Moderation;
   },
 ): Promise<number | null> {
   try {
@@ -311,11 +342,11 @@ export async function insertTorrent(
       const [row] = await tx<{ id: number }[]>`
         insert into torrents (
           info_hash, info_hash_v2, title, description, description_html, size, files, creator_id,
-          metainfo, category_id
+          metainfo, category_id, moderation, queued_at
         )
         values (
           ${t.infoHash}, ${t.infoHashV2}, ${t.title}, ${t.description}, ${t.descriptionHtml}, ${t.size},
-          ${tx.json(t.files)}, ${t.creatorId}, ${t.metainfo}, ${t.categoryId}
+          ${tx.json(t.files)}, ${t.creatorId}, ${t.metainfo}, ${t.categoryId}, ${t.moderation ?? "approved"}, now()
         )
         returning id
       `;
@@ -329,7 +360,10 @@ export async function insertTorrent(
   }
 }
 
-/** Changes a torrent's title, description, category and tags, in one transaction. */
+/**
+ * Changes a torrent's title, description, category and tags. Call it with a transaction
+ * (`sql.begin`), so the torrent and its tags change together.
+ */
 export async function updateTorrent(
   sql: Sql,
   id: number,
@@ -341,15 +375,13 @@ export async function updateTorrent(
     tags: readonly string[];
   },
 ): Promise<void> {
-  await sql.begin(async (tx) => {
-    await tx`
-      update torrents
-      set title = ${change.title}, description = ${change.description},
-        description_html = ${change.descriptionHtml}, category_id = ${change.categoryId}
-      where id = ${id}
-    `;
-    await setTorrentTags(tx as unknown as Sql, id, change.tags);
-  });
+  await sql`
+    update torrents
+    set title = ${change.title}, description = ${change.description},
+      description_html = ${change.descriptionHtml}, category_id = ${change.categoryId}
+    where id = ${id}
+  `;
+  await setTorrentTags(sql, id, change.tags);
 }
 
 /** Stores the rendering of a description written before the site stored them (unless it changed meanwhile). */

@@ -3,7 +3,7 @@ import { newPasskey } from "../../shared/secrets.ts";
 import type { Int8, Sql } from "../client.ts";
 
 /** Every role, granted to the first member so someone can run the site. */
-export const ALL_ROLES = ["upload", "invite", "moderate", "admin"] as const;
+export const ALL_ROLES = ["upload", "trusted", "invite", "moderate", "admin"] as const;
 export type Role = (typeof ALL_ROLES)[number];
 
 /** Member names: 3 to 32 letters, digits, `_`, `-` or `.`, starting with a letter or digit. */
@@ -74,7 +74,8 @@ export async function createUser(
 /** Every member as the tracker needs them. */
 export async function trackerUsers(sql: Sql): Promise<TrackerUser[]> {
   return await sql<TrackerUser[]>`
-    select id, passkey, disabled, downloads_paused as "downloadsPaused" from users
+    select id, passkey, disabled, downloads_paused as "downloadsPaused", warnings_paused as "warningsPaused"
+    from users
   `;
 }
 
@@ -87,7 +88,8 @@ export async function countUsers(sql: Sql): Promise<number> {
 /** One member as the tracker needs them, or null. */
 export async function trackerUser(sql: Sql, id: number): Promise<TrackerUser | null> {
   const [row] = await sql<TrackerUser[]>`
-    select id, passkey, disabled, downloads_paused as "downloadsPaused" from users where id = ${id}
+    select id, passkey, disabled, downloads_paused as "downloadsPaused", warnings_paused as "warningsPaused"
+    from users where id = ${id}
   `;
   return row ?? null;
 }

@@ -3,6 +3,9 @@ export type ClientErrorCode =
   | "unknown_passkey"
   | "disabled_account"
   | "downloads_paused"
+  | "warnings_paused"
+  | "awaiting_moderation"
+  | "rejected"
   | "unregistered_torrent"
   | "client_not_allowed"
   | "too_many_peers"
@@ -42,6 +45,39 @@ export function failureResponse(message: string): Uint8Array {
   return out;
 }
 
+const RETRY_HEAD = encoder.encode("8:intervali");
+const RETRY_MIN = encoder.encode("e12:min intervali");
+
+/**
+ * Encodes `d14:failure reason<len>:<message>8:intervali<s>e12:min intervali<s>ee`: a failure the
+ * client should ask about again after `retrySeconds` rather than on its own (often long) back-off,
+ * for a refusal that can end (a torrent waiting for moderation). Keys in byte order.
+ */
+export function failureWithRetry(message: string, retrySeconds: number): Uint8Array {
+  const head = failureResponse(message);
+  const seconds = encoder.encode(String(Math.max(1, Math.floor(retrySeconds))));
+  const out = new Uint8Array(
+    head.length - 1 + RETRY_HEAD.length + seconds.length + RETRY_MIN.length + seconds.length + 2,
+  );
+  let pos = 0;
+  out.set(head.subarray(0, head.length - 1), pos);
+  pos += head.length - 1;
+  out.set(RETRY_HEAD, pos);
+  pos += RETRY_HEAD.length;
+  out.set(seconds, pos);
+  pos += seconds.length;
+  out.set(RETRY_MIN, pos);
+  pos += RETRY_MIN.length;
+  out.set(seconds, pos);
+  pos += seconds.length;
+  out[pos++] = 0x65;
+  out[pos] = 0x65;
+  return out;
+}
+
+/** Seconds a client waits before asking again about a torrent held for moderation. */
+export const MODERATION_RETRY_SECONDS = 60;
+
 /**
  * A failure shown to the member in their BitTorrent client. `body` is the bencoded failure response,
  * encoded once at construction and shared: callers must not modify it.
@@ -55,10 +91,11 @@ export class ClientError {
   readonly body: Uint8Array;
 
   /** Builds an error and its bencoded body; prefer the fixed entries of `CLIENT_ERRORS`. */
-  constructor(code: ClientErrorCode, message: string) {
+  constructor(code: ClientErrorCode, message: string, retrySeconds?: number) {
     this.code = code;
     this.message = message;
-    this.body = failureResponse(message);
+    this.body =
+      retrySeconds === undefined ? failureResponse(message) : failureWithRetry(message, retrySeconds);
   }
 }
 
@@ -80,6 +117,24 @@ export const CLIENT_ERRORS = {
     "downloads_paused",
     "New downloads are paused: you have too many hit-and-runs. Seed what you owe (see your hit-and-runs page on the site) and they resume within the hour.",
   ),
+  /** The member has too many active warnings: seeding goes on, new downloads do not start. */
+  warningsPaused: new ClientError(
+    "warnings_paused",
+    "New downloads are paused: you have too many active warnings. See your account page on the site; they resume when warnings expire.",
+  ),
+  /** The torrent waits in the moderation queue; asked about again a minute later. */
+  awaitingModeration: new ClientError(
+    "awaiting_moderation",
+    "This torrent is waiting for moderation: keep it loaded, it starts as soon as a moderator approves it.",
+    MODERATION_RETRY_SECONDS,
+  ),
+  /** The torrent was rejected by a moderator; `reason` is theirs. */
+  rejected: (reason: string): ClientError =>
+    new ClientError(
+      "rejected",
+      `rejected: ${reason.trim() || "no reason given"}`.slice(0, 300),
+      MODERATION_RETRY_SECONDS,
+    ),
   /** The info hash is not a torrent the site knows. */
   unregisteredTorrent: new ClientError(
     "unregistered_torrent",

@@ -18,6 +18,7 @@ import type { WebDeps } from "../deps.ts";
 import { accountEconomy } from "../economy/service.ts";
 import type { Links } from "../links.ts";
 import { findMember } from "../members/service.ts";
+import { moderationNotice } from "../moderation/service.ts";
 import { ownSettings } from "../profiles/service.ts";
 import { type Result, refuse, refuseField, refuseFields } from "../refusal.ts";
 
@@ -28,9 +29,10 @@ export const TOKEN_LIMITS = { max: MAX_TOKENS, nameMax: TOKEN_NAME_MAX } as cons
 export async function accountOverview(deps: WebDeps, userId: number, links: Links) {
   const member = await findMember(deps, userId);
   if (!member) throw new Error(`member ${userId} of a live session is missing`);
+  const uploads = await memberUploads(deps.sql, userId);
   return {
     member,
-    uploads: await memberUploads(deps.sql, userId),
+    uploads: { ...uploads, rows: uploads.rows.map((row) => ({ ...row, notice: moderationNotice(row) })) },
     announceUrl: links.announce(member.passkey),
     tokens: await memberTokens(deps.sql, userId),
     feedUrl: `${links.site}/rss/${await rssKey(deps.sql, userId)}`,

@@ -33,6 +33,11 @@ export const TAGS = [
   },
   { name: "News", description: "Site news: members read, administrators post, edit and delete." },
   { name: "Site", description: "The home page, site statistics and the data behind the plots." },
+  {
+    name: "Staff",
+    description:
+      "Governing the site: the moderation queue, members' reports, warnings, the staff log and the invite tree.",
+  },
 ];
 
 const DESCRIPTION = `The site's JSON API: the same members, torrents and invites as the pages, with the same permissions.

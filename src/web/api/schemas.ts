@@ -117,6 +117,15 @@ export const TorrentSummary = t.Object({
       ),
     ),
   ),
+  moderation: t.Optional(
+    t.Union([t.Literal("pending"), t.Literal("approved"), t.Literal("rejected")], {
+      description:
+        "Moderation state: pending and rejected torrents are shown only to their uploader and staff, and refused by the tracker",
+    }),
+  ),
+  moderation_note: t.Optional(
+    t.String({ description: "The reason of a rejection or the note of a postponement" }),
+  ),
 });
 
 export const TorrentFull = t.Object(
@@ -245,6 +254,8 @@ export function summaryBody(row: TorrentRow): typeof TorrentSummary.static {
     freeleech: row.credit?.badge
       ? { badge: row.credit.badge, until: row.credit.until ? iso(row.credit.until) : null }
       : null,
+    moderation: row.moderation,
+    moderation_note: row.moderationNote,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Sql } from "../../db/client.ts";
 import {
   type CommentRow,
   clearCommentNotice,
@@ -12,6 +13,7 @@ import {
 } from "../../db/queries/comments.ts";
 import { getTorrent } from "../../db/queries/torrents.ts";
 import type { Actor } from "../access.ts";
+import { recordStaffAction } from "../audit/service.ts";
 import type { WebDeps } from "../deps.ts";
 import {
   countEdit,
@@ -162,7 +164,20 @@ export async function removeComment(deps: WebDeps, actor: Actor, id: number): Pr
   if (!found.ok) return found;
   if (!found.comment.canDelete)
     return refuse("forbidden", "Only its author and moderators may delete a comment.");
-  await deleteComment(deps.sql, id);
+  const { comment } = found;
+  if (comment.authorId === actor.id) await deleteComment(deps.sql, id);
+  else
+    await deps.sql.begin(async (tx) => {
+      await deleteComment(tx as unknown as Sql, id);
+      await recordStaffAction(tx, {
+        actorId: actor.id,
+        action: "comment.delete",
+        targetType: "comment",
+        targetId: id,
+        before: { torrentId: comment.torrentId, authorId: comment.authorId, body: comment.body },
+        after: null,
+      });
+    });
   return found;
 }
 

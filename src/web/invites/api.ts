@@ -1,21 +1,25 @@
 import { Elysia, t } from "elysia";
 import { PASSWORD_MAX } from "../../db/queries/users.ts";
+import { STAFF } from "../access.ts";
 import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
 import { accepted, refusalError } from "../api/errors.ts";
 import { errors, Me, MemberRef } from "../api/schemas.ts";
 import { sessionStarted } from "../auth/api.ts";
 import type { WebDeps } from "../deps.ts";
 import { linksFor } from "../links.ts";
-import { idOf, wholeNumber } from "../schemas.ts";
+import { IdParams, idOf, wholeNumber } from "../schemas.ts";
 import {
   INVITE_LIMITS,
+  invitationTree,
   inviteClosed,
   inviteLink,
   inviteStatus,
   invitesOf,
   makeInvite,
   register,
+  revokeAllInvites,
   revokeMemberInvite,
+  type TreeNode,
 } from "./service.ts";
 
 // One parameter name at this place in the path for every method, as OpenAPI requires: the secret
@@ -58,12 +62,54 @@ const InviteList = t.Object(
 
 const InviteStatus = t.Object(
   {
-    state: t.Union([t.Literal("open"), t.Literal("used"), t.Literal("revoked"), t.Literal("expired")], {
-      description: "open: can be used to register; used, revoked or expired: cannot",
-    }),
+    state: t.Union(
+      [
+        t.Literal("open"),
+        t.Literal("used"),
+        t.Literal("revoked"),
+        t.Literal("expired"),
+        t.Literal("withdrawn"),
+        t.Literal("first_done"),
+      ],
+      {
+        description:
+          "open: can be used to register; used, revoked, expired, withdrawn (the inviter is disabled or lost the invite role) or first_done (a first-account link once a member exists): cannot",
+      },
+    ),
     inviter: t.Union([t.String(), t.Null()], { description: "Who made it (while open)" }),
   },
   { description: "The invite's state" },
+);
+
+/** The tree as a list, parents before their invitees (depth first, oldest first). */
+function flatten(
+  nodes: readonly TreeNode[],
+  out: (typeof TreeMember.static)[] = [],
+): (typeof TreeMember.static)[] {
+  for (const node of nodes) {
+    out.push({
+      id: node.id,
+      name: node.name,
+      disabled: node.disabled,
+      joined_at: node.createdAt.toISOString(),
+      invited_by: node.invitedBy,
+      open_invites: node.canInvite && !node.disabled ? node.openInvites : 0,
+    });
+    flatten(node.invitees, out);
+  }
+  return out;
+}
+
+const TreeMember = t.Object(
+  {
+    id: t.Number(),
+    name: t.String(),
+    disabled: t.Boolean(),
+    joined_at: t.String({ format: "date-time" }),
+    invited_by: t.Union([t.Number(), t.Null()], { description: "The inviter's id (null: nobody)" }),
+    open_invites: t.Number({ description: "Open invites that can still be used" }),
+  },
+  { description: "A member and who invited them" },
 );
 
 /** Invites: make, list and revoke one's own (role `invite`), look one up, and register through one. */
@@ -149,6 +195,52 @@ export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
           summary: "An invite's status",
           description: "Whether the invite with this secret can still be used. No log-in needed.",
           security: [],
+        },
+      },
+    )
+    .get(
+      "/invite-tree",
+      async ({ caller }) => {
+        const result = accepted(await invitationTree(deps, caller));
+        return { members: flatten(result.roots) };
+      },
+      {
+        role: STAFF,
+        response: {
+          200: t.Object(
+            {
+              members: t.Array(TreeMember, {
+                description: "Every member, depth first: each right after their inviter, oldest first",
+              }),
+            },
+            { description: "Who invited whom" },
+          ),
+          ...errors(401, 403),
+        },
+        detail: {
+          tags: ["Staff"],
+          summary: "The invite tree",
+          description: "Moderators and administrators. Who invited whom, from the members nobody invited.",
+        },
+      },
+    )
+    .post(
+      "/users/:id/invites/revoke",
+      async ({ caller, params }) => {
+        const result = accepted(await revokeAllInvites(deps, caller, params.id));
+        return { revoked: result.revoked };
+      },
+      {
+        role: STAFF,
+        params: IdParams,
+        response: {
+          200: t.Object({ revoked: t.Number({ description: "Invites revoked" }) }, { description: "Done" }),
+          ...errors(401, 403, 404, 422),
+        },
+        detail: {
+          tags: ["Staff"],
+          summary: "Revoke a member's open invites",
+          description: "Moderators and administrators. Recorded in the staff log. 404 when there is none.",
         },
       },
     )

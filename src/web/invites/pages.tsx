@@ -2,7 +2,9 @@
 import { Elysia, t } from "elysia";
 import { InvitesPage } from "../../../views/invites/invites.tsx";
 import { InviteClosedPage, RegisterPage } from "../../../views/invites/register.tsx";
+import { InviteTreePage } from "../../../views/invites/tree.tsx";
 import { PASSWORD_MAX } from "../../db/queries/users.ts";
+import { STAFF } from "../access.ts";
 import {
   type PageContext,
   problem,
@@ -17,17 +19,20 @@ import { linksFor } from "../links.ts";
 import { PASSWORD_LIMITS } from "../members/service.ts";
 import { FixedWindowLimiter } from "../rate-limit.ts";
 import { REFUSAL_STATUS } from "../refusal.ts";
-import { CsrfField, CsrfOnly, IdParams } from "../schemas.ts";
+import { CsrfField, CsrfOnly, IdParams, optionalTexts } from "../schemas.ts";
 import {
   type ClosedState,
   INVITE_LIMITS,
+  invitationTree,
   inviteClosed,
   inviteLink,
   inviteStatus,
   invitesOf,
   makeInvite,
   register,
+  revokeAllInvites,
   revokeMemberInvite,
+  TREE_MAX,
 } from "./service.ts";
 
 /** Registration attempts allowed per address in each window. */
@@ -102,6 +107,32 @@ export function invitePages(deps: WebDeps) {
         return redirect(`${base}/invites`, 303);
       },
       { role: { anyOf: "invite", back: "/invites" }, params: IdParams, body: CsrfOnly },
+    )
+    .get(
+      "/staff/invites",
+      async ({ page, viewer, query, set }) => {
+        const result = await invitationTree(deps, viewer);
+        if (!result.ok) return refusedPage(page, set, result.refusal);
+        return (
+          <InviteTreePage
+            page={page}
+            roots={result.roots}
+            members={result.members}
+            max={TREE_MAX}
+            done={query.done === "revoked" ? "Open invites revoked." : undefined}
+          />
+        );
+      },
+      { role: STAFF, query: optionalTexts({ done: 10 }) },
+    )
+    .post(
+      "/staff/invites/:id/revoke",
+      async ({ page, viewer, params, set, base, redirect }) => {
+        const result = await revokeAllInvites(deps, viewer, params.id);
+        if (!result.ok) return refusedPage(page, set, result.refusal);
+        return redirect(`${base}/staff/invites?done=revoked`, 303);
+      },
+      { role: { anyOf: STAFF, back: "/staff/invites" }, params: IdParams, body: CsrfOnly },
     )
     .get("/register/:secret", async ({ page, params, set }) => {
       const secret = secretOf(params);

@@ -1,3 +1,4 @@
+import type { Sql } from "../../db/client.ts";
 import {
   createMemberInvite,
   INVITE_DAYS_DEFAULT,
@@ -5,16 +6,21 @@ import {
   INVITE_DAYS_MIN,
   InviteClosedError,
   type InviteState,
+  type InviteTreeRow,
   inviteBySecret,
+  inviteTree,
   MAX_PENDING_INVITES,
   memberInvites,
   type NewInvite,
   registerWithInvite,
   revokeInvite,
+  revokeOpenInvites,
 } from "../../db/queries/invites.ts";
 import { createSession } from "../../db/queries/sessions.ts";
 import { NameTakenError } from "../../db/queries/users.ts";
 import { hashPassword } from "../../shared/secrets.ts";
+import { type Actor, isStaff } from "../access.ts";
+import { recordStaffAction } from "../audit/service.ts";
 import type { WebDeps } from "../deps.ts";
 import { NAME_TAKEN, newMemberProblems, newMemberRefusal } from "../members/service.ts";
 import { type Refused, type Result, refuse, refuseFields } from "../refusal.ts";
@@ -71,6 +77,9 @@ const CLOSED: Record<Exclude<ClosedState, "unknown">, string> = {
   used: "This invite was used already.",
   revoked: "This invite was revoked by the member who made it.",
   expired: "This invite has expired.",
+  withdrawn:
+    "The member who made this invite may no longer invite (disabled, or the invite role revoked): ask another member.",
+  first_done: "This first-account link cannot be used: the site's first account exists already.",
 };
 
 /** The refusal of an invite that cannot be used, with its state (the page words it by the state). */
@@ -121,10 +130,64 @@ export async function register(
   } catch (error) {
     if (error instanceof NameTakenError) return newMemberRefusal({ name: NAME_TAKEN });
     if (!(error instanceof InviteClosedError)) throw error;
+    if (error.state) return inviteClosed(error.state);
     // Claimed, revoked or expired since the check above: say which.
     const now = await inviteStatus(deps, input.secret);
     return inviteClosed(now.state === "open" ? "used" : now.state);
   }
   await deps.sync.user(id);
   return { ok: true, userId: id, sessionToken: await createSession(deps.sql, id) };
+}
+
+/** Most members the invite tree shows. */
+export const TREE_MAX = 5000;
+
+/** A member in the invite tree with those they invited. */
+export interface TreeNode extends InviteTreeRow {
+  invitees: TreeNode[];
+}
+
+/**
+ * Who invited whom, for staff: members with no inviter (the first, those an administrator made)
+ * at the roots, each with those they invited, oldest first.
+ */
+export async function invitationTree(
+  deps: WebDeps,
+  actor: Actor,
+): Promise<Result<{ roots: TreeNode[]; members: number }>> {
+  if (!isStaff(actor)) return refuse("forbidden", "Only moderators and administrators see the invite tree.");
+  const rows = await inviteTree(deps.sql, TREE_MAX);
+  const nodes = new Map<number, TreeNode>(rows.map((r) => [r.id, { ...r, invitees: [] }]));
+  const roots: TreeNode[] = [];
+  for (const node of nodes.values()) {
+    const parent = node.invitedBy !== null ? nodes.get(node.invitedBy) : undefined;
+    if (parent && parent !== node) parent.invitees.push(node);
+    else roots.push(node);
+  }
+  return { ok: true, roots, members: rows.length };
+}
+
+/** Staff revoke every open invite of a member (recorded in the staff log with the invites' numbers). */
+export async function revokeAllInvites(
+  deps: WebDeps,
+  actor: Actor,
+  memberId: number,
+): Promise<Result<{ revoked: number }>> {
+  if (!isStaff(actor))
+    return refuse("forbidden", "Only moderators and administrators revoke other members' invites.");
+  const revoked = await deps.sql.begin(async (tx) => {
+    const ids = await revokeOpenInvites(tx as unknown as Sql, memberId);
+    if (ids.length === 0) return ids;
+    await recordStaffAction(tx, {
+      actorId: actor.id,
+      action: "invite.revoke",
+      targetType: "member",
+      targetId: memberId,
+      before: { openInvites: ids },
+      after: { openInvites: [] },
+    });
+    return ids;
+  });
+  if (revoked.length === 0) return refuse("not_found", "This member has no open invite.");
+  return { ok: true, revoked: revoked.length };
 }

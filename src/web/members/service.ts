@@ -1,3 +1,4 @@
+import type { Sql } from "../../db/client.ts";
 import {
   grantRole,
   listMembers,
@@ -21,6 +22,7 @@ import {
 } from "../../db/queries/users.ts";
 import { hashPassword } from "../../shared/secrets.ts";
 import { type Actor, isStaff } from "../access.ts";
+import { recordStaffAction } from "../audit/service.ts";
 import type { WebDeps } from "../deps.ts";
 import { sendSystemMessage } from "../messages/service.ts";
 import { NO_MEMBER, type Refused, type Result, refuse, refuseField, refuseFields } from "../refusal.ts";
@@ -33,6 +35,7 @@ export const NAME_TAKEN = "This name is taken: choose another.";
 
 const HELP: Record<Role, string> = {
   upload: "may upload torrents",
+  trusted: "uploads skip the moderation queue",
   invite: "may create invites",
   moderate: "may edit and delete any torrent and disable or enable members",
   admin: "may grant and revoke roles",
@@ -102,7 +105,17 @@ export async function setAccess(
   if (!member) return refuse("not_found", NO_MEMBER);
   const problem = accessProblem(actor, member, disabled);
   if (problem) return refuse(member.id === actor.id ? "conflict" : "forbidden", problem);
-  await setDisabled(deps.sql, member.id, disabled);
+  await deps.sql.begin(async (tx) => {
+    await setDisabled(tx as unknown as Sql, member.id, disabled);
+    await recordStaffAction(tx, {
+      actorId: actor.id,
+      action: disabled ? "member.disable" : "member.enable",
+      targetType: "member",
+      targetId: member.id,
+      before: { disabled: member.disabled },
+      after: { disabled },
+    });
+  });
   await deps.sync.user(member.id);
   // A disabled member cannot log in to read anything; once enabled they hear of it.
   if (!disabled && member.disabled)
@@ -126,12 +139,27 @@ export async function changeRole(
   grant: boolean,
 ): Promise<MemberChange> {
   if (!actor.can("admin")) return refuse("forbidden", "Only administrators grant and revoke roles.");
-  if (!(await findMember(deps, id))) return refuse("not_found", NO_MEMBER);
+  const member = await findMember(deps, id);
+  if (!member) return refuse("not_found", NO_MEMBER);
   if (!grant && role === "admin" && id === actor.id)
     return refuse("conflict", "You cannot revoke your own admin role: ask another administrator.");
-  const before = await findMember(deps, id);
-  if (grant) await grantRole(deps.sql, id, role, actor.id);
-  else await revokeRole(deps.sql, id, role);
+  const before = member;
+  await deps.sql.begin(async (tx) => {
+    const changed = grant
+      ? await grantRole(tx as unknown as Sql, id, role, actor.id)
+      : await revokeRole(tx as unknown as Sql, id, role);
+    if (!changed) return;
+    await recordStaffAction(tx, {
+      actorId: actor.id,
+      action: grant ? "member.grant_role" : "member.revoke_role",
+      targetType: "member",
+      targetId: id,
+      before: { roles: [...member.roles] },
+      after: {
+        roles: grant ? [...new Set([...member.roles, role])].sort() : member.roles.filter((r) => r !== role),
+      },
+    });
+  });
   await deps.sync.user(id);
   const held = before?.roles.includes(role) ?? false;
   if (held !== grant && id !== actor.id)
@@ -193,6 +221,14 @@ export async function createMember(
       passwordHash: await hashPassword(input.password, deps.pepper),
       roles: [...new Set(input.roles)],
       grantedBy: actor.id,
+    });
+    await recordStaffAction(deps.sql, {
+      actorId: actor.id,
+      action: "member.create",
+      targetType: "member",
+      targetId: user.id,
+      before: null,
+      after: { name: user.name, roles: [...new Set(input.roles)].sort() },
     });
     await deps.sync.user(user.id);
     return { ok: true, member: (await findMember(deps, user.id))! };

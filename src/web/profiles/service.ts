@@ -93,7 +93,9 @@ export async function memberProfile(
 ): Promise<ProfileResult> {
   const row = await profileRow(deps.sql, who);
   if (!row) return refuse("not_found", "id" in who ? NO_MEMBER : NO_PROFILE);
-  const { rows } = await memberUploads(deps.sql, row.id, PROFILE_UPLOADS);
+  // Uploads still held for moderation are the uploader's and the staff's to see.
+  const own = viewer.id === row.id || isStaff(viewer);
+  const { rows } = await memberUploads(deps.sql, row.id, PROFILE_UPLOADS, !own);
   return { ok: true, profile: asProfile(viewer, row, rows) };
 }
 

@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import { popularTags, tagsStartingWith } from "../../db/queries/tags.ts";
 import { SORTS, type Sort } from "../../db/queries/torrents.ts";
+import type { Actor } from "../access.ts";
 import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
 import { ApiError, accepted, fail, refusalError } from "../api/errors.ts";
 import { CountsBody, errors, fullBody, summaryBody, TorrentFull, TorrentPage } from "../api/schemas.ts";
@@ -45,8 +46,8 @@ const API_FIELDS = { category: "category_id" };
 
 /** Torrents: list and search, detail, upload, edit, delete, download, live counts. */
 export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
-  async function existing(id: number) {
-    const torrent = await findTorrent(deps, id);
+  async function existing(id: number, viewer?: Actor) {
+    const torrent = await findTorrent(deps, id, viewer);
     if (!torrent) throw fail.notFound(NO_TORRENT);
     return torrent;
   }
@@ -58,7 +59,7 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
     .use(apiContext(deps, limiters))
     .get(
       "/torrents",
-      async ({ query }) => {
+      async ({ caller, query }) => {
         const page = query.page ?? 1;
         const limit = query.limit ?? DEFAULT_LIMIT;
         const tag = query.tag === undefined ? undefined : tagFilter(query.tag);
@@ -71,6 +72,7 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
           order: query.order === "asc" ? "asc" : "desc",
           page,
           limit,
+          viewer: caller,
         });
         return { items: rows.map(summaryBody), page, limit, has_next: hasNext };
       },
@@ -128,6 +130,7 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
           categoryId: body.category_id === undefined ? null : categoryField(body.category_id),
           tags: body.tags,
           creatorId: caller.id,
+          uploader: caller,
         });
         if (!result.ok) {
           if (result.refusal.code !== "conflict") throw refusalError(result.refusal, { rename: API_FIELDS });
@@ -204,7 +207,7 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
     .get(
       "/torrents/:id",
       async ({ caller, params }) => {
-        const torrent = await existing(params.id);
+        const torrent = await existing(params.id, caller);
         return fullBody(torrent, torrentRights(caller, torrent), await descriptionHtml(deps, torrent));
       },
       {
@@ -282,6 +285,7 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
           params.id,
           caller.passkey,
           linksFor(deps.config, request, base),
+          caller,
         );
         if (!response) throw fail.notFound(NO_TORRENT);
         return response;
@@ -386,7 +390,9 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
     )
     .get(
       "/torrents/:id/plot",
-      async ({ params }) => ({ plots: [historyBody(await swarmHistory(deps, await existing(params.id)))] }),
+      async ({ caller, params }) => ({
+        plots: [historyBody(await swarmHistory(deps, await existing(params.id, caller)))],
+      }),
       {
         member: true,
         params: IdParams,

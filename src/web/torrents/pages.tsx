@@ -1,10 +1,12 @@
 /** @jsxImportSource @kitajs/html */
+
 import { Elysia, t } from "elysia";
 import { type ListState, TorrentResults, TorrentsPage } from "../../../views/torrents/list.tsx";
 import { EditTorrentPage, TorrentPage } from "../../../views/torrents/torrent.tsx";
 import { UploadForm, UploadPage, type UploadState } from "../../../views/torrents/upload.tsx";
 import { popularTags } from "../../db/queries/tags.ts";
 import { SORTS, type Sort } from "../../db/queries/torrents.ts";
+import { isStaff } from "../access.ts";
 import { categories } from "../categories/service.ts";
 import { COMMENT_LIMITS, commentPage, markCommentsSeen, newCommentNotices } from "../comments/service.ts";
 import { notFound, refusedPage } from "../context.tsx";
@@ -12,6 +14,7 @@ import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
 import { linksFor } from "../links.ts";
 import { preview } from "../markdown/service.ts";
+import { moderationNotice } from "../moderation/service.ts";
 import { swarmHistory } from "../plots/service.ts";
 import { NO_TORRENT } from "../refusal.ts";
 import { CsrfField, IdParams, optionalTexts } from "../schemas.ts";
@@ -43,6 +46,7 @@ const UPLOADED: Record<string, string> = {
   changed:
     "Uploaded. The site made this torrent private, which changed its info hash: download the site's copy and seed from that.",
   "1": "Uploaded. Download the site's copy to seed it with your passkey.",
+  held: "Uploaded. It waits for a moderator: load the site's copy into your client now, and it starts seeding as soon as the torrent is approved.",
 };
 
 /** The title of the page for a torrent that is not there. */
@@ -67,7 +71,16 @@ export function torrentPages(deps: WebDeps) {
         const { rows, hasNext } =
           tag === null
             ? { rows: [], hasNext: false }
-            : await torrentPage(deps, { q, category, tag, sort, order, page: pageNumber, limit: PAGE_SIZE });
+            : await torrentPage(deps, {
+                q,
+                category,
+                tag,
+                sort,
+                order,
+                page: pageNumber,
+                limit: PAGE_SIZE,
+                viewer,
+              });
         const state: ListState = {
           q,
           category,
@@ -108,7 +121,7 @@ export function torrentPages(deps: WebDeps) {
     .get(
       "/torrents/:id",
       async ({ page, viewer, params, query, set }) => {
-        const torrent = await findTorrent(deps, params.id);
+        const torrent = await findTorrent(deps, params.id, viewer);
         if (!torrent) return notFound(page, set, NO_TORRENT);
         const { canEdit, canDelete } = torrentRights(viewer, torrent);
         const notice = query.uploaded
@@ -133,6 +146,15 @@ export function torrentPages(deps: WebDeps) {
             history={await swarmHistory(deps, torrent)}
             bookmarked={(await bookmarkedOf(deps, viewer, [torrent.id])).has(torrent.id)}
             requests={await filledRequests(deps, torrent.id)}
+            moderation={
+              torrent.moderation !== "approved" || isStaff(viewer)
+                ? {
+                    state: torrent.moderation,
+                    notice: moderationNotice(torrent),
+                    canDecide: isStaff(viewer),
+                  }
+                : undefined
+            }
           />
         );
       },
@@ -150,6 +172,7 @@ export function torrentPages(deps: WebDeps) {
           params.id,
           viewer.passkey,
           linksFor(deps.config, request, page.base),
+          viewer,
         )) ?? notFound(page, set, NO_TORRENT),
       { member: true, params: IdParams },
     )
@@ -178,6 +201,7 @@ export function torrentPages(deps: WebDeps) {
           categoryId,
           tags: body.tags,
           creatorId: viewer.id,
+          uploader: viewer,
         });
         if (!result.ok) {
           const duplicateOf = "duplicateOf" in result ? result.duplicateOf : undefined;
@@ -207,7 +231,7 @@ export function torrentPages(deps: WebDeps) {
             },
           });
         }
-        const location = `${page.base}/torrents/${result.id}?uploaded=${result.changed ? "changed" : "1"}`;
+        const location = `${page.base}/torrents/${result.id}?uploaded=${result.held ? "held" : result.changed ? "changed" : "1"}`;
         if (isHtmx) {
           set.headers["hx-redirect"] = location;
           return "";

@@ -189,6 +189,7 @@ export function rssRoutes(deps: WebDeps) {
           params.id,
           user.passkey,
           linksFor(deps.config, request, base),
+          null,
         );
         if (response) return response;
         set.status = 404;

@@ -1,3 +1,4 @@
+import type { Sql } from "../../db/client.ts";
 import { bookmarkedAmong } from "../../db/queries/bookmarks.ts";
 import { listWindows } from "../../db/queries/freeleech.ts";
 import { requestsFilledBy } from "../../db/queries/requests.ts";
@@ -6,6 +7,7 @@ import {
   deleteTorrent,
   getTorrent,
   listTorrents,
+  type Moderation,
   type Sort,
   storeDescriptionHtml,
   storedCounts,
@@ -15,6 +17,7 @@ import {
   updateTorrent,
 } from "../../db/queries/torrents.ts";
 import type { Actor } from "../access.ts";
+import { recordStaffAction } from "../audit/service.ts";
 import { chooseCategory } from "../categories/service.ts";
 import type { WebDeps } from "../deps.ts";
 import type { Links } from "../links.ts";
@@ -26,6 +29,7 @@ import {
   storedHtml,
 } from "../markdown/service.ts";
 import { personalise, safeFileName } from "../metainfo.ts";
+import { heldShownTo, maySee } from "../moderation/service.ts";
 import { NO_TORRENT, type Result, refuse, refuseFields } from "../refusal.ts";
 import { badgeOf, combineFactors } from "../transfers/service.ts";
 import { parseTags, TAG_LIMITS } from "./tags.ts";
@@ -91,6 +95,11 @@ export interface ListQuery {
   order: "asc" | "desc";
   page: number;
   limit: number;
+  /**
+   * Who is looking: torrents held for moderation are listed to their uploader and to staff only.
+   * Left out (the feeds), only approved torrents are listed.
+   */
+  viewer?: Actor | null;
 }
 
 /**
@@ -116,6 +125,7 @@ export async function torrentPage(
     order: query.order,
     limit: query.limit,
     offset: (query.page - 1) * query.limit,
+    held: heldShownTo(query.viewer ?? null),
   });
   const credit = await creditStates(deps);
   return {
@@ -124,9 +134,13 @@ export async function torrentPage(
   };
 }
 
-/** One torrent with live counts, or null. */
-export async function findTorrent(deps: WebDeps, id: number): Promise<TorrentDetail | null> {
+/**
+ * One torrent with live counts, or null; with `viewer`, null too when it is held for moderation
+ * and the viewer is neither its uploader nor staff.
+ */
+export async function findTorrent(deps: WebDeps, id: number, viewer?: Actor): Promise<TorrentDetail | null> {
   const torrent = await getTorrent(deps.sql, id);
+  if (torrent && viewer && !maySee(viewer, torrent)) return null;
   return torrent && (await creditStates(deps))(withLiveCounts(deps, torrent));
 }
 
@@ -209,7 +223,30 @@ export async function editTorrent(
     const throttled = countEdit(deps, actor.id, "description");
     if (throttled) return throttled;
   }
-  await updateTorrent(deps.sql, torrent.id, { title, description, descriptionHtml, categoryId, tags });
+  // The uploader editing their own torrent is no staff action; a moderator editing another's is.
+  await deps.sql.begin(async (tx) => {
+    await updateTorrent(tx as unknown as Sql, torrent.id, {
+      title,
+      description,
+      descriptionHtml: descriptionHtml as string,
+      categoryId,
+      tags,
+    });
+    if (torrent.creatorId !== actor.id)
+      await recordStaffAction(tx, {
+        actorId: actor.id,
+        action: "torrent.edit",
+        targetType: "torrent",
+        targetId: torrent.id,
+        before: {
+          title: torrent.title,
+          description: torrent.description,
+          categoryId: torrent.categoryId,
+          tags: torrent.tags,
+        },
+        after: { title, description, categoryId, tags },
+      });
+  });
   return { ok: true, torrent: (await findTorrent(deps, torrent.id)) ?? torrent };
 }
 
@@ -218,23 +255,36 @@ export async function removeTorrent(deps: WebDeps, actor: Actor, id: number): Pr
   if (!actor.can("moderate")) return refuse("forbidden", "Only moderators may delete torrents.");
   const torrent = await findTorrent(deps, id);
   if (!torrent) return refuse("not_found", NO_TORRENT);
-  await deleteTorrent(deps.sql, torrent.id);
+  await deps.sql.begin(async (tx) => {
+    await deleteTorrent(tx as unknown as Sql, torrent.id);
+    await recordStaffAction(tx, {
+      actorId: actor.id,
+      action: "torrent.delete",
+      targetType: "torrent",
+      targetId: torrent.id,
+      before: { title: torrent.title, creatorId: torrent.creatorId, size: torrent.size },
+      after: null,
+    });
+  });
   await deps.sync.torrent(torrent.id);
   return { ok: true, torrent };
 }
 
 /**
  * The .torrent of torrent `id` with the member's announce URL in it, as a download: the one answer
- * of the torrent page, the API and the feeds. Null when there is no such torrent.
+ * of the torrent page, the API and the feeds. Null when there is no such torrent, or it is held for
+ * moderation and `viewer` is neither its uploader nor staff (the feeds pass null: approved only).
  */
 export async function personalisedDownload(
   deps: WebDeps,
   id: number,
   passkey: string,
   links: Links,
+  viewer: Actor | null,
 ): Promise<Response | null> {
   const file = await torrentFile(deps.sql, id);
-  if (!file) return null;
+  if (!file || !maySee(viewer, { moderation: file.moderation as Moderation, creatorId: file.creatorId }))
+    return null;
   const body = personalise(file.metainfo, links.announceUrls(passkey));
   return new Response(body as Uint8Array<ArrayBuffer>, {
     headers: {

@@ -1,9 +1,11 @@
 import { findDuplicate, insertTorrent } from "../../db/queries/torrents.ts";
+import type { Actor } from "../access.ts";
 import { chooseCategory } from "../categories/service.ts";
 import type { WebDeps } from "../deps.ts";
 import { renderBounded } from "../markdown/service.ts";
 import { MetainfoError, type ParsedTorrent } from "../metainfo.ts";
 import { parseOffThread } from "../metainfo-pool.ts";
+import { uploadHeld } from "../moderation/service.ts";
 import { type Refused, type Result, refuse, refuseField } from "../refusal.ts";
 import { cleanDescription, cleanTitle, TEXT_LIMITS } from "./service.ts";
 import { parseTags } from "./tags.ts";
@@ -24,6 +26,8 @@ export interface UploadInput {
   /** Comma-separated tags (normalised here). */
   tags?: string | readonly string[];
   creatorId: number;
+  /** The uploader's roles: whether the torrent waits in the moderation queue (`uploadHeld`). */
+  uploader?: Actor;
 }
 
 /** The category's id from a form or multipart field: digits, or null for anything else. */
@@ -34,7 +38,7 @@ export function categoryField(text: string | undefined): number | null {
 
 /** The outcome of an upload: stored, or why not (with the field at fault, null for the whole form). */
 export type UploadResult =
-  | Result<{ id: number; title: string; changed: boolean }>
+  | Result<{ id: number; title: string; changed: boolean; held: boolean }>
   /** The torrent already on the site, for a duplicate. */
   | (Refused & { duplicateOf: number });
 
@@ -76,6 +80,7 @@ export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<U
   if (!rendering.ok) return refuseField("description", rendering.problem);
   const duplicate = await findDuplicate(deps.sql, parsed.infoHash, parsed.infoHashV2);
   if (duplicate !== null) return { ...refuse("conflict", ALREADY_HERE), duplicateOf: duplicate };
+  const held = input.uploader !== undefined && uploadHeld(deps, input.uploader);
   const id = await insertTorrent(deps.sql, {
     infoHash: parsed.infoHash,
     infoHashV2: parsed.infoHashV2,
@@ -88,9 +93,10 @@ export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<U
     metainfo: parsed.metainfo,
     categoryId: category.categoryId,
     tags: tags.tags,
+    moderation: held ? "pending" : "approved",
   });
   // Two uploads of one torrent at once: the unique index decides, the loser hears why.
   if (id === null) return refuse("conflict", ALREADY_HERE);
   await deps.sync.torrent(id);
-  return { ok: true, id, title, changed: parsed.changed };
+  return { ok: true, id, title, changed: parsed.changed, held };
 }

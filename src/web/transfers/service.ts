@@ -1,4 +1,5 @@
 import { PeersUnavailableError } from "../../bridge/peers.ts";
+import type { Sql } from "../../db/client.ts";
 import {
   createWindow,
   deleteWindow,
@@ -21,6 +22,7 @@ import {
 import { peerKey, torrentConnectable } from "../../db/queries/probes.ts";
 import { getTorrent } from "../../db/queries/torrents.ts";
 import { type Actor, isStaff } from "../access.ts";
+import { recordStaffAction } from "../audit/service.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientName } from "../peers/client.ts";
 import { NO_TORRENT, type Refused, refuse, refuseFields } from "../refusal.ts";
@@ -137,8 +139,27 @@ export async function setFreeleech(
   const own = await torrentFactors(deps.sql, torrentId);
   if (!own) return NO_SUCH_TORRENT;
   if (own.creatorId === actor.id && !actor.can("admin")) return refuse("forbidden", OWN_FACTORS);
-  if (!(await setTorrentFactors(deps.sql, torrentId, factors.downloadFactor, factors.uploadFactor)))
-    return NO_SUCH_TORRENT;
+  const set = await deps.sql.begin(async (tx) => {
+    if (
+      !(await setTorrentFactors(
+        tx as unknown as Sql,
+        torrentId,
+        factors.downloadFactor,
+        factors.uploadFactor,
+      ))
+    )
+      return false;
+    await recordStaffAction(tx, {
+      actorId: actor.id,
+      action: "torrent.factors",
+      targetType: "torrent",
+      targetId: torrentId,
+      before: { downloadFactor: own.downloadFactor, uploadFactor: own.uploadFactor },
+      after: { downloadFactor: factors.downloadFactor, uploadFactor: factors.uploadFactor },
+    });
+    return true;
+  });
+  if (!set) return NO_SUCH_TORRENT;
   await deps.sync.torrent(torrentId);
   return freeleechState(deps, torrentId);
 }
@@ -191,7 +212,24 @@ export async function addWindow(
   }
   const note = input.note.trim();
   if (note.length > NOTE_MAX) return refuseFields({ note: `A note has at most ${NOTE_MAX} characters.` });
-  const id = await createWindow(deps.sql, { ...input, note, createdBy: actor.id });
+  const id = await deps.sql.begin(async (tx) => {
+    const created = await createWindow(tx as unknown as Sql, { ...input, note, createdBy: actor.id });
+    await recordStaffAction(tx, {
+      actorId: actor.id,
+      action: "window.create",
+      targetType: "window",
+      targetId: created,
+      before: null,
+      after: {
+        startsAt: input.startsAt.toISOString(),
+        endsAt: input.endsAt.toISOString(),
+        downloadFactor: input.downloadFactor,
+        uploadFactor: input.uploadFactor,
+        note,
+      },
+    });
+    return created;
+  });
   await deps.sync.windows();
   return { ok: true, id };
 }
@@ -199,7 +237,20 @@ export async function addWindow(
 /** An admin removes a window; the tracker stops applying it before this returns. */
 export async function removeWindow(deps: WebDeps, actor: Actor, id: number): Promise<{ ok: true } | Refused> {
   if (!actor.can("admin")) return refuse("forbidden", "Site-wide windows need the admin role.");
-  if (!(await deleteWindow(deps.sql, id))) return refuse("not_found", "There is no window with this number.");
+  const removed = await deps.sql.begin(async (tx) => {
+    const window = await deleteWindow(tx as unknown as Sql, id);
+    if (!window) return false;
+    await recordStaffAction(tx, {
+      actorId: actor.id,
+      action: "window.delete",
+      targetType: "window",
+      targetId: id,
+      before: { ...window, startsAt: window.startsAt.toISOString(), endsAt: window.endsAt.toISOString() },
+      after: null,
+    });
+    return true;
+  });
+  if (!removed) return refuse("not_found", "There is no window with this number.");
   await deps.sync.windows();
   return { ok: true };
 }

@@ -1,6 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import bencode from "bencode";
-import { CLIENT_ERRORS, ClientError, failureResponse } from "../../../src/tracker/protocol/errors.ts";
+import {
+  CLIENT_ERRORS,
+  ClientError,
+  failureResponse,
+  failureWithRetry,
+  MODERATION_RETRY_SECONDS,
+} from "../../../src/tracker/protocol/errors.ts";
 
 function text(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes);
@@ -78,8 +84,9 @@ describe("CLIENT_ERRORS", () => {
 
   test("every fixed message is distinct and ends with a full stop", () => {
     const fixed = Object.values(CLIENT_ERRORS).filter((e): e is ClientError => e instanceof ClientError);
-    // Twelve shared by both front ends, four the UDP tracker adds (URL data, scrape, connection id, action).
-    expect(fixed).toHaveLength(16);
+    // Twelve shared by both front ends, four the UDP tracker adds (URL data, scrape, connection id,
+    // action), two of moderation (waiting, and paused for warnings).
+    expect(fixed).toHaveLength(18);
     expect(new Set(fixed.map((e) => e.message)).size).toBe(fixed.length);
     for (const e of fixed) expect(e.message.endsWith(".")).toBe(true);
   });
@@ -89,5 +96,26 @@ describe("CLIENT_ERRORS", () => {
     expect(error.code).toBe("malformed");
     expect(error.message).toBe("Malformed request: info_hash must be 20 bytes.");
     expect(text(error.body)).toBe("d14:failure reason46:Malformed request: info_hash must be 20 bytes.e");
+  });
+});
+
+describe("a failure with a retry interval", () => {
+  test("carries interval and min interval after the reason, keys in byte order", () => {
+    const body = failureWithRetry("This torrent is waiting for moderation", 60);
+    expect(Buffer.from(body).toString()).toBe(
+      "d14:failure reason38:This torrent is waiting for moderation8:intervali60e12:min intervali60ee",
+    );
+    const decoded = bencode.decode(Buffer.from(body)) as Record<string, unknown>;
+    expect(decoded.interval).toBe(60);
+    expect(decoded["min interval"]).toBe(60);
+  });
+
+  test("the moderation refusals use it; a rejection names the moderator's reason", () => {
+    expect(CLIENT_ERRORS.awaitingModeration.body).toEqual(
+      failureWithRetry(CLIENT_ERRORS.awaitingModeration.message, MODERATION_RETRY_SECONDS),
+    );
+    const rejected = CLIENT_ERRORS.rejected("Duplicate of 12");
+    expect([rejected.code, rejected.message]).toEqual(["rejected", "rejected: Duplicate of 12"]);
+    expect((bencode.decode(Buffer.from(rejected.body)) as Record<string, unknown>).interval).toBe(60);
   });
 });
