@@ -24,6 +24,7 @@ import { membersApi } from "./members/api.ts";
 import { newsApi } from "./news/api.ts";
 import { plotsApi } from "./plots/api.ts";
 import { profilesApi } from "./profiles/api.ts";
+import { recoveryApi } from "./recovery/api.ts";
 import { suspiciousApi } from "./suspicious/api.ts";
 import { torrentsApi } from "./torrents/api.ts";
 import { transfersApi } from "./transfers/api.ts";
@@ -39,6 +40,7 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits; limiters
     .use(authApi(deps, limiters))
     .use(membersApi(deps, limiters))
     .use(accountApi(deps, limiters))
+    .use(recoveryApi(deps, limiters))
     .use(invitesApi(deps, limiters))
     .use(torrentsApi(deps, limiters))
     .use(suspiciousApi(deps, limiters))

@@ -23,6 +23,7 @@ import { previewPages } from "./markdown/pages.tsx";
 import { memberPages } from "./members/pages.tsx";
 import { newsPages } from "./news/pages.tsx";
 import { profilePages } from "./profiles/pages.tsx";
+import { recoveryPages } from "./recovery/pages.tsx";
 import { staticRoutes } from "./static.ts";
 import { suspiciousPages } from "./suspicious/pages.tsx";
 import { textGuard } from "./text-guard.ts";
@@ -32,6 +33,7 @@ import { rssRoutes } from "./torrents/rss.ts";
 import { torznabRoutes } from "./torrents/torznab.ts";
 import { fileTooLarge } from "./torrents/upload.ts";
 import { transferPages } from "./transfers/pages.tsx";
+import { twoFactorPages } from "./two-factor/pages.tsx";
 import { type ValidationLike, validationProblems } from "./validation.ts";
 
 export type { WebDeps } from "./deps.ts";
@@ -134,6 +136,8 @@ export function createWebApp(deps: WebDeps) {
     .use(authPages(deps))
     .use(invitePages(deps))
     .use(accountPages(deps))
+    .use(twoFactorPages(deps))
+    .use(recoveryPages(deps))
     .use(memberPages(deps))
     .use(suspiciousPages(deps))
     .use(economyPages(deps))

@@ -11,6 +11,7 @@ import {
   rssKey,
   TOKEN_NAME_MAX,
 } from "../../db/queries/tokens.ts";
+import { hasSecondFactor } from "../../db/queries/two-factor.ts";
 import { passwordProblem } from "../../db/queries/users.ts";
 import { hashPassword, seal, unseal } from "../../shared/secrets.ts";
 import { checkCurrentPassword, THROTTLE_SECONDS } from "../auth/service.ts";
@@ -19,6 +20,7 @@ import { accountEconomy } from "../economy/service.ts";
 import type { Links } from "../links.ts";
 import { findMember } from "../members/service.ts";
 import { ownSettings } from "../profiles/service.ts";
+import { ownEmail } from "../recovery/service.ts";
 import { type Result, refuse, refuseField, refuseFields } from "../refusal.ts";
 
 /** How many API tokens a member may hold, and the longest name, for the form and the rule. */
@@ -36,6 +38,8 @@ export async function accountOverview(deps: WebDeps, userId: number, links: Link
     feedUrl: `${links.site}/rss/${await rssKey(deps.sql, userId)}`,
     profile: (await ownSettings(deps, userId)) ?? { bio: "", hideTransfer: false },
     economy: await accountEconomy(deps, userId),
+    email: await ownEmail(deps, userId),
+    twoFactor: await hasSecondFactor(deps.sql, userId),
   };
 }
 
