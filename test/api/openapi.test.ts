@@ -100,6 +100,9 @@ describe("the OpenAPI document", () => {
       "GET /api/v1/stats",
       "GET /api/v1/stats/plot",
       "GET /api/v1/home",
+      "POST /api/v1/users/{id}/reset-link",
+      "POST /api/v1/password-reset",
+      "PUT /api/v1/users/{id}/email",
     ])
       expect(served.has(route)).toBe(true);
   });
@@ -156,8 +159,36 @@ describe("the OpenAPI document", () => {
       doc.paths["/api/v1/session"]!.post!,
       doc.paths["/api/v1/invites/{invite}"]!.get!,
       doc.paths["/api/v1/invites/{invite}/claim"]!.post!,
+      doc.paths["/api/v1/password-reset"]!.post!,
     ];
     for (const op of publicOps) expect(op.security).toEqual([]);
+  });
+});
+
+describe("request bodies of recovery and two factors", () => {
+  test("describe every field and carry an example", () => {
+    const ops = [
+      doc.paths["/api/v1/session"]!.post!,
+      doc.paths["/api/v1/password-reset"]!.post!,
+      doc.paths["/api/v1/users/{id}/email"]!.put!,
+    ] as { requestBody: { content: Record<string, { schema: Record<string, unknown> }> } }[];
+    for (const op of ops) {
+      const schema = op.requestBody.content["application/json"]!.schema as {
+        properties: Record<string, { description?: string }>;
+        examples?: Record<string, unknown>[];
+      };
+      for (const [name, field] of Object.entries(schema.properties))
+        expect({ name, description: typeof field.description }).toEqual({ name, description: "string" });
+      expect(schema.examples?.length).toBeGreaterThanOrEqual(1);
+      for (const example of schema.examples!)
+        for (const key of Object.keys(example)) expect(Object.keys(schema.properties)).toContain(key);
+    }
+    const session = ops[0]!.requestBody.content["application/json"]!.schema as {
+      properties: Record<string, unknown>;
+      required: string[];
+    };
+    expect(Object.keys(session.properties).sort()).toEqual(["code", "name", "password"]);
+    expect(session.required.sort()).toEqual(["name", "password"]);
   });
 });
 

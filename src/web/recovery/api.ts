@@ -67,13 +67,13 @@ export function recoveryApi(deps: WebDeps, limiters: ApiLimiters) {
         ),
         response: {
           202: t.Object({ message: t.String({ description: "The same whatever the name" }) }),
-          ...errors(422, 503),
+          ...errors(409, 422),
         },
         detail: {
           tags: ["Session"],
           summary: "Ask for a password reset link by mail",
           description:
-            "Sends a reset link to the account's e-mail address, if the name or address belongs to an account that has one. The answer is the same either way. 503 when the site sends no mail; throttled per address.",
+            "Sends a reset link to the account's e-mail address, if the name or address belongs to an account that has one. The answer is the same either way. 409 when the site sends no mail (ask staff); throttled per address.",
           security: [],
         },
       },
