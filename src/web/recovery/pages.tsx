@@ -1,12 +1,11 @@
 /** @jsxImportSource @kitajs/html */
 import { Elysia, t } from "elysia";
 import { ForgotPage, ResetPage } from "../../../views/recovery/recovery.tsx";
-import { PASSWORD_MAX } from "../../db/queries/users.ts";
+import { PASSWORD_MAX, PASSWORD_MIN } from "../../db/queries/users.ts";
 import { refusedPage } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
 import { linksFor } from "../links.ts";
-import { PASSWORD_LIMITS } from "../members/service.ts";
 import { CsrfField } from "../schemas.ts";
 import { mailConfigured } from "./mail.ts";
 import {
@@ -18,6 +17,7 @@ import {
   resetPassword,
 } from "./service.ts";
 
+const PASSWORD_LIMITS = { min: PASSWORD_MIN, max: PASSWORD_MAX } as const;
 // A reset token is 43 base64url characters; anything much longer names no link.
 const TokenParams = t.Object({ token: t.String({ maxLength: 200 }) });
 

@@ -12,8 +12,8 @@ import { passwordProblem } from "../../db/queries/users.ts";
 import { log } from "../../log.ts";
 import { hashPassword } from "../../shared/secrets.ts";
 import { type Actor, isStaff } from "../access.ts";
-import { throttleAddress } from "../auth/service.ts";
 import type { WebDeps } from "../deps.ts";
+import { throttleAddress } from "../rate-limit.ts";
 import { NO_MEMBER, type Result, refuse, refuseField, refuseFields } from "../refusal.ts";
 import { mailConfigured, sendMail } from "./mail.ts";
 
