@@ -181,8 +181,8 @@ describe("without mail", () => {
     expect(await sent.text()).toContain("ask a moderator or administrator");
     const api = await expectError(
       await postJson(web, "/api/v1/password-reset", { who: "anyone" }),
-      503,
-      "unavailable",
+      409,
+      "conflict",
     );
     expect(api.message).toContain("ask a moderator or administrator");
   });

@@ -102,7 +102,7 @@ export async function requestReset(
 ): Promise<Result> {
   if (!mailConfigured(deps.config))
     return refuse(
-      "unavailable",
+      "conflict",
       "This site sends no mail: ask a moderator or administrator for a reset link.",
     );
   const who = input.who.trim();
