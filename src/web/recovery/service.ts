@@ -101,10 +101,7 @@ export async function requestReset(
   input: { who: string; ip: string; siteRoot: string },
 ): Promise<Result> {
   if (!mailConfigured(deps.config))
-    return refuse(
-      "conflict",
-      "This site sends no mail: ask a moderator or administrator for a reset link.",
-    );
+    return refuse("conflict", "This site sends no mail: ask a moderator or administrator for a reset link.");
   const who = input.who.trim();
   if (!who || who.length > EMAIL_MAX || /[\u0000-\u001f\u007f]/.test(who))
     return refuseFields({ who: "Enter your name or your e-mail address." });
