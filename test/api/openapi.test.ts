@@ -172,8 +172,17 @@ describe("request bodies of recovery and two factors", () => {
       doc.paths["/api/v1/password-reset"]!.post!,
       doc.paths["/api/v1/users/{id}/email"]!.put!,
     ] as { requestBody: { content: Record<string, { schema: Record<string, unknown> }> } }[];
+    const bodyOf = (op: (typeof ops)[number]) => {
+      const content = op.requestBody.content;
+      const schema = (content["application/json"] ?? Object.values(content)[0])!.schema;
+      const ref = schema.$ref as string | undefined;
+      return ref
+        ? ((doc as unknown as { components: { schemas: Record<string, Record<string, unknown>> } }).components
+            .schemas[ref.split("/").at(-1)!] as Record<string, unknown>)
+        : schema;
+    };
     for (const op of ops) {
-      const schema = op.requestBody.content["application/json"]!.schema as {
+      const schema = bodyOf(op) as {
         properties: Record<string, { description?: string }>;
         examples?: Record<string, unknown>[];
       };
@@ -183,7 +192,7 @@ describe("request bodies of recovery and two factors", () => {
       for (const example of schema.examples!)
         for (const key of Object.keys(example)) expect(Object.keys(schema.properties)).toContain(key);
     }
-    const session = ops[0]!.requestBody.content["application/json"]!.schema as {
+    const session = bodyOf(ops[0]!) as {
       properties: Record<string, unknown>;
       required: string[];
     };
