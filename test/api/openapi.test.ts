@@ -29,7 +29,7 @@ beforeAll(async () => {
   // Under the API's rate limit like every other route.
   expect(response.headers.get("ratelimit-limit")).toBe("60");
   doc = JSON.parse(await response.text()) as Doc;
-}, 60000);
+}, 180000);
 afterAll(async () => {
   await api?.close();
 });

@@ -755,7 +755,7 @@ describe("recovery and two factors under hostile bodies", () => {
     const crossSite = await send(staff, {
       body: form({}),
       as: admin,
-      headers: { origin: "http://evil.example" },
+      headers: { "sec-fetch-site": "cross-site" },
     });
     if (crossSite.status !== 403) failures.push(`${staff} from another site → ${crossSite.status}`);
     // The logged-out forms refuse another site too.
