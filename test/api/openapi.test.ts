@@ -166,38 +166,28 @@ describe("the OpenAPI document", () => {
 });
 
 describe("request bodies of recovery and two factors", () => {
-  test("describe every field and carry an example", () => {
-    const ops = [
-      doc.paths["/api/v1/session"]!.post!,
-      doc.paths["/api/v1/password-reset"]!.post!,
-      doc.paths["/api/v1/users/{id}/email"]!.put!,
-    ] as { requestBody: { content: Record<string, { schema: Record<string, unknown> }> } }[];
-    const bodyOf = (op: (typeof ops)[number]) => {
-      const content = op.requestBody.content;
-      const schema = (content["application/json"] ?? Object.values(content)[0])!.schema;
-      const ref = schema.$ref as string | undefined;
-      return ref
-        ? ((doc as unknown as { components: { schemas: Record<string, Record<string, unknown>> } }).components
-            .schemas[ref.split("/").at(-1)!] as Record<string, unknown>)
-        : schema;
-    };
-    for (const op of ops) {
-      const schema = bodyOf(op) as {
-        properties: Record<string, { description?: string }>;
-        examples?: Record<string, unknown>[];
-      };
-      for (const [name, field] of Object.entries(schema.properties))
-        expect({ name, description: typeof field.description }).toEqual({ name, description: "string" });
-      expect(schema.examples?.length).toBeGreaterThanOrEqual(1);
-      for (const example of schema.examples!)
-        for (const key of Object.keys(example)) expect(Object.keys(schema.properties)).toContain(key);
+  test("are Elysia schemas that describe every field and carry an example", () => {
+    const routes = api.app.routes as unknown as { method: string; path: string; hooks: { body?: unknown } }[];
+    for (const [method, path] of [
+      ["POST", "/api/v1/session"],
+      ["POST", "/api/v1/password-reset"],
+      ["PUT", "/api/v1/users/:id/email"],
+    ] as const) {
+      const route = routes.find((r) => r.method === method && r.path === path);
+      const schema = route?.hooks.body as
+        | { properties: Record<string, { description?: string }>; examples?: Record<string, unknown>[] }
+        | undefined;
+      expect({ path, found: Boolean(schema?.properties) }).toEqual({ path, found: true });
+      for (const [name, field] of Object.entries(schema!.properties))
+        expect({ path, name, description: typeof field.description }).toEqual({
+          path,
+          name,
+          description: "string",
+        });
+      expect(schema!.examples?.length).toBeGreaterThanOrEqual(1);
+      for (const example of schema!.examples!)
+        for (const key of Object.keys(example)) expect(Object.keys(schema!.properties)).toContain(key);
     }
-    const session = bodyOf(ops[0]!) as {
-      properties: Record<string, unknown>;
-      required: string[];
-    };
-    expect(Object.keys(session.properties).sort()).toEqual(["code", "name", "password"]);
-    expect(session.required.sort()).toEqual(["name", "password"]);
   });
 });
 
