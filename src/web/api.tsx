@@ -28,6 +28,7 @@ import { moderationApi } from "./moderation/api.ts";
 import { newsApi } from "./news/api.ts";
 import { plotsApi } from "./plots/api.ts";
 import { profilesApi } from "./profiles/api.ts";
+import { recoveryApi } from "./recovery/api.ts";
 import { reportsApi } from "./reports/api.ts";
 import { requestsApi } from "./requests/api.ts";
 import { suspiciousApi } from "./suspicious/api.ts";
@@ -46,6 +47,7 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits; limiters
     .use(authApi(deps, limiters))
     .use(membersApi(deps, limiters))
     .use(accountApi(deps, limiters))
+    .use(recoveryApi(deps, limiters))
     .use(invitesApi(deps, limiters))
     .use(torrentsApi(deps, limiters))
     .use(suspiciousApi(deps, limiters))

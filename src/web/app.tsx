@@ -28,6 +28,7 @@ import { messagePages } from "./messages/pages.tsx";
 import { moderationPages } from "./moderation/pages.tsx";
 import { newsPages } from "./news/pages.tsx";
 import { profilePages } from "./profiles/pages.tsx";
+import { recoveryPages } from "./recovery/pages.tsx";
 import { reportPages } from "./reports/pages.tsx";
 import { requestPages } from "./requests/pages.tsx";
 import { staticRoutes } from "./static.ts";
@@ -39,6 +40,7 @@ import { rssRoutes } from "./torrents/rss.ts";
 import { torznabRoutes } from "./torrents/torznab.ts";
 import { fileTooLarge } from "./torrents/upload.ts";
 import { transferPages } from "./transfers/pages.tsx";
+import { twoFactorPages } from "./two-factor/pages.tsx";
 import { type ValidationLike, validationProblems } from "./validation.ts";
 import { warningPages } from "./warnings/pages.tsx";
 
@@ -142,6 +144,8 @@ export function createWebApp(deps: WebDeps) {
     .use(authPages(deps))
     .use(invitePages(deps))
     .use(accountPages(deps))
+    .use(twoFactorPages(deps))
+    .use(recoveryPages(deps))
     .use(memberPages(deps))
     .use(suspiciousPages(deps))
     .use(moderationPages(deps))

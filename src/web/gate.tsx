@@ -1,7 +1,8 @@
 /** @jsxImportSource @kitajs/html */
 import { Elysia } from "elysia";
+import { hasSecondFactor } from "../db/queries/two-factor.ts";
 import type { Role } from "../db/queries/users.ts";
-import { admission } from "./access.ts";
+import { admission, STAFF } from "./access.ts";
 import { type PageContext, refusedPage, type Viewer, webContext } from "./context.tsx";
 import type { WebDeps } from "./deps.ts";
 
@@ -38,17 +39,34 @@ function nextPath(request: Request, base: string, back: string | undefined, para
  * `member: "/account"`) for any logged-in member, `role: "invite"`, `role: STAFF` or
  * `role: { anyOf: ["admin"], back: "/admin/users/:id" }` for those holding a role. Logged-out
  * visitors are sent to log in and back; members without the role get a 403 page. Either way the
- * handler gets `viewer` as present.
+ * handler gets `viewer` as present. With `site.requireTwoFactorForStaff`, a gate asking for a
+ * staff role sends a member without a second factor to the two-factor page first.
  */
 export function pageGate(deps: WebDeps) {
-  const check = (
+  const check = async (
     ctx: { viewer: Viewer | null; page: PageContext; request: Request; params: Record<string, string> },
     anyOf: readonly Role[],
     back: string | undefined,
-  ): { viewer: Viewer } => {
+  ): Promise<{ viewer: Viewer }> => {
     const { viewer, page, request } = ctx;
     const decision = admission(viewer, anyOf);
-    if (decision.ok && viewer) return { viewer };
+    if (decision.ok && viewer) {
+      // `site.requireTwoFactorForStaff`: a staff page is first of all a page for enrolling.
+      if (
+        deps.config.site.requireTwoFactorForStaff &&
+        anyOf.some((role) => STAFF.includes(role)) &&
+        !(await hasSecondFactor(deps.sql, viewer.id))
+      )
+        throw new PageRefusal(
+          303,
+          () =>
+            new Response(null, {
+              status: 303,
+              headers: { location: `${page.base}/account/two-factor?done=required` },
+            }),
+        );
+      return { viewer };
+    }
     if (!decision.ok && decision.refusal.code === "forbidden") {
       const { refusal } = decision;
       throw new PageRefusal(403, () => refusedPage(page, { headers: {} }, refusal));

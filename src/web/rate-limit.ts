@@ -56,3 +56,26 @@ export class FixedWindowLimiter {
     this.lastSweep = now;
   }
 }
+
+/**
+ * The address as log-in throttling counts it: an IPv4 address (also one mapped into IPv6) as it
+ * is, an IPv6 address by its /64, the smallest block a home or a server is given, so one machine
+ * cannot pass for many.
+ */
+export function throttleAddress(ip: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!ip.includes(":")) return ip;
+  const bare = ip.split("%")[0]!.toLowerCase();
+  const halves = bare.split("::");
+  if (halves.length > 2) return bare;
+  const groups = (part: string | undefined) => (part ? part.split(":") : []);
+  const head = groups(halves[0]);
+  // A dotted IPv4 tail ("64:ff9b::192.0.2.1") fills the last two groups.
+  const tail = groups(halves[1]).flatMap((g) => (g.includes(".") ? ["0", "0"] : [g]));
+  const all =
+    halves.length === 2 ? [...head, ...Array(8 - head.length - tail.length).fill("0"), ...tail] : head;
+  const prefix = all.slice(0, 4).map((g) => Number.parseInt(g, 16));
+  if (prefix.length < 4 || prefix.some((n) => !Number.isInteger(n) || n < 0 || n > 0xffff)) return bare;
+  return `${prefix.map((n) => n.toString(16)).join(":")}::/64`;
+}

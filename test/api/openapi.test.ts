@@ -29,7 +29,7 @@ beforeAll(async () => {
   // Under the API's rate limit like every other route.
   expect(response.headers.get("ratelimit-limit")).toBe("60");
   doc = JSON.parse(await response.text()) as Doc;
-}, 60000);
+}, 180000);
 afterAll(async () => {
   await api?.close();
 });
@@ -122,6 +122,9 @@ describe("the OpenAPI document", () => {
       "GET /api/v1/staff-log",
       "GET /api/v1/invite-tree",
       "POST /api/v1/users/{id}/invites/revoke",
+      "POST /api/v1/users/{id}/reset-link",
+      "POST /api/v1/password-reset",
+      "PUT /api/v1/users/{id}/email",
     ])
       expect(served.has(route)).toBe(true);
   });
@@ -204,6 +207,7 @@ describe("the OpenAPI document", () => {
       doc.paths["/api/v1/session"]!.post!,
       doc.paths["/api/v1/invites/{invite}"]!.get!,
       doc.paths["/api/v1/invites/{invite}/claim"]!.post!,
+      doc.paths["/api/v1/password-reset"]!.post!,
     ];
     for (const op of publicOps) expect(op.security).toEqual([]);
   });
@@ -238,6 +242,32 @@ describe("request bodies of requests", () => {
         for (const key of schema.required ?? []) expect(Object.keys(example)).toContain(key);
         for (const key of Object.keys(example)) expect(Object.keys(schema.properties)).toContain(key);
       }
+    }
+  });
+});
+
+describe("request bodies of recovery and two factors", () => {
+  test("are Elysia schemas that describe every field and carry an example", () => {
+    const routes = api.app.routes as unknown as { method: string; path: string; hooks: { body?: unknown } }[];
+    for (const [method, path] of [
+      ["POST", "/api/v1/session"],
+      ["POST", "/api/v1/password-reset"],
+      ["PUT", "/api/v1/users/:id/email"],
+    ] as const) {
+      const route = routes.find((r) => r.method === method && r.path === path);
+      const schema = route?.hooks.body as
+        | { properties: Record<string, { description?: string }>; examples?: Record<string, unknown>[] }
+        | undefined;
+      expect({ path, found: Boolean(schema?.properties) }).toEqual({ path, found: true });
+      for (const [name, field] of Object.entries(schema!.properties))
+        expect({ path, name, description: typeof field.description }).toEqual({
+          path,
+          name,
+          description: "string",
+        });
+      expect(schema!.examples?.length).toBeGreaterThanOrEqual(1);
+      for (const example of schema!.examples!)
+        for (const key of Object.keys(example)) expect(Object.keys(schema!.properties)).toContain(key);
     }
   });
 });

@@ -562,6 +562,65 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     await page.close();
   });
 
+  test("a passkey: added on the two-factor page with a virtual authenticator, then used to log in", async () => {
+    const pepper = resolvePepper(server.config.salt, server.config.dataDir);
+    const { user } = await createUser(server.running.db.sql, {
+      name: "keyholder",
+      passwordHash: await hashPassword("correct horse battery", pepper),
+    });
+    await server.running.sync.user(user.id);
+    // A passkey's relying party is a host name, never an IP address: the site is visited as localhost.
+    const site = server.web.replace("127.0.0.1", "localhost");
+    const page = watch(await browser.newPage());
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("WebAuthn.enable");
+    await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: {
+        protocol: "ctap2",
+        transport: "internal",
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    });
+    const logInWithPassword = async () => {
+      await page.goto(`${site}/login`);
+      await page.fill('input[name="name"]', "keyholder");
+      await page.fill('input[name="password"]', "correct horse battery");
+      await page.click('button[type="submit"]');
+    };
+    await logInWithPassword();
+    await page.waitForURL((url) => url.pathname === "/");
+
+    await page.goto(`${site}/account/two-factor`);
+    await shoot(page, "two-factor");
+    await page.fill("#passkey-name", "Laptop <key>");
+    await Promise.all([page.waitForURL(/\/account\/two-factor\?done=passkey$/), page.click("#passkey-add")]);
+    expect(await page.textContent(".notice.good")).toContain("The passkey was added");
+    expect(await page.locator("#recovery-codes li").count()).toBe(10);
+    expect(await page.textContent("#passkeys")).toContain("Laptop <key>");
+    const [stored] = await server.running.db
+      .sql`select name, counter from passkeys where user_id = ${user.id}`;
+    expect(stored!.name).toBe("Laptop <key>");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await shoot(page, "two-factor-dark");
+    await page.emulateMedia({ colorScheme: "light" });
+    // Shown once: a reload no longer has the codes.
+    await page.reload();
+    expect(await page.locator("#recovery-codes").count()).toBe(0);
+
+    await Promise.all([page.waitForURL(/\/login$/), page.click('header form button[type="submit"]')]);
+    await logInWithPassword();
+    await page.waitForURL(/\/login\/second/);
+    await shoot(page, "second-factor");
+    await Promise.all([page.waitForURL((url) => url.pathname === "/"), page.click("#passkey-login")]);
+    expect(await page.textContent("header nav")).toContain("keyholder");
+    const [used] = await server.running.db.sql`select last_used_at from passkeys where user_id = ${user.id}`;
+    expect(used!.lastUsedAt).not.toBeNull();
+
+    await page.close();
+  });
+
   test("no page broke the Content-Security-Policy", () => {
     expect(violations).toEqual([]);
   });

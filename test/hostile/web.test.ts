@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createInvite } from "../../src/db/queries/invites.ts";
 import { ALL_ROLES, nameProblem, passwordProblem } from "../../src/db/queries/users.ts";
 import { parseTorrent } from "../../src/web/metainfo.ts";
+import { emailProblem } from "../../src/web/recovery/service.ts";
 import { webHarness } from "../helpers/web.ts";
 import { buildInfo, content, torrentBytes } from "../web/metainfo/fixtures.ts";
 import { type Body, encodeBody, hostileValue, pickFields } from "./bodies.ts";
@@ -137,7 +138,12 @@ async function snapshot(): Promise<string> {
       (select md5(coalesce(string_agg(id || ':' || title || ':' || status || ':' || bounty_millipoints || ':' || coalesce(torrent_id::text, '-') || ':' || coalesce(filler_id::text, '-'), ',' order by id), '')) from requests) as requests_hash,
       (select md5(coalesce(string_agg(id || ':' || user_id || ':' || millipoints, ',' order by id), '')) from request_bounties) as bounties_hash,
       (select md5(coalesce(string_agg(id || ':' || user_id || ':' || millipoints || ':' || reason, ',' order by id), '')) from bonus_ledger) as ledger_hash,
-      (select md5(coalesce(string_agg(user_id || ':' || torrent_id, ',' order by user_id, torrent_id), '')) from bookmarks) as bookmarks_hash
+      (select md5(coalesce(string_agg(user_id || ':' || torrent_id, ',' order by user_id, torrent_id), '')) from bookmarks) as bookmarks_hash,
+      (select md5(coalesce(string_agg(id || ':' || coalesce(email, '-'), ',' order by id), '')) from users) as emails_hash,
+      (select md5(coalesce(string_agg(id || ':' || coalesce(used_at::text, '-'), ',' order by id), '')) from password_resets) as resets_hash,
+      (select md5(coalesce(string_agg(user_id || ':' || secret || ':' || coalesce(confirmed_at::text, '-'), ',' order by user_id), '')) from totp_secrets) as totp_hash,
+      (select md5(coalesce(string_agg(id || ':' || coalesce(used_at::text, '-'), ',' order by id), '')) from recovery_codes) as recovery_codes_hash,
+      (select md5(coalesce(string_agg(id || ':' || name, ',' order by id), '')) from passkeys) as passkeys_hash
   `;
   return JSON.stringify({ ...row, sent: web.sent.length });
 }
@@ -560,6 +566,272 @@ describe("forms under hostile bodies", () => {
       expect(problems).toEqual([]);
     }),
   );
+});
+
+describe("recovery and two factors under hostile bodies", () => {
+  test(
+    "POST /forgot (40 requests): refused readably (this site sends no mail), nothing changes",
+    seeded("web /forgot", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/forgot",
+          path: () => "/forgot",
+          as: () => null,
+          good: { who: (rng) => rng.pick(["root_admin", "nobody", "a@b.cd", rng.nastyText(20)]) },
+          valid: () => false,
+          neverValid: true,
+        },
+        40,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /reset/<token> (60 requests): hostile tokens and passwords change nothing",
+    seeded("web /reset", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/reset/:token",
+          path: (rng) =>
+            `/reset/${rng.pick([encodeURIComponent(hostileValue(rng).toWellFormed()), "x".repeat(5000), "%00", "%FF", "a".repeat(43)])}`,
+          as: () => null,
+          good: {
+            password: (rng) => rng.pick(["short", "long enough pw"]),
+            confirm: (rng) => rng.pick(["short", "long enough pw"]),
+          },
+          valid: () => false,
+          neverValid: true,
+        },
+        60,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /login/second (40 requests): no waiting log-in, never a session",
+    seeded("web /login/second", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/login/second",
+          path: (rng) =>
+            rng.chance(0.7)
+              ? "/login/second"
+              : `/login/second?next=${encodeURIComponent(hostileValue(rng).toWellFormed())}`,
+          as: () => null,
+          good: { code: (rng) => rng.pick(["123456", "abcde-fghij", rng.nastyText(10)]) },
+          valid: () => false,
+          neverValid: true,
+        },
+        40,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /account/email (60 requests): stored only when it is an address (or empty)",
+    seeded("web /account/email", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/account/email",
+          path: () => "/account/email",
+          as: () => member,
+          good: {
+            email: (rng) =>
+              rng.pick([
+                "me@example.org",
+                "",
+                " x@y.io ",
+                "a@b",
+                "<a@b.c>",
+                "a@b.c\r\nBcc: x@y.z",
+                rng.nastyText(12),
+              ]),
+          },
+          goodRate: 0.7,
+          valid: (fields) => typeof fields.email === "string" && emailProblem(fields.email) === null,
+        },
+        60,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /account/two-factor/totp/confirm and /remove (60 requests): no code, no consent, no change",
+    seeded("web two-factor", async (ctx) => {
+      const confirm = await fuzzForm(
+        ctx,
+        {
+          label: "/account/two-factor/totp/confirm",
+          path: () => "/account/two-factor/totp/confirm",
+          as: () => member,
+          good: { code: (rng) => rng.pick(["000000", "12345", "abcdef", rng.nastyText(6)]) },
+          valid: () => false,
+          neverValid: true,
+        },
+        30,
+      );
+      const remove = await fuzzForm(
+        ctx,
+        {
+          label: "/account/two-factor/totp/remove",
+          path: () => "/account/two-factor/totp/remove",
+          as: () => member,
+          good: {
+            password: (rng) => (rng.chance(0.3) ? member.password : "wrong password"),
+            recovery_code: (rng) => rng.pick(["", "abcde-fghij", rng.nastyText(8)]),
+          },
+          goodRate: 0.6,
+          valid: (fields) => !(fields.recovery_code ?? "").trim() && fields.password === member.password,
+        },
+        30,
+      );
+      expect([...confirm, ...remove]).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /admin/users/:id/reset-link (60 requests): hostile ids, and never for a member",
+    seeded("web reset-link", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/admin/users/:id/reset-link",
+          path: (rng) => `/admin/users/${idSegment(rng, targetId)}/reset-link`,
+          as: () => (ctx.rng.chance(0.7) ? admin : member),
+          good: {},
+          valid: (_fields, path) => {
+            const segment = path.split("/")[3]!;
+            return /^[1-9][0-9]{0,14}$/.test(segment) && Number(segment) === targetId;
+          },
+        },
+        60,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test("every new form refuses another site, a missing CSRF token, the logged-out and members without the role; nothing changes", async () => {
+    const before = await snapshot();
+    const failures: string[] = [];
+    const form = (fields: Record<string, string>): Body => ({
+      body: new URLSearchParams(fields).toString(),
+      type: "application/x-www-form-urlencoded",
+      fields,
+      how: "form",
+      preview: "",
+    });
+    const json = (value: unknown): Body => ({
+      body: JSON.stringify(value),
+      type: "application/json",
+      fields: null,
+      how: "json",
+      preview: "",
+    });
+    const memberForms: [string, Body][] = [
+      ["/account/email", form({ email: "cross@site.example" })],
+      ["/account/two-factor/totp", form({})],
+      ["/account/two-factor/totp/confirm", form({ code: "123456" })],
+      ["/account/two-factor/totp/remove", form({ password: PASSWORD })],
+      ["/account/two-factor/recovery-codes", form({ password: PASSWORD })],
+      ["/account/two-factor/passkeys/options", json({})],
+      ["/account/two-factor/passkeys", json({ name: "x", response: {} })],
+      ["/account/two-factor/passkeys/1/remove", form({ password: PASSWORD })],
+    ];
+    for (const [path, body] of memberForms) {
+      const missing = await send(path, { body, as: member, csrf: "none" });
+      if (missing.status !== 403) failures.push(`${path} without a CSRF token → ${missing.status}`);
+      const bad = await send(path, { body, as: member, csrf: "bad" });
+      if (bad.status !== 403) failures.push(`${path} with a wrong CSRF token → ${bad.status}`);
+      const crossSite = await send(path, { body, as: member, headers: { "sec-fetch-site": "cross-site" } });
+      if (crossSite.status !== 403) failures.push(`${path} from another site → ${crossSite.status}`);
+      const nobody = await send(path, { body });
+      if (nobody.status !== 303 || !nobody.location?.startsWith("/login"))
+        failures.push(`${path} logged out → ${nobody.status} ${nobody.location}`);
+    }
+    const staff = `/admin/users/${targetId}/reset-link`;
+    const asMember = await send(staff, { body: form({}), as: member });
+    if (asMember.status !== 403) failures.push(`${staff} as a member → ${asMember.status}`);
+    const noToken = await send(staff, { body: form({}), as: admin, csrf: "none" });
+    if (noToken.status !== 403) failures.push(`${staff} without a CSRF token → ${noToken.status}`);
+    const crossSite = await send(staff, {
+      body: form({}),
+      as: admin,
+      headers: { "sec-fetch-site": "cross-site" },
+    });
+    if (crossSite.status !== 403) failures.push(`${staff} from another site → ${crossSite.status}`);
+    // The logged-out forms refuse another site too.
+    for (const [path, body] of [
+      ["/forgot", form({ who: "root_admin" })],
+      ["/reset/x", form({ password: "long enough pw", confirm: "long enough pw" })],
+      ["/login/second", form({ code: "123456" })],
+      ["/login/second/passkey/options", json({})],
+      ["/login/second/passkey", json({})],
+    ] as const) {
+      const sent = await send(path, { body, headers: { "sec-fetch-site": "cross-site" } });
+      if (sent.status !== 403) failures.push(`${path} from another site → ${sent.status}`);
+    }
+    // The API's: staff only, with the token.
+    const api = await send(`/api/v1/users/${targetId}/reset-link`, { as: member });
+    if (api.status !== 403) failures.push(`POST /api/v1/users/:id/reset-link as a member → ${api.status}`);
+    const apiNoCsrf = await send(`/api/v1/users/${targetId}/reset-link`, { as: admin, csrf: "none" });
+    if (apiNoCsrf.status !== 403)
+      failures.push(`POST /api/v1/users/:id/reset-link without a CSRF token → ${apiNoCsrf.status}`);
+    const otherEmail = await send(`/api/v1/users/${admin.id}/email`, {
+      method: "PUT",
+      as: member,
+      body: json({ email: "x@y.io" }),
+    });
+    if (otherEmail.status !== 403)
+      failures.push(`PUT /api/v1/users/:id/email for another → ${otherEmail.status}`);
+    expect(failures).toEqual([]);
+    expect(await snapshot()).toBe(before);
+  });
+
+  test("names of passkeys and the member's address are escaped on every page that shows them", async () => {
+    const nasty = `<script>alert(1)</script>"'><img src=x onerror=alert(2)>`;
+    const [row] = await web.db.sql`
+      insert into passkeys (user_id, credential_id, public_key, name)
+      values (${member.id}, 'hostile-credential', '\\x00', ${nasty})
+      returning id
+    `;
+    try {
+      const page = await send("/account/two-factor", { method: "GET", as: member });
+      expect(page.status).toBe(200);
+      expect(page.text).not.toContain("<script>alert(1)");
+      expect(page.text).not.toContain("<img src=x");
+      expect(page.text).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    } finally {
+      await web.db.sql`delete from passkeys where id = ${row!.id}`;
+    }
+    const refused = await send("/account/email", {
+      body: {
+        body: new URLSearchParams({ email: nasty }).toString(),
+        type: "application/x-www-form-urlencoded",
+        fields: { email: nasty },
+        how: "form",
+        preview: "",
+      },
+      as: member,
+    });
+    expect(refused.status).toBe(422);
+    // Given back in the form's field, whole: the attribute it sits in cannot be broken out of.
+    const value = /name="email" value="([^"]*)"/.exec(refused.text)?.[1];
+    expect(
+      value
+        ?.replaceAll("&#34;", '"')
+        .replaceAll("&amp;", "&")
+        .replaceAll("&lt;", "<")
+        .replaceAll("&gt;", ">"),
+    ).toBe(nasty);
+  });
 });
 
 describe("categories, tags and comments under hostile bodies", () => {
@@ -1023,9 +1295,14 @@ describe("specific hostile inputs", () => {
         ["POST", `/torrents/${bad}/edit`],
         ["GET", `/rss/${bad}`],
         ["GET", `/rss/${bad}/download/1`],
+        ["GET", `/reset/${bad}`],
+        ["POST", `/reset/${bad}`],
+        ["POST", `/admin/users/${bad}/reset-link`],
+        ["POST", `/account/two-factor/passkeys/${bad}/remove`],
       ];
       for (const [method, path] of cases) {
-        const sent = await send(path, { method, body, as: path.startsWith("/register") ? null : admin });
+        const loggedOut = path.startsWith("/register") || path.startsWith("/reset");
+        const sent = await send(path, { method, body, as: loggedOut ? null : admin });
         if (sent.status >= 500 || leak(sent.text)) failures.push(`${method} ${path} → ${sent.status}`);
       }
     }
@@ -1053,6 +1330,10 @@ describe("specific hostile inputs", () => {
         () => `/register/${v()}`,
         () => `/login?next=${v()}`,
         () => `/account?done=${v()}`,
+        () => `/account/two-factor?done=${v()}`,
+        () => `/reset/${v()}`,
+        () => `/login/second?next=${v()}`,
+        () => `/forgot?${v()}=${v()}`,
         () => `/invites?${v()}=${v()}`,
         () => `/rss/${v()}?q=${v()}`,
         () => `/rss/${v()}/download/${rng.pick(HOSTILE_IDS)}`,
@@ -1105,6 +1386,13 @@ describe("specific hostile inputs", () => {
           `/register/${inviteSecret}`,
           "/account/password",
           "/account/passkey",
+          "/account/email",
+          "/forgot",
+          "/reset/x",
+          "/login/second",
+          "/account/two-factor/totp",
+          "/account/two-factor/totp/remove",
+          `/admin/users/${targetId}/reset-link`,
           `/admin/users/${targetId}/roles`,
           `/torrents/${torrentId}/edit`,
           `/torrents/${torrentId}/delete`,
@@ -1164,6 +1452,9 @@ describe("JSON API under hostile bodies", () => {
         `/api/v1/requests/${rng.pick(HOSTILE_IDS)}/accept`,
         "/api/v1/bookmarks",
         `/api/v1/bookmarks/${rng.pick(HOSTILE_IDS)}`,
+        "/api/v1/password-reset",
+        `/api/v1/users/${rng.pick(HOSTILE_IDS)}/reset-link`,
+        `/api/v1/users/${rng.pick(HOSTILE_IDS)}/email`,
         "/api/v1/",
         "/api/v1",
         "/api",

@@ -55,6 +55,11 @@ export function AccountPage(props: {
   bioLimits: BioLimits;
   /** Hit-and-runs now, snatches at risk, and bonus points in thousandths. */
   economy: { hitAndRuns: number; atRisk: number; millipoints: number };
+  /** The member's e-mail address ("" when none), and its longest allowed length. */
+  email: string;
+  emailMax: number;
+  /** Whether the member has a second factor. */
+  twoFactor: boolean;
   notice?: string;
   errors?: Record<string, string>;
 }) {
@@ -235,6 +240,38 @@ export function AccountPage(props: {
         <button type="submit">Change password</button>
         <p class="muted">Your other log-ins (other browsers and devices) end when you change it.</p>
       </form>
+
+      <h2 id="email">E-mail address</h2>
+      <form class="stack card" method="post" action={`${base}/account/email`}>
+        <Csrf page={props.page} />
+        <label>
+          Address for password reset links (optional, never shown to anyone)
+          <input
+            type="email"
+            name="email"
+            value={props.email}
+            maxlength={String(props.emailMax)}
+            autocomplete="email"
+          />
+          <FieldError errors={props.errors} name="email" />
+        </label>
+        <button type="submit">Save the address</button>
+        <p class="muted">
+          Leave it empty to remove it. Without one, only staff can help if you forget your password.
+        </p>
+      </form>
+
+      <h2 id="two-factor">Two factors</h2>
+      <section class="card stack">
+        <p>
+          {props.twoFactor
+            ? "Your account has a second factor: log-ins ask for it after the password."
+            : "Your account has no second factor: a password alone opens it."}
+        </p>
+        <p>
+          <a href={`${base}/account/two-factor`}>Authenticator app, passkeys and recovery codes</a>
+        </p>
+      </section>
     </Layout>
   );
 }

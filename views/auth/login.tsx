@@ -49,6 +49,9 @@ export function LoginPage(props: {
         </label>
         <button type="submit">Log in</button>
       </form>
+      <p>
+        <a href={`${base}/forgot`}>Forgot your password?</a>
+      </p>
       <p class="muted">Membership is by invitation: ask a member for an invite link.</p>
     </Layout>
   );

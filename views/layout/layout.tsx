@@ -29,7 +29,9 @@ function MessagesLink(props: { base: string; viewer: PageViewer }) {
 }
 
 /** The frame of every full page: header with navigation, main content, scripts. */
-export function Layout(props: PropsWithChildren<{ page: PageContext; title: string; live?: boolean }>) {
+export function Layout(
+  props: PropsWithChildren<{ page: PageContext; title: string; live?: boolean; passkeys?: boolean }>,
+) {
   const { base, viewer, siteName } = props.page;
   return (
     <>
@@ -48,6 +50,14 @@ export function Layout(props: PropsWithChildren<{ page: PageContext; title: stri
           <script src={`${base}/static/htmx.min.js`} defer></script>
           <script src={`${base}/static/site.js`} defer></script>
           {props.live ? <script src={`${base}/static/live.js`} defer></script> : ""}
+          {props.passkeys ? (
+            <>
+              <script src={`${base}/static/simplewebauthn-browser.js`} defer></script>
+              <script src={`${base}/static/passkeys.js`} defer></script>
+            </>
+          ) : (
+            ""
+          )}
         </head>
         <body
           hx-headers={viewer ? JSON.stringify({ "X-CSRF-Token": viewer.csrf }) : undefined}

@@ -175,6 +175,8 @@ export function AdminUserPage(props: {
   actions: MemberActions | null;
   notice?: string;
   error?: string;
+  /** A password reset link just issued, shown this once. */
+  resetLink?: { url: string; expiresAt: Date };
 }) {
   const { base, viewer } = props.page;
   const { member, actions } = props;
@@ -302,6 +304,34 @@ export function AdminUserPage(props: {
                 </p>
               </form>
             )}
+          </section>
+
+          <h2>Password reset</h2>
+          <section class="card stack" id="reset">
+            {props.resetLink ? (
+              <div class="notice good" role="status">
+                <p>
+                  Give this link to the member by a way you trust that it is them. It works once, until{" "}
+                  <DateTime date={props.resetLink.expiresAt} />.
+                </p>
+                <p class="mono" id="reset-link" safe>
+                  {props.resetLink.url}
+                </p>
+              </div>
+            ) : (
+              ""
+            )}
+            <form method="post" action={`${action}/reset-link`}>
+              <Csrf page={props.page} />
+              <button type="submit" class="secondary">
+                Issue a reset link
+              </button>
+              <p class="muted">
+                For a member who forgot their password or lost their second factor: the link lets them choose
+                a new password, ends their sessions and removes their second factors (authenticator app,
+                passkeys, recovery codes).
+              </p>
+            </form>
           </section>
         </>
       ) : (

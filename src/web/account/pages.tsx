@@ -8,6 +8,7 @@ import { pageGate } from "../gate.tsx";
 import { linksFor } from "../links.ts";
 import { PASSWORD_LIMITS } from "../members/service.ts";
 import { BIO_LIMITS, updateProfile } from "../profiles/service.ts";
+import { changeEmail, EMAIL_MAX } from "../recovery/service.ts";
 import { CsrfField, CsrfOnly, IdParams, optionalTexts } from "../schemas.ts";
 import {
   accountOverview,
@@ -27,6 +28,7 @@ const DONE: Record<string, string> = {
   token: "The token was revoked: programs using it are refused from now on.",
   rss: "Your feed has a new address: update it in your feed reader.",
   profile: "Your profile was saved.",
+  email: "Your e-mail address was saved.",
 };
 
 /** The member's own account: statistics, uploads, announce URL, passkey, password, tokens, feed. */
@@ -41,6 +43,7 @@ export function accountPages(deps: WebDeps) {
       createdToken?: { token: string };
       tokenName?: string;
       profile?: { bio: string; hideTransfer: boolean };
+      email?: string;
     } = {},
   ) {
     const overview = await accountOverview(deps, viewer.id, linksFor(deps.config, request, page.base));
@@ -51,6 +54,7 @@ export function accountPages(deps: WebDeps) {
         tokenLimits={TOKEN_LIMITS}
         passwordLimits={PASSWORD_LIMITS}
         bioLimits={BIO_LIMITS}
+        emailMax={EMAIL_MAX}
         {...extra}
       />
     );
@@ -140,6 +144,21 @@ export function accountPages(deps: WebDeps) {
           hide_transfer: t.Optional(t.String({ maxLength: 10 })),
           ...CsrfField,
         }),
+      },
+    )
+    .post(
+      "/account/email",
+      async ({ page, viewer, request, body, set, base, redirect }) => {
+        const result = await changeEmail(deps, viewer, viewer.id, body.email);
+        if (result.ok) return redirect(`${base}/account?done=email#email`, 303);
+        return refusedPage(page, set, result.refusal, {
+          form: { render: (errors) => render(page, viewer, request, { errors, email: body.email.trim() }) },
+        });
+      },
+      {
+        member: "/account",
+        // Twice the limit: the rule (with its readable message) is the service's.
+        body: t.Object({ email: t.String({ maxLength: EMAIL_MAX * 2 }), ...CsrfField }),
       },
     )
     .post(

@@ -11,6 +11,7 @@ import {
   rssKey,
   TOKEN_NAME_MAX,
 } from "../../db/queries/tokens.ts";
+import { hasSecondFactor } from "../../db/queries/two-factor.ts";
 import { passwordProblem } from "../../db/queries/users.ts";
 import { hashPassword, seal, unseal } from "../../shared/secrets.ts";
 import { checkCurrentPassword, THROTTLE_SECONDS } from "../auth/service.ts";
@@ -20,6 +21,7 @@ import type { Links } from "../links.ts";
 import { findMember } from "../members/service.ts";
 import { moderationNotice } from "../moderation/service.ts";
 import { ownSettings } from "../profiles/service.ts";
+import { ownEmail } from "../recovery/service.ts";
 import { type Result, refuse, refuseField, refuseFields } from "../refusal.ts";
 
 /** How many API tokens a member may hold, and the longest name, for the form and the rule. */
@@ -38,6 +40,8 @@ export async function accountOverview(deps: WebDeps, userId: number, links: Link
     feedUrl: `${links.site}/rss/${await rssKey(deps.sql, userId)}`,
     profile: (await ownSettings(deps, userId)) ?? { bio: "", hideTransfer: false },
     economy: await accountEconomy(deps, userId),
+    email: await ownEmail(deps, userId),
+    twoFactor: await hasSecondFactor(deps.sql, userId),
   };
 }
 

@@ -6,7 +6,7 @@ import { csrfToken, SESSION_COOKIE, sessionCookie } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { type Links, linksFor } from "../links.ts";
 import { findMember } from "../members/service.ts";
-import { logIn, logOut } from "./service.ts";
+import { CODE_NEEDED, logIn, logOut } from "./service.ts";
 
 /** The `Me` answer for a member: their account, announce URL and how they are calling. */
 export async function meAnswer(
@@ -32,10 +32,20 @@ export function sessionStarted(
   return meAnswer(deps, session.userId, "session", csrfToken(session.token), links);
 }
 
-export const Credentials = t.Object({
-  name: t.String({ minLength: 1, maxLength: 64 }),
-  password: t.String({ minLength: 1, maxLength: 1024 }),
-});
+export const Credentials = t.Object(
+  {
+    name: t.String({ minLength: 1, maxLength: 64, description: "The member's name (any case)" }),
+    password: t.String({ minLength: 1, maxLength: 1024, description: "The member's password" }),
+    code: t.Optional(
+      t.String({
+        maxLength: 64,
+        description:
+          "For an account with a second factor: the six-digit code of its authenticator app, or one of its recovery codes (each works once)",
+      }),
+    ),
+  },
+  { examples: [{ name: "alice", password: "correct horse battery", code: "123456" }] },
+);
 
 /** Log in, log out, who am I. */
 export function authApi(deps: WebDeps, limiters: ApiLimiters) {
@@ -44,7 +54,14 @@ export function authApi(deps: WebDeps, limiters: ApiLimiters) {
     .post(
       "/session",
       async ({ body, ip, base, cookie, set, request }) => {
-        const session = accepted(await logIn(deps, { name: body.name, password: body.password, ip }));
+        const outcome = await logIn(deps, { name: body.name, password: body.password, ip, code: body.code });
+        // Said with its field, which the API's refusals of this kind do not otherwise carry.
+        if (!outcome.ok && outcome.refusal.message === CODE_NEEDED)
+          throw new ApiError("unauthenticated", CODE_NEEDED, { code: CODE_NEEDED });
+        const result = accepted(outcome);
+        // Without `mayWait` a log-in either needs no second factor or was given its code.
+        if (!("token" in result)) throw new ApiError("unauthenticated", CODE_NEEDED, { code: CODE_NEEDED });
+        const session = result;
         set.status = 200;
         return sessionStarted(deps, { cookie, base, request }, session);
       },
@@ -55,7 +72,7 @@ export function authApi(deps: WebDeps, limiters: ApiLimiters) {
           tags: ["Session"],
           summary: "Log in",
           description:
-            "Checks the name and password and starts a session: sets the site's session cookie and returns the member with the CSRF token that changes made with the cookie must send as X-CSRF-Token. Failed log-ins are throttled as on the log-in page.",
+            "Checks the name and password and starts a session: sets the site's session cookie and returns the member with the CSRF token that changes made with the cookie must send as X-CSRF-Token. An account with a second factor also needs `code` (its authenticator app's code or a recovery code): without it the answer is 401 with a `code` field saying so. Failed log-ins and wrong codes are throttled as on the log-in page.",
           security: [],
         },
       },

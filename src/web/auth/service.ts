@@ -6,12 +6,38 @@ import {
   userForLogin,
 } from "../../db/queries/logins.ts";
 import { createSession, deleteSession } from "../../db/queries/sessions.ts";
+import {
+  createWait,
+  deleteWait,
+  findWait,
+  hasSecondFactor,
+  setWaitChallenge,
+  takeWaitChallenge,
+} from "../../db/queries/two-factor.ts";
 import { hashPassword, verifyPassword } from "../../shared/secrets.ts";
 import type { WebDeps } from "../deps.ts";
+import { throttleAddress } from "../rate-limit.ts";
 import { type Result, refuse, refuseFields } from "../refusal.ts";
+import {
+  checkPasskeyLogIn,
+  checkSecondFactorCode,
+  passkeyLogInOptions,
+  SECOND_FACTOR_WAIT_SECONDS,
+} from "./second-factor.ts";
 
-/** The outcome of a log-in: a new session, or why not. */
-export type LogInResult = Result<{ userId: number; token: string }>;
+/**
+ * The outcome of a log-in: a new session (`token`), or for a member with a second factor who sent
+ * no code, the token of the log-in that waits for it (`wait`); or why not.
+ */
+export type LogInResult = Result<{ userId: number; token: string } | { userId: number; wait: string }>;
+/** A log-in that ended in a session, or why not. */
+export type SessionResult = Result<{ userId: number; token: string }>;
+
+/** What a member with a second factor is told when a log-in sent only the password. */
+export const CODE_NEEDED =
+  "This account has a second factor: send the code from its authenticator app (or a recovery code) as `code`.";
+
+export { throttleAddress };
 
 /** Seconds a throttled member is asked to wait. */
 export const THROTTLE_SECONDS = FAILURE_WINDOW_MINUTES * 60;
@@ -27,29 +53,6 @@ function dummyHash(pepper: string): Promise<string> {
   return hash;
 }
 
-/**
- * The address as log-in throttling counts it: an IPv4 address (also one mapped into IPv6) as it
- * is, an IPv6 address by its /64, the smallest block a home or a server is given, so one machine
- * cannot pass for many.
- */
-export function throttleAddress(ip: string): string {
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  if (mapped) return mapped[1]!;
-  if (!ip.includes(":")) return ip;
-  const bare = ip.split("%")[0]!.toLowerCase();
-  const halves = bare.split("::");
-  if (halves.length > 2) return bare;
-  const groups = (part: string | undefined) => (part ? part.split(":") : []);
-  const head = groups(halves[0]);
-  // A dotted IPv4 tail ("64:ff9b::192.0.2.1") fills the last two groups.
-  const tail = groups(halves[1]).flatMap((g) => (g.includes(".") ? ["0", "0"] : [g]));
-  const all =
-    halves.length === 2 ? [...head, ...Array(8 - head.length - tail.length).fill("0"), ...tail] : head;
-  const prefix = all.slice(0, 4).map((g) => Number.parseInt(g, 16));
-  if (prefix.length < 4 || prefix.some((n) => !Number.isInteger(n) || n < 0 || n > 0xffff)) return bare;
-  return `${prefix.map((n) => n.toString(16)).join(":")}::/64`;
-}
-
 const TOO_MANY = `Too many failed log-ins. Wait ${FAILURE_WINDOW_MINUTES} minutes and try again.`;
 
 /**
@@ -62,7 +65,7 @@ const TOO_MANY = `Too many failed log-ins. Wait ${FAILURE_WINDOW_MINUTES} minute
  */
 export async function logIn(
   deps: WebDeps,
-  input: { name: string; password: string; ip: string },
+  input: { name: string; password: string; ip: string; code?: string; mayWait?: boolean },
 ): Promise<LogInResult> {
   const name = input.name.trim();
   const fields: Record<string, string> = {};
@@ -80,7 +83,85 @@ export async function logIn(
   }
   await forgiveLoginGuesses(deps.sql, guess, name, address);
   if (user.disabled) return refuse("forbidden", "This account is disabled.");
+  if (await hasSecondFactor(deps.sql, user.id)) {
+    if (input.code === undefined || input.code === "") {
+      if (!input.mayWait) return refuse("unauthenticated", CODE_NEEDED, { fields: { code: CODE_NEEDED } });
+      const wait = await createWait(deps.sql, user.id, "login", SECOND_FACTOR_WAIT_SECONDS);
+      return { ok: true, userId: user.id, wait };
+    }
+    const checked = await checkSecondFactorCode(deps, {
+      userId: user.id,
+      name: user.name,
+      code: input.code,
+      ip: input.ip,
+      throttleKey: address,
+    });
+    if (!checked.ok) return checked;
+  }
   return { ok: true, userId: user.id, token: await createSession(deps.sql, user.id) };
+}
+
+const LOG_IN_EXPIRED = "This log-in took too long: log in again with your name and password.";
+
+/** The member a waiting log-in belongs to (for its page), or null when it is over. */
+export async function waitingLogIn(deps: WebDeps, waitToken: string | null) {
+  if (!waitToken || waitToken.length > 100) return null;
+  return findWait(deps.sql, waitToken, "login");
+}
+
+/**
+ * The second step of a log-in on the site: the code of the member whose password was right
+ * (`waitToken`, from the first step). Throttled as passwords are. A session on success.
+ */
+export async function finishLogIn(
+  deps: WebDeps,
+  input: { waitToken: string | null; code: string; ip: string },
+): Promise<SessionResult> {
+  const wait = await waitingLogIn(deps, input.waitToken);
+  if (!wait) return refuse("gone", LOG_IN_EXPIRED);
+  const checked = await checkSecondFactorCode(deps, {
+    userId: wait.userId,
+    name: wait.name,
+    code: input.code,
+    ip: input.ip,
+    throttleKey: throttleAddress(input.ip),
+  });
+  if (!checked.ok) return checked;
+  await deleteWait(deps.sql, input.waitToken!);
+  return { ok: true, userId: wait.userId, token: await createSession(deps.sql, wait.userId) };
+}
+
+/** What a browser needs to sign the waiting log-in with a passkey (a fresh challenge each time). */
+export async function passkeyChallenge(
+  deps: WebDeps,
+  waitToken: string | null,
+  rpId: string,
+): Promise<Result<{ options: Awaited<ReturnType<typeof passkeyLogInOptions>> }>> {
+  const wait = await waitingLogIn(deps, waitToken);
+  if (!wait) return refuse("gone", LOG_IN_EXPIRED);
+  const options = await passkeyLogInOptions(deps, wait.userId, rpId);
+  await setWaitChallenge(deps.sql, waitToken!, options.challenge);
+  return { ok: true, options };
+}
+
+/** The second step of a log-in by passkey: its signed answer to the wait's challenge. */
+export async function finishPasskeyLogIn(
+  deps: WebDeps,
+  input: { waitToken: string | null; response: unknown; ip: string; rp: { origin: string; id: string } },
+): Promise<SessionResult> {
+  const wait = await waitingLogIn(deps, input.waitToken);
+  if (!wait) return refuse("gone", LOG_IN_EXPIRED);
+  const checked = await checkPasskeyLogIn(deps, {
+    userId: wait.userId,
+    name: wait.name,
+    throttleKey: throttleAddress(input.ip),
+    challenge: await takeWaitChallenge(deps.sql, input.waitToken!),
+    response: input.response,
+    rp: input.rp,
+  });
+  if (!checked.ok) return checked;
+  await deleteWait(deps.sql, input.waitToken!);
+  return { ok: true, userId: wait.userId, token: await createSession(deps.sql, wait.userId) };
 }
 
 /** Ends the session with this token. */

@@ -7,6 +7,8 @@ import { isStaff, STAFF } from "../access.ts";
 import { notFound, type PageContext, type RefusedSet, refusedPage, type Viewer } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
+import { linksFor } from "../links.ts";
+import { issueResetLink } from "../recovery/service.ts";
 import { NO_MEMBER } from "../refusal.ts";
 import { CsrfField, CsrfOnly, IdParams, optionalTexts, RoleName } from "../schemas.ts";
 import {
@@ -38,7 +40,7 @@ export function memberPages(deps: WebDeps) {
     page: PageContext,
     viewer: Viewer,
     member: MemberDetail,
-    extra: { notice?: string; error?: string } = {},
+    extra: { notice?: string; error?: string; resetLink?: { url: string; expiresAt: Date } } = {},
   ) {
     return (
       <AdminUserPage
@@ -137,6 +139,32 @@ export function memberPages(deps: WebDeps) {
             ...CsrfField,
           }),
         },
+      )
+      .post(
+        "/admin/users/:id/reset-link",
+        async ({ page, viewer, params, set, request, base }) => {
+          const result = await issueResetLink(
+            deps,
+            viewer,
+            params.id,
+            linksFor(deps.config, request, base).site,
+          );
+          if (!result.ok) {
+            const member = result.refusal.code === "not_found" ? null : await findMember(deps, params.id);
+            if (!member) return notFound(page, set, NO_MEMBER);
+            return refusedPage(page, set, result.refusal, {
+              form: { field: "error", render: (_, error) => memberView(page, viewer, member, { error }) },
+            });
+          }
+          const member = await findMember(deps, params.id);
+          if (!member) return notFound(page, set, NO_MEMBER);
+          // The link is shown once, on this answer: nothing may keep a copy.
+          set.headers["cache-control"] = "no-store";
+          return memberView(page, viewer, member, {
+            resetLink: { url: result.url, expiresAt: result.expiresAt },
+          });
+        },
+        { role: { anyOf: STAFF, back: "/admin/users/:id" }, params: IdParams, body: CsrfOnly },
       )
       .post(
         "/admin/users/:id/disable",
