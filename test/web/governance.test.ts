@@ -240,6 +240,16 @@ describe("warnings", () => {
     expect(home).toContain("You have 2 active warnings");
     const own = await (await h.request("/account/warnings", { cookie: bob.cookie })).text();
     expect(own).toContain("Hit and run &lt;again&gt;");
+    // Each warning also arrives as a system message.
+    const told = await h.db.sql<{ body: string }[]>`
+      select m.body from messages m
+      join conversation_members cm on cm.conversation_id = m.conversation_id
+      where cm.user_id = ${bob.id} and m.body like 'You were warned by the staff%' order by m.id`;
+    expect(told.length).toBe(2);
+    expect(told.map((m) => m.body.replace(/ \(until \d{4}-\d{2}-\d{2}\)\.$/, ""))).toEqual([
+      "You were warned by the staff: Hit and run <again>",
+      "You were warned by the staff: Abusive comment",
+    ]);
     const mine = await expectJson<{ active: number; pause_after: number }>(
       await h.call(`/api/v1/users/${bob.id}/warnings`, { as: { token: bob.token } }),
     );
@@ -347,6 +357,12 @@ describe("reports", () => {
     );
     const mine = await (await h.request("/reports", { cookie: bob.cookie })).text();
     expect(mine).toContain("Resolved by the staff: Warned the member");
+    // The outcome also arrives as a system message to the reporter.
+    const told = await h.db.sql<{ body: string }[]>`
+      select m.body from messages m
+      join conversation_members cm on cm.conversation_id = m.conversation_id
+      where cm.user_id = ${bob.id} and m.body like 'Resolved by the staff%'`;
+    expect(told.map((m) => m.body)).toEqual(["Resolved by the staff: Warned the member"]);
     expect(mine).toContain("Waiting for the staff.");
     const api = await expectJson<{ items: { status: string; outcome: string }[] }>(
       await h.call("/api/v1/reports", { as: { token: bob.token } }),

@@ -193,6 +193,12 @@ describe("an upload held for moderation", () => {
     expect(own).toContain("Rejected by a moderator: Wrong &lt;b&gt;category&lt;/b&gt;");
     const account = await (await h.request("/account", { cookie: uploader.cookie })).text();
     expect(account).toContain("Rejected by a moderator");
+    // The decision also arrives as a system message in the uploader's conversations.
+    const told = await h.db.sql<{ body: string }[]>`
+      select m.body from messages m
+      join conversation_members cm on cm.conversation_id = m.conversation_id
+      where cm.user_id = ${uploader.id} and m.body like 'Rejected by a moderator%'`;
+    expect(told.map((m) => m.body)).toEqual(["Rejected by a moderator: Wrong <b>category</b>."]);
 
     const approved = await expectJson<{ moderation: string }>(
       await h.call(`/api/v1/torrents/${held}/moderation`, {

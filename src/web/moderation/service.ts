@@ -11,6 +11,7 @@ import { log } from "../../log.ts";
 import { type Actor, isStaff } from "../access.ts";
 import { recordStaffAction } from "../audit/service.ts";
 import type { WebDeps } from "../deps.ts";
+import { sendSystemMessage } from "../messages/service.ts";
 import { NO_TORRENT, type Result, refuse, refuseField } from "../refusal.ts";
 
 /** Torrents per page of the queue. */
@@ -66,10 +67,19 @@ export function moderationNotice(torrent: { moderation: Moderation; moderationNo
   }
 }
 
-/** Tells the uploader of a decision: for now their pages show it (moderationNotice); logged here. */
-function tellUploader(torrent: { id: number; creatorId: number | null }, notice: string | null): void {
+/** Tells the uploader of a decision: a system message (their pages show it too, through moderationNotice). */
+async function tellUploader(
+  sql: Sql,
+  torrent: { id: number; creatorId: number | null; title?: string },
+  notice: string | null,
+): Promise<void> {
   if (torrent.creatorId === null || notice === null) return;
   log.info("moderation decision", { torrent: torrent.id, uploader: torrent.creatorId });
+  await sendSystemMessage(sql, {
+    toUserId: torrent.creatorId,
+    subject: `Your upload ${torrent.title ? `"${torrent.title}"` : `#${torrent.id}`}: a moderator's decision`,
+    body: `${notice}`,
+  });
 }
 
 /** One page of the queue (pending torrents, oldest first) or of the rejected ones, for staff. */
@@ -133,6 +143,10 @@ export async function decide(
   if (!outcome) return refuse("not_found", NO_TORRENT);
   if (outcome.refused) return refuse("conflict", outcome.refused);
   await deps.sync.torrent(id);
-  tellUploader(outcome.torrent, moderationNotice({ moderation: state, moderationNote: note }));
+  await tellUploader(
+    deps.sql,
+    outcome.torrent,
+    moderationNotice({ moderation: state, moderationNote: note }),
+  );
   return { ok: true, moderation: state, note };
 }

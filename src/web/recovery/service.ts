@@ -1,3 +1,4 @@
+import type { Sql } from "../../db/client.ts";
 import { memberDetail } from "../../db/queries/members.ts";
 import {
   countRecoveryRequest,
@@ -12,6 +13,7 @@ import { passwordProblem } from "../../db/queries/users.ts";
 import { log } from "../../log.ts";
 import { hashPassword } from "../../shared/secrets.ts";
 import { type Actor, isStaff } from "../access.ts";
+import { recordStaffAction } from "../audit/service.ts";
 import type { WebDeps } from "../deps.ts";
 import { throttleAddress } from "../rate-limit.ts";
 import { NO_MEMBER, type Result, refuse, refuseField, refuseFields } from "../refusal.ts";
@@ -77,7 +79,18 @@ export async function issueResetLink(
       "Only an administrator can issue a reset link for a moderator or administrator.",
     );
   if (member.disabled) return refuse("conflict", "This account is disabled: enable it first.");
-  const reset = await createReset(deps.sql, userId, deps.config.site.resetLinkMinutes, actor.id);
+  const reset = await deps.sql.begin(async (tx) => {
+    const made = await createReset(tx as unknown as Sql, userId, deps.config.site.resetLinkMinutes, actor.id);
+    await recordStaffAction(tx, {
+      actorId: actor.id,
+      action: "member.reset_link",
+      targetType: "member",
+      targetId: userId,
+      before: null,
+      after: { expiresAt: made.expiresAt.toISOString() },
+    });
+    return made;
+  });
   return {
     ok: true,
     url: `${siteRoot}/reset/${reset.token}`,

@@ -15,6 +15,7 @@ import { log } from "../../log.ts";
 import { type Actor, isStaff } from "../access.ts";
 import { recordStaffAction } from "../audit/service.ts";
 import type { WebDeps } from "../deps.ts";
+import { sendSystemMessage } from "../messages/service.ts";
 import { type Result, refuse, refuseField, refuseFields } from "../refusal.ts";
 
 /** Longest reason and note; reports a member may have waiting; reports per page for staff. */
@@ -45,9 +46,14 @@ export function reportNotice(report: { status: ReportStatus; note: string }): st
   }
 }
 
-/** Tells the reporter of a decision: for now their reports page shows it (reportNotice); logged here. */
-function tellReporter(reporterId: number, notice: string): void {
+/** Tells the reporter of a decision: a system message (their reports page shows it too, through reportNotice). */
+async function tellReporter(sql: Sql, reporterId: number, notice: string): Promise<void> {
   log.info("report decided", { reporter: reporterId, chars: notice.length });
+  await sendSystemMessage(sql, {
+    toUserId: reporterId,
+    subject: "Your report: the staff's decision",
+    body: `${notice}`,
+  });
 }
 
 /**
@@ -160,6 +166,7 @@ export async function actOnReport(
   });
   if (!outcome) return refuse("not_found", NO_REPORT);
   if (outcome.refused) return refuse("conflict", outcome.refused);
-  if (action !== "claim") tellReporter(outcome.report.reporterId, reportNotice({ status, note }));
+  if (action !== "claim")
+    await tellReporter(deps.sql, outcome.report.reporterId, reportNotice({ status, note }));
   return { ok: true, status };
 }

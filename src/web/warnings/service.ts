@@ -13,6 +13,7 @@ import { log } from "../../log.ts";
 import { type Actor, isStaff } from "../access.ts";
 import { recordStaffAction } from "../audit/service.ts";
 import type { WebDeps } from "../deps.ts";
+import { sendSystemMessage } from "../messages/service.ts";
 import { NO_MEMBER, type Result, refuse, refuseField, refuseFields } from "../refusal.ts";
 
 /** Longest reason, and the days a warning may last (and the default). */
@@ -23,9 +24,14 @@ export function warningNotice(warning: { reason: string; expiresAt: Date }): str
   return `You were warned by the staff: ${warning.reason} (until ${warning.expiresAt.toISOString().slice(0, 10)}).`;
 }
 
-/** Tells the member of a new warning: for now their pages show it (banner and account); logged here. */
-function tellMember(userId: number, notice: string): void {
+/** Tells the member of a new warning: a system message (their pages show it too: banner and account). */
+async function tellMember(sql: Sql, userId: number, notice: string): Promise<void> {
   log.info("member warned", { member: userId, chars: notice.length });
+  await sendSystemMessage(sql, {
+    toUserId: userId,
+    subject: "A warning from the staff",
+    body: `${notice}`,
+  });
 }
 
 /** Recomputes one member's (or every member's) warning pause and tells the tracker of each change. */
@@ -103,7 +109,11 @@ export async function giveWarning(
     return created;
   });
   await refreshPauses(deps.sql, deps.config, deps.sync, userId);
-  tellMember(userId, warningNotice({ reason, expiresAt: new Date(Date.now() + input.days * 86_400_000) }));
+  await tellMember(
+    deps.sql,
+    userId,
+    warningNotice({ reason, expiresAt: new Date(Date.now() + input.days * 86_400_000) }),
+  );
   return { ok: true, id };
 }
 
