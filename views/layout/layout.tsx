@@ -1,5 +1,6 @@
 /** @jsxImportSource @kitajs/html */
 import type { PropsWithChildren } from "@kitajs/html";
+import { profilePath } from "./member-link.tsx";
 import type { PageContext } from "./page.ts";
 
 // The site's Content-Security-Policy allows no inline script or style and no eval: htmx must not
@@ -11,7 +12,15 @@ const HTMX_CONFIG = JSON.stringify({
 });
 
 /** The frame of every full page: header with navigation, main content, scripts. */
-export function Layout(props: PropsWithChildren<{ page: PageContext; title: string; live?: boolean }>) {
+export function Layout(
+  props: PropsWithChildren<{
+    page: PageContext;
+    title: string;
+    live?: boolean;
+    /** False on a page with a search box of its own (the torrent list). */
+    search?: boolean;
+  }>,
+) {
   const { base, viewer, siteName } = props.page;
   return (
     <>
@@ -41,28 +50,42 @@ export function Layout(props: PropsWithChildren<{ page: PageContext; title: stri
               <span safe>{siteName}</span>
             </a>
             {viewer ? (
-              <nav>
+              <nav aria-label="Site">
                 <a href={`${base}/torrents`}>Torrents</a>
                 <a href={`${base}/news`}>News</a>
                 {viewer.can("upload") ? <a href={`${base}/upload`}>Upload</a> : ""}
                 {viewer.can("invite") ? <a href={`${base}/invites`}>Invites</a> : ""}
-                {viewer.can("moderate") || viewer.can("admin") ? (
-                  <a href={`${base}/admin/users`}>Members</a>
-                ) : (
+                {props.search === false ? (
                   ""
+                ) : (
+                  <form class="header-search" method="get" action={`${base}/torrents`}>
+                    <input
+                      type="search"
+                      name="q"
+                      maxlength="200"
+                      placeholder="Search torrents"
+                      aria-label="Search torrents"
+                    />
+                  </form>
                 )}
-                {viewer.can("moderate") ? <a href={`${base}/admin/suspicious`}>Suspicious</a> : ""}
-                {viewer.can("admin") ? <a href={`${base}/admin/categories`}>Categories</a> : ""}
-                <a href={`${base}/account`} safe>
-                  {viewer.name}
-                </a>
-                <form method="post" action={`${base}/logout`}>
-                  <input type="hidden" name="_csrf" value={viewer.csrf} />
-                  <button type="submit">Log out</button>
-                </form>
+                <StaffMenu base={base} viewer={viewer} />
+                <details class="menu account-menu">
+                  <summary safe>{viewer.name}</summary>
+                  <div class="menu-items">
+                    <a href={`${base}/account`}>Account</a>
+                    <a href={profilePath(base, viewer.name)}>Profile</a>
+                    <a href={`${base}/account/bonus`}>Bonus points</a>
+                    <a href={`${base}/account/history`}>History</a>
+                    <a href={`${base}/account/hit-and-runs`}>Hit-and-runs</a>
+                    <form method="post" action={`${base}/logout`}>
+                      <input type="hidden" name="_csrf" value={viewer.csrf} />
+                      <button type="submit">Log out</button>
+                    </form>
+                  </div>
+                </details>
               </nav>
             ) : (
-              <nav>
+              <nav aria-label="Site">
                 <a href={`${base}/login`}>Log in</a>
               </nav>
             )}
@@ -71,6 +94,26 @@ export function Layout(props: PropsWithChildren<{ page: PageContext; title: stri
         </body>
       </html>
     </>
+  );
+}
+
+/** The staff's pages, under one menu in the header; nothing for a member who is not staff. */
+function StaffMenu(props: { base: string; viewer: NonNullable<PageContext["viewer"]> }) {
+  const { base, viewer } = props;
+  const moderator = viewer.can("moderate");
+  const admin = viewer.can("admin");
+  if (!moderator && !admin) return "";
+  return (
+    <details class="menu staff-menu">
+      <summary>Staff</summary>
+      <div class="menu-items">
+        <a href={`${base}/admin/users`}>Members</a>
+        {moderator ? <a href={`${base}/admin/suspicious`}>Suspicious transfers</a> : ""}
+        <a href={`${base}/admin/hit-and-runs`}>Hit-and-runs</a>
+        {admin ? <a href={`${base}/admin/categories`}>Categories</a> : ""}
+        {admin ? <a href={`${base}/admin/freeleech`}>Freeleech windows</a> : ""}
+      </div>
+    </details>
   );
 }
 
