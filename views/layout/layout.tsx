@@ -1,7 +1,7 @@
 /** @jsxImportSource @kitajs/html */
 import type { PropsWithChildren } from "@kitajs/html";
 import { profilePath } from "./member-link.tsx";
-import type { PageContext } from "./page.ts";
+import type { PageContext, PageViewer } from "./page.ts";
 
 // The site's Content-Security-Policy allows no inline script or style and no eval: htmx must not
 // add its indicator <style> (style.css has those rules) nor evaluate attributes (hx-on, js: values).
@@ -10,6 +10,24 @@ const HTMX_CONFIG = JSON.stringify({
   allowEval: false,
   allowScriptTags: false,
 });
+
+/** The header's link to private messages, with the count of unread ones (and of the staff inbox's). */
+function MessagesLink(props: { base: string; viewer: PageViewer }) {
+  const unread = (props.viewer.unreadMessages ?? 0) + (props.viewer.staffUnread ?? 0);
+  const label = unread > 0 ? `Messages, ${String(unread)} unread` : "Messages";
+  return (
+    <a href={`${props.base}/messages`} id="nav-messages" aria-label={label}>
+      Messages
+      {unread > 0 ? (
+        <span class="badge unread" id="unread-count" safe>
+          {String(unread)}
+        </span>
+      ) : (
+        ""
+      )}
+    </a>
+  );
+}
 
 /** The frame of every full page: header with navigation, main content, scripts. */
 export function Layout(
@@ -68,6 +86,7 @@ export function Layout(
                     />
                   </form>
                 )}
+                <MessagesLink base={base} viewer={viewer} />
                 <StaffMenu base={base} viewer={viewer} />
                 <details class="menu account-menu">
                   <summary safe>{viewer.name}</summary>
