@@ -491,6 +491,24 @@ const KEYS = [
     env: "FAIRYWREN_BONUS_INVITE_POINTS",
     doc: "Bonus points for one invite. 0: invites are not for sale.",
   },
+  {
+    key: "requests.expireDays",
+    kind: "int",
+    default: 90,
+    min: 1,
+    max: 3650,
+    env: "FAIRYWREN_REQUESTS_EXPIRE_DAYS",
+    doc: "Days a request stays open for a fill; past them, a request whose fill was not accepted expires and each contribution to its bounty is refunded (see Requests).",
+  },
+  {
+    key: "requests.minBountyPoints",
+    kind: "int",
+    default: 100,
+    min: 1,
+    max: 1_000_000_000,
+    env: "FAIRYWREN_REQUESTS_MIN_BOUNTY",
+    doc: "Bonus points a member puts on a request when making it, at the least (later contributions may be any whole number of points).",
+  },
 ] as const satisfies readonly KeySpec[];
 
 /** The key table, each entry typed as a KeySpec (the README's table, in its order). */

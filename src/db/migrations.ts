@@ -21,6 +21,8 @@ import m019 from "../../sql/019_tracker_peers.sql" with { type: "text" };
 import m025 from "../../sql/025_messages.sql" with { type: "text" };
 import m026 from "../../sql/026_stored_markdown.sql" with { type: "text" };
 import m029 from "../../sql/029_joined_search_words.sql" with { type: "text" };
+import m031 from "../../sql/031_requests.sql" with { type: "text" };
+import m032 from "../../sql/032_bookmarks.sql" with { type: "text" };
 
 /** One forward-only schema change. */
 export interface Migration {
@@ -52,4 +54,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 25, name: "025_messages.sql", sql: m025 },
   { version: 26, name: "026_stored_markdown.sql", sql: m026 },
   { version: 29, name: "029_joined_search_words.sql", sql: m029 },
+  { version: 31, name: "031_requests.sql", sql: m031 },
+  { version: 32, name: "032_bookmarks.sql", sql: m032 },
 ];

@@ -238,12 +238,25 @@ export async function earnHour(
   })) as EarnOutcome;
 }
 
+/** Why points moved: earned seeding, spent in the shop, or put on, refunded from or won with a request's bounty. */
+export const LEDGER_REASONS = [
+  "seeding",
+  "upload_credit",
+  "invite",
+  "request_bounty",
+  "request_refund",
+  "request_award",
+] as const;
+export type LedgerReason = (typeof LEDGER_REASONS)[number];
+
 /** One row of a member's ledger. */
 export interface LedgerRow {
   id: number;
   hour: Date | null;
   millipoints: Int8;
-  reason: "seeding" | "upload_credit" | "invite";
+  reason: LedgerReason;
+  /** The request whose bounty it belongs to. */
+  requestId: number | null;
   bytes: Int8 | null;
   inviteId: number | null;
   seedingTorrents: number | null;
@@ -260,7 +273,7 @@ export async function memberLedger(
     select coalesce(sum(millipoints), 0)::bigint as total from bonus_ledger where user_id = ${userId}
   `;
   const rows = await sql<LedgerRow[]>`
-    select id, hour, millipoints, reason, bytes, invite_id, seeding_torrents, created_at
+    select id, hour, millipoints, reason, request_id, bytes, invite_id, seeding_torrents, created_at
     from bonus_ledger
     where user_id = ${userId}
     order by created_at desc, id desc

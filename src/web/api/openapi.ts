@@ -22,6 +22,12 @@ export const TAGS = [
   },
   { name: "Comments", description: "Comments on torrents, and the new ones on your own torrents." },
   {
+    name: "Requests",
+    description:
+      "Requests with bounties: ask for something, put bonus points on it, fill it with a torrent, accept or reject the fill.",
+  },
+  { name: "Bookmarks", description: "Torrents you keep for later: yours alone." },
+  {
     name: "Messages",
     description: "Private conversations between members, and with the staff inbox.",
   },
@@ -52,6 +58,7 @@ export function buildDocument(app: AnyElysia, siteName: string): OpenApiDocument
     undefined,
     OPENAPI_VERSION,
   );
+  jsonBodies(app, paths as unknown as Record<string, Record<string, Operation>>);
   return {
     openapi: OPENAPI_VERSION,
     info: { title: `${siteName} API`, version: "1", description: DESCRIPTION },
@@ -75,4 +82,25 @@ export function buildDocument(app: AnyElysia, siteName: string): OpenApiDocument
     },
     paths: paths as unknown as Record<string, Record<string, Operation>>,
   };
+}
+
+/**
+ * Gives each JSON body its schema in the document. The API's own body parser (api/context.ts)
+ * leaves the generator unsure of the media type, so it writes a request body with no content:
+ * the route's `body` schema (with its field descriptions and examples) is filled in as
+ * application/json wherever that happened.
+ */
+function jsonBodies(app: AnyElysia, paths: Record<string, Record<string, Operation>>): void {
+  // The same routes the generator reads: the whole site's, from its root.
+  const site = app as unknown as { getGlobalRoutes(): { path: string; method: string; hooks?: unknown }[] };
+  for (const route of site.getGlobalRoutes()) {
+    const body = (route.hooks as { body?: unknown } | undefined)?.body;
+    if (!body || typeof body !== "object") continue;
+    const op = paths[route.path.replace(/:([^/]+)/g, "{$1}")]?.[route.method.toLowerCase()] as
+      | { requestBody?: { content?: Record<string, unknown> } }
+      | undefined;
+    const requestBody = op?.requestBody;
+    if (requestBody && Object.keys(requestBody.content ?? {}).length === 0)
+      requestBody.content = { "application/json": { schema: body } };
+  }
 }
