@@ -199,8 +199,8 @@ describe("upload with a category and tags", () => {
 
 describe("the list filtered by category and tag", () => {
   const titlesOf = (html: string) =>
-    [...html.matchAll(/<td class="title"><a href="\/torrents\/\d+">(.*?)<\/a>/g)].map((m) =>
-      m[1]!.replace(/<[^>]*>/g, ""),
+    [...html.matchAll(/<td class="title">(?:(?!<\/td>)[\s\S])*?<a href="\/torrents\/\d+">(.*?)<\/a>/g)].map(
+      (m) => m[1]!.replace(/<[^>]*>/g, ""),
     );
 
   test("by category, by tag, and both, with counts on the tags", async () => {
