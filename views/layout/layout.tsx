@@ -35,7 +35,7 @@ export function Layout(
     page: PageContext;
     title: string;
     live?: boolean;
-    /** False on a page with a search box of its own (the torrent list). */
+    /** False on a page with a search box of its own (torrents, requests, members). */
     search?: boolean;
   }>,
 ) {
