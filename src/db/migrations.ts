@@ -26,6 +26,7 @@ import m025 from "../../sql/025_messages.sql" with { type: "text" };
 import m026 from "../../sql/026_stored_markdown.sql" with { type: "text" };
 import m027 from "../../sql/027_recovery.sql" with { type: "text" };
 import m028 from "../../sql/028_two_factors.sql" with { type: "text" };
+import m029 from "../../sql/029_joined_search_words.sql" with { type: "text" };
 import m031 from "../../sql/031_requests.sql" with { type: "text" };
 import m032 from "../../sql/032_bookmarks.sql" with { type: "text" };
 
@@ -64,6 +65,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 26, name: "026_stored_markdown.sql", sql: m026 },
   { version: 27, name: "027_recovery.sql", sql: m027 },
   { version: 28, name: "028_two_factors.sql", sql: m028 },
+  { version: 29, name: "029_joined_search_words.sql", sql: m029 },
   { version: 31, name: "031_requests.sql", sql: m031 },
   { version: 32, name: "032_bookmarks.sql", sql: m032 },
 ];

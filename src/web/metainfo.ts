@@ -46,6 +46,8 @@ export interface ParsedTorrent {
   metainfo: Buffer;
   /** True when the info hash differs from the uploaded one: the uploader must download the site's copy. */
   changed: boolean;
+  /** True when the uploaded torrent was not private (`info.private` was not 1) and the site made it so. */
+  madePrivate: boolean;
 }
 
 /** A rejected upload. The message is shown to the uploader as it is: it says what is wrong. */
@@ -779,6 +781,7 @@ export function parseTorrent(bytes: Uint8Array, options: ParseOptions): ParsedTo
     pieceLength: layout.pieceLength,
     metainfo: encode(stored),
     changed: !infoHash.equals(originalInfoHash),
+    madePrivate: info.get("private") !== 1n,
   };
 }
 

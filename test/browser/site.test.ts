@@ -481,6 +481,286 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     await page.close();
   });
 
+  test("the rough edges a new member found stay smooth", async () => {
+    const sql = server.running.db.sql;
+    const page = watch(await browser.newPage());
+    await logIn(page, "admin", "correct horse battery");
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    // The upload form: a styled file picker, help text in the normal weight.
+    await page.goto(`${server.web}/upload`);
+    const picker = await page.$eval('input[type="file"]', (el) => ({
+      radius: getComputedStyle(el).borderTopLeftRadius,
+      border: getComputedStyle(el).borderTopStyle,
+      button: getComputedStyle(el, "::file-selector-button").borderTopStyle,
+    }));
+    expect(picker).toEqual({ radius: "6px", border: "solid", button: "none" });
+    for (const help of ["#tags-help", "#description-help", 'input[type="file"] + .muted'])
+      expect({ help, weight: await page.$eval(help, (el) => getComputedStyle(el).fontWeight) }).toEqual({
+        help,
+        weight: "400",
+      });
+
+    // A single file, already private, whose name has an extension; a description with blocks.
+    const { info } = buildInfo({
+      kind: "v1",
+      name: "Quokka.Sunrise.Sampler.2026.1080p.BluRay.H.265.DD5.1-GRP.mkv",
+      files: [{ path: [], data: content(70000, 5) }],
+    });
+    info.set("private", 1);
+    const file = join(tmpdir(), `fw-browser-${process.pid}-edges.torrent`);
+    writeFileSync(file, torrentBytes(info));
+    const description = [
+      "### Notes",
+      "",
+      "First paragraph.",
+      "",
+      "- one",
+      "- two",
+      "",
+      "> quoted",
+      "",
+      "```",
+      `ffmpeg -i input.mkv -c:v libx265 -preset slow -crf 22 -c:a copy ${"-x265-params aq-mode=3 ".repeat(3)}out.mkv`,
+      "```",
+    ].join("\n");
+    await page.setInputFiles('input[name="file"]', file);
+    // The test above adds a category; once one exists the form asks for it.
+    if ((await page.locator('select[name="category"]').count()) > 0)
+      await page.selectOption('select[name="category"]', { index: 1 });
+    await page.fill('textarea[name="description"]', description);
+    await page.waitForSelector("#description-preview blockquote");
+    await Promise.all([
+      page.waitForURL(/\/torrents\/\d+\?uploaded=/),
+      page.click('#upload button[type="submit"]'),
+    ]);
+    rmSync(file, { force: true });
+    // The title drops ".mkv"; the torrent was private already, so the page does not say it was made so.
+    expect(await page.textContent("h1")).toBe("Quokka.Sunrise.Sampler.2026.1080p.BluRay.H.265.DD5.1-GRP");
+    expect(await page.textContent(".notice")).toContain("tagged this torrent with its own source");
+    expect(await page.textContent(".notice")).not.toContain("made this torrent private");
+    const detailUrl = page.url().replace(/\?.*$/, "");
+    const id = Number(/torrents\/(\d+)/.exec(detailUrl)![1]);
+
+    // The description is as compact as its preview: its blocks stand where the same text would
+    // in the preview, with no blank lines between them.
+    const blockTops = (selector: string) =>
+      page.$eval(selector, (el) => {
+        const first = el.firstElementChild!.getBoundingClientRect().top;
+        return Array.from(el.children).map((child) => Math.round(child.getBoundingClientRect().top - first));
+      });
+    const shown = await blockTops(".description");
+    await page.goto(`${detailUrl}/edit`);
+    const previewed = await blockTops("#description-preview .prose");
+    expect(shown.length).toBe(5);
+    for (const [i, top] of shown.entries()) expect(Math.abs(top - previewed[i]!)).toBeLessThanOrEqual(2);
+    // The edit page with that code block in its preview fits a phone.
+    await shoot(page, "torrent-edit-code");
+
+    // A title over the limit is named beside the field; the form stays filled, no "Go back".
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const long = "A title far too long ".repeat(12);
+    await page.$eval('input[name="title"]', (el) => el.removeAttribute("maxlength"));
+    await page.fill('input[name="title"]', long);
+    await page.click('main form button[type="submit"]');
+    await page.waitForSelector("#title-error");
+    expect(await page.textContent("#title-error")).toBe("Use at most 200 characters.");
+    expect(await page.inputValue('input[name="title"]')).toBe(long.trim());
+    expect(await page.textContent("main")).not.toContain("Go back");
+    const titleBox = (await page.locator('input[name="title"]').boundingBox())!;
+    const errorBox = (await page.locator("#title-error").boundingBox())!;
+    expect(errorBox.y - (titleBox.y + titleBox.height)).toBeLessThan(20);
+
+    // A peer, so the swarm lists one; the factor fields are the site's inputs, not the browser's.
+    const [me] = await sql`select passkey from users where name = 'admin'`;
+    const [hash] = await sql`select info_hash from torrents where id = ${id}`;
+    const reply = await fetch(
+      `${server.tracker}/${me!.passkey}/announce?${announceQuery({ infoHash: Buffer.from(hash!.infoHash), peerId: Buffer.alloc(20, 0x45), left: 0, event: "started", uploaded: 8_000_000 })}`,
+    );
+    expect(await reply.text()).toContain("8:completei1e");
+    await page.goto(detailUrl);
+    await page.waitForSelector("#swarm table.peers");
+    const inputLook = (selector: string) =>
+      page.$eval(selector, (el) => ({
+        radius: getComputedStyle(el).borderTopLeftRadius,
+        border: getComputedStyle(el).borderTopStyle,
+        type: el.getAttribute("type"),
+      }));
+    for (const name of ["download_factor", "upload_factor"])
+      expect(await inputLook(`#swarm input[name="${name}"]`)).toEqual({
+        radius: "6px",
+        border: "solid",
+        type: "text",
+      });
+    // On a phone each value of a peer row says what it is.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const labels = await page.$$eval("#swarm table.peers tbody tr:first-child td", (cells) =>
+      cells.map((cell) => getComputedStyle(cell, "::before").content),
+    );
+    expect(labels).toEqual([
+      '"Member: "',
+      '"Client: "',
+      '"Uploaded: "',
+      '"Downloaded: "',
+      '"Progress: "',
+      '"Last announce: "',
+    ]);
+    await shoot(page, "torrent-peers");
+
+    // Freeleech set on the torrent: its badge stands out from the grey ones, in both themes.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.fill('#swarm input[name="download_factor"]', "0");
+    await Promise.all([page.waitForURL(detailUrl), page.click('#swarm form[action$="/freeleech"] button')]);
+    await page.goto(`${server.web}/torrents`);
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const look = await page.$eval("#results .badge.freeleech", (badge) => {
+        const channels = (color: string) =>
+          color
+            .match(/[\d.]+/g)!
+            .slice(0, 3)
+            .map(Number);
+        const luminance = (color: string) => {
+          const [r, g, b] = channels(color).map((v) => {
+            const c = v / 255;
+            return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+          });
+          return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+        };
+        const style = getComputedStyle(badge);
+        const grey = document.createElement("span");
+        grey.className = "badge";
+        document.body.append(grey);
+        const plain = getComputedStyle(grey).backgroundColor;
+        grey.remove();
+        const [light, dark] = [luminance(style.color), luminance(style.backgroundColor)].sort(
+          (a, b) => b - a,
+        );
+        const [r, g, b] = channels(style.backgroundColor);
+        return {
+          differs: style.backgroundColor !== plain,
+          contrast: (light! + 0.05) / (dark! + 0.05),
+          saturation: Math.max(r!, g!, b!) - Math.min(r!, g!, b!),
+        };
+      });
+      expect({ scheme, differs: look.differs }).toEqual({ scheme, differs: true });
+      expect(look.contrast).toBeGreaterThanOrEqual(4.5);
+      expect(look.saturation).toBeGreaterThan(60);
+    }
+    await page.emulateMedia({ colorScheme: "light" });
+
+    // The list: titles break only between words and after dots; the age keeps to one line; each row
+    // has a visible download link of the personalised .torrent.
+    for (const width of [1280, 900]) {
+      await page.setViewportSize({ width, height: 800 });
+      const breaks = await page.$$eval("#results td.title > a", (links) =>
+        links.flatMap((link) => {
+          const text = link.textContent ?? "";
+          const walker = document.createTreeWalker(link, NodeFilter.SHOW_TEXT);
+          const chars: { ch: string; top: number }[] = [];
+          for (let node = walker.nextNode(); node; node = walker.nextNode())
+            for (let i = 0; i < node.textContent!.length; i++) {
+              const range = document.createRange();
+              range.setStart(node, i);
+              range.setEnd(node, i + 1);
+              const rect = range.getClientRects()[0];
+              if (rect) chars.push({ ch: node.textContent![i]!, top: Math.round(rect.top) });
+            }
+          const wrong: string[] = [];
+          for (let i = 1; i < chars.length; i++)
+            if (chars[i]!.top > chars[i - 1]!.top + 2 && !/[\s._\-/]/.test(chars[i - 1]!.ch))
+              wrong.push(`${text}: after "${chars[i - 1]!.ch}"`);
+          return wrong;
+        }),
+      );
+      expect({ width, breaks }).toEqual({ width, breaks: [] });
+      const ageLines = await page.$$eval("#results td.age time", (times) =>
+        times.map((t) => t.getClientRects().length),
+      );
+      expect({ width, ageLines: ageLines.every((n) => n === 1) }).toEqual({ width, ageLines: true });
+    }
+    const row = page.locator("#results tr", { hasText: "Quokka.Sunrise.Sampler" });
+    const download = row.locator('a[href$="/download"]');
+    expect(await download.isVisible()).toBe(true);
+    const [saved] = await Promise.all([page.waitForEvent("download"), download.click()]);
+    expect(saved.suggestedFilename()).toEndWith(".torrent");
+    await shoot(page, "torrents-edges");
+
+    // The header's search box, on any page: "h265" finds the "H.265" release.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${server.web}/news`);
+    await page.fill("header.site input[type=search]", "h265");
+    await Promise.all([
+      page.waitForURL(/\/torrents\?q=h265/),
+      page.press("header.site input[type=search]", "Enter"),
+    ]);
+    expect(await page.locator("#results td.title > a").allTextContents()).toEqual([
+      "Quokka.Sunrise.Sampler.2026.1080p.BluRay.H.265.DD5.1-GRP",
+    ]);
+
+    // The account and staff menus reach every page a member or an administrator has.
+    await page.goto(`${server.web}/`);
+    for (const [menu, link, path] of [
+      ["details.account-menu", "Bonus points", "/account/bonus"],
+      ["details.account-menu", "History", "/account/history"],
+      ["details.account-menu", "Hit-and-runs", "/account/hit-and-runs"],
+      ["details.staff-menu", "Hit-and-runs", "/admin/hit-and-runs"],
+      ["details.staff-menu", "Freeleech windows", "/admin/freeleech"],
+    ] as const) {
+      await page.click(`${menu} > summary`);
+      await Promise.all([
+        page.waitForURL((url) => url.pathname === path),
+        page.click(`${menu} .menu-items a:text-is("${link}")`),
+      ]);
+    }
+    // The freeleech window form's fields are styled too; the menus open and fit on a phone.
+    for (const name of ["starts_at", "download_factor", "upload_factor", "note"]) {
+      const look = await inputLook(`input[name="${name}"]`);
+      expect({ name, radius: look.radius, border: look.border }).toEqual({
+        name,
+        radius: "6px",
+        border: "solid",
+      });
+    }
+    await page.click("details.account-menu > summary");
+    await page.click("details.staff-menu > summary");
+    await shoot(page, "menus-open");
+
+    // Categories: a compact table, each edited in its row (three categories, one short page).
+    for (const [name, icon] of [
+      ["Films", "film"],
+      ["Music", "music"],
+      ["Software", "software"],
+    ] as const)
+      await sql`insert into categories (name, icon, position) values (${name}, ${icon}, 50) on conflict do nothing`;
+    const [{ n: categoryCount }] = (await sql`select count(*)::int as n from categories`) as unknown as [
+      { n: number },
+    ];
+    expect(categoryCount).toBeGreaterThanOrEqual(3);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${server.web}/admin/categories`);
+    expect(await page.locator("table.category-admin tbody tr").count()).toBe(categoryCount);
+    const addTop = (await page.locator("h2:text('Add a category')").boundingBox())!.y;
+    expect(addTop).toBeLessThan(650);
+    const [filmsRow] = await sql`select id from categories where name = 'Films'`;
+    const films = page.locator(`tr#category-${filmsRow!.id}`);
+    await films.locator("summary").click();
+    await films.locator('input[name="name"]').fill("Feature films");
+    await Promise.all([page.waitForURL(/done=saved/), films.locator('button:text("Save")').click()]);
+    expect(await page.textContent("table.category-admin")).toContain("Feature films");
+    await shoot(page, "categories-table");
+
+    // Home: the member count is today's, and the sampled figures say when they were taken.
+    await page.goto(`${server.web}/`);
+    const [{ members }] =
+      (await sql`select count(*)::int as members from users where not disabled`) as unknown as [
+        { members: number },
+      ];
+    expect(await page.textContent("#site-stats dl.figures .figure:first-child dd")).toBe(String(members));
+    expect(await page.textContent("#stats-note")).toMatch(/as sampled at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    await page.close();
+  });
+
   test("a request with a bounty, filled and accepted; a bookmark toggled in place; phone and dark", async () => {
     const sql = server.running.db.sql;
     const pepper = resolvePepper(server.config.salt, server.config.dataDir);

@@ -53,7 +53,13 @@ describe("categories, managed by administrators", () => {
     const response = await upload(uploader, "Before categories", { tags: "old" });
     expect(response.status).toBe(303);
     ids.before = Number(/torrents\/(\d+)/.exec(response.headers.get("location")!)![1]);
-    expect(await page("/upload", uploader)).not.toContain('name="category"');
+    // The form says why there is no category field, and shows an administrator where to add them.
+    const form = await page("/upload", uploader);
+    expect(form).not.toContain('name="category"');
+    expect(form).toContain("This site has no categories yet, so an upload needs none.");
+    expect(form).not.toContain('href="/admin/categories"');
+    const adminForm = await page("/upload", admin);
+    expect(adminForm).toContain('<a href="/admin/categories">Add categories</a>');
   });
 
   test("only administrators reach the page; they add categories with an icon and a place", async () => {
@@ -85,6 +91,11 @@ describe("categories, managed by administrators", () => {
     expect(html.indexOf("Software")).toBeLessThan(html.indexOf("Music"));
     expect(html).toContain('<svg class="icon"');
     expect(html).toContain('href="/admin/categories"');
+    // A compact table: one row each, its edit form folded inside the row; the icon picker with a
+    // drawing of every icon only in the form that adds one.
+    expect(html.match(/<tr id="category-\d+">/g)?.length).toBe(3);
+    expect(html.match(/<details class="category-edit">/g)?.length).toBe(3);
+    expect(html.match(/<fieldset class="icon-choice">/g)?.length).toBe(1);
   });
 
   test("bad names, icons and positions get a message by the field and change nothing", async () => {
@@ -118,6 +129,18 @@ describe("categories, managed by administrators", () => {
       form: { _csrf: admin.csrf, name: "Music & Audio", icon: "microphone", position: "5" },
     });
     expect(response.status).toBe(303);
+    // A refused edit opens its row again, with the message beside the field and the values sent.
+    const refused = await web.request(`/admin/categories/${ids.music}`, {
+      cookie: admin.cookie,
+      form: { _csrf: admin.csrf, name: "Films", icon: "film", position: "5" },
+    });
+    expect(refused.status).toBe(409);
+    const again = await refused.text();
+    const row = again.slice(again.indexOf(`<tr id="category-${ids.music}">`));
+    expect(row).toStartWith(`<tr id="category-${ids.music}"><td`);
+    expect(row.slice(0, row.indexOf("</tr>"))).toContain('<details class="category-edit" open>');
+    expect(row.slice(0, row.indexOf("</tr>"))).toContain("Another category has this name.");
+    expect(again.match(/<details class="category-edit" open>/g)?.length).toBe(1);
     const html = await page("/admin/categories", admin);
     expect(html).toContain("Music &amp; Audio");
     expect(html.indexOf("Music &amp; Audio")).toBeLessThan(html.indexOf("Films"));
@@ -176,7 +199,9 @@ describe("upload with a category and tags", () => {
 
 describe("the list filtered by category and tag", () => {
   const titlesOf = (html: string) =>
-    [...html.matchAll(/<td class="title"><a href="\/torrents\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
+    [...html.matchAll(/<td class="title">(?:(?!<\/td>)[\s\S])*?<a href="\/torrents\/\d+">(.*?)<\/a>/g)].map(
+      (m) => m[1]!.replace(/<[^>]*>/g, ""),
+    );
 
   test("by category, by tag, and both, with counts on the tags", async () => {
     expect(titlesOf(await page(`/torrents?category=${ids.software}`)).sort()).toEqual([
@@ -199,6 +224,26 @@ describe("the list filtered by category and tag", () => {
     expect(all).toMatch(
       /<a class="tag" href="\/torrents\?tag=linux"><span>linux<\/span> <span class="count">3<\/span><\/a>/,
     );
+    // Under a category the tags offered, and their counts, are that category's.
+    const tagsOf = (html: string) =>
+      Object.fromEntries(
+        [...html.matchAll(/<span>([^<]+)<\/span> <span class="count">(\d+)<\/span>/g)].map((m) => [
+          m[1],
+          Number(m[2]),
+        ]),
+      );
+    expect(tagsOf(await page(`/torrents?category=${ids.films}`))).toEqual({
+      "1080p": 1,
+      documentary: 1,
+      linux: 1,
+      talk: 1,
+    });
+    expect(tagsOf(await page(`/torrents?category=${ids.software}`))).toEqual({
+      amd64: 1,
+      linux: 2,
+      "live.cd": 1,
+      server: 1,
+    });
   });
 
   test("with a search and a sort, every link keeps the rest of the state", async () => {

@@ -108,7 +108,7 @@ describe("site statistics", () => {
     expect(stats.today).toBeNull();
   });
 
-  test("from the latest sample when recent; traffic today from the last sample before midnight", async () => {
+  test("traffic from the latest sample when recent, today's from the last sample before midnight; counts stay live", async () => {
     const midnight = Math.floor(Date.now() / DAY) * DAY;
     const now = midnight + 10 * 3_600_000;
     const totals = {
@@ -127,11 +127,21 @@ describe("site statistics", () => {
       downloaded: 9 * GIB,
     });
     const stats = await siteStatistics(web.deps, now);
-    expect(stats).toMatchObject({ members: 40, torrents: 500, seeders: 95, leechers: 12 });
+    // The sample's members, torrents and peers are five minutes old: the page shows today's.
+    const [live] = await web.db.sql`
+      select (select count(*)::int from users where not disabled) as members,
+        (select count(*)::int from torrents) as torrents,
+        (select coalesce(sum(seeders), 0)::int from torrent_counts) as seeders,
+        (select coalesce(sum(leechers), 0)::int from torrent_counts) as leechers
+    `;
+    expect(stats).toMatchObject(live!);
+    expect(stats.members).toBe(3);
+    expect(stats).toMatchObject({ uploaded: 15 * GIB, downloaded: 9 * GIB });
     expect(stats.today).toEqual({ uploaded: 5 * GIB, downloaded: GIB });
     expect(stats.asOf.getTime()).toBe(now - 60_000);
-    // A stale sample is not used: the figures are counted again.
+    // A stale sample is not used: the traffic is summed again, as of now.
     const later = await siteStatistics(web.deps, now + 3_600_000);
+    expect(later.asOf.getTime()).toBe(now + 3_600_000);
     expect(later.members).toBe(3);
   });
 
@@ -145,7 +155,7 @@ describe("site statistics", () => {
     expect((await siteStatistics(web.deps, now)).today).toEqual({ uploaded: 3 * GIB, downloaded: 0 });
   });
 
-  test("shown on the home page and in the API", async () => {
+  test("shown on the home page and in the API: counts live, traffic with the time of its sample", async () => {
     const now = Date.now();
     await recordSiteSample(web.db.sql, new Date(now - 60_000), {
       members: 1234,
@@ -156,18 +166,28 @@ describe("site statistics", () => {
       downloaded: GIB,
     });
     const { cookie } = await web.login("carol");
-    const html = await (await web.request("/", { cookie })).text();
-    for (const [label, value] of [
-      ["Members", "1234"],
-      ["Torrents", "5678"],
-      ["Seeders", "910"],
-      ["Leechers", "111"],
-    ])
-      expect(html).toContain(`<dt>${label}</dt><dd>${value}</dd>`);
+    const live = async () => {
+      const [row] = await web.db.sql`
+        select (select count(*)::int from users where not disabled) as members,
+          (select count(*)::int from torrents) as torrents
+      `;
+      return row as { members: number; torrents: number };
+    };
+    const before = await live();
+    let html = await (await web.request("/", { cookie })).text();
+    expect(html).toContain(`<dt>Members</dt><dd>${before.members}</dd>`);
+    expect(html).toContain(`<dt>Torrents</dt><dd>${before.torrents}</dd>`);
+    expect(html).not.toContain("<dd>1234</dd>");
+    const sampled = new Date(now - 60_000).toISOString();
+    expect(html).toContain(`as sampled at <time datetime="${sampled}"`);
+    // A member who registers now is counted on the next visit, not after the next sample.
+    await web.member("newcomer-live");
+    html = await (await web.request("/", { cookie })).text();
+    expect(html).toContain(`<dt>Members</dt><dd>${before.members + 1}</dd>`);
     const body = await expectJson<{ members: number; torrents: number; as_of: string }>(
       await web.call("/api/v1/stats", { as: { token: carolToken } }),
     );
-    expect(body).toMatchObject({ members: 1234, torrents: 5678 });
+    expect(body).toMatchObject({ members: before.members + 1, torrents: before.torrents, as_of: sampled });
     await expectError(await web.call("/api/v1/stats"), 401, "unauthenticated");
   });
 });

@@ -112,11 +112,116 @@ describe("upload", () => {
   });
 });
 
+describe("what an upload is called and what its page says", () => {
+  test("with no title typed, a single file's extension is dropped; a folder's name is kept whole", async () => {
+    const single = await upload(alice, torrent("Quokka.Sunrise.2026.1080p.x264-GRP.mkv"));
+    const singleId = Number(/torrents\/(\d+)/.exec(single.headers.get("location")!)![1]);
+    const multi = buildInfo({
+      kind: "v1",
+      name: "Quokka.Album.2026.FLAC",
+      files: [{ path: ["01.flac"], data: content(30000, 4) }],
+    });
+    const folder = await upload(alice, torrentBytes(multi.info));
+    const folderId = Number(/torrents\/(\d+)/.exec(folder.headers.get("location")!)![1]);
+    const typed = await upload(alice, torrent("Typed.Name.iso"), { title: "  Kept as typed.iso " });
+    const typedId = Number(/torrents\/(\d+)/.exec(typed.headers.get("location")!)![1]);
+    const rows = await web.db
+      .sql`select id, title from torrents where id in ${web.db.sql([singleId, folderId, typedId])}`;
+    const titles = Object.fromEntries(rows.map((r) => [r.id, r.title]));
+    expect(titles).toEqual({
+      [singleId]: "Quokka.Sunrise.2026.1080p.x264-GRP",
+      [folderId]: "Quokka.Album.2026.FLAC",
+      [typedId]: "Kept as typed.iso",
+    });
+  });
+
+  test("a torrent that was already private is not said to have been made private", async () => {
+    const { info } = buildInfo({
+      kind: "v1",
+      name: "Already Private",
+      files: [{ path: [], data: content(30000, 9) }],
+    });
+    info.set("private", 1);
+    const response = await upload(alice, torrentBytes(info));
+    const location = response.headers.get("location")!;
+    // Its hash still changes: the site adds its source tag, and the page says that instead.
+    expect(location).toMatch(/^\/torrents\/\d+\?uploaded=source$/);
+    const page = await (await web.request(location, { cookie: alice.cookie })).text();
+    expect(page).toContain("tagged this torrent with its own source, which changed its info hash");
+    expect(page).not.toContain("made this torrent private");
+  });
+
+  test("a title over the limit is named beside its field, the form kept filled, with no way back needed", async () => {
+    const long = `${"Long title ".repeat(20)}end`;
+    expect(long.length).toBeGreaterThan(200);
+    const [before] = await web.db.sql`select count(*)::int as n from torrents`;
+    const refused = await upload(alice, torrent("Long Title Upload"), { title: long, tags: "kept" });
+    expect(refused.status).toBe(422);
+    const form = await refused.text();
+    expect(form).toContain('<span class="error" id="title-error">Use at most 200 characters.</span>');
+    expect(form).toContain(`value="${long}"`);
+    expect(form).toContain('value="kept"');
+    expect(form).toContain('id="upload"');
+    expect(form).not.toContain("Go back");
+    const [after] = await web.db.sql`select count(*)::int as n from torrents`;
+    expect(after!.n).toBe(before!.n);
+
+    const [mine] = await web.db.sql`select id, title from torrents where title = 'Via htmx'`;
+    const edit = await web.request(`/torrents/${mine!.id}/edit`, {
+      cookie: alice.cookie,
+      form: { _csrf: alice.csrf, title: long, description: "Kept *text*", tags: "" },
+    });
+    expect(edit.status).toBe(422);
+    const edited = await edit.text();
+    expect(edited).toContain('<span class="error" id="title-error">Use at most 200 characters.</span>');
+    expect(edited).toContain(`value="${long}"`);
+    expect(edited).toContain("Kept *text*</textarea>");
+    expect(edited).not.toContain("Go back");
+    const [still] = await web.db.sql`select title from torrents where id = ${mine!.id}`;
+    expect(still!.title).toBe("Via htmx");
+  });
+});
+
+describe("navigation", () => {
+  test("a member's menu reaches bonus, history and hit-and-runs; staff get a menu of their pages", async () => {
+    const member = await (await web.request("/news", { cookie: reader.cookie })).text();
+    const header = (html: string) =>
+      html.slice(html.indexOf('<header class="site">'), html.indexOf("</header>"));
+    for (const path of ["/account", "/account/bonus", "/account/history", "/account/hit-and-runs"])
+      expect(header(member)).toContain(`href="${path}"`);
+    expect(header(member)).not.toContain("/admin/");
+    const staff = header(await (await web.request("/news", { cookie: admin.cookie })).text());
+    for (const path of ["/admin/users", "/admin/hit-and-runs", "/admin/categories", "/admin/freeleech"])
+      expect(staff).toContain(`href="${path}"`);
+    // Every link of the menus leads somewhere that answers.
+    for (const path of [...staff.matchAll(/href="(\/(?:admin|account)[^"]*)"/g)].map((m) => m[1]!)) {
+      const response = await web.request(path, { cookie: admin.cookie });
+      expect({ path, status: response.status }).toEqual({ path, status: 200 });
+    }
+  });
+
+  test("a search box in the header of every page but the list, which has its own", async () => {
+    const [row] = await web.db.sql`select id from torrents order by id limit 1`;
+    const box = '<form class="header-search" method="get" action="/torrents">';
+    for (const path of ["/", "/news", "/account", `/torrents/${row!.id}`, "/users/reader"]) {
+      const html = await (await web.request(path, { cookie: reader.cookie })).text();
+      expect({ path, box: html.includes(box) }).toEqual({ path, box: true });
+    }
+    const list = await (await web.request("/torrents", { cookie: reader.cookie })).text();
+    expect(list).not.toContain(box);
+    expect(list.match(/name="q"/g)?.length).toBe(1);
+  });
+});
+
 describe("list, search, detail, download", () => {
   test("the list shows the newest first; search finds partial words; the query stays in the links", async () => {
     await upload(alice, torrent("Ubuntu Noble Desktop"));
     await upload(alice, torrent("Arch Linux 2026.11"));
-    const list = await (await web.request("/torrents", { cookie: reader.cookie })).text();
+    // A title in the list may break after its dots (<wbr>): read it as one text.
+    const list = (await (await web.request("/torrents", { cookie: reader.cookie })).text()).replaceAll(
+      "</span><wbr/><span>",
+      "",
+    );
     const order = ["Arch Linux 2026.11", "Ubuntu Noble Desktop", "Debian Bookworm netinst"].map((t) =>
       list.indexOf(t),
     );
@@ -133,6 +238,19 @@ describe("list, search, detail, download", () => {
     ).text();
     expect(htmx.startsWith('<div id="results">')).toBe(true);
     expect(htmx).toContain("Ubuntu Noble Desktop");
+  });
+
+  test("every row has a link to download its .torrent, personalised", async () => {
+    const list = await (await web.request("/torrents", { cookie: reader.cookie })).text();
+    const rows = [
+      ...list.matchAll(
+        /<tr><td class="title">(?:(?!<\/td>)[\s\S])*?<a href="\/torrents\/(\d+)">[\s\S]*?<\/tr>/g,
+      ),
+    ];
+    expect(rows.length).toBeGreaterThan(2);
+    for (const [row, id] of rows) expect(row).toContain(`href="/torrents/${id}/download"`);
+    const response = await web.request(`/torrents/${rows[0]![1]}/download`, { cookie: reader.cookie });
+    expect(response.headers.get("content-type")).toBe("application/x-bittorrent");
   });
 
   test("sorting by size and by title", async () => {

@@ -125,72 +125,121 @@ export function CategoriesAdminPage(props: {
       ) : (
         ""
       )}
-      <div class="category-admin">
-        {props.categories.map((category) => {
-          const errors = errorsFor(category.id);
-          const values =
-            state && state.form === category.id && state.values
-              ? state.values
-              : { name: category.name, icon: category.icon, position: String(category.position) };
-          const others = props.categories.filter((c) => c.id !== category.id);
-          return (
-            <section class="card" id={`category-${String(category.id)}`}>
-              <h2 class="category-title">
-                <CategoryIcon name={category.icon} />
-                <span safe>{category.name}</span>
-                <span class="muted">
-                  {" "}
-                  · {category.torrents} torrent{category.torrents === 1 ? "" : "s"}
-                </span>
-              </h2>
-              <form class="stack" method="post" action={`${base}/admin/categories/${String(category.id)}`}>
-                <Csrf page={props.page} />
-                <CategoryFields
-                  id={`c${String(category.id)}`}
-                  values={values}
-                  icons={props.icons}
-                  limits={props.limits}
-                  errors={errors}
-                />
-                <div class="row">
-                  <button type="submit">Save</button>
-                </div>
-              </form>
-              <form
-                class="row category-delete"
-                method="post"
-                action={`${base}/admin/categories/${String(category.id)}/delete`}
-              >
-                <Csrf page={props.page} />
-                {category.torrents > 0 ? (
-                  <label>
-                    Move its torrents to
-                    <select name="move_to" required>
-                      <option value="">Choose a category</option>
-                      {others.map((other) => (
-                        <option value={String(other.id)} safe>
-                          {other.name}
-                        </option>
-                      ))}
-                    </select>
-                  </label>
-                ) : (
-                  ""
-                )}
-                <button
-                  class="danger"
-                  type="submit"
-                  disabled={category.torrents > 0 && others.length === 0}
-                  data-confirm="Delete this category?"
-                >
-                  Delete
-                </button>
-                <FieldError errors={errors} name="move_to" />
-              </form>
-            </section>
-          );
-        })}
-      </div>
+      {props.categories.length > 0 ? (
+        <table class="list category-admin">
+          <thead>
+            <tr>
+              <th>Category</th>
+              <th class="num">Position</th>
+              <th class="num">Torrents</th>
+              <th>Change</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.categories.map((category) => {
+              const errors = errorsFor(category.id);
+              const values =
+                state && state.form === category.id && state.values
+                  ? state.values
+                  : { name: category.name, icon: category.icon, position: String(category.position) };
+              const others = props.categories.filter((c) => c.id !== category.id);
+              const id = String(category.id);
+              return (
+                <tr id={`category-${id}`}>
+                  <td class="category-name" data-label="Category">
+                    <CategoryIcon name={category.icon} /> <span safe>{category.name}</span>
+                  </td>
+                  <td class="num" data-label="Position">
+                    {category.position}
+                  </td>
+                  <td class="num" data-label="Torrents">
+                    {category.torrents}
+                  </td>
+                  <td>
+                    {/* Inline edit: the row opens its own small form (open again when it was refused). */}
+                    <details class="category-edit" open={errors !== undefined}>
+                      <summary>Edit or delete</summary>
+                      <form class="category-fields" method="post" action={`${base}/admin/categories/${id}`}>
+                        <Csrf page={props.page} />
+                        <label>
+                          Name
+                          <input
+                            type="text"
+                            name="name"
+                            value={values.name}
+                            required
+                            maxlength={String(props.limits.nameMax)}
+                          />
+                          <FieldError errors={errors} name="name" />
+                        </label>
+                        <label>
+                          Icon
+                          <select name="icon" required>
+                            {props.icons.map((icon) => (
+                              <option value={icon} selected={icon === values.icon} safe>
+                                {icon}
+                              </option>
+                            ))}
+                          </select>
+                          <FieldError errors={errors} name="icon" />
+                        </label>
+                        <label>
+                          Position
+                          <input
+                            type="number"
+                            name="position"
+                            value={values.position}
+                            min={String(props.limits.positionMin)}
+                            max={String(props.limits.positionMax)}
+                            step="1"
+                            required
+                          />
+                          <FieldError errors={errors} name="position" />
+                        </label>
+                        <button type="submit">Save</button>
+                      </form>
+                      <form
+                        class="row category-delete"
+                        method="post"
+                        action={`${base}/admin/categories/${id}/delete`}
+                      >
+                        <Csrf page={props.page} />
+                        {category.torrents > 0 ? (
+                          <label>
+                            Move its torrents to
+                            <select name="move_to" required>
+                              <option value="">Choose a category</option>
+                              {others.map((other) => (
+                                <option value={String(other.id)} safe>
+                                  {other.name}
+                                </option>
+                              ))}
+                            </select>
+                          </label>
+                        ) : (
+                          ""
+                        )}
+                        <button
+                          class="danger"
+                          type="submit"
+                          disabled={category.torrents > 0 && others.length === 0}
+                          data-confirm="Delete this category?"
+                        >
+                          Delete
+                        </button>
+                        <FieldError errors={errors} name="move_to" />
+                      </form>
+                    </details>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      ) : (
+        ""
+      )}
+      <p class="muted">Lower positions come first in the lists; equal ones go by name.</p>
       <h2>Add a category</h2>
       <form class="stack card" method="post" action={`${base}/admin/categories`}>
         <Csrf page={props.page} />

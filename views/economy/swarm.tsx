@@ -75,21 +75,23 @@ function PeerTable(props: { peers: readonly PeerView[]; empty: string }) {
       <tbody>
         {props.peers.map((p) => (
           <tr>
-            <td>
+            <td data-label="Member">
               {p.member ? <span safe>{p.member.name}</span> : <em>anonymous</em>}
               {p.member && p.anonymous ? <span class="muted"> (anonymous)</span> : ""}
             </td>
-            <td safe>{p.client}</td>
-            <td class="num" safe>
+            <td data-label="Client" safe>
+              {p.client}
+            </td>
+            <td class="num" data-label="Uploaded" safe>
               {formatSize(p.uploaded)}
             </td>
-            <td class="num" safe>
+            <td class="num" data-label="Downloaded" safe>
               {formatSize(p.downloaded)}
             </td>
-            <td class="num" safe>
+            <td class="num" data-label="Progress" safe>
               {`${(Math.floor(p.progress * 1000) / 10).toFixed(1)}%`}
             </td>
-            <td class="num" safe>
+            <td class="num" data-label="Last announce" safe>
               {`${duration(p.idleSeconds)} ago`}
             </td>
             <ConnectableCell state={p.connectable} />
@@ -129,11 +131,25 @@ export function SwarmSection(props: {
           <Csrf page={props.page} />
           <label>
             Download factor{" "}
-            <input name="download_factor" inputmode="decimal" size="4" value={String(f.own.downloadFactor)} />
+            <input
+              type="text"
+              class="short"
+              name="download_factor"
+              inputmode="decimal"
+              size="4"
+              value={String(f.own.downloadFactor)}
+            />
           </label>{" "}
           <label>
             Upload factor{" "}
-            <input name="upload_factor" inputmode="decimal" size="4" value={String(f.own.uploadFactor)} />
+            <input
+              type="text"
+              class="short"
+              name="upload_factor"
+              inputmode="decimal"
+              size="4"
+              value={String(f.own.uploadFactor)}
+            />
           </label>{" "}
           <button type="submit">Set</button>
           <FieldError errors={props.errors} name="download_factor" />

@@ -96,15 +96,16 @@ export function FreeleechPage(props: {
         <FieldError errors={props.errors} name="ends_at" />
         <label>
           Download factor{" "}
-          <input name="download_factor" inputmode="decimal" value={v.download_factor ?? "0"} />
+          <input type="text" name="download_factor" inputmode="decimal" value={v.download_factor ?? "0"} />
         </label>
         <FieldError errors={props.errors} name="download_factor" />
         <label>
-          Upload factor <input name="upload_factor" inputmode="decimal" value={v.upload_factor ?? "1"} />
+          Upload factor{" "}
+          <input type="text" name="upload_factor" inputmode="decimal" value={v.upload_factor ?? "1"} />
         </label>
         <FieldError errors={props.errors} name="upload_factor" />
         <label>
-          Note <input name="note" maxlength="200" value={v.note ?? ""} />
+          Note <input type="text" name="note" maxlength="200" value={v.note ?? ""} />
         </label>
         <FieldError errors={props.errors} name="note" />
         <button type="submit">Add</button>

@@ -164,8 +164,9 @@ export function HomePage(props: { page: PageContext; home: HomeView }) {
               <Figure label="Uploaded today" value={s.today ? formatSize(s.today.uploaded) : "—"} />
               <Figure label="Downloaded today" value={s.today ? formatSize(s.today.downloaded) : "—"} />
             </dl>
-            <p class="muted note">
-              As of <DateTime date={s.asOf} />; traffic since midnight UTC.
+            <p class="muted note" id="stats-note">
+              Members, torrents and peers are counted now. Traffic since midnight UTC, as sampled at{" "}
+              <DateTime date={s.asOf} />.
             </p>
           </section>
         </aside>

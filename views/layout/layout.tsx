@@ -1,5 +1,6 @@
 /** @jsxImportSource @kitajs/html */
 import type { PropsWithChildren } from "@kitajs/html";
+import { profilePath } from "./member-link.tsx";
 import type { PageContext, PageViewer } from "./page.ts";
 
 // The site's Content-Security-Policy allows no inline script or style and no eval: htmx must not
@@ -30,7 +31,14 @@ function MessagesLink(props: { base: string; viewer: PageViewer }) {
 
 /** The frame of every full page: header with navigation, main content, scripts. */
 export function Layout(
-  props: PropsWithChildren<{ page: PageContext; title: string; live?: boolean; passkeys?: boolean }>,
+  props: PropsWithChildren<{
+    page: PageContext;
+    title: string;
+    live?: boolean;
+    passkeys?: boolean;
+    /** False on a page with a search box of its own (torrents, requests, members). */
+    search?: boolean;
+  }>,
 ) {
   const { base, viewer, siteName } = props.page;
   return (
@@ -69,42 +77,45 @@ export function Layout(
               <span safe>{siteName}</span>
             </a>
             {viewer ? (
-              <nav>
+              <nav aria-label="Site">
                 <a href={`${base}/torrents`}>Torrents</a>
                 <a href={`${base}/requests`}>Requests</a>
                 <a href={`${base}/bookmarks`}>Bookmarks</a>
                 <a href={`${base}/news`}>News</a>
                 {viewer.can("upload") ? <a href={`${base}/upload`}>Upload</a> : ""}
                 {viewer.can("invite") ? <a href={`${base}/invites`}>Invites</a> : ""}
-                {viewer.can("moderate") || viewer.can("admin") ? (
-                  <a href={`${base}/admin/users`}>Members</a>
-                ) : (
+                {props.search === false ? (
                   ""
-                )}
-                {viewer.can("moderate") ? <a href={`${base}/admin/suspicious`}>Suspicious</a> : ""}
-                {viewer.can("moderate") || viewer.can("admin") ? (
-                  <a href={`${base}/staff/queue`}>Queue</a>
                 ) : (
-                  ""
+                  <form class="header-search" method="get" action={`${base}/torrents`}>
+                    <input
+                      type="search"
+                      name="q"
+                      maxlength="200"
+                      placeholder="Search torrents"
+                      aria-label="Search torrents"
+                    />
+                  </form>
                 )}
-                {viewer.can("moderate") || viewer.can("admin") ? (
-                  <a href={`${base}/staff/reports`}>Reports</a>
-                ) : (
-                  ""
-                )}
-                {viewer.can("admin") ? <a href={`${base}/admin/log`}>Log</a> : ""}
-                {viewer.can("admin") ? <a href={`${base}/admin/categories`}>Categories</a> : ""}
                 <MessagesLink base={base} viewer={viewer} />
-                <a href={`${base}/account`} safe>
-                  {viewer.name}
-                </a>
-                <form method="post" action={`${base}/logout`}>
-                  <input type="hidden" name="_csrf" value={viewer.csrf} />
-                  <button type="submit">Log out</button>
-                </form>
+                <StaffMenu base={base} viewer={viewer} />
+                <details class="menu account-menu">
+                  <summary safe>{viewer.name}</summary>
+                  <div class="menu-items">
+                    <a href={`${base}/account`}>Account</a>
+                    <a href={profilePath(base, viewer.name)}>Profile</a>
+                    <a href={`${base}/account/bonus`}>Bonus points</a>
+                    <a href={`${base}/account/history`}>History</a>
+                    <a href={`${base}/account/hit-and-runs`}>Hit-and-runs</a>
+                    <form method="post" action={`${base}/logout`}>
+                      <input type="hidden" name="_csrf" value={viewer.csrf} />
+                      <button type="submit">Log out</button>
+                    </form>
+                  </div>
+                </details>
               </nav>
             ) : (
-              <nav>
+              <nav aria-label="Site">
                 <a href={`${base}/login`}>Log in</a>
               </nav>
             )}
@@ -121,6 +132,31 @@ export function Layout(
         </body>
       </html>
     </>
+  );
+}
+
+/** The staff's pages, under one menu in the header; nothing for a member who is not staff. */
+function StaffMenu(props: { base: string; viewer: NonNullable<PageContext["viewer"]> }) {
+  const { base, viewer } = props;
+  const moderator = viewer.can("moderate");
+  const admin = viewer.can("admin");
+  if (!moderator && !admin) return "";
+  return (
+    <details class="menu staff-menu">
+      <summary>Staff</summary>
+      <div class="menu-items">
+        <a href={`${base}/staff/queue`}>Queue</a>
+        <a href={`${base}/staff/reports`}>Reports</a>
+        <a href={`${base}/messages/staff`}>Staff inbox</a>
+        <a href={`${base}/staff/invites`}>Invite tree</a>
+        <a href={`${base}/admin/users`}>Members</a>
+        {moderator ? <a href={`${base}/admin/suspicious`}>Suspicious transfers</a> : ""}
+        <a href={`${base}/admin/hit-and-runs`}>Hit-and-runs</a>
+        {admin ? <a href={`${base}/admin/categories`}>Categories</a> : ""}
+        {admin ? <a href={`${base}/admin/freeleech`}>Freeleech windows</a> : ""}
+        {admin ? <a href={`${base}/admin/log`}>Staff log</a> : ""}
+      </div>
+    </details>
   );
 }
 

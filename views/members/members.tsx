@@ -82,7 +82,7 @@ export function AdminUsersPage(props: {
   const { q, pageNo, rows } = props;
   const current: MemberOrder = { sort: props.sort, order: props.order };
   return (
-    <Layout page={props.page} title={q ? `Members: ${q}` : "Members"}>
+    <Layout page={props.page} title={q ? `Members: ${q}` : "Members"} search={false}>
       <h1>Members</h1>
       <form class="searchbar" method="get" action={`${base}/admin/users`}>
         <input

@@ -142,7 +142,7 @@ export function RequestsPage(props: { page: PageContext; state: RequestListState
   const { base } = props.page;
   const { state } = props;
   return (
-    <Layout page={props.page} title="Requests">
+    <Layout page={props.page} title="Requests" search={false}>
       <div class="row spread">
         <h1>Requests</h1>
         <a class="button" href={`${base}/requests/new`}>

@@ -2,6 +2,7 @@
 import { BookmarkButton } from "../bookmarks/bookmarks.tsx";
 import { CategoryIcon } from "../categories/icons.tsx";
 import { type BadgeView, FactorBadge } from "../economy/badge.tsx";
+import { BreakableTitle } from "../layout/breakable.tsx";
 import { formatAge, formatSize } from "../layout/format.ts";
 import { Layout } from "../layout/layout.tsx";
 import type { CountsView, PageContext } from "../layout/page.ts";
@@ -217,6 +218,9 @@ export function TorrentResults(props: { page: PageContext; state: ListState }) {
               <SortHeader base={base} state={state} sort="seeders" label="Seeders" num />
               <SortHeader base={base} state={state} sort="leechers" label="Leechers" num />
               <SortHeader base={base} state={state} sort="snatches" label="Snatches" num />
+              <th>
+                <span class="visually-hidden">Download</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -247,8 +251,8 @@ export function TorrentResults(props: { page: PageContext; state: ListState }) {
                     ) : (
                       ""
                     )}
-                    <a href={`${base}/torrents/${row.id}`} safe>
-                      {row.title}
+                    <a href={`${base}/torrents/${row.id}`}>
+                      <BreakableTitle text={row.title} />
                     </a>
                     {row.credit ? (
                       <>
@@ -276,7 +280,7 @@ export function TorrentResults(props: { page: PageContext; state: ListState }) {
                   <td data-label="Uploader" safe>
                     {row.creator ?? "—"}
                   </td>
-                  <td data-label="Age">
+                  <td class="age" data-label="Age">
                     <time datetime={row.createdAt.toISOString()} safe>
                       {formatAge(row.createdAt)}
                     </time>
@@ -284,6 +288,15 @@ export function TorrentResults(props: { page: PageContext; state: ListState }) {
                   <CountCell id={row.id} count="seeders" value={row.seeders} />
                   <CountCell id={row.id} count="leechers" value={row.leechers} />
                   <CountCell id={row.id} count="snatches" value={row.snatches} />
+                  <td class="download">
+                    <a
+                      class="button secondary small"
+                      href={`${base}/torrents/${row.id}/download`}
+                      title="Download the .torrent (with your passkey)"
+                    >
+                      .torrent
+                    </a>
+                  </td>
                 </tr>
               );
             })}
@@ -376,7 +389,7 @@ export function TorrentsPage(props: {
   const { base } = props.page;
   const { state } = props;
   return (
-    <Layout page={props.page} title={pageTitle(state)} live>
+    <Layout page={props.page} title={pageTitle(state)} live search={false}>
       <h1>Torrents</h1>
       <CommentNotices base={base} notices={props.notices ?? []} />
       {/* htmx sends the whole form as a search is typed or the sort changes; Search sends it plainly. */}

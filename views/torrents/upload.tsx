@@ -67,11 +67,22 @@ export function UploadForm(props: {
           name="title"
           value={s.title ?? ""}
           maxlength={String(props.limits.titleMax)}
-          placeholder="The torrent's name when empty"
+          placeholder="When empty: the torrent's name, without a file's extension"
         />
         <FieldError errors={s.errors} name="title" />
       </label>
-      <CategorySelect categories={props.categories} chosen={s.categoryId} errors={s.errors} />
+      {props.categories.length === 0 ? (
+        <p class="help" id="no-categories">
+          This site has no categories yet, so an upload needs none.{" "}
+          {props.page.viewer?.can("admin") ? (
+            <a href={`${base}/admin/categories`}>Add categories</a>
+          ) : (
+            "Once an administrator adds them, every upload chooses one."
+          )}
+        </p>
+      ) : (
+        <CategorySelect categories={props.categories} chosen={s.categoryId} errors={s.errors} />
+      )}
       <TagsInput value={s.tags ?? ""} limits={props.limits} errors={s.errors} />
       <MarkdownField
         base={base}

@@ -18,6 +18,22 @@ export interface SiteSample extends SiteTotals {
   at: Date;
 }
 
+/** The figures the home page shows as they are now: members, torrents and peers (not traffic). */
+export type LiveFigures = Pick<SiteTotals, "members" | "torrents" | "seeders" | "leechers">;
+
+/** Members, torrents and peers now (peer counts as last stored from the tracker's reports). */
+export async function liveFigures(sql: Sql): Promise<LiveFigures> {
+  const [row] = await sql<LiveFigures[]>`
+    select
+      (select count(*)::int from users where not disabled) as members,
+      (select count(*)::int from torrents) as torrents,
+      coalesce(sum(seeders), 0)::int as seeders,
+      coalesce(sum(leechers), 0)::int as leechers
+    from torrent_counts
+  `;
+  return row!;
+}
+
 /** The site's totals as they are now (counts as last stored from the tracker's reports). */
 export async function siteTotals(sql: Sql): Promise<SiteTotals> {
   const [row] = await sql<SiteTotals[]>`

@@ -11,8 +11,22 @@ export interface TagRef extends TagCount {
   id: number;
 }
 
-/** The most used tags, most used first (ties by name). */
-export async function popularTags(sql: Sql, limit: number): Promise<TagCount[]> {
+/**
+ * The most used tags, most used first (ties by name); within one category when `categoryId` is
+ * given, counted among that category's torrents only (so each count is what the filter finds).
+ */
+export async function popularTags(sql: Sql, limit: number, categoryId?: number): Promise<TagCount[]> {
+  if (categoryId !== undefined)
+    return await sql<TagCount[]>`
+      select t.name, count(*)::int as uses
+      from torrent_tags tt
+      join torrents r on r.id = tt.torrent_id
+      join tags t on t.id = tt.tag_id
+      where r.category_id = ${categoryId}
+      group by t.name
+      order by uses desc, t.name
+      limit ${limit}
+    `;
   return await sql<TagCount[]>`
     select name, uses from tags
     where uses > 0

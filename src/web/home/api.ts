@@ -11,12 +11,12 @@ const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) =>
 /** The site's figures as the API shows them. */
 export const StatsBody = t.Object(
   {
-    members: t.Number({ description: "Members who are not disabled" }),
-    torrents: t.Number(),
-    seeders: t.Number(),
-    leechers: t.Number(),
-    uploaded: t.Number({ description: "Bytes uploaded by every member, in all" }),
-    downloaded: t.Number({ description: "Bytes downloaded by every member, in all" }),
+    members: t.Number({ description: "Members who are not disabled, counted now" }),
+    torrents: t.Number({ description: "Torrents, counted now" }),
+    seeders: t.Number({ description: "Seeders, as the tracker last reported them" }),
+    leechers: t.Number({ description: "Leechers, as the tracker last reported them" }),
+    uploaded: t.Number({ description: "Bytes uploaded by every member, in all, as of as_of" }),
+    downloaded: t.Number({ description: "Bytes downloaded by every member, in all, as of as_of" }),
     today: Nullable(
       t.Object(
         { uploaded: t.Number(), downloaded: t.Number() },
@@ -25,7 +25,8 @@ export const StatsBody = t.Object(
     ),
     as_of: t.String({
       format: "date-time",
-      description: "When the figures were taken (sampled every 5 minutes)",
+      description:
+        "When the traffic figures (uploaded, downloaded, today) were taken (sampled every 5 minutes)",
     }),
   },
   { description: "Site statistics" },

@@ -1,6 +1,7 @@
 import { completedWithFewSeeders, leastSeeded, type SeedingRow } from "../../db/queries/home.ts";
 import {
   latestSiteSample,
+  liveFigures,
   type SiteTotals,
   siteSampleBefore,
   siteSampleFrom,
@@ -25,14 +26,16 @@ const HOUR_MS = 3_600_000;
 export interface SiteStatistics extends SiteTotals {
   /** Bytes uploaded and downloaded since midnight UTC; null before the first sample of the day. */
   today: { uploaded: number; downloaded: number } | null;
-  /** When the figures were taken: the latest sample, or now when none is recent. */
+  /** When the traffic figures were taken: the latest sample, or now when none is recent. */
   asOf: Date;
 }
 
 /**
- * The site's figures: from the latest sample when it is recent (counting a million torrents on every
- * visit would cost more than the page), otherwise counted now. Traffic today is what the totals
- * grew by since the last sample before midnight UTC (or the day's first sample).
+ * The site's figures. Members, torrents, seeders and leechers are counted now, so a registration or
+ * an announce shows at once. Traffic comes from the latest sample when it is recent (summing every
+ * member's bytes on every visit would cost more than the page), otherwise it is summed now; `asOf`
+ * says when. Traffic today is what the totals grew by since the last sample before midnight UTC
+ * (or the day's first sample).
  */
 export async function siteStatistics(deps: WebDeps, now = Date.now()): Promise<SiteStatistics> {
   const latest = await latestSiteSample(deps.sql);
@@ -53,11 +56,12 @@ export async function siteStatistics(deps: WebDeps, now = Date.now()): Promise<S
           downloaded: Math.max(0, totals.downloaded - baseline.downloaded),
         }
       : null;
+  const live = await liveFigures(deps.sql);
   return {
-    members: totals.members,
-    torrents: totals.torrents,
-    seeders: totals.seeders,
-    leechers: totals.leechers,
+    members: live.members,
+    torrents: live.torrents,
+    seeders: live.seeders,
+    leechers: live.leechers,
     uploaded: totals.uploaded,
     downloaded: totals.downloaded,
     today,

@@ -31,6 +31,7 @@ import {
   personalisedDownload,
   removeTorrent,
   TEXT_LIMITS,
+  TITLE_FORM_MAX,
   torrentPage,
   torrentRights,
 } from "./service.ts";
@@ -45,6 +46,8 @@ export const TAGS_OFFERED = 30;
 const UPLOADED: Record<string, string> = {
   changed:
     "Uploaded. The site made this torrent private, which changed its info hash: download the site's copy and seed from that.",
+  source:
+    "Uploaded. The site tagged this torrent with its own source, which changed its info hash: download the site's copy and seed from that.",
   "1": "Uploaded. Download the site's copy to seed it with your passkey.",
   held: "Uploaded. It waits for a moderator: load the site's copy into your client now, and it starts seeding as soon as the torrent is approved.",
 };
@@ -91,7 +94,7 @@ export function torrentPages(deps: WebDeps) {
           rows,
           hasNext,
           categories: await categories(deps),
-          tags: await popularTags(deps.sql, TAGS_OFFERED),
+          tags: await popularTags(deps.sql, TAGS_OFFERED, category),
           bookmarked: [
             ...(await bookmarkedOf(
               deps,
@@ -231,7 +234,9 @@ export function torrentPages(deps: WebDeps) {
             },
           });
         }
-        const location = `${page.base}/torrents/${result.id}?uploaded=${result.held ? "held" : result.changed ? "changed" : "1"}`;
+        // Say the torrent was made private only when it was not already.
+        const said = result.held ? "held" : !result.changed ? "1" : result.madePrivate ? "changed" : "source";
+        const location = `${page.base}/torrents/${result.id}?uploaded=${said}`;
         if (isHtmx) {
           set.headers["hx-redirect"] = location;
           return "";
@@ -242,7 +247,7 @@ export function torrentPages(deps: WebDeps) {
         role: "upload",
         body: t.Object({
           file: t.Optional(t.Any()),
-          title: t.Optional(t.String({ maxLength: TEXT_LIMITS.titleMax })),
+          title: t.Optional(t.String({ maxLength: TITLE_FORM_MAX })),
           description: t.Optional(t.String({ maxLength: TEXT_LIMITS.descriptionMax })),
           category: t.Optional(t.String({ maxLength: 20 })),
           tags: t.Optional(t.String({ maxLength: TAG_LIMITS.fieldMax })),
@@ -313,7 +318,7 @@ export function torrentPages(deps: WebDeps) {
         member: true,
         params: IdParams,
         body: t.Object({
-          title: t.String({ maxLength: TEXT_LIMITS.titleMax }),
+          title: t.String({ maxLength: TITLE_FORM_MAX }),
           description: t.String({ maxLength: TEXT_LIMITS.descriptionMax }),
           category: t.Optional(t.String({ maxLength: 20 })),
           tags: t.Optional(t.String({ maxLength: TAG_LIMITS.fieldMax })),

@@ -36,6 +36,12 @@ import { parseTags, TAG_LIMITS } from "./tags.ts";
 
 /** Longest title and description, for the forms, their schemas and the rules. */
 export const TEXT_LIMITS = { titleMax: 200, descriptionMax: 20000 } as const;
+/**
+ * How long a title the upload and edit forms' schemas let through to the rules, which refuse one
+ * over `titleMax` beside the field with the form kept filled (a pasted name can be longer than the
+ * field's own limit); past this the request is refused outright.
+ */
+export const TITLE_FORM_MAX = 4 * TEXT_LIMITS.titleMax;
 /** Every limit the upload and edit forms repeat: texts and tags. */
 export const FORM_LIMITS = {
   ...TEXT_LIMITS,
@@ -199,6 +205,8 @@ export async function editTorrent(
     return refuseFields({ body: "Send a title, a description, a category, tags, or several." });
   const title = input.title === undefined ? torrent.title : cleanTitle(input.title);
   if (!title) return refuseFields({ title: "Enter a title." });
+  if (title.length > TEXT_LIMITS.titleMax)
+    return refuseFields({ title: `Use at most ${TEXT_LIMITS.titleMax} characters.` });
   const description =
     input.description === undefined ? torrent.description : cleanDescription(input.description);
   let categoryId = torrent.categoryId;

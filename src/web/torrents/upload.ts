@@ -36,9 +36,21 @@ export function categoryField(text: string | undefined): number | null {
   return /^[1-9][0-9]{0,14}$/.test(trimmed) ? Number(trimmed) : null;
 }
 
+/**
+ * The title an upload gets when none is typed: the torrent's name, without the file's extension
+ * when the torrent is one file ("Film.2026.1080p.x264-GRP.mkv" becomes "Film.2026.1080p.x264-GRP").
+ * An extension is a last dot followed by 2 to 4 letters or digits with at least one letter, so
+ * "Album.2026" and "Release.5.1" keep their ends.
+ */
+export function titleFromName(name: string, singleFile: boolean): string {
+  if (!singleFile) return name;
+  const stripped = name.replace(/\.(?=[A-Za-z0-9]{2,4}$)(?=.*[A-Za-z])[A-Za-z0-9]{2,4}$/, "");
+  return stripped.trim() === "" ? name : stripped;
+}
+
 /** The outcome of an upload: stored, or why not (with the field at fault, null for the whole form). */
 export type UploadResult =
-  | Result<{ id: number; title: string; changed: boolean; held: boolean }>
+  | Result<{ id: number; title: string; changed: boolean; held: boolean; madePrivate: boolean }>
   /** The torrent already on the site, for a duplicate. */
   | (Refused & { duplicateOf: number });
 
@@ -72,7 +84,8 @@ export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<U
     if (error instanceof MetainfoError) return refuseField("file", error.message);
     throw error;
   }
-  const title = cleanTitle(input.title) || parsed.name;
+  const singleFile = parsed.files.length === 1 && parsed.files[0]!.path === parsed.name;
+  const title = cleanTitle(input.title) || titleFromName(parsed.name, singleFile);
   if (title.length > TEXT_LIMITS.titleMax)
     return refuseField("title", `Use at most ${TEXT_LIMITS.titleMax} characters.`);
   const description = cleanDescription(input.description);
@@ -98,5 +111,5 @@ export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<U
   // Two uploads of one torrent at once: the unique index decides, the loser hears why.
   if (id === null) return refuse("conflict", ALREADY_HERE);
   await deps.sync.torrent(id);
-  return { ok: true, id, title, changed: parsed.changed, held };
+  return { ok: true, id, title, changed: parsed.changed, held, madePrivate: parsed.madePrivate };
 }
