@@ -42,7 +42,7 @@ Torznab (for Prowlarr, Sonarr, Radarr): \`GET /torznab/api?t=caps|search|tvsearc
 export function buildDocument(app: AnyElysia, siteName: string): OpenApiDocument {
   const prefix = `${API_PREFIX}/`;
   const { paths } = toOpenAPISchema(
-    app,
+    documentedRoutes(app),
     { paths: [new RegExp(`^(?!${prefix.replaceAll("/", "\\/")})`)] },
     undefined,
     undefined,
@@ -69,6 +69,51 @@ export function buildDocument(app: AnyElysia, siteName: string): OpenApiDocument
       },
       schemas: {},
     },
-    paths: paths as unknown as Record<string, Record<string, Operation>>,
+    paths: repaired(paths as unknown as Record<string, Record<string, Operation>>),
   };
+}
+
+/** A named body parser of a route, as Elysia keeps it in the route's hooks. */
+type ParserHook = { fn: unknown };
+
+/**
+ * The app as the generator should read it. The API parses every body with its own function (see
+ * apiBody in context.ts): JSON, or forms where a route names Elysia's form parser. The generator
+ * documents only named parsers and so would give such a body no media type at all; here a route's
+ * body is documented as JSON unless the route names its parsers itself. Nothing is copied: the
+ * schemas are the routes' own.
+ */
+function documentedRoutes(app: AnyElysia): AnyElysia {
+  // The generator reads the routes through this method, which Elysia keeps protected.
+  const all = (app as unknown as { getGlobalRoutes(): AnyElysia["routes"] }).getGlobalRoutes();
+  const routes = all.map((route) => {
+    const hooks = route.hooks as { parse?: ParserHook[]; body?: unknown } | undefined;
+    if (!hooks?.body) return route;
+    const named = (hooks.parse ?? []).filter((parser) => typeof parser.fn === "string");
+    return { ...route, hooks: { ...hooks, parse: named.length ? named : [{ fn: "application/json" }] } };
+  });
+  return new Proxy(app, {
+    get: (target, key, receiver) =>
+      key === "getGlobalRoutes" ? () => routes : Reflect.get(target, key, receiver),
+  });
+}
+
+/**
+ * The generator's paths made valid and complete: each request body's first schema example also as
+ * the media type's `example`, where tools that read OpenAPI look for it (the schema keeps its
+ * `examples` too); a response with no body (`t.Null()`, 204) has no `content`, where the generator
+ * writes the schema itself in place of the media types.
+ */
+function repaired(paths: Record<string, Record<string, Operation>>) {
+  for (const item of Object.values(paths))
+    for (const op of Object.values(item)) {
+      for (const media of Object.values(op.requestBody?.content ?? {})) {
+        const examples = media.schema.examples;
+        if (Array.isArray(examples) && examples.length > 0) media.example = examples[0];
+      }
+      for (const response of Object.values(op.responses ?? {}))
+        if (response.content && Object.keys(response.content).some((type) => !type.includes("/")))
+          delete response.content;
+    }
+  return paths;
 }

@@ -32,10 +32,13 @@ export function sessionStarted(
   return meAnswer(deps, session.userId, "session", csrfToken(session.token), links);
 }
 
-export const Credentials = t.Object({
-  name: t.String({ minLength: 1, maxLength: 64 }),
-  password: t.String({ minLength: 1, maxLength: 1024 }),
-});
+export const Credentials = t.Object(
+  {
+    name: t.String({ minLength: 1, maxLength: 64, description: "The member's name" }),
+    password: t.String({ minLength: 1, maxLength: 1024, description: "The member's password" }),
+  },
+  { examples: [{ name: "alice", password: "correct horse battery" }] },
+);
 
 /** Log in, log out, who am I. */
 export function authApi(deps: WebDeps, limiters: ApiLimiters) {

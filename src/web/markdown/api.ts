@@ -11,7 +11,10 @@ export function markdownApi(deps: WebDeps, limiters: ApiLimiters) {
     .use(apiContext(deps, limiters))
     .post("/preview", ({ body }) => ({ html: preview(body.text).html as string }), {
       member: true,
-      body: t.Object({ text: t.String({ maxLength: PREVIEW_MAX, description: "Markdown" }) }),
+      body: t.Object(
+        { text: t.String({ maxLength: PREVIEW_MAX, description: "Markdown" }) },
+        { examples: [{ text: "A *quick* look at `code` and a [link](https://example.org)." }] },
+      ),
       response: {
         200: t.Object({ html: t.String({ description: "The HTML the site shows for it" }) }),
         ...errors(401, 422),

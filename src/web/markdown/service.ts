@@ -79,6 +79,14 @@ export function renderMarkdown(text: string): RenderedHtml {
   return md.render(text) as RenderedHtml;
 }
 
+/**
+ * One line of Markdown (a field's description, a summary) as inline HTML: no paragraph around it,
+ * the same escaping and link rules as renderMarkdown.
+ */
+export function renderInlineMarkdown(text: string): RenderedHtml {
+  return md.renderInline(text) as RenderedHtml;
+}
+
 /** A preview of `text`: its rendering, and whether there was anything to render. */
 export function preview(text: string): { html: RenderedHtml; empty: boolean } {
   const trimmed = text.trim();
