@@ -1,6 +1,6 @@
 import { toOpenAPISchema } from "@elysiajs/openapi/openapi";
 import type { AnyElysia } from "elysia";
-import type { OpenApiDocument, Operation } from "../../../views/api/docs.tsx";
+import type { OpenApiDocument, Operation, Schema } from "../../../views/api/docs.tsx";
 import { SESSION_COOKIE } from "../context.tsx";
 import { API_PREFIX, DEFAULT_LIMITS } from "./context.ts";
 
@@ -41,8 +41,9 @@ Torznab (for Prowlarr, Sonarr, Radarr): \`GET /torznab/api?t=caps|search|tvsearc
  */
 export function buildDocument(app: AnyElysia, siteName: string): OpenApiDocument {
   const prefix = `${API_PREFIX}/`;
+  const view = documentedRoutes(app);
   const { paths } = toOpenAPISchema(
-    documentedRoutes(app),
+    view,
     { paths: [new RegExp(`^(?!${prefix.replaceAll("/", "\\/")})`)] },
     undefined,
     undefined,
@@ -69,8 +70,13 @@ export function buildDocument(app: AnyElysia, siteName: string): OpenApiDocument
       },
       schemas: {},
     },
-    paths: repaired(paths as unknown as Record<string, Record<string, Operation>>),
+    paths: repaired(paths as unknown as Record<string, Record<string, Operation>>, view),
   };
+}
+
+/** Every route of the site, as the generator reads them (through a method Elysia keeps protected). */
+function globalRoutes(app: AnyElysia): AnyElysia["routes"] {
+  return (app as unknown as { getGlobalRoutes(): AnyElysia["routes"] }).getGlobalRoutes();
 }
 
 /** A named body parser of a route, as Elysia keeps it in the route's hooks. */
@@ -84,9 +90,7 @@ type ParserHook = { fn: unknown };
  * schemas are the routes' own.
  */
 function documentedRoutes(app: AnyElysia): AnyElysia {
-  // The generator reads the routes through this method, which Elysia keeps protected.
-  const all = (app as unknown as { getGlobalRoutes(): AnyElysia["routes"] }).getGlobalRoutes();
-  const routes = all.map((route) => {
+  const routes = globalRoutes(app).map((route) => {
     const hooks = route.hooks as { parse?: ParserHook[]; body?: unknown } | undefined;
     if (!hooks?.body) return route;
     const named = (hooks.parse ?? []).filter((parser) => typeof parser.fn === "string");
@@ -101,10 +105,20 @@ function documentedRoutes(app: AnyElysia): AnyElysia {
 /**
  * The generator's paths made valid and complete: each request body's first schema example also as
  * the media type's `example`, where tools that read OpenAPI look for it (the schema keeps its
- * `examples` too); a response with no body (`t.Null()`, 204) has no `content`, where the generator
+ * `examples` too); a field's description where the generator dropped it (it turns a union of
+ * literals into an enum without one); a response with no body (`t.Null()`, 204) has no `content`, where the generator
  * writes the schema itself in place of the media types.
  */
-function repaired(paths: Record<string, Record<string, Operation>>) {
+function repaired(paths: Record<string, Record<string, Operation>>, app: AnyElysia) {
+  for (const route of globalRoutes(app)) {
+    const body = (route.hooks as { body?: Schema } | undefined)?.body;
+    const op = paths[route.path.replace(/:([^/]+)/g, "{$1}")]?.[route.method.toLowerCase()];
+    for (const media of Object.values(op?.requestBody?.content ?? {}))
+      if (body?.properties && media.schema.properties)
+        for (const [name, field] of Object.entries(media.schema.properties))
+          if (field.description === undefined && body.properties[name]?.description)
+            field.description = body.properties[name].description;
+  }
   for (const item of Object.values(paths))
     for (const op of Object.values(item)) {
       for (const media of Object.values(op.requestBody?.content ?? {})) {

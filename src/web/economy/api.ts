@@ -283,7 +283,7 @@ export function economyApi(deps: WebDeps, limiters: ApiLimiters) {
         member: true,
         body: t.Object(
           {
-            item: t.UnionEnum(["upload_credit", "invite"], {
+            item: t.Union([t.Literal("upload_credit"), t.Literal("invite")], {
               description: "What to buy",
               error: () => ({ field: "item", message: "Buy upload_credit or invite." }) as never,
             }),
