@@ -252,7 +252,7 @@ describe("fairywren command", () => {
       // Said before the work, and the time after it, both before the site listens.
       expect(before).toBeGreaterThanOrEqual(0);
       expect(after).toBeGreaterThan(before);
-      expect(messages.findIndex((m) => m === "web site listening")).toBeGreaterThan(after);
+      expect(messages.indexOf("web site listening")).toBeGreaterThan(after);
       const second = await startAndStop();
       expect(second).toContain("web site listening");
       expect(second).not.toContain("Initialising the embedded database");

@@ -3,7 +3,7 @@
 // tracker's feed (a forged notification cannot make up a passkey), counts travel as ids of rows
 // the tracker's process wrote (a forged notification cannot make up a count), order is kept, and a
 // lost LISTEN connection comes back.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { CountsWriter, LiveCounts } from "../../src/bridge/counts.ts";
 import { trackerFeed } from "../../src/bridge/feed.ts";
 import {

@@ -1,7 +1,7 @@
 // A database outage under announce load, against a real PostgreSQL: the connection to it goes
 // through a TCP forwarder that is taken down (new connections refused, open ones cut) and brought
 // back, which is what the site sees when the server stops or the network between them fails.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createUser } from "../../src/db/queries/users.ts";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
 import { SERVER_URL } from "../helpers/database.ts";

@@ -2,7 +2,7 @@
 // TCP forwarder that is taken down): the credit it could not write is saved in the data folder
 // and written, exactly once, by the next start. If it cannot even be saved, the process says so
 // and does not claim to have stopped cleanly.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";

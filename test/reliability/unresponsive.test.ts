@@ -3,7 +3,7 @@
 // keeps every socket open and lets nothing through. Queries must end in errors the site reads as
 // "unavailable", pages must answer before the web server's 10 s idle timeout would cut the
 // visitor off, the tracker keeps answering, and everything works again once the network is back.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { connect, isDatabaseUnavailable, openDatabase } from "../../src/db/client.ts";
 import { createUser } from "../../src/db/queries/users.ts";
 import { hashPassword, resolvePepper } from "../../src/shared/secrets.ts";
