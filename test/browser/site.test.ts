@@ -154,7 +154,7 @@ describeWithChromium("the site in a browser", () => {
         "--disable-sync",
       ],
     });
-  });
+  }, 180_000);
   afterAll(async () => {
     for (const file of [torrentFile, secondFile, bigFile]) if (file) rmSync(file, { force: true });
     await browser?.close();
