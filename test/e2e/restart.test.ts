@@ -4,7 +4,7 @@
 // The peers saved with the credit are restored before the tracker listens, so each client's first
 // announce after the restart is credited from its last baseline: the seeder is credited exactly
 // what the leecher downloaded, and both exactly the payload. Logs stay in artifacts/e2e/restart/.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,7 @@ import { createUser } from "../../src/db/queries/users.ts";
 import { escapeBytes } from "../helpers/announce.ts";
 import { decodeStrict } from "../helpers/bdecode.ts";
 import { freshServerDatabase } from "../helpers/server.ts";
+import { describeUnless, needsPrograms } from "../helpers/skip.ts";
 import {
   aria2Command,
   artifactsDir,
@@ -32,11 +33,14 @@ import {
 } from "./support.ts";
 
 const TOOLS = ["aria2c", "mktorrent"] as const;
-const SKIP = missingTools(TOOLS).length > 0 && !IN_CI;
+const describeWithClients = describeUnless(
+  missingTools(TOOLS).length === 0 || IN_CI,
+  needsPrograms(missingTools(TOOLS)),
+);
 const SIZE = 4 * 1024 * 1024;
 const MAIN = join(ROOT, "src", "main.ts");
 
-describe.skipIf(SKIP)("a server restart in the middle of a real-client swarm", () => {
+describeWithClients("a server restart in the middle of a real-client swarm", () => {
   let logs = "";
   let work = "";
   let procs: Processes;
