@@ -51,6 +51,15 @@
     showProblem(elt, message.trim() || `The site answered with an error (HTTP ${xhr.status}). Try again.`);
   });
 
+  // A form marked data-reset-after-request (the reply of a conversation) empties once its answer is in.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const form = event.detail.elt;
+    if (!event.detail.successful || !form.matches?.("form[data-reset-after-request]")) return;
+    form.reset();
+    form.querySelector(":scope > [data-request-problem]")?.remove();
+    for (const preview of form.querySelectorAll("[aria-live]")) preview.textContent = "";
+  });
+
   document.addEventListener("htmx:sendError", (event) => {
     showProblem(event.detail.elt, "The site could not be reached: check your connection and try again.");
   });

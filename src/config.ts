@@ -158,6 +158,42 @@ const KEYS = [
     doc: "Most comments one member may post in a minute; more are refused with the time to wait.",
   },
   {
+    key: "webapi.editsPerMinute",
+    kind: "int",
+    default: 10,
+    min: 1,
+    max: 1000,
+    env: "FAIRYWREN_EDITS_PER_MINUTE",
+    doc: "Most edits of comments, descriptions and news one member may save in a minute; more are refused with the time to wait.",
+  },
+  {
+    key: "webapi.previewsPerMinute",
+    kind: "int",
+    default: 30,
+    min: 1,
+    max: 10000,
+    env: "FAIRYWREN_PREVIEWS_PER_MINUTE",
+    doc: "Most Markdown previews one member may ask for in a minute (the live preview under a text field); more get 429 with the time to wait.",
+  },
+  {
+    key: "webapi.messagesPerMinute",
+    kind: "int",
+    default: 5,
+    min: 1,
+    max: 1000,
+    env: "FAIRYWREN_MESSAGES_PER_MINUTE",
+    doc: "Most private messages (new conversations and replies) one member may send in a minute; more are refused with the time to wait.",
+  },
+  {
+    key: "webapi.conversationsPerDay",
+    kind: "int",
+    default: 20,
+    min: 1,
+    max: 10000,
+    env: "FAIRYWREN_CONVERSATIONS_PER_DAY",
+    doc: "Most private conversations one member may start in a day (staff are not limited); more are refused with the time to wait.",
+  },
+  {
     key: "metrics.enabled",
     kind: "bool",
     default: true,
@@ -203,6 +239,24 @@ const KEYS = [
     max: 65535,
     env: "FAIRYWREN_TRACKER_PORT",
     doc: "Port of the tracker (0 picks a free one).",
+  },
+  {
+    key: "tracker.udpPort",
+    kind: "int",
+    default: -1,
+    min: -1,
+    max: 65535,
+    env: "FAIRYWREN_UDP_PORT",
+    doc: "UDP port of the tracker (BEP 15, passkey in BEP 41 URL data), on `tracker.host`; downloaded .torrent files then list `udp://<tracker host>:<port>/<passkey>/announce` after the HTTP URL. -1 (default): no UDP tracker; 0 picks a free port.",
+  },
+  {
+    key: "tracker.udpPacketsPerSecond",
+    kind: "int",
+    default: 100,
+    min: 0,
+    max: 1_000_000,
+    env: "FAIRYWREN_UDP_RATE",
+    doc: "Most UDP packets a second the tracker answers from one address (bursts of twice as many); more are dropped unanswered. 0: no limit (benchmarks).",
   },
   {
     key: "tracker.announceIntervalSeconds",
@@ -464,7 +518,13 @@ export type Config = {
  */
 export type TrackerPolicy = Omit<
   Config["tracker"],
-  "postgresql" | "host" | "port" | "reloadIntervalSeconds" | "trustedProxies"
+  | "postgresql"
+  | "host"
+  | "port"
+  | "udpPort"
+  | "udpPacketsPerSecond"
+  | "reloadIntervalSeconds"
+  | "trustedProxies"
 >;
 
 /** A configuration that failed validation; `problems` lists every problem found. */

@@ -32,6 +32,8 @@ export interface Running {
   readonly webPort: number;
   /** Port of the tracker; 0 in a web-only process. */
   readonly trackerPort: number;
+  /** Port of the UDP tracker; null when it is off or in a web-only process. */
+  readonly udpPort: number | null;
   readonly db: Database;
   /** The web side's end of the bridge. */
   readonly channel: TrackerLink;
@@ -136,7 +138,11 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
     // setting does not say when it is 0 (another process's tracker listens on the configured one).
     const webConfig: Config = Object.freeze({
       ...config,
-      tracker: Object.freeze({ ...config.tracker, port: tracker?.port ?? config.tracker.port }),
+      tracker: Object.freeze({
+        ...config.tracker,
+        port: tracker?.port ?? config.tracker.port,
+        udpPort: tracker?.udpPort ?? config.tracker.udpPort,
+      }),
     });
     let web: ReturnType<typeof Bun.serve> | null = null;
     // Seeding bonus and download pauses, hourly, by every web process: an hour is credited once
@@ -205,6 +211,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
     return {
       webPort: web?.port ?? 0,
       trackerPort: trackerSide?.port ?? 0,
+      udpPort: trackerSide?.udpPort ?? null,
       db,
       channel,
       counts,

@@ -216,7 +216,13 @@ describe("comments", () => {
       returning id
     `;
     const post = (authorId: number) =>
-      insertComment(db.sql, { torrentId: t!.id, authorId, body: "hello", perMinute: 3 });
+      insertComment(db.sql, {
+        torrentId: t!.id,
+        authorId,
+        body: "hello",
+        html: "<p>hello</p>\n",
+        perMinute: 3,
+      });
     expect(await post(uploader.id)).toHaveProperty("id");
     expect(await commentNotices(db.sql, uploader.id, 10)).toEqual([]);
     const results = await Promise.all([post(talker.id), post(talker.id), post(talker.id), post(talker.id)]);
@@ -228,7 +234,13 @@ describe("comments", () => {
     const [notice] = await commentNotices(db.sql, uploader.id, 10);
     expect(notice).toMatchObject({ torrentId: t!.id, title: "Talked about", unread: 3, before: 1 });
     expect(
-      await insertComment(db.sql, { torrentId: 99999999, authorId: talker.id, body: "x", perMinute: 99 }),
+      await insertComment(db.sql, {
+        torrentId: 99999999,
+        authorId: talker.id,
+        body: "x",
+        html: "<p>x</p>\n",
+        perMinute: 99,
+      }),
     ).toBeNull();
   });
 });

@@ -34,6 +34,8 @@ export const COUNTS_PUBLISH_MS = 500;
 export interface TrackerSide {
   /** The port the tracker listens on. */
   readonly port: number;
+  /** The UDP tracker's port, or null when it is off (`tracker.udpPort` -1). */
+  readonly udpPort: number | null;
   /** The web side's end in this process (unused by a tracker-only process). */
   readonly link: TrackerLink;
   /** The tracker process's end towards the web processes, in a tracker-only process. */
@@ -65,7 +67,7 @@ function startWorker(
 ): {
   worker: Worker;
   channel: Channel<WebToTracker, TrackerToWeb>;
-  ready: Promise<number>;
+  ready: Promise<{ port: number; udpPort: number | null }>;
   /** Fails the start, if it is still under way: the Worker is stopped and `ready` rejects. */
   fail(message: string): void;
 } {
@@ -74,7 +76,7 @@ function startWorker(
     log.warn("web dropped an unknown message", { data: String(data) }),
   );
   let fail: (message: string) => void = () => {};
-  const ready = new Promise<number>((resolve, reject) => {
+  const ready = new Promise<{ port: number; udpPort: number | null }>((resolve, reject) => {
     let settled = false;
     fail = (message) => {
       if (settled) return;
@@ -96,7 +98,7 @@ function startWorker(
       if (message.kind === "ready") {
         settled = true;
         clearTimeout(timer);
-        resolve(message.port);
+        resolve({ port: message.port, udpPort: message.udpPort });
       } else if (message.kind === "fatal") {
         clearTimeout(timer);
         worker.terminate();
@@ -252,8 +254,9 @@ export async function startTrackerSide(options: TrackerSideOptions): Promise<Tra
     }
   });
   let port: number;
+  let udpPort: number | null;
   try {
-    port = await started.ready;
+    ({ port, udpPort } = await started.ready);
   } catch (error) {
     await pg?.close().catch(() => {});
     throw error;
@@ -269,6 +272,7 @@ export async function startTrackerSide(options: TrackerSideOptions): Promise<Tra
   let stopping: Promise<StopOutcome> | null = null;
   return {
     port,
+    udpPort,
     pg,
     link: {
       send: (message) => feed.send(message),

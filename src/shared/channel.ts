@@ -319,7 +319,8 @@ export function swarmBuffers(changes: SwarmChanges): ArrayBuffer[] {
 
 /** Messages from the tracker to the web side. */
 export type TrackerToWeb =
-  | { readonly kind: "ready"; readonly port: number }
+  /** The tracker listens: its HTTP port, and its UDP port (null when the UDP tracker is off). */
+  | { readonly kind: "ready"; readonly port: number; readonly udpPort: number | null }
   | { readonly kind: "fatal"; readonly message: string }
   | { readonly kind: "snapshot-request" }
   /** Asks for the completions already recorded (answered with a `completions` message). */

@@ -1,8 +1,8 @@
 import { Elysia } from "elysia";
-import { stripPrefix } from "../config.ts";
 import { log } from "../log.ts";
 import { addressBytes, clientAddress } from "./address.ts";
 import { CLIENT_ERRORS } from "./protocol/errors.ts";
+import { PASSKEY_LENGTH, readTrackerPath } from "./protocol/path.ts";
 import type { Outcome, Tracker } from "./tracker.ts";
 
 /** What the HTTP layer needs besides the tracker. */
@@ -17,7 +17,6 @@ export interface TrackerHttpOptions {
 
 const HEADERS = { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" };
 const HEALTH = JSON.stringify({ status: "ok" });
-const PASSKEY_LENGTH = 32;
 
 type Server = { requestIP(request: Request): { address: string } | null };
 
@@ -58,12 +57,10 @@ export function createTrackerApp(tracker: Tracker, options: TrackerHttpOptions) 
     const fullPath = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
     if (fullPath === "/health")
       return new Response(HEALTH, { headers: { "content-type": "application/json" } });
-    const path = stripPrefix(fullPath, options.pathDepth);
-    if (path === null) return reply(CLIENT_ERRORS.notFound.body, 404);
-    const kind = path.endsWith("/announce") ? "announce" : path.endsWith("/scrape") ? "scrape" : null;
-    if (!kind) return reply(CLIENT_ERRORS.notFound.body, 404);
+    const target = readTrackerPath(fullPath, options.pathDepth);
+    if (!target) return reply(CLIENT_ERRORS.notFound.body, 404);
+    const { kind, passkey } = target;
     if (request.method !== "GET") return reply(CLIENT_ERRORS.methodNotAllowed.body, 405);
-    const passkey = path.slice(1, path.length - kind.length - 1);
     if (passkey.length !== PASSKEY_LENGTH) {
       done(kind, "unknown_passkey");
       return reply(CLIENT_ERRORS.unknownPasskey.body);

@@ -38,7 +38,7 @@ import {
 import { Conservation, MAX_ENTRIES } from "./conservation.ts";
 import { SwarmJournal } from "./journal.ts";
 import { type AgentSource, CreditLedger, SuspiciousLedger } from "./ledger.ts";
-import { CLIENT_ERRORS, type ClientError } from "./protocol/errors.ts";
+import { CLIENT_ERRORS, ClientError } from "./protocol/errors.ts";
 import {
   type AnnounceRequest,
   EVENT_COMPLETED,
@@ -53,7 +53,7 @@ import {
   type DictPeer,
   scrapeResponse,
 } from "./protocol/response.ts";
-import { hashKey, type TorrentEntry, TrackerState } from "./state.ts";
+import { hashKey, type TorrentEntry, TrackerState, type UserEntry } from "./state.ts";
 import { SwarmStore } from "./swarm.ts";
 import { peerTimeoutSeconds } from "./timeouts.ts";
 
@@ -68,6 +68,32 @@ export interface Reply {
   readonly outcome: Outcome;
 }
 
+/** What an announce answered over UDP carries (see `Tracker.announceParsed`). */
+export interface ParsedAnswer {
+  readonly outcome: "ok" | "throttled";
+  /** Seconds until the next regular announce. */
+  readonly interval: number;
+  readonly seeders: number;
+  readonly leechers: number;
+  /** Compact peers of the requester's family, a view of a reused buffer. */
+  readonly peers: Uint8Array;
+}
+
+/** One torrent's counts as a scrape gives them. */
+export interface ScrapeCounts {
+  readonly complete: number;
+  readonly incomplete: number;
+  readonly downloaded: number;
+}
+
+/** What `decide` leaves for the reply: the torrent, the peer's slot (-1 once gone), whether it seeds. */
+interface Decided {
+  torrent: TorrentEntry | null;
+  slot: number;
+  seeder: boolean;
+}
+
+const EMPTY = new Uint8Array(0);
 const MAX_COMPACT_PEERS = 1000;
 /** Address given to kept counters of dropped peers: the grace store needs one, nobody reads it. */
 const NO_ADDRESS = new Uint8Array(4);
@@ -110,6 +136,11 @@ export class Tracker {
   private readonly suspicious = new SuspiciousLedger();
   /** Dropped peers not kept for lack of room in the grace store: total. */
   graceRefused = 0;
+  /** The last decision, read by the front end's reply: reused, so that an announce allocates nothing. */
+  private readonly decided: Decided = { torrent: null, slot: -1, seeder: false };
+  /** The intervals of the reply being written (see setIntervals). */
+  private interval = 0;
+  private minInterval = 0;
   /** The report being credited and what it earns: reused, so that an announce allocates neither. */
   private readonly report = newReport();
   private readonly assessment = newAssessment();
@@ -212,6 +243,11 @@ export class Tracker {
     };
   }
 
+  /** The announce and scrape limits of the policy (numwant, hashes per scrape), for front ends. */
+  get policyLimits(): Pick<TrackerPolicy, "numwantDefault" | "numwantMax" | "scrapeMaxHashes"> {
+    return this.policy;
+  }
+
   /**
    * Answers an announce from the member with `passkey`, whose address is `ip` (4 or 16 bytes).
    * `agent` gives the User-Agent when the announce has to be recorded as suspicious.
@@ -223,15 +259,80 @@ export class Tracker {
     now: number,
     agent: AgentSource | null = null,
   ): Reply {
-    const user = this.state.users.get(passkey);
-    if (!user) return fail(CLIENT_ERRORS.unknownPasskey);
-    if (user.disabled) return fail(CLIENT_ERRORS.disabledAccount);
+    const user = this.member(passkey);
+    if (user instanceof ClientError) return fail(user);
     const request = parseAnnounce(query, this.policy);
     if ("error" in request) return fail(request.error);
-    if (this.allowed.length > 0 && !this.clientAllowed(request.peerId))
-      return fail(CLIENT_ERRORS.clientNotAllowed);
+    const outcome = this.decide(user, request, ip, now, agent);
+    if (outcome instanceof ClientError) return fail(outcome);
+    const d = this.decided;
+    return { body: this.reply(d.torrent!, request, d.slot, d.seeder), outcome };
+  }
+
+  /**
+   * Answers an announce that arrived over UDP (BEP 15), already parsed, under the same policy as
+   * `announce`: the interval, the swarm's counts and up to `request.numwant` peers of the
+   * requester's address family (6 bytes each for IPv4, 18 for IPv6), or the refusal.
+   * The peers are a view of a buffer the next announce reuses: write them out before then.
+   */
+  announceParsed(
+    passkey: string,
+    request: AnnounceRequest,
+    ip: Uint8Array,
+    now: number,
+    agent: AgentSource | null = null,
+  ): ParsedAnswer | ClientError {
+    const user = this.member(passkey);
+    if (user instanceof ClientError) return user;
+    const outcome = this.decide(user, request, ip, now, agent);
+    if (outcome instanceof ClientError) return outcome;
+    const { torrent, slot, seeder } = this.decided;
+    const t = torrent!.index;
+    this.setIntervals();
+    const interval = this.interval;
+    const want = request.event === EVENT_STOPPED ? 0 : Math.min(request.numwant, MAX_COMPACT_PEERS);
+    let peers = EMPTY;
+    if (want > 0) {
+      this.swarms.selectCompact(t, slot, seeder, want, this.peers4, this.peers6, this.rand);
+      peers =
+        ip.length === 4
+          ? this.peers4.subarray(0, this.swarms.selected4 * 6)
+          : this.peers6.subarray(0, this.swarms.selected6 * 18);
+    }
+    return {
+      outcome,
+      interval,
+      seeders: this.swarms.seeders(t),
+      leechers: this.swarms.leechers(t),
+      peers,
+    };
+  }
+
+  /** The member with `passkey`, or why they may not announce or scrape. */
+  private member(passkey: string): UserEntry | ClientError {
+    const user = this.state.users.get(passkey);
+    if (!user) return CLIENT_ERRORS.unknownPasskey;
+    if (user.disabled) return CLIENT_ERRORS.disabledAccount;
+    return user;
+  }
+
+  /**
+   * The announce policy, whichever front end the request came through: refuses it, or changes the
+   * swarm and the credit as the request says and leaves the torrent, the peer's slot (-1 once it
+   * left) and whether it seeds in `decided` for the reply.
+   */
+  private decide(
+    user: UserEntry,
+    request: AnnounceRequest,
+    ip: Uint8Array,
+    now: number,
+    agent: AgentSource | null,
+  ): "ok" | "throttled" | ClientError {
+    if (this.allowed.length > 0 && !this.clientAllowed(request.peerId)) return CLIENT_ERRORS.clientNotAllowed;
     const torrent = this.state.torrents.get(hashKey(request.infoHash));
-    if (!torrent) return fail(CLIENT_ERRORS.unregisteredTorrent);
+    if (!torrent) return CLIENT_ERRORS.unregisteredTorrent;
+    const d = this.decided;
+    d.torrent = torrent;
 
     const t = torrent.index;
     const swarms = this.swarms;
@@ -252,16 +353,16 @@ export class Tracker {
           this.creditFrom(user.id, torrent, request, grace!, back, true, now);
           this.dropKept(t, back, request.peerId, user.id);
         }
-        return { body: this.reply(torrent, request, -1, true), outcome: "ok" };
+        return this.answered(-1, true, "ok");
       }
       if (swarms.size >= this.policy.maxPeers) {
         this.onLimit("peers", this.policy.maxPeers);
-        return fail(CLIENT_ERRORS.trackerFull);
+        return CLIENT_ERRORS.trackerFull;
       }
       if (swarms.peersOfUser(t, user.id) >= this.policy.maxPeersPerUserPerTorrent)
-        return fail(CLIENT_ERRORS.tooManyPeers);
+        return CLIENT_ERRORS.tooManyPeers;
       // A paused member keeps seeding; every announce with left > 0 is turned away.
-      if (user.downloadsPaused && !seeder) return fail(CLIENT_ERRORS.downloadsPaused);
+      if (user.downloadsPaused && !seeder) return CLIENT_ERRORS.downloadsPaused;
       let o: number;
       if (back >= 0) {
         o = this.creditFrom(user.id, torrent, request, grace!, back, true, now);
@@ -276,7 +377,7 @@ export class Tracker {
       slot = this.place(t, request, user.id, ip, seeder, now, o);
       this.dirty.add(t);
       this.noteLeechers(t, now);
-      return { body: this.reply(torrent, request, slot, seeder), outcome: "ok" };
+      return this.answered(slot, seeder, "ok");
     }
 
     const wasSeeder = swarms.isSeeder(slot);
@@ -289,8 +390,8 @@ export class Tracker {
       swarms.remove(t, request.peerId, user.id);
       if (swarms.peersOfUser(t, user.id) === 0) setPairState(this.credit.rows, o, PAIR_STATE.gone);
       this.dirty.add(t);
-      if (paused) return fail(CLIENT_ERRORS.downloadsPaused);
-      return { body: this.reply(torrent, request, -1, true), outcome: "ok" };
+      if (paused) return CLIENT_ERRORS.downloadsPaused;
+      return this.answered(-1, true, "ok");
     }
 
     // Re-announcing too soon gets a valid reply and changes nothing, whatever the event: the credit
@@ -304,7 +405,7 @@ export class Tracker {
         swarms.addAddress(t, slot, ip, request.port, now);
         this.journal.peer(t, slot);
       }
-      return { body: this.reply(torrent, request, slot, wasSeeder), outcome: "throttled" };
+      return this.answered(slot, wasSeeder, "throttled");
     }
 
     const o = this.creditFrom(user.id, torrent, request, swarms, slot, false, now);
@@ -314,30 +415,62 @@ export class Tracker {
       this.dirty.add(t);
       this.noteLeechers(t, now);
     }
-    return { body: this.reply(torrent, request, slot, seeder), outcome: "ok" };
+    return this.answered(slot, seeder, "ok");
   }
 
   /** Answers a scrape: counts for each registered torrent asked for; unknown hashes are left out. */
   scrape(passkey: string, query: string): Reply {
-    const user = this.state.users.get(passkey);
-    if (!user) return fail(CLIENT_ERRORS.unknownPasskey);
-    if (user.disabled) return fail(CLIENT_ERRORS.disabledAccount);
+    const user = this.member(passkey);
+    if (user instanceof ClientError) return fail(user);
     const request = parseScrape(query, this.policy.scrapeMaxHashes);
     if ("error" in request) return fail(request.error);
-    if (request.infoHashes.length === 0) return fail(CLIENT_ERRORS.scrapeNeedsHash);
+    const counts = this.scrapeParsed(passkey, request.infoHashes);
+    if (counts instanceof ClientError) return fail(counts);
     const files = [];
-    for (const hash of request.infoHashes) {
+    for (let i = 0; i < counts.length; i++) {
+      const entry = counts[i];
+      // The key is the hash the client asked with (v1, or truncated v2 of a hybrid).
+      if (entry) files.push({ infoHash: request.infoHashes[i]!, ...entry });
+    }
+    return { body: scrapeResponse(files), outcome: "ok" };
+  }
+
+  /**
+   * The scrape policy, whichever front end asked: the counts of each hash in order (null for a
+   * torrent not registered), or the refusal.
+   */
+  scrapeParsed(passkey: string, infoHashes: readonly Uint8Array[]): (ScrapeCounts | null)[] | ClientError {
+    const user = this.member(passkey);
+    if (user instanceof ClientError) return user;
+    if (infoHashes.length === 0) return CLIENT_ERRORS.scrapeNeedsHash;
+    return infoHashes.map((hash) => {
       const torrent = this.state.torrents.get(hashKey(hash));
-      if (!torrent) continue;
-      files.push({
-        // The key is the hash the client asked with (v1, or truncated v2 of a hybrid).
-        infoHash: hash,
+      if (!torrent) return null;
+      return {
         complete: this.swarms.seeders(torrent.index),
         incomplete: this.swarms.leechers(torrent.index),
         downloaded: torrent.snatches,
-      });
-    }
-    return { body: scrapeResponse(files), outcome: "ok" };
+      };
+    });
+  }
+
+  /** Records the peer's slot and seeding for the reply, and returns the outcome. */
+  private answered(slot: number, seeder: boolean, outcome: "ok" | "throttled"): "ok" | "throttled" {
+    this.decided.slot = slot;
+    this.decided.seeder = seeder;
+    return outcome;
+  }
+
+  /**
+   * Sets `interval` and `minInterval` for a reply: the interval up to 10% below the setting, to
+   * spread re-announces; the min interval never below the setting. Fields, not a returned pair, so
+   * that an announce allocates nothing.
+   */
+  private setIntervals(): void {
+    const policy = this.policy;
+    const jitter = this.rand() * 0.1;
+    this.interval = Math.max(1, Math.round(policy.announceIntervalSeconds * (1 - jitter)));
+    this.minInterval = Math.min(this.interval, Math.round(policy.minAnnounceIntervalSeconds * (1 + jitter)));
   }
 
   /**
@@ -764,11 +897,8 @@ export class Tracker {
 
   private reply(torrent: TorrentEntry, request: AnnounceRequest, slot: number, seeder: boolean): Uint8Array {
     const t = torrent.index;
-    const policy = this.policy;
-    // Spread re-announces: up to 10% below the interval; min interval never below the configured one.
-    const jitter = this.rand() * 0.1;
-    const interval = Math.max(1, Math.round(policy.announceIntervalSeconds * (1 - jitter)));
-    const minInterval = Math.min(interval, Math.round(policy.minAnnounceIntervalSeconds * (1 + jitter)));
+    this.setIntervals();
+    const { interval, minInterval } = this;
     const complete = this.swarms.seeders(t);
     const incomplete = this.swarms.leechers(t);
     const want = request.event === EVENT_STOPPED ? 0 : Math.min(request.numwant, MAX_COMPACT_PEERS);

@@ -17,6 +17,7 @@ import { Histogram, LATENCY_BUCKETS } from "../shared/metrics.ts";
 import { createTrackerApp } from "./app.ts";
 import { peerTimeoutSeconds } from "./timeouts.ts";
 import { Tracker } from "./tracker.ts";
+import { createUdpHandler, listenUdp, type UdpTracker } from "./udp.ts";
 
 declare const self: Worker;
 
@@ -39,6 +40,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 let tracker: Tracker | null = null;
 let server: { stop(force?: boolean): unknown; port?: number } | null = null;
+let udp: UdpTracker | null = null;
 const timers: ReturnType<typeof setInterval>[] = [];
 /** Requests answered, by kind and outcome. */
 const requestTotals = { announce: new Map<string, number>(), scrape: new Map<string, number>() };
@@ -183,6 +185,13 @@ async function reload(): Promise<void> {
   }
 }
 
+/** Counts one answered request for the metrics, whichever front end answered it. */
+function countOutcome(kind: "announce" | "scrape", outcome: string, seconds: number): void {
+  const totals = requestTotals[kind];
+  totals.set(outcome, (totals.get(outcome) ?? 0) + 1);
+  observeLatency[kind](seconds);
+}
+
 async function start(config: Config): Promise<void> {
   configureLog(config.logLevel, "tracker");
   let lastLimitLog = 0;
@@ -210,11 +219,7 @@ async function start(config: Config): Promise<void> {
     pathDepth: config.pathDepth,
     trustedProxies: config.tracker.trustedProxies,
     now: nowSeconds,
-    onOutcome(kind, outcome, seconds) {
-      const totals = requestTotals[kind];
-      totals.set(outcome, (totals.get(outcome) ?? 0) + 1);
-      observeLatency[kind](seconds);
-    },
+    onOutcome: countOutcome,
   });
   try {
     // Elysia must own the server to hand each request's socket address to the handler.
@@ -224,6 +229,29 @@ async function start(config: Config): Promise<void> {
   } catch (error) {
     channel.send({ kind: "fatal", message: listenProblem("tracker", config.tracker, error) });
     return;
+  }
+  if (config.tracker.udpPort >= 0) {
+    // The second front end: the same tracker, its own port.
+    const handle = createUdpHandler(t, {
+      pathDepth: config.pathDepth,
+      packetsPerSecond: config.tracker.udpPacketsPerSecond,
+      now: nowSeconds,
+      onOutcome: countOutcome,
+    });
+    try {
+      udp = await listenUdp(handle, config.tracker.host, config.tracker.udpPort);
+    } catch (error) {
+      server?.stop(true);
+      channel.send({
+        kind: "fatal",
+        message: listenProblem(
+          "UDP tracker",
+          { host: config.tracker.host, port: config.tracker.udpPort },
+          error,
+        ),
+      });
+      return;
+    }
   }
   const staleAfter = peerTimeoutSeconds(config.tracker);
   timers.push(
@@ -244,12 +272,13 @@ async function start(config: Config): Promise<void> {
   log.info("tracker listening", {
     host: config.tracker.host,
     port,
+    ...(udp ? { udpPort: udp.port } : {}),
     users: snapshot.users.length,
     torrents: snapshot.torrents.length,
     completions,
     restored,
   });
-  channel.send({ kind: "ready", port });
+  channel.send({ kind: "ready", port, udpPort: udp?.port ?? null });
   sendMetrics();
 }
 
@@ -301,6 +330,8 @@ channel.onMessage((message) => {
       for (const timer of timers) clearInterval(timer);
       server?.stop(true);
       server = null;
+      udp?.stop();
+      udp = null;
       // Whatever was credited up to now goes out before the web side's last flush.
       sendUpdates();
       sendDeltas();

@@ -22,6 +22,7 @@ import { invitesApi } from "./invites/api.ts";
 import { markdownApi } from "./markdown/api.ts";
 import { renderInlineMarkdown, renderMarkdown } from "./markdown/service.ts";
 import { membersApi } from "./members/api.ts";
+import { messagesApi } from "./messages/api.ts";
 import { newsApi } from "./news/api.ts";
 import { plotsApi } from "./plots/api.ts";
 import { profilesApi } from "./profiles/api.ts";
@@ -45,6 +46,7 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits; limiters
     .use(suspiciousApi(deps, limiters))
     .use(categoriesApi(deps, limiters))
     .use(commentsApi(deps, limiters))
+    .use(messagesApi(deps, limiters))
     .use(markdownApi(deps, limiters))
     .use(profilesApi(deps, limiters))
     .use(newsApi(deps, limiters))

@@ -21,6 +21,7 @@ import { homePages } from "./home/pages.tsx";
 import { invitePages } from "./invites/pages.tsx";
 import { previewPages } from "./markdown/pages.tsx";
 import { memberPages } from "./members/pages.tsx";
+import { messagePages } from "./messages/pages.tsx";
 import { newsPages } from "./news/pages.tsx";
 import { profilePages } from "./profiles/pages.tsx";
 import { staticRoutes } from "./static.ts";
@@ -140,6 +141,7 @@ export function createWebApp(deps: WebDeps) {
     .use(transferPages(deps))
     .use(torrentPages(deps))
     .use(commentPages(deps))
+    .use(messagePages(deps))
     .use(categoryPages(deps))
     .use(previewPages(deps))
     .use(eventRoutes(deps))

@@ -49,6 +49,24 @@ export function announceUrl(config: Config, request: Request, passkey: string): 
   return `${trackerBase(config, request)}/${passkey}/announce`;
 }
 
+/**
+ * The member's announce URLs in tier order, as personalised .torrent files list them: the HTTP one,
+ * then, when the UDP tracker is on, `udp://<host>:<tracker.udpPort>/<passkey>/announce`, on the same
+ * host (and path prefix) as the HTTP one. Its path is the BEP 41 URL data a client sends.
+ * `tracker.udpPort` must be the actual port, as for `announceUrl`.
+ */
+export function announceUrls(config: Config, request: Request, passkey: string): string[] {
+  const http = trackerBase(config, request);
+  // 0 here means a tracker in another process picked a port this one cannot know: no UDP URL.
+  if (config.tracker.udpPort <= 0) return [`${http}/${passkey}/announce`];
+  const base = new URL(http);
+  const prefix = base.pathname.replace(/\/+$/, "");
+  return [
+    `${http}/${passkey}/announce`,
+    `udp://${base.hostname}:${config.tracker.udpPort}${prefix}/${passkey}/announce`,
+  ];
+}
+
 function trackerBase(config: Config, request: Request): string {
   if (config.trackerUrl !== DEFAULT_TRACKER_URL) return config.trackerUrl;
   const address = requestAddress(request);
@@ -93,6 +111,8 @@ export interface Links {
   /** Origin and base path: page addresses are `${site}/torrents/1`. */
   readonly site: string;
   announce(passkey: string): string;
+  /** Every announce URL of a .torrent, in tier order (see announceUrls). */
+  announceUrls(passkey: string): string[];
 }
 
 /** The links of answers to `request`, behind a reverse proxy's `base` path. */
@@ -100,5 +120,6 @@ export function linksFor(config: Config, request: Request, base: string): Links 
   return {
     site: `${siteOrigin(config, request)}${base}`,
     announce: (passkey) => announceUrl(config, request, passkey),
+    announceUrls: (passkey) => announceUrls(config, request, passkey),
   };
 }

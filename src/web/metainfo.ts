@@ -784,13 +784,20 @@ export function parseTorrent(bytes: Uint8Array, options: ParseOptions): ParsedTo
 
 /**
  * The stored torrent with `announce` set to the member's URL (and `comment` replaced when given),
- * ready to download. `announce-list` is removed, since clients prefer it to `announce`. The info
+ * ready to download. `announce-list` is removed, since clients prefer it to `announce`; given more
+ * than one URL (the HTTP one, then the UDP one), `announce` is the first and `announce-list` holds
+ * each in a tier of its own, in order. The info
  * dictionary's bytes are copied untouched, so the info hash is the stored one; the other keys are
  * written in raw-byte order.
  *
  * @throws MetainfoError when `metainfo` is not a bencoded dictionary with an info dictionary.
  */
-export function personalise(metainfo: Uint8Array, announceUrl: string, comment?: string): Buffer {
+export function personalise(
+  metainfo: Uint8Array,
+  announceUrl: string | readonly string[],
+  comment?: string,
+): Buffer {
+  const urls = typeof announceUrl === "string" ? [announceUrl] : announceUrl;
   const { value: top, spans } = decodeTopLevel(metainfo);
   if (!isDict(top) || !isDict(top.get("info"))) {
     throw new MetainfoError("The stored torrent is damaged: it has no info dictionary.");
@@ -798,8 +805,13 @@ export function personalise(metainfo: Uint8Array, announceUrl: string, comment?:
   const span = spans.get("info")!;
   const out = new Map<string, Encodable>(top);
   out.set("info", new RawBencode(metainfo.subarray(span.start, span.end)));
-  out.set("announce", utf8.encode(announceUrl));
+  out.set("announce", utf8.encode(urls[0]!));
   out.delete("announce-list");
+  if (urls.length > 1)
+    out.set(
+      "announce-list",
+      urls.map((url) => [utf8.encode(url)]),
+    );
   if (comment !== undefined) {
     out.set("comment", utf8.encode(comment));
     out.delete("comment.utf-8");

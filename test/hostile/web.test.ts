@@ -125,7 +125,10 @@ async function snapshot(): Promise<string> {
       (select md5(coalesce(string_agg(id || ':' || name || ':' || passkey || ':' || password_hash || ':' || disabled, ',' order by id), '')) from users) as users_hash,
       (select md5(coalesce(string_agg(id || ':' || title || ':' || description, ',' order by id), '')) from torrents) as torrents_hash,
       (select md5(coalesce(string_agg(id || ':' || coalesce(claimed_at::text, '-') || ':' || coalesce(revoked_at::text, '-'), ',' order by id), '')) from invites) as invites_hash,
-      (select md5(coalesce(string_agg(user_id || ':' || role, ',' order by user_id, role), '')) from user_roles) as roles_hash
+      (select md5(coalesce(string_agg(user_id || ':' || role, ',' order by user_id, role), '')) from user_roles) as roles_hash,
+      (select count(*) from conversations)::int as conversations,
+      (select md5(coalesce(string_agg(id || ':' || conversation_id || ':' || body, ',' order by id), '')) from messages) as messages_hash,
+      (select md5(coalesce(string_agg(conversation_id || ':' || user_id || ':' || unread, ',' order by conversation_id, user_id), '')) from conversation_members) as unread_hash
   `;
   return JSON.stringify({ ...row, sent: web.sent.length });
 }
@@ -891,6 +894,10 @@ describe("specific hostile inputs", () => {
           `/static/${rng.pick(["..%2F..%2Fpackage.json", "%2e%2e/%2e%2e/etc/passwd", v(), "style.css%00.js"])}`,
         () => `/${v()}`,
         () => `/torrents/${torrentId}/${v()}`,
+        () => `/messages/${idSegment(rng, 1)}`,
+        () => `/messages?page=${v()}&done=${v()}`,
+        () => `/messages/staff?page=${rng.pick(HOSTILE_IDS)}`,
+        () => `/messages/new?to=${v()}&staff=${v()}`,
       ];
       for (let i = 0; i < 300; i++) {
         const path = rng.pick(templates)();
@@ -1043,4 +1050,168 @@ describe("deletion under hostile ids", () => {
       expect(problems).toEqual([]);
     }),
   );
+});
+
+/** A well-formed form body (for the sweeps, which send what would otherwise be accepted). */
+function formBody(fields: Record<string, string>): Body {
+  return {
+    type: "application/x-www-form-urlencoded",
+    body: new URLSearchParams(fields).toString(),
+    how: "form",
+    preview: "",
+    fields,
+  };
+}
+
+/** A well-formed JSON body. */
+function jsonBody(value: unknown): Body {
+  return { type: "application/json", body: JSON.stringify(value), how: "json", preview: "", fields: null };
+}
+
+describe("private messages: CSRF, XSS and authorization sweeps", () => {
+  const PAYLOADS = [
+    "<script>alert('xss')</script>",
+    '"><img src=x onerror=alert(1)>',
+    "<svg/onload=alert(1)>",
+    "[click](javascript:alert(1))",
+    "'\"><iframe src=//evil.test>",
+  ];
+  /** What must never appear in a page as written: each payload's live markup. */
+  const LIVE = ["<script>alert", "<img src=x", "<svg/onload", 'href="javascript:', "<iframe"];
+
+  let writer: Session;
+  let reader: Session;
+  let outsider: Session;
+  let moderatorSession: Session;
+  let privateId: number;
+  let staffId: number;
+
+  async function conversationFrom(sent: Sent): Promise<number> {
+    expect(sent.status).toBe(303);
+    return Number(/\/messages\/(\d+)/.exec(sent.location!)![1]);
+  }
+
+  beforeAll(async () => {
+    writer = await session("msg_writer", []);
+    reader = await session("msg_reader", []);
+    outsider = await session("msg_outsider", []);
+    moderatorSession = await session("msg_moderator", ["moderate"]);
+    privateId = await conversationFrom(
+      await send("/messages", {
+        as: writer,
+        body: formBody({ to: reader.name, subject: PAYLOADS.join(" "), body: PAYLOADS.join("\n\n") }),
+      }),
+    );
+    staffId = await conversationFrom(
+      await send("/messages", {
+        as: writer,
+        body: formBody({ staff: "1", subject: PAYLOADS.join(" "), body: PAYLOADS.join("\n\n") }),
+      }),
+    );
+  }, 120000);
+
+  /** Every state-changing route of messages and the passkey, with a body that would be accepted. */
+  function changes(): { path: string; body: Body }[] {
+    return [
+      { path: "/messages", body: formBody({ to: reader.name, subject: "csrf", body: "csrf" }) },
+      { path: "/messages", body: formBody({ staff: "1", subject: "csrf", body: "csrf" }) },
+      { path: `/messages/${privateId}/reply`, body: formBody({ body: "csrf" }) },
+      { path: `/messages/${staffId}/reply`, body: formBody({ body: "csrf" }) },
+      { path: "/account/passkey", body: formBody({}) },
+      { path: "/preview", body: formBody({ body: "**csrf**" }) },
+      { path: "/api/v1/messages", body: jsonBody({ to: reader.name, subject: "csrf", body: "csrf" }) },
+      { path: `/api/v1/messages/${privateId}/replies`, body: jsonBody({ body: "csrf" }) },
+    ];
+  }
+
+  test("CSRF: without the token, with a wrong one, or from another site, every change is refused", async () => {
+    const problems = new Problems();
+    const before = await snapshot();
+    for (const { path, body } of changes()) {
+      for (const csrf of ["none", "bad"] as const) {
+        const sent = await send(path, { as: writer, body, csrf });
+        inspect(problems, path, sent, `${path} csrf ${csrf}`);
+        if (sent.status !== 403)
+          problems.add(`${path}: csrf ${csrf} got HTTP ${sent.status}`, sent.text.slice(0, 200));
+      }
+      const cross = await send(path, { as: writer, body, headers: { "sec-fetch-site": "cross-site" } });
+      if (cross.status !== 403) problems.add(`${path}: a cross-site request got HTTP ${cross.status}`, "");
+    }
+    expect(problems.list).toEqual([]);
+    expect(await snapshot()).toBe(before);
+  });
+
+  test("XSS: subjects and bodies are escaped on every page that shows them, and in the API", async () => {
+    const problems = new Problems();
+    const pages: [Session, string][] = [
+      [reader, "/messages"],
+      [reader, `/messages/${privateId}`],
+      [writer, `/messages/${privateId}`],
+      [writer, `/messages/${staffId}`],
+      [moderatorSession, "/messages/staff"],
+      [moderatorSession, `/messages/${staffId}`],
+    ];
+    for (const [who, path] of pages) {
+      const sent = await send(path, { method: "GET", as: who });
+      if (sent.status !== 200) problems.add(`${path}: HTTP ${sent.status}`, who.name);
+      for (const live of LIVE) if (sent.text.includes(live)) problems.add(`${path} shows ${live}`, who.name);
+      // The text is there, escaped, not dropped.
+      if (!sent.text.includes("&lt;script&gt;")) problems.add(`${path} lost the escaped text`, who.name);
+    }
+    const api = await send(`/api/v1/messages/${privateId}`, { method: "GET", as: reader });
+    const body = JSON.parse(api.text) as { subject: string; messages: { html: string }[] };
+    expect(body.subject).toBe(PAYLOADS.join(" "));
+    for (const live of LIVE) expect(body.messages[0]!.html).not.toContain(live);
+    expect(problems.list).toEqual([]);
+  });
+
+  test("authorization: nobody reads or answers another's conversation; only staff read the staff inbox", async () => {
+    const problems = new Problems();
+    const before = await snapshot();
+    const secret = "&lt;script&gt;alert";
+    // Members outside it, staff (for a conversation between members), and nobody.
+    const cases: [Session | null, number][] = [
+      [outsider, privateId],
+      [moderatorSession, privateId],
+      [admin, privateId],
+      [null, privateId],
+      [outsider, staffId],
+      [reader, staffId],
+      [null, staffId],
+    ];
+    for (const [who, id] of cases) {
+      const label = `${who?.name ?? "nobody"} on ${id === privateId ? "a private" : "a staff"} conversation`;
+      const reads = [
+        await send(`/messages/${id}`, { method: "GET", as: who }),
+        await send(`/api/v1/messages/${id}`, { method: "GET", as: who }),
+      ];
+      const writes = [
+        await send(`/messages/${id}/reply`, { as: who, body: formBody({ body: "let me in" }) }),
+        await send(`/api/v1/messages/${id}/replies`, {
+          as: who,
+          body: jsonBody({ body: "let me in" }),
+        }),
+      ];
+      for (const sent of [...reads, ...writes]) {
+        const loginRedirect = who === null && sent.status === 303 && sent.location?.startsWith("/login");
+        if (!loginRedirect && (sent.status < 400 || sent.status >= 500))
+          problems.add(`${label}: HTTP ${sent.status}`, sent.text.slice(0, 200));
+        if (sent.text.includes(secret) || sent.text.includes("alert(1)"))
+          problems.add(`${label}: the conversation leaked`, sent.text.slice(0, 200));
+      }
+    }
+    for (const who of [writer, reader, outsider]) {
+      const page = await send("/messages/staff", { method: "GET", as: who });
+      if (page.status !== 403) problems.add(`${who.name}: the staff inbox page got HTTP ${page.status}`, "");
+      const api = await send("/api/v1/messages?box=staff", { method: "GET", as: who });
+      if (api.status !== 403) problems.add(`${who.name}: the staff inbox API got HTTP ${api.status}`, "");
+      if (page.text.includes(secret) || api.text.includes("alert(1)"))
+        problems.add(`${who.name}: the staff inbox leaked`, "");
+    }
+    // Nobody's list shows what is not theirs.
+    const outsiderList = await send("/messages", { method: "GET", as: outsider });
+    if (outsiderList.text.includes(secret)) problems.add("another member's list leaked a subject", "");
+    expect(problems.list).toEqual([]);
+    expect(await snapshot()).toBe(before);
+  });
 });

@@ -2,7 +2,7 @@
 // the visitor used; set, they are used as they are.
 import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config.ts";
-import { announceUrl, defaultLinksWarning, siteOrigin } from "../../src/web/links.ts";
+import { announceUrl, announceUrls, defaultLinksWarning, siteOrigin } from "../../src/web/links.ts";
 
 const PASSKEY = "0123456789abcdef0123456789abcdef";
 const config = (env: Record<string, string> = {}) => loadConfig({ env });
@@ -97,5 +97,35 @@ describe("the start-up warning", () => {
         }),
       ),
     ).toBeNull();
+  });
+});
+
+describe("the UDP tracker's URL", () => {
+  test("off (the default): the HTTP URL alone", () => {
+    const lan = request("http://192.168.1.5:8080/", "192.168.1.5:8080");
+    expect(announceUrls(config(), lan, PASSKEY)).toEqual([`http://192.168.1.5:6969/${PASSKEY}/announce`]);
+  });
+
+  test("on: the HTTP URL, then udp:// on the same host with the UDP port", () => {
+    const on = config({ FAIRYWREN_UDP_PORT: "6881" });
+    const lan = request("http://192.168.1.5:8080/", "192.168.1.5:8080");
+    expect(announceUrls(on, lan, PASSKEY)).toEqual([
+      `http://192.168.1.5:6969/${PASSKEY}/announce`,
+      `udp://192.168.1.5:6881/${PASSKEY}/announce`,
+    ]);
+    const v6 = request("http://[2001:db8::5]:8080/", "[2001:db8::5]:8080");
+    expect(announceUrls(on, v6, PASSKEY)[1]).toBe(`udp://[2001:db8::5]:6881/${PASSKEY}/announce`);
+  });
+
+  test("with trackerUrl set: its host (not its port) and its path prefix", () => {
+    const set = config({
+      FAIRYWREN_UDP_PORT: "6881",
+      FAIRYWREN_TRACKER_URL: "https://t.wren.example:8443/tr/",
+    });
+    const lan = request("http://192.168.1.5:8080/", "192.168.1.5:8080");
+    expect(announceUrls(set, lan, PASSKEY)).toEqual([
+      `https://t.wren.example:8443/tr/${PASSKEY}/announce`,
+      `udp://t.wren.example:6881/tr/${PASSKEY}/announce`,
+    ]);
   });
 });

@@ -106,16 +106,24 @@ export function AccountPage(props: {
 
       <h2>Announce URL</h2>
       <section class="card stack">
-        <p class="mono" id="announce-url" safe>
-          {props.announceUrl}
-        </p>
+        <details class="secret" id="passkey">
+          <summary>Show the announce URL (it holds your passkey)</summary>
+          <p class="mono" id="announce-url" safe>
+            {props.announceUrl}
+          </p>
+        </details>
         <p class="muted">
-          The site writes it into every .torrent you download. It holds your passkey: keep it private. If it
-          leaked, get a new one; your old .torrent files then stop working.
+          The site writes it into every .torrent you download. It holds your passkey: keep it private (it
+          stays hidden until you ask, so it does not show on a shared screen). If it leaked, get a new one;
+          your old .torrent files then stop working at once.
         </p>
         <form method="post" action={`${base}/account/passkey`}>
           <Csrf page={props.page} />
-          <button type="submit" class="danger">
+          <button
+            type="submit"
+            class="danger"
+            data-confirm="Get a new passkey? Your old .torrent files stop working: you will need to download them again."
+          >
             Get a new passkey
           </button>
         </form>

@@ -1,6 +1,6 @@
 /** @jsxImportSource @kitajs/html */
 import type { PropsWithChildren } from "@kitajs/html";
-import type { PageContext } from "./page.ts";
+import type { PageContext, PageViewer } from "./page.ts";
 
 // The site's Content-Security-Policy allows no inline script or style and no eval: htmx must not
 // add its indicator <style> (style.css has those rules) nor evaluate attributes (hx-on, js: values).
@@ -9,6 +9,24 @@ const HTMX_CONFIG = JSON.stringify({
   allowEval: false,
   allowScriptTags: false,
 });
+
+/** The header's link to private messages, with the count of unread ones (and of the staff inbox's). */
+function MessagesLink(props: { base: string; viewer: PageViewer }) {
+  const unread = (props.viewer.unreadMessages ?? 0) + (props.viewer.staffUnread ?? 0);
+  const label = unread > 0 ? `Messages, ${String(unread)} unread` : "Messages";
+  return (
+    <a href={`${props.base}/messages`} id="nav-messages" aria-label={label}>
+      Messages
+      {unread > 0 ? (
+        <span class="badge unread" id="unread-count" safe>
+          {String(unread)}
+        </span>
+      ) : (
+        ""
+      )}
+    </a>
+  );
+}
 
 /** The frame of every full page: header with navigation, main content, scripts. */
 export function Layout(props: PropsWithChildren<{ page: PageContext; title: string; live?: boolean }>) {
@@ -53,6 +71,7 @@ export function Layout(props: PropsWithChildren<{ page: PageContext; title: stri
                 )}
                 {viewer.can("moderate") ? <a href={`${base}/admin/suspicious`}>Suspicious</a> : ""}
                 {viewer.can("admin") ? <a href={`${base}/admin/categories`}>Categories</a> : ""}
+                <MessagesLink base={base} viewer={viewer} />
                 <a href={`${base}/account`} safe>
                   {viewer.name}
                 </a>

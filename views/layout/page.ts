@@ -7,6 +7,10 @@ export interface PageViewer {
   readonly name: string;
   /** Token for forms and htmx requests, tied to the session. */
   readonly csrf: string;
+  /** Private messages not read yet, shown beside "Messages" in the header. */
+  readonly unreadMessages: number;
+  /** Staff conversations waiting for a staff member (staff only). */
+  readonly staffUnread: number;
   can(role: RoleName): boolean;
 }
 

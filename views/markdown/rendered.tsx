@@ -32,6 +32,18 @@ export function PreviewBody(props: { html: RenderedHtml; empty: boolean }) {
   return props.empty ? <p class="muted">Nothing to preview yet.</p> : <Rendered html={props.html} />;
 }
 
+/** The preview's content when the preview was refused (asked for too often): why, and when to retry. */
+export function PreviewRefused(props: { message: string }) {
+  // Sent with a 429, which htmx does not swap in: the site's script shows this message on the form.
+  return (
+    <main>
+      <p class="notice bad" role="alert" safe>
+        {props.message}
+      </p>
+    </main>
+  );
+}
+
 /**
  * A Markdown text field with a live preview under it: htmx posts the text (alone, as a plain form)
  * to the preview address a moment after typing stops and shows the answer below.

@@ -12,6 +12,8 @@ export interface CommentRow {
   authorId: number | null;
   author: string | null;
   body: string;
+  /** The body rendered when written; null for comments written before the site stored it. */
+  html: string | null;
   createdAt: Date;
   editedAt: Date | null;
 }
@@ -24,7 +26,7 @@ export async function torrentComments(
   offset: number,
 ): Promise<{ rows: CommentRow[]; total: number }> {
   const rows = await sql<CommentRow[]>`
-    select c.id, c.torrent_id, c.author_id, u.name as author, c.body, c.created_at, c.edited_at
+    select c.id, c.torrent_id, c.author_id, u.name as author, c.body, c.html, c.created_at, c.edited_at
     from comments c
     left join users u on u.id = c.author_id
     where c.torrent_id = ${torrentId}
@@ -41,7 +43,7 @@ export async function torrentComments(
 /** One comment, or null. */
 export async function getComment(sql: Sql, id: number): Promise<CommentRow | null> {
   const [row] = await sql<CommentRow[]>`
-    select c.id, c.torrent_id, c.author_id, u.name as author, c.body, c.created_at, c.edited_at
+    select c.id, c.torrent_id, c.author_id, u.name as author, c.body, c.html, c.created_at, c.edited_at
     from comments c
     left join users u on u.id = c.author_id
     where c.id = ${id}
@@ -68,7 +70,7 @@ export type CommentInsert = { id: number } | { throttled: number } | null;
  */
 export async function insertComment(
   sql: Sql,
-  input: { torrentId: number; authorId: number; body: string; perMinute: number },
+  input: { torrentId: number; authorId: number; body: string; html: string; perMinute: number },
 ): Promise<CommentInsert> {
   try {
     return (await sql.begin(async (tx) => {
@@ -81,8 +83,8 @@ export async function insertComment(
       `;
       if (recent!.n >= input.perMinute) return { throttled: Math.max(1, recent!.wait ?? 1) };
       const [row] = await tx<{ id: number; creatorId: number | null }[]>`
-        insert into comments (torrent_id, author_id, body)
-        select id, ${input.authorId}, ${input.body} from torrents where id = ${input.torrentId}
+        insert into comments (torrent_id, author_id, body, html)
+        select id, ${input.authorId}, ${input.body}, ${input.html} from torrents where id = ${input.torrentId}
         returning id, (select creator_id from torrents where id = ${input.torrentId}) as creator_id
       `;
       if (!row) return null;
@@ -100,9 +102,14 @@ export async function insertComment(
   }
 }
 
-/** Replaces a comment's text and marks it edited. */
-export async function updateComment(sql: Sql, id: number, body: string): Promise<void> {
-  await sql`update comments set body = ${body}, edited_at = now() where id = ${id}`;
+/** Replaces a comment's text (and its rendering) and marks it edited. */
+export async function updateComment(sql: Sql, id: number, body: string, html: string): Promise<void> {
+  await sql`update comments set body = ${body}, html = ${html}, edited_at = now() where id = ${id}`;
+}
+
+/** Stores the rendering of a comment written before the site stored them (unless it changed meanwhile). */
+export async function storeCommentHtml(sql: Sql, id: number, body: string, html: string): Promise<void> {
+  await sql`update comments set html = ${html} where id = ${id} and html is null and body = ${body}`;
 }
 
 /** Deletes a comment. */

@@ -11,6 +11,10 @@ export interface SessionUser {
   name: string;
   passkey: string;
   roles: Role[];
+  /** Private messages the member has not read. */
+  unreadMessages: number;
+  /** Staff conversations with messages no staff member has read (0 for members who are not staff). */
+  staffUnread: number;
 }
 
 /** Starts a session; returns the token for the cookie (only its hash is stored). */
@@ -44,7 +48,13 @@ export async function sessionUser(sql: Sql, token: string): Promise<SessionUser 
       where s.token_hash = live.token_hash and live.last_seen_at < now() - interval '1 minute'
     )
     select id, name, passkey,
-      array(select role from user_roles r where r.user_id = live.id order by role) as roles
+      array(select role from user_roles r where r.user_id = live.id order by role) as roles,
+      (select coalesce(sum(m.unread), 0)::int from conversation_members m
+        where m.user_id = live.id and m.unread > 0) as unread_messages,
+      case when exists (
+        select 1 from user_roles r where r.user_id = live.id and r.role in ('moderate', 'admin')
+      ) then (select count(*)::int from conversations c where c.kind = 'staff' and c.staff_unread > 0)
+      else 0 end as staff_unread
     from live
   `;
   return row ?? null;

@@ -88,6 +88,8 @@ export interface TorrentRow {
 /** A torrent with everything its page shows. */
 export interface TorrentDetail extends TorrentRow {
   description: string;
+  /** The description rendered when written; null for one written before the site stored it. */
+  descriptionHtml: string | null;
   files: { path: string; length: number }[];
   infoHash: Buffer;
   infoHashV2: Buffer | null;
@@ -250,7 +252,7 @@ export async function listTorrents(
 /** One torrent with its page's details, or null. */
 export async function getTorrent(sql: Sql, id: number): Promise<TorrentDetail | null> {
   const [row] = await sql<TorrentDetail[]>`
-    select ${rowColumns(sql)}, t.description, t.files, t.info_hash, t.info_hash_v2
+    select ${rowColumns(sql)}, t.description, t.description_html, t.files, t.info_hash, t.info_hash_v2
     from torrents t
     join torrent_counts c on c.torrent_id = t.id
     left join users u on u.id = t.creator_id
@@ -294,6 +296,7 @@ export async function insertTorrent(
     infoHashV2: Buffer | null;
     title: string;
     description: string;
+    descriptionHtml: string;
     size: number;
     files: { path: string; length: number }[];
     creatorId: number;
@@ -306,10 +309,11 @@ export async function insertTorrent(
     return (await sql.begin(async (tx) => {
       const [row] = await tx<{ id: number }[]>`
         insert into torrents (
-          info_hash, info_hash_v2, title, description, size, files, creator_id, metainfo, category_id
+          info_hash, info_hash_v2, title, description, description_html, size, files, creator_id,
+          metainfo, category_id
         )
         values (
-          ${t.infoHash}, ${t.infoHashV2}, ${t.title}, ${t.description}, ${t.size},
+          ${t.infoHash}, ${t.infoHashV2}, ${t.title}, ${t.description}, ${t.descriptionHtml}, ${t.size},
           ${tx.json(t.files)}, ${t.creatorId}, ${t.metainfo}, ${t.categoryId}
         )
         returning id
@@ -328,16 +332,36 @@ export async function insertTorrent(
 export async function updateTorrent(
   sql: Sql,
   id: number,
-  change: { title: string; description: string; categoryId: number | null; tags: readonly string[] },
+  change: {
+    title: string;
+    description: string;
+    descriptionHtml: string;
+    categoryId: number | null;
+    tags: readonly string[];
+  },
 ): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`
       update torrents
-      set title = ${change.title}, description = ${change.description}, category_id = ${change.categoryId}
+      set title = ${change.title}, description = ${change.description},
+        description_html = ${change.descriptionHtml}, category_id = ${change.categoryId}
       where id = ${id}
     `;
     await setTorrentTags(tx as unknown as Sql, id, change.tags);
   });
+}
+
+/** Stores the rendering of a description written before the site stored them (unless it changed meanwhile). */
+export async function storeDescriptionHtml(
+  sql: Sql,
+  id: number,
+  description: string,
+  html: string,
+): Promise<void> {
+  await sql`
+    update torrents set description_html = ${html}
+    where id = ${id} and description_html is null and description = ${description}
+  `;
 }
 
 /** Deletes a torrent (its statistics go with it). */

@@ -12,6 +12,10 @@ export type ClientErrorCode =
   | "malformed"
   | "method_not_allowed"
   | "not_found"
+  | "udp_needs_passkey"
+  | "udp_scrape_needs_announce"
+  | "udp_connection"
+  | "udp_unknown_action"
   | "internal";
 
 /** Every failure message starts with this when a request parameter is missing or unreadable. */
@@ -112,6 +116,23 @@ export const CLIENT_ERRORS = {
   notFound: new ClientError(
     "not_found",
     "Not found: use the announce URL from a .torrent downloaded from the site.",
+  ),
+  /** A UDP announce without BEP 41 URL data: the client cannot send its passkey over UDP. */
+  udpNeedsPasskey: new ClientError(
+    "udp_needs_passkey",
+    "Your BitTorrent client sends no passkey over UDP: use the HTTP announce URL from the .torrent downloaded from the site.",
+  ),
+  /** A UDP scrape (which carries no passkey) from an address that has not announced over UDP. */
+  udpScrapeNeedsAnnounce: new ClientError(
+    "udp_scrape_needs_announce",
+    "Scrape over UDP needs an announce from this address first: announce, then scrape.",
+  ),
+  /** A UDP request whose connection id this tracker did not give, or gave more than two minutes ago. */
+  udpConnection: new ClientError("udp_connection", "Connection id expired or unknown: connect again."),
+  /** A UDP action other than connect, announce and scrape. */
+  udpUnknownAction: new ClientError(
+    "udp_unknown_action",
+    "Malformed request: the action must be 0 (connect), 1 (announce) or 2 (scrape).",
   ),
   /** Something failed on the tracker's side; the client retries on its own schedule. */
   internal: new ClientError("internal", "Tracker error: try again later."),

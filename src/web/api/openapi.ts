@@ -21,6 +21,10 @@ export const TAGS = [
     description: "The categories torrents belong to: listed for members, managed by administrators.",
   },
   { name: "Comments", description: "Comments on torrents, and the new ones on your own torrents." },
+  {
+    name: "Messages",
+    description: "Private conversations between members, and with the staff inbox.",
+  },
   { name: "News", description: "Site news: members read, administrators post, edit and delete." },
   { name: "Site", description: "The home page, site statistics and the data behind the plots." },
 ];

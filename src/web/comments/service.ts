@@ -6,13 +6,20 @@ import {
   deleteComment,
   getComment,
   insertComment,
+  storeCommentHtml,
   torrentComments,
   updateComment,
 } from "../../db/queries/comments.ts";
 import { getTorrent } from "../../db/queries/torrents.ts";
 import type { Actor } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
-import { type RenderedHtml, renderMarkdown } from "../markdown/service.ts";
+import {
+  countEdit,
+  type RenderedHtml,
+  renderBounded,
+  renderMarkdown,
+  storedHtml,
+} from "../markdown/service.ts";
 import { NO_TORRENT, type Result, refuse, refuseField } from "../refusal.ts";
 
 /** Longest comment, for the form, its schema and the rule. */
@@ -30,7 +37,7 @@ export function commentRights(actor: Actor, comment: { authorId: number | null }
 }
 
 /** A comment as pages and the API show it: its text rendered and what the viewer may do. */
-export interface ShownComment extends CommentRow {
+export interface ShownComment extends Omit<CommentRow, "html"> {
   html: RenderedHtml;
   canEdit: boolean;
   canDelete: boolean;
@@ -41,9 +48,18 @@ export function pageOf(before: number): number {
   return Math.floor(before / COMMENTS_PER_PAGE) + 1;
 }
 
-/** The comment as shown to the actor. */
-function shown(actor: Actor, row: CommentRow): ShownComment {
-  return { ...row, html: renderMarkdown(row.body), ...commentRights(actor, row) };
+/**
+ * The comment as shown to the actor: its stored rendering, or for a comment written before the
+ * site stored them, rendered now and stored for the next reader.
+ */
+async function shown(deps: WebDeps, actor: Actor, row: CommentRow): Promise<ShownComment> {
+  let html: RenderedHtml;
+  if (row.html !== null) html = storedHtml(row.html);
+  else {
+    html = renderMarkdown(row.body);
+    await storeCommentHtml(deps.sql, row.id, row.body, html);
+  }
+  return { ...row, html, ...commentRights(actor, row) };
 }
 
 /** One page of a torrent's comments, oldest first; a page past the end shows the last one. */
@@ -60,7 +76,9 @@ export async function commentPage(
     shownPage = pages;
     result = await torrentComments(deps.sql, torrentId, COMMENTS_PER_PAGE, (pages - 1) * COMMENTS_PER_PAGE);
   }
-  return { rows: result.rows.map((row) => shown(actor, row)), page: shownPage, pages, total: result.total };
+  const rows: ShownComment[] = [];
+  for (const row of result.rows) rows.push(await shown(deps, actor, row));
+  return { rows, page: shownPage, pages, total: result.total };
 }
 
 /** The comment text as stored: Unix line ends, trimmed. */
@@ -82,7 +100,7 @@ async function placed(deps: WebDeps, actor: Actor, id: number): Promise<CommentC
   const comment = await getComment(deps.sql, id);
   if (!comment) return refuse("not_found", NO_COMMENT);
   const page = pageOf(await commentsBefore(deps.sql, comment.torrentId, comment.id));
-  return { ok: true, comment: shown(actor, comment), page };
+  return { ok: true, comment: await shown(deps, actor, comment), page };
 }
 
 /**
@@ -99,7 +117,10 @@ export async function postComment(
   const problem = bodyProblem(body);
   if (problem) return refuseField("body", problem);
   const perMinute = deps.config.webapi.commentsPerMinute;
-  const result = await insertComment(deps.sql, { torrentId, authorId: actor.id, body, perMinute });
+  const rendering = renderBounded(body);
+  if (!rendering.ok) return refuseField("body", rendering.problem);
+  const { html } = rendering;
+  const result = await insertComment(deps.sql, { torrentId, authorId: actor.id, body, html, perMinute });
   if (result === null) return refuse("not_found", NO_TORRENT);
   if ("throttled" in result) {
     const message = `You are commenting too fast: at most ${perMinute} comment${perMinute === 1 ? "" : "s"} a minute. Try again in ${result.throttled} s.`;
@@ -127,7 +148,11 @@ export async function editComment(
   const body = cleanBody(text);
   const problem = bodyProblem(body);
   if (problem) return refuseField("body", problem);
-  await updateComment(deps.sql, id, body);
+  const rendering = renderBounded(body);
+  if (!rendering.ok) return refuseField("body", rendering.problem);
+  const throttled = countEdit(deps, actor.id, "body");
+  if (throttled) return throttled;
+  await updateComment(deps.sql, id, body, rendering.html);
   return placed(deps, actor, id);
 }
 

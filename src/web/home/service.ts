@@ -1,5 +1,4 @@
 import { completedWithFewSeeders, leastSeeded, type SeedingRow } from "../../db/queries/home.ts";
-import type { NewsRow } from "../../db/queries/news.ts";
 import {
   latestSiteSample,
   type SiteTotals,
@@ -10,7 +9,7 @@ import {
 import type { TorrentRow } from "../../db/queries/torrents.ts";
 import type { WebDeps } from "../deps.ts";
 import { findMember } from "../members/service.ts";
-import { newsPage } from "../news/service.ts";
+import { newsPage, type ShownNews } from "../news/service.ts";
 import { SAMPLING } from "../plots/sampler.ts";
 import { torrentPage } from "../torrents/service.ts";
 
@@ -85,7 +84,7 @@ export async function needsSeeding(deps: WebDeps, userId: number): Promise<Seedi
 
 /** Everything the home page shows a member. */
 export interface HomeOverview {
-  news: NewsRow[];
+  news: ShownNews[];
   latest: TorrentRow[];
   stats: SiteStatistics;
   me: { id: number; name: string; uploaded: number | bigint; downloaded: number | bigint };

@@ -22,6 +22,7 @@ import {
 import { hashPassword } from "../../shared/secrets.ts";
 import { type Actor, isStaff } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
+import { sendSystemMessage } from "../messages/service.ts";
 import { NO_MEMBER, type Refused, type Result, refuse, refuseField, refuseFields } from "../refusal.ts";
 
 /** Members per page of the staff list. */
@@ -103,6 +104,13 @@ export async function setAccess(
   if (problem) return refuse(member.id === actor.id ? "conflict" : "forbidden", problem);
   await setDisabled(deps.sql, member.id, disabled);
   await deps.sync.user(member.id);
+  // A disabled member cannot log in to read anything; once enabled they hear of it.
+  if (!disabled && member.disabled)
+    await sendSystemMessage(deps.sql, {
+      toUserId: member.id,
+      subject: "Your account is enabled again",
+      body: "A member of staff enabled your account: you can log in, download and announce again. Reply here if you have a question about it.",
+    });
   return { ok: true, member: (await findMember(deps, member.id)) ?? member };
 }
 
@@ -121,9 +129,17 @@ export async function changeRole(
   if (!(await findMember(deps, id))) return refuse("not_found", NO_MEMBER);
   if (!grant && role === "admin" && id === actor.id)
     return refuse("conflict", "You cannot revoke your own admin role: ask another administrator.");
+  const before = await findMember(deps, id);
   if (grant) await grantRole(deps.sql, id, role, actor.id);
   else await revokeRole(deps.sql, id, role);
   await deps.sync.user(id);
+  const held = before?.roles.includes(role) ?? false;
+  if (held !== grant && id !== actor.id)
+    await sendSystemMessage(deps.sql, {
+      toUserId: id,
+      subject: grant ? `You now hold the ${role} role` : `Your ${role} role was taken away`,
+      body: `${grant ? "An administrator gave you" : "An administrator took away"} the **${role}** role: ${HELP[role]}. Reply here if you have a question about it.`,
+    });
   return found(await findMember(deps, id));
 }
 

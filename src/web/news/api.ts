@@ -1,12 +1,19 @@
 import { Elysia, t } from "elysia";
-import type { NewsRow } from "../../db/queries/news.ts";
 import { API_PREFIX, type ApiLimiters, apiContext } from "../api/context.ts";
 import { accepted, fail } from "../api/errors.ts";
 import { errors, MemberRef } from "../api/schemas.ts";
 import type { WebDeps } from "../deps.ts";
-import { renderMarkdown } from "../markdown/service.ts";
 import { IdParams, wholeNumber } from "../schemas.ts";
-import { editNews, findNews, NEWS_LIMITS, NO_NEWS, newsPage, postNews, removeNews } from "./service.ts";
+import {
+  editNews,
+  findNews,
+  NEWS_LIMITS,
+  NO_NEWS,
+  newsPage,
+  postNews,
+  removeNews,
+  type ShownNews,
+} from "./service.ts";
 
 const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
 
@@ -25,12 +32,12 @@ export const NewsBody = t.Object(
 );
 
 /** A news row as the API shows it. */
-export function newsBody(row: NewsRow): typeof NewsBody.static {
+export function newsBody(row: ShownNews): typeof NewsBody.static {
   return {
     id: row.id,
     title: row.title,
     body: row.body,
-    body_html: renderMarkdown(row.body),
+    body_html: row.html,
     author: row.authorId !== null ? { id: row.authorId, name: row.author ?? "" } : null,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt?.toISOString() ?? null,

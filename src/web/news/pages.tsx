@@ -1,11 +1,9 @@
 /** @jsxImportSource @kitajs/html */
 import { Elysia, t } from "elysia";
 import { NewsEditPage, NewsItemPage, NewsListPage, type NewsView } from "../../../views/news/news.tsx";
-import type { NewsRow } from "../../db/queries/news.ts";
 import { notFound, refusedPage } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { pageGate } from "../gate.tsx";
-import { renderMarkdown } from "../markdown/service.ts";
 import { CsrfField, CsrfOnly, IdParams, optionalTexts } from "../schemas.ts";
 import {
   editNews,
@@ -16,11 +14,12 @@ import {
   newsRights,
   postNews,
   removeNews,
+  type ShownNews,
 } from "./service.ts";
 
 /** A news row as the views show it: its body rendered from Markdown. */
-export function newsView(row: NewsRow): NewsView {
-  return { ...row, html: renderMarkdown(row.body) };
+export function newsView(row: ShownNews): NewsView {
+  return row;
 }
 
 const DONE: Record<string, string> = {

@@ -4,10 +4,18 @@ import {
   listNews,
   type NewsRow,
   newsItem,
+  storeNewsHtml,
   updateNews,
 } from "../../db/queries/news.ts";
 import type { Actor } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
+import {
+  countEdit,
+  type RenderedHtml,
+  renderBounded,
+  renderMarkdown,
+  storedHtml,
+} from "../markdown/service.ts";
 import { type Result, refuse, refuseFields } from "../refusal.ts";
 
 /** Longest title and body, for the forms, their schemas and the rules. */
@@ -18,19 +26,42 @@ export const NEWS_PER_PAGE = 20;
 export const NO_NEWS = "There is no news item with this number.";
 const ADMINS_ONLY = "Only administrators post, edit and delete news.";
 
+/** A news item as pages and the API show it: its body rendered. */
+export interface ShownNews extends Omit<NewsRow, "bodyHtml"> {
+  html: RenderedHtml;
+}
+
+/**
+ * The item with its stored rendering, or for one written before the site stored them, rendered
+ * now and stored for the next reader.
+ */
+async function shown(deps: WebDeps, row: NewsRow): Promise<ShownNews> {
+  const { bodyHtml, ...rest } = row;
+  if (bodyHtml !== null) return { ...rest, html: storedHtml(bodyHtml) };
+  const html = renderMarkdown(row.body);
+  await storeNewsHtml(deps.sql, row.id, row.body, html);
+  return { ...rest, html };
+}
+
+async function shownOrNull(deps: WebDeps, row: NewsRow | null): Promise<ShownNews | null> {
+  return row && shown(deps, row);
+}
+
 /** One page of news, newest first, and whether a next page exists. */
 export async function newsPage(
   deps: WebDeps,
   input: { page: number; limit?: number },
-): Promise<{ rows: NewsRow[]; hasNext: boolean }> {
+): Promise<{ rows: ShownNews[]; hasNext: boolean }> {
   const limit = input.limit ?? NEWS_PER_PAGE;
   const rows = await listNews(deps.sql, { limit, offset: (input.page - 1) * limit });
-  return { rows: rows.slice(0, limit), hasNext: rows.length > limit };
+  const out: ShownNews[] = [];
+  for (const row of rows.slice(0, limit)) out.push(await shown(deps, row));
+  return { rows: out, hasNext: rows.length > limit };
 }
 
 /** One news item, or null. */
-export function findNews(deps: WebDeps, id: number): Promise<NewsRow | null> {
-  return newsItem(deps.sql, id);
+export async function findNews(deps: WebDeps, id: number): Promise<ShownNews | null> {
+  return shownOrNull(deps, await newsItem(deps.sql, id));
 }
 
 /** What an administrator may do to news (the one rule the pages, the API and the views use). */
@@ -39,7 +70,7 @@ export function newsRights(actor: Actor): { canManage: boolean } {
 }
 
 /** A news change that was made (the item as it is now), or why not (problems by field). */
-export type NewsChange = Result<{ item: NewsRow }>;
+export type NewsChange = Result<{ item: ShownNews }>;
 
 /** Text as stored: Unix line ends, trimmed. */
 function clean(text: string | undefined): string {
@@ -73,8 +104,10 @@ export async function postNews(
   const item = { title: clean(input.title), body: clean(input.body) };
   const fields = newsProblems(item);
   if (Object.keys(fields).length) return refuseFields(fields);
-  const id = await insertNews(deps.sql, { ...item, authorId: actor.id });
-  return { ok: true, item: (await newsItem(deps.sql, id))! };
+  const rendering = renderBounded(item.body);
+  if (!rendering.ok) return refuseFields({ body: rendering.problem });
+  const id = await insertNews(deps.sql, { ...item, bodyHtml: rendering.html, authorId: actor.id });
+  return { ok: true, item: (await findNews(deps, id))! };
 }
 
 /** Changes a news item's title, body or both (administrators only; what is left out stays). */
@@ -95,14 +128,19 @@ export async function editNews(
   };
   const fields = newsProblems(item);
   if (Object.keys(fields).length) return refuseFields(fields);
-  if (!(await updateNews(deps.sql, id, item))) return refuse("not_found", NO_NEWS);
-  return { ok: true, item: (await newsItem(deps.sql, id)) ?? current };
+  const rendering = renderBounded(item.body);
+  if (!rendering.ok) return refuseFields({ body: rendering.problem });
+  const throttled = countEdit(deps, actor.id, "body");
+  if (throttled) return throttled;
+  if (!(await updateNews(deps.sql, id, { ...item, bodyHtml: rendering.html })))
+    return refuse("not_found", NO_NEWS);
+  return { ok: true, item: (await findNews(deps, id)) ?? (await shown(deps, current)) };
 }
 
 /** Deletes a news item (administrators only). */
 export async function removeNews(deps: WebDeps, actor: Actor, id: number): Promise<NewsChange> {
   if (!newsRights(actor).canManage) return refuse("forbidden", ADMINS_ONLY);
-  const current = await newsItem(deps.sql, id);
+  const current = await findNews(deps, id);
   if (!current || !(await deleteNews(deps.sql, id))) return refuse("not_found", NO_NEWS);
   return { ok: true, item: current };
 }

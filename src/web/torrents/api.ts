@@ -145,7 +145,7 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
         set.headers.location = `${base}${API_PREFIX}/torrents/${result.id}`;
         const torrent = await existing(result.id);
         return {
-          ...fullBody(torrent, torrentRights(caller, torrent), descriptionHtml(torrent)),
+          ...fullBody(torrent, torrentRights(caller, torrent), await descriptionHtml(deps, torrent)),
           info_hash_changed: result.changed,
         };
       },
@@ -218,7 +218,7 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
       "/torrents/:id",
       async ({ caller, params }) => {
         const torrent = await existing(params.id);
-        return fullBody(torrent, torrentRights(caller, torrent), descriptionHtml(torrent));
+        return fullBody(torrent, torrentRights(caller, torrent), await descriptionHtml(deps, torrent));
       },
       {
         member: true,
@@ -238,7 +238,7 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
             tags: body.tags,
           }),
         );
-        return fullBody(updated, torrentRights(caller, updated), descriptionHtml(updated));
+        return fullBody(updated, torrentRights(caller, updated), await descriptionHtml(deps, updated));
       },
       {
         member: true,

@@ -114,7 +114,7 @@ export function torrentPages(deps: WebDeps) {
           <TorrentPage
             page={page}
             torrent={torrent}
-            descriptionHtml={descriptionHtml(torrent)}
+            descriptionHtml={await descriptionHtml(deps, torrent)}
             hasDescription={torrent.description !== ""}
             counts={torrent}
             canEdit={canEdit}

@@ -31,10 +31,22 @@ export function xmlEscape(text: string): string {
   return text.replace(NOT_XML, "").replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }
 
-/** Length in bytes of the personalised .torrent: the stored one plus its `announce` entry. */
-export function downloadLength(metainfoBytes: number, announce: string): number {
-  const url = Buffer.byteLength(announce);
-  return metainfoBytes + "8:announce".length + `${url}:`.length + url;
+/**
+ * Length in bytes of the personalised .torrent: the stored one plus its `announce` entry (the first
+ * URL) and, with more than one URL, an `announce-list` of one tier per URL.
+ */
+export function downloadLength(metainfoBytes: number, announce: string | readonly string[]): number {
+  const urls = typeof announce === "string" ? [announce] : announce;
+  const string = (text: string) => {
+    const n = Buffer.byteLength(text);
+    return `${n}:`.length + n;
+  };
+  let length = metainfoBytes + "8:announce".length + string(urls[0]!);
+  if (urls.length > 1) {
+    length += "13:announce-list".length + 2;
+    for (const url of urls) length += 2 + string(url);
+  }
+  return length;
 }
 
 /**
@@ -87,7 +99,7 @@ export function rssRoutes(deps: WebDeps) {
         if (categoryId !== undefined) filters.set("category", String(categoryId));
         if (tagText) filters.set("tag", tag ?? tagText);
         const search = filters.size ? `?${filters.toString()}` : "";
-        const announce = links.announce(user.passkey);
+        const announce = links.announceUrls(user.passkey);
         const about = [
           q ? `matching “${q}”` : "",
           category ? `in ${category.name}` : "",

@@ -5,6 +5,7 @@ import {
   getTorrent,
   listTorrents,
   type Sort,
+  storeDescriptionHtml,
   storedCounts,
   type TorrentDetail,
   type TorrentRow,
@@ -15,7 +16,13 @@ import type { Actor } from "../access.ts";
 import { chooseCategory } from "../categories/service.ts";
 import type { WebDeps } from "../deps.ts";
 import type { Links } from "../links.ts";
-import { type RenderedHtml, renderMarkdown } from "../markdown/service.ts";
+import {
+  countEdit,
+  type RenderedHtml,
+  renderBounded,
+  renderMarkdown,
+  storedHtml,
+} from "../markdown/service.ts";
 import { personalise, safeFileName } from "../metainfo.ts";
 import { NO_TORRENT, type Result, refuse, refuseFields } from "../refusal.ts";
 import { badgeOf, combineFactors } from "../transfers/service.ts";
@@ -121,9 +128,18 @@ export async function findTorrent(deps: WebDeps, id: number): Promise<TorrentDet
   return torrent && (await creditStates(deps))(withLiveCounts(deps, torrent));
 }
 
-/** The description as the torrent page shows it. */
-export function descriptionHtml(torrent: { description: string }): RenderedHtml {
-  return renderMarkdown(torrent.description);
+/**
+ * The description as the torrent page shows it: its stored rendering, or for one written before
+ * the site stored them, rendered now and stored for the next reader.
+ */
+export async function descriptionHtml(
+  deps: WebDeps,
+  torrent: { id: number; description: string; descriptionHtml: string | null },
+): Promise<RenderedHtml> {
+  if (torrent.descriptionHtml !== null) return storedHtml(torrent.descriptionHtml);
+  const html = renderMarkdown(torrent.description);
+  await storeDescriptionHtml(deps.sql, torrent.id, torrent.description, html);
+  return html;
 }
 
 /** A change to a torrent that was made (the torrent as it is now), or why not. */
@@ -181,7 +197,17 @@ export async function editTorrent(
     if (!parsed.ok) return refuseFields({ tags: parsed.message });
     tags = parsed.tags;
   }
-  await updateTorrent(deps.sql, torrent.id, { title, description, categoryId, tags });
+  let descriptionHtml = torrent.descriptionHtml;
+  if (input.description !== undefined || descriptionHtml === null) {
+    const rendering = renderBounded(description);
+    if (!rendering.ok) return refuseFields({ description: rendering.problem });
+    descriptionHtml = rendering.html;
+  }
+  if (input.description !== undefined && description !== torrent.description) {
+    const throttled = countEdit(deps, actor.id, "description");
+    if (throttled) return throttled;
+  }
+  await updateTorrent(deps.sql, torrent.id, { title, description, descriptionHtml, categoryId, tags });
   return { ok: true, torrent: (await findTorrent(deps, torrent.id)) ?? torrent };
 }
 
@@ -207,7 +233,7 @@ export async function personalisedDownload(
 ): Promise<Response | null> {
   const file = await torrentFile(deps.sql, id);
   if (!file) return null;
-  const body = personalise(file.metainfo, links.announce(passkey));
+  const body = personalise(file.metainfo, links.announceUrls(passkey));
   return new Response(body as Uint8Array<ArrayBuffer>, {
     headers: {
       "content-type": "application/x-bittorrent",

@@ -370,7 +370,7 @@ export function torznabRoutes(deps: WebDeps, limiters: ApiLimiters) {
     const { hitAndRun } = deps.config;
     const seedSeconds = hitAndRun.seedHours * 3600;
     const minimumRatio = hitAndRun.seedHours > 0 ? hitAndRun.ratioPercent / 100 : 0;
-    const announce = links.announce(user.passkey);
+    const announce = links.announceUrls(user.passkey);
     const site = links.site;
     const now = new Date();
     const icons = new Map(categories.map((c) => [c.id, c.icon]));

@@ -1,6 +1,7 @@
 import { findDuplicate, insertTorrent } from "../../db/queries/torrents.ts";
 import { chooseCategory } from "../categories/service.ts";
 import type { WebDeps } from "../deps.ts";
+import { renderBounded } from "../markdown/service.ts";
 import { MetainfoError, type ParsedTorrent } from "../metainfo.ts";
 import { parseOffThread } from "../metainfo-pool.ts";
 import { type Refused, type Result, refuse, refuseField } from "../refusal.ts";
@@ -70,13 +71,17 @@ export async function acceptUpload(deps: WebDeps, input: UploadInput): Promise<U
   const title = cleanTitle(input.title) || parsed.name;
   if (title.length > TEXT_LIMITS.titleMax)
     return refuseField("title", `Use at most ${TEXT_LIMITS.titleMax} characters.`);
+  const description = cleanDescription(input.description);
+  const rendering = renderBounded(description);
+  if (!rendering.ok) return refuseField("description", rendering.problem);
   const duplicate = await findDuplicate(deps.sql, parsed.infoHash, parsed.infoHashV2);
   if (duplicate !== null) return { ...refuse("conflict", ALREADY_HERE), duplicateOf: duplicate };
   const id = await insertTorrent(deps.sql, {
     infoHash: parsed.infoHash,
     infoHashV2: parsed.infoHashV2,
     title,
-    description: cleanDescription(input.description),
+    description,
+    descriptionHtml: rendering.html,
     size: parsed.size,
     files: parsed.files,
     creatorId: input.creatorId,

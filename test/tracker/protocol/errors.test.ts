@@ -72,11 +72,14 @@ describe("CLIENT_ERRORS", () => {
     expect(CLIENT_ERRORS.tooManyPeers.code).toBe("too_many_peers");
     expect(CLIENT_ERRORS.methodNotAllowed.code).toBe("method_not_allowed");
     expect(CLIENT_ERRORS.notFound.code).toBe("not_found");
+    expect(CLIENT_ERRORS.udpNeedsPasskey.code).toBe("udp_needs_passkey");
+    expect(CLIENT_ERRORS.udpNeedsPasskey.message).toContain("use the HTTP announce URL");
   });
 
   test("every fixed message is distinct and ends with a full stop", () => {
     const fixed = Object.values(CLIENT_ERRORS).filter((e): e is ClientError => e instanceof ClientError);
-    expect(fixed).toHaveLength(12);
+    // Twelve shared by both front ends, four the UDP tracker adds (URL data, scrape, connection id, action).
+    expect(fixed).toHaveLength(16);
     expect(new Set(fixed.map((e) => e.message)).size).toBe(fixed.length);
     for (const e of fixed) expect(e.message.endsWith(".")).toBe(true);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import bencode from "bencode";
 import { MetainfoError, parseTorrent, personalise } from "../../../src/web/metainfo.ts";
+import { downloadLength } from "../../../src/web/torrents/rss.ts";
 import { be, buildInfo, content, Dict, dictEntries, sha1, torrentBytes, valueBytes } from "./fixtures.ts";
 
 const OPTIONS = { source: "FW", maxBytes: 1 << 20 };
@@ -47,6 +48,22 @@ describe("personalise", () => {
     const decoded = npmDecode(out);
     expect(decoded.announce).toBe(ANNOUNCE);
     expect(decoded.comment).toBe("original");
+  });
+
+  test("several URLs: the first in announce, each in a tier of its own in announce-list", () => {
+    const { metainfo, infoHash } = stored();
+    const udp = "udp://tracker.example:6881/0123456789abcdef0123456789abcdef/announce";
+    const out = personalise(metainfo, [ANNOUNCE, udp]);
+    expect(hex(sha1(valueBytes(out, "info")))).toBe(hex(infoHash));
+    const decoded = npmDecode(out);
+    expect(decoded.announce).toBe(ANNOUNCE);
+    const tiers = decoded["announce-list"] as Uint8Array[][];
+    expect(tiers.map((tier) => tier.map((url) => new TextDecoder().decode(url)))).toEqual([
+      [ANNOUNCE],
+      [udp],
+    ]);
+    expect(downloadLength(metainfo.length, [ANNOUNCE, udp])).toBe(out.length);
+    expect(downloadLength(metainfo.length, ANNOUNCE)).toBe(personalise(metainfo, ANNOUNCE).length);
   });
 
   test("the personalised torrent parses back to the same torrent", () => {
