@@ -514,6 +514,8 @@ describeWithChromium("the site in a browser", () => {
       "/news",
       ...some(news, [`/news/${news?.id}`]),
       "/account",
+      "/messages",
+      "/messages/new",
       "/account/history",
       "/account/hit-and-runs",
       "/account/bonus",
@@ -542,6 +544,7 @@ describeWithChromium("the site in a browser", () => {
           "/admin/freeleech",
           "/admin/hit-and-runs",
           "/admin/suspicious",
+          "/messages/staff",
         ],
       },
     };
