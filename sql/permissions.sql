@@ -13,3 +13,6 @@ grant select on freeleech_windows to fairywren_tracker;
 grant select (user_id, torrent_id, completed_at) on user_torrent_stats to fairywren_tracker;
 -- The peers it reloads at start (written by its process with the credit, over the read-write login).
 grant select on tracker_peers to fairywren_tracker;
+-- Byte conservation's waiting claims, saved and reloaded the same way, and the prober's findings.
+grant select on tracker_claims to fairywren_tracker;
+grant select on peer_probes to fairywren_tracker;

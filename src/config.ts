@@ -420,6 +420,15 @@ const KEYS = [
     doc: "Most dropped peers whose counters are kept (about 75 bytes each); beyond it further ones are forgotten, with a warning in the log.",
   },
   {
+    key: "tracker.connectableProbesPerSecond",
+    kind: "int",
+    default: 5,
+    min: 0,
+    max: 1000,
+    env: "FAIRYWREN_CONNECTABLE_PROBES",
+    doc: "Most BitTorrent handshakes a second the tracker's process opens to members' peers to learn whether they are connectable (the seeding bonus pays only connectable seeders: see Seeding bonus). Each (address, port, torrent) is probed again after an hour. 0: no probes, so no seeding bonus.",
+  },
+  {
     key: "hitAndRun.seedHours",
     kind: "int",
     default: 168,
@@ -491,6 +500,24 @@ const KEYS = [
     env: "FAIRYWREN_BONUS_INVITE_POINTS",
     doc: "Bonus points for one invite. 0: invites are not for sale.",
   },
+  {
+    key: "requests.expireDays",
+    kind: "int",
+    default: 90,
+    min: 1,
+    max: 3650,
+    env: "FAIRYWREN_REQUESTS_EXPIRE_DAYS",
+    doc: "Days a request stays open for a fill; past them, a request whose fill was not accepted expires and each contribution to its bounty is refunded (see Requests).",
+  },
+  {
+    key: "requests.minBountyPoints",
+    kind: "int",
+    default: 100,
+    min: 1,
+    max: 1_000_000_000,
+    env: "FAIRYWREN_REQUESTS_MIN_BOUNTY",
+    doc: "Bonus points a member puts on a request when making it, at the least (later contributions may be any whole number of points).",
+  },
 ] as const satisfies readonly KeySpec[];
 
 /** The key table, each entry typed as a KeySpec (the README's table, in its order). */
@@ -525,6 +552,7 @@ export type TrackerPolicy = Omit<
   | "udpPacketsPerSecond"
   | "reloadIntervalSeconds"
   | "trustedProxies"
+  | "connectableProbesPerSecond"
 >;
 
 /** A configuration that failed validation; `problems` lists every problem found. */

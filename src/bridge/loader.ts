@@ -5,7 +5,7 @@ import type { Config } from "../config.ts";
 import { connect, type Sql } from "../db/client.ts";
 import { factorWindows } from "../db/queries/freeleech.ts";
 import { trackerCompletions, trackerTorrents } from "../db/queries/torrents.ts";
-import { trackerPeers } from "../db/queries/tracker-peers.ts";
+import { trackerClaims, trackerPeers } from "../db/queries/tracker-peers.ts";
 import { trackerUsers } from "../db/queries/users.ts";
 import type {
   Completions,
@@ -28,6 +28,8 @@ export interface TrackerLoader {
   completions(): Promise<Completions>;
   /** The peers saved with the last credit written (sql/019_tracker_peers.sql). */
   swarm(): Promise<SwarmPeers>;
+  /** Byte conservation's claims and downloads saved with it (sql/020_waiting_claims_and_probes.sql). */
+  waiting(): Promise<Float64Array>;
 }
 
 /**
@@ -56,5 +58,6 @@ export function trackerLoader(config: Config, sql: Sql): TrackerLoader {
       })),
     completions: () => reading(trackerCompletions),
     swarm: () => reading((s) => trackerPeers(s)),
+    waiting: () => reading(trackerClaims),
   };
 }

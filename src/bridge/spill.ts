@@ -14,7 +14,7 @@ import {
 import { dirname, join } from "node:path";
 import { checkDeltas, type DeadLetter, type StatBatch } from "../db/queries/stats.ts";
 import { log } from "../log.ts";
-import { DELTA_FIELDS, SWARM_FIELDS, type SwarmChanges } from "../shared/channel.ts";
+import { DELTA_FIELDS, SWARM_FIELDS, type SwarmChanges, WAITING_FIELDS } from "../shared/channel.ts";
 
 const FORMAT = "fairywren-pending-credit";
 const VERSION = 2;
@@ -45,6 +45,9 @@ interface SavedSwarm {
   addresses: string;
   removed: number[];
   removedIds: string;
+  /** Byte conservation's waiting rows (absent in files of earlier versions). */
+  waitingTorrents?: number[];
+  waitingRows?: number[];
 }
 
 const base64 = (bytes: Uint8Array) =>
@@ -57,6 +60,12 @@ function savedSwarm(changes: SwarmChanges): SavedSwarm {
     addresses: base64(changes.peers.addresses),
     removed: Array.from(changes.removed),
     removedIds: base64(changes.removedIds),
+    ...(changes.waiting
+      ? {
+          waitingTorrents: Array.from(changes.waiting.torrents),
+          waitingRows: Array.from(changes.waiting.rows),
+        }
+      : {}),
   };
 }
 
@@ -70,10 +79,19 @@ function swarmOf(value: unknown, bad: (what: string) => Error): SwarmChanges | n
   if (typeof v.peerIds !== "string" || typeof v.addresses !== "string" || typeof v.removedIds !== "string")
     throw bad("peers are malformed");
   const bytes = (text: string) => new Uint8Array(Buffer.from(text, "base64"));
+  if (v.waitingTorrents !== undefined || v.waitingRows !== undefined) {
+    if (!numbers(v.waitingTorrents) || !numbers(v.waitingRows) || v.waitingRows.length % WAITING_FIELDS !== 0)
+      throw bad("waiting claims are malformed");
+  }
   const changes: SwarmChanges = {
     peers: { rows: Float64Array.from(v.rows), peerIds: bytes(v.peerIds), addresses: bytes(v.addresses) },
     removed: Float64Array.from(v.removed),
     removedIds: bytes(v.removedIds),
+    ...(numbers(v.waitingTorrents) && numbers(v.waitingRows)
+      ? {
+          waiting: { torrents: Float64Array.from(v.waitingTorrents), rows: Float64Array.from(v.waitingRows) },
+        }
+      : {}),
   };
   const n = changes.peers.rows.length / SWARM_FIELDS;
   if (

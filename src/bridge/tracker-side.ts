@@ -22,6 +22,7 @@ import { trackerFeed } from "./feed.ts";
 import { trackerLoader } from "./loader.ts";
 import { PeerListWriter } from "./peer-lists.ts";
 import { type PgChannel, pgTrackerEnd, type TrackerNews } from "./pg.ts";
+import { ConnectableProber } from "./prober.ts";
 import { SpillUnreadableError, setAsideSpill, spillPath } from "./spill.ts";
 import type { SuspiciousWriter } from "./suspicious.ts";
 import type { ToTracker, ToWeb, TrackerLink } from "./vocabulary.ts";
@@ -208,10 +209,12 @@ export async function startTrackerSide(options: TrackerSideOptions): Promise<Tra
       const timeout = peerTimeoutSeconds(config.tracker) + config.tracker.graceSeconds;
       await settleTrackerPeers(db.sql, Math.floor(Date.now() / 1000) - timeout);
       const peers = await loader.swarm();
-      started.channel.send({ kind: "swarm", peers }, [
+      const waiting = await loader.waiting();
+      started.channel.send({ kind: "swarm", peers, waiting }, [
         peers.rows.buffer as ArrayBuffer,
         peers.peerIds.buffer as ArrayBuffer,
         peers.addresses.buffer as ArrayBuffer,
+        waiting.buffer as ArrayBuffer,
       ]);
     } catch (error) {
       started.fail(`the tracker cannot restore its peers: ${(error as Error).message}`);
@@ -268,6 +271,11 @@ export async function startTrackerSide(options: TrackerSideOptions): Promise<Tra
   stats.start();
   suspicious.start();
   countsOut.start();
+  // Members' peers, as saved with the credit, are probed for the seeding bonus (see prober.ts).
+  const prober = new ConnectableProber(db.sql, {
+    probesPerSecond: config.tracker.connectableProbesPerSecond,
+  });
+  prober.start();
 
   let stopping: Promise<StopOutcome> | null = null;
   return {
@@ -280,6 +288,7 @@ export async function startTrackerSide(options: TrackerSideOptions): Promise<Tra
     },
     stop() {
       stopping ??= (async () => {
+        await prober.stop();
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 5000);
           started.channel.onMessage((message) => {

@@ -18,8 +18,11 @@ import m016 from "../../sql/016_download_pauses.sql" with { type: "text" };
 import m017 from "../../sql/017_live_counts.sql" with { type: "text" };
 import m018 from "../../sql/018_suspicious_repeats.sql" with { type: "text" };
 import m019 from "../../sql/019_tracker_peers.sql" with { type: "text" };
+import m020 from "../../sql/020_waiting_claims_and_probes.sql" with { type: "text" };
 import m025 from "../../sql/025_messages.sql" with { type: "text" };
 import m026 from "../../sql/026_stored_markdown.sql" with { type: "text" };
+import m031 from "../../sql/031_requests.sql" with { type: "text" };
+import m032 from "../../sql/032_bookmarks.sql" with { type: "text" };
 
 /** One forward-only schema change. */
 export interface Migration {
@@ -48,6 +51,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 17, name: "017_live_counts.sql", sql: m017 },
   { version: 18, name: "018_suspicious_repeats.sql", sql: m018 },
   { version: 19, name: "019_tracker_peers.sql", sql: m019 },
+  { version: 20, name: "020_waiting_claims_and_probes.sql", sql: m020 },
   { version: 25, name: "025_messages.sql", sql: m025 },
   { version: 26, name: "026_stored_markdown.sql", sql: m026 },
+  { version: 31, name: "031_requests.sql", sql: m031 },
+  { version: 32, name: "032_bookmarks.sql", sql: m032 },
 ];

@@ -57,7 +57,12 @@ export type WebToTracker =
   | { readonly kind: "torrent-removed"; readonly id: number }
   | { readonly kind: "completions"; readonly completions: Completions }
   /** The peers saved with the last credit written, restored before the tracker listens. */
-  | { readonly kind: "swarm"; readonly peers: SwarmPeers }
+  | {
+      readonly kind: "swarm";
+      readonly peers: SwarmPeers;
+      /** Byte conservation's waiting claims and downloads, WAITING_FIELDS numbers each. */
+      readonly waiting?: Float64Array;
+    }
   /**
    * Asks for a torrent's peer list, at most `limit` seeders and `limit` leechers (answered with a
    * `peers` message of the same nonce).
@@ -304,6 +309,37 @@ export interface SwarmChanges {
   readonly peers: SwarmPeers;
   readonly removed: Float64Array;
   readonly removedIds: Uint8Array;
+  /** Byte conservation's waiting claims and downloads of the swarms whose ones changed. */
+  readonly waiting?: WaitingChanges;
+}
+
+/** Where each field sits in a packed waiting row (a claim or a download waiting under byte conservation). */
+export const WAITING_ROW = {
+  torrentId: 0,
+  userId: 1,
+  /** 0: an upload claim not yet paid; 1: download backing not yet shared. */
+  kind: 2,
+  /** Claim: bytes claimed and unpaid. Download: backing not yet shared. */
+  bytes: 3,
+  /** Download: bytes reported this period (for the size multiple); 0 for a claim. */
+  fed: 4,
+  /** Unix seconds: when the claim last grew or was paid, or since when the download's backing waits. */
+  at: 5,
+  /** Unix seconds: when the download's period began; 0 for a claim. */
+  start: 6,
+} as const;
+
+/** Numbers in one packed waiting row. */
+export const WAITING_FIELDS = 7;
+
+/**
+ * The waiting claims and downloads of every swarm in `torrents` (torrent ids) as they stand at a
+ * credit batch's cut: what is saved for those torrents is replaced by `rows` (WAITING_FIELDS
+ * numbers each), in the batch's transaction.
+ */
+export interface WaitingChanges {
+  readonly torrents: Float64Array;
+  readonly rows: Float64Array;
 }
 
 /** The buffers of swarm changes, to hand over rather than copy. */
@@ -314,6 +350,9 @@ export function swarmBuffers(changes: SwarmChanges): ArrayBuffer[] {
     changes.peers.addresses.buffer as ArrayBuffer,
     changes.removed.buffer as ArrayBuffer,
     changes.removedIds.buffer as ArrayBuffer,
+    ...(changes.waiting
+      ? [changes.waiting.torrents.buffer as ArrayBuffer, changes.waiting.rows.buffer as ArrayBuffer]
+      : []),
   ];
 }
 

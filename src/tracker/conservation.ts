@@ -44,6 +44,8 @@ export class Conservation {
   private live = 0;
   private claims = new Int32Array(1024).fill(NONE);
   private downloads = new Int32Array(1024).fill(NONE);
+  /** Swarms whose entries changed since the last {@link takeChanged} (saved with the credit batch). */
+  private changed = new Set<number>();
   /** Scratch for sharing: the claims' entries, what they claim, what they are paid. */
   private scratchEntry = new Int32Array(64);
   private scratchClaim = new Float64Array(64);
@@ -85,6 +87,7 @@ export class Conservation {
     }
     this.bytes[e]! += bytes;
     this.at[e] = now;
+    this.changed.add(t);
     return true;
   }
 
@@ -97,6 +100,7 @@ export class Conservation {
    */
   download(t: number, userId: number, bytes: number, size: number, now: number, period: number): number {
     this.ensureSwarm(t);
+    this.changed.add(t);
     let e = this.find(1, t, userId);
     if (e !== NONE && now - this.start[e]! >= period) {
       this.fed[e] = 0;
@@ -143,6 +147,7 @@ export class Conservation {
       if (n === 0) continue;
       const total = shareFairly(this.scratchClaim, n, this.bytes[d]!, this.scratchPaid);
       if (total === 0) continue;
+      this.changed.add(t);
       this.bytes[d]! -= total;
       this.creditedUp += total;
       for (let i = 0; i < n; i++) {
@@ -168,6 +173,7 @@ export class Conservation {
     for (let c = this.claims[t]!; c !== NONE; ) {
       const after = this.next[c]!;
       if (now - this.at[c]! >= expiry) {
+        this.changed.add(t);
         this.expiredUp += this.bytes[c]!;
         expired(this.user[c]!, this.bytes[c]!);
         this.unlink(this.claims, t, prev, c);
@@ -177,8 +183,10 @@ export class Conservation {
     prev = NONE;
     for (let d = this.downloads[t]!; d !== NONE; ) {
       const after = this.next[d]!;
-      if (now - this.start[d]! >= expiry) this.unlink(this.downloads, t, prev, d);
-      else prev = d;
+      if (now - this.start[d]! >= expiry) {
+        this.changed.add(t);
+        this.unlink(this.downloads, t, prev, d);
+      } else prev = d;
       d = after;
     }
   }
@@ -188,8 +196,68 @@ export class Conservation {
     return this.claims.length;
   }
 
+  /**
+   * The swarms whose claims or downloads changed since the last call (each once), in no order;
+   * the set is emptied.
+   */
+  takeChanged(): number[] {
+    if (this.changed.size === 0) return [];
+    const out = [...this.changed];
+    this.changed.clear();
+    return out;
+  }
+
+  /** Whether a swarm's claims or downloads changed since the last {@link takeChanged}. */
+  get hasChanges(): boolean {
+    return this.changed.size > 0;
+  }
+
+  /**
+   * Visits every entry of swarm t: `kind` 0 for a claim, 1 for a download, then its member and
+   * fields (see the class comment).
+   */
+  visit(
+    t: number,
+    entry: (kind: number, userId: number, bytes: number, fed: number, at: number, start: number) => void,
+  ): void {
+    if (t >= this.claims.length) return;
+    for (let c = this.claims[t]!; c !== NONE; c = this.next[c]!)
+      entry(0, this.user[c]!, this.bytes[c]!, 0, this.at[c]!, 0);
+    for (let d = this.downloads[t]!; d !== NONE; d = this.next[d]!)
+      entry(1, this.user[d]!, this.bytes[d]!, this.fed[d]!, this.at[d]!, this.start[d]!);
+  }
+
+  /**
+   * Puts back one entry saved with a credit batch (at start, before any announce); false when
+   * there is no room or the entry is there already. Not a change to save again.
+   */
+  restore(
+    t: number,
+    kind: number,
+    userId: number,
+    bytes: number,
+    fed: number,
+    at: number,
+    start: number,
+  ): boolean {
+    if (kind !== 0 && kind !== 1) return false;
+    this.ensureSwarm(t);
+    if (this.find(kind, t, userId) !== NONE) return false;
+    const e = this.allocate(kind, t, userId);
+    if (e === NONE) return false;
+    this.bytes[e] = bytes;
+    this.fed[e] = kind === 1 ? fed : 0;
+    this.at[e] = at;
+    this.start[e] = kind === 1 ? start : 0;
+    const heads = kind === 0 ? this.claims : this.downloads;
+    this.next[e] = heads[t]!;
+    heads[t] = e;
+    return true;
+  }
+
   /** Drops everything kept for swarm t (its torrent is gone). */
   removeTorrent(t: number): void {
+    this.changed.delete(t);
     if (t >= this.claims.length) return;
     for (const heads of [this.claims, this.downloads]) {
       while (heads[t] !== NONE) this.unlink(heads, t, NONE, heads[t]!);

@@ -16,6 +16,9 @@ import {
   type TorrentCounts,
   type TrackerTorrent,
   type TrackerUser,
+  WAITING_FIELDS,
+  WAITING_ROW,
+  type WaitingChanges,
 } from "../shared/channel.ts";
 import {
   addCredit,
@@ -724,10 +727,60 @@ export class Tracker {
    * changed up to this cut (to be saved with it, in its transaction); null when nothing changed.
    */
   takeDeltas(): { seq: number; deltas: StatDeltas; swarm: SwarmChanges | null } | null {
-    const changed = this.journal.changed;
+    const waitingChanged = this.conservation.hasChanges;
+    const changed = this.journal.changed || waitingChanged;
     const batch = this.credit.take(changed);
     if (!batch) return null;
-    return { ...batch, swarm: changed ? this.journal.take() : null };
+    if (!changed) return { ...batch, swarm: null };
+    const swarm = this.journal.take() ?? {
+      peers: { rows: new Float64Array(0), peerIds: new Uint8Array(0), addresses: new Uint8Array(0) },
+      removed: new Float64Array(0),
+      removedIds: new Uint8Array(0),
+    };
+    return { ...batch, swarm: waitingChanged ? { ...swarm, waiting: this.takeWaiting() } : swarm };
+  }
+
+  /**
+   * Byte conservation's claims and downloads of every swarm whose ones changed since the last
+   * batch, as they stand now (saved with the batch in place of what was saved for those torrents).
+   */
+  private takeWaiting(): WaitingChanges {
+    const swarms = this.conservation.takeChanged();
+    const torrents: number[] = [];
+    const rows: number[] = [];
+    for (const t of swarms) {
+      const torrent = this.state.byIndex[t];
+      if (!torrent) continue;
+      torrents.push(torrent.id);
+      this.conservation.visit(t, (kind, userId, bytes, fed, at, start) => {
+        rows.push(torrent.id, userId, kind, bytes, fed, at, start);
+      });
+    }
+    return { torrents: Float64Array.from(torrents), rows: Float64Array.from(rows) };
+  }
+
+  /**
+   * Puts back byte conservation's claims and downloads saved with the last credit written
+   * (WAITING_FIELDS numbers a row), before the first announce; rows of torrents not registered are
+   * left out (they expire as usual otherwise). Returns how many were restored.
+   */
+  restoreWaiting(rows: Float64Array): number {
+    let restored = 0;
+    for (let o = 0; o + WAITING_FIELDS <= rows.length; o += WAITING_FIELDS) {
+      const torrent = this.state.torrentById(rows[o + WAITING_ROW.torrentId]!);
+      if (!torrent) continue;
+      const ok = this.conservation.restore(
+        torrent.index,
+        rows[o + WAITING_ROW.kind]!,
+        rows[o + WAITING_ROW.userId]!,
+        rows[o + WAITING_ROW.bytes]!,
+        rows[o + WAITING_ROW.fed]!,
+        rows[o + WAITING_ROW.at]!,
+        rows[o + WAITING_ROW.start]!,
+      );
+      if (ok) restored++;
+    }
+    return restored;
   }
 
   /**

@@ -244,6 +244,10 @@ export async function listenUdp(
         const reply = handle(data, fromAddress, fromPort);
         if (reply) socket.send(reply, fromPort, fromAddress);
       },
+      // A reply to a port nobody listens on comes back as ICMP "port unreachable", reported here
+      // (ECONNREFUSED): the client is gone, which is not the tracker's error, and a flood with
+      // forged source addresses must not fill the log with it.
+      error() {},
     },
   });
   return {

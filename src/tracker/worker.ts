@@ -58,7 +58,7 @@ interface Snapshot {
 }
 let pendingSnapshot: ((snapshot: Snapshot) => void) | null = null;
 let pendingCompletions: ((completions: Completions) => void) | null = null;
-let pendingSwarm: ((peers: SwarmPeers) => void) | null = null;
+let pendingSwarm: ((saved: { peers: SwarmPeers; waiting?: Float64Array }) => void) | null = null;
 /** When the last "records dropped" or "grace store full" line was logged, and the totals then. */
 let lastDropLog = 0;
 let loggedDrops = { suspicious: 0, grace: 0 };
@@ -83,7 +83,7 @@ function loadCompletions(): Promise<Completions> {
 }
 
 /** The peers saved with the last credit written, read once at start, before listening. */
-function loadSwarm(): Promise<SwarmPeers> {
+function loadSwarm(): Promise<{ peers: SwarmPeers; waiting?: Float64Array }> {
   return new Promise((resolve) => {
     pendingSwarm = resolve;
     channel.send({ kind: "swarm-request" });
@@ -213,7 +213,10 @@ async function start(config: Config): Promise<void> {
   const completions = pairs.length / 2;
   // Every peer as it stood when the last credit was written: the first announce after a restart
   // is credited from there.
-  const restored = t.restore(await loadSwarm());
+  const saved = await loadSwarm();
+  const restored = t.restore(saved.peers);
+  // Upload claims and downloads that waited for each other under byte conservation.
+  const waiting = saved.waiting ? t.restoreWaiting(saved.waiting) : 0;
   tracker = t;
   const app = createTrackerApp(t, {
     pathDepth: config.pathDepth,
@@ -277,6 +280,7 @@ async function start(config: Config): Promise<void> {
     torrents: snapshot.torrents.length,
     completions,
     restored,
+    waiting,
   });
   channel.send({ kind: "ready", port, udpPort: udp?.port ?? null });
   sendMetrics();
@@ -298,7 +302,9 @@ channel.onMessage((message) => {
       pendingSnapshot = null;
       break;
     case "swarm":
-      pendingSwarm?.(message.peers);
+      pendingSwarm?.(
+        message.waiting ? { peers: message.peers, waiting: message.waiting } : { peers: message.peers },
+      );
       pendingSwarm = null;
       break;
     case "completions":

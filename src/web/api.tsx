@@ -13,6 +13,7 @@ import {
 import { apiErrorResponse } from "./api/errors.ts";
 import { buildDocument } from "./api/openapi.ts";
 import { authApi } from "./auth/api.ts";
+import { bookmarksApi } from "./bookmarks/api.ts";
 import { categoriesApi } from "./categories/api.ts";
 import { commentsApi } from "./comments/api.ts";
 import type { WebDeps } from "./deps.ts";
@@ -26,6 +27,7 @@ import { messagesApi } from "./messages/api.ts";
 import { newsApi } from "./news/api.ts";
 import { plotsApi } from "./plots/api.ts";
 import { profilesApi } from "./profiles/api.ts";
+import { requestsApi } from "./requests/api.ts";
 import { suspiciousApi } from "./suspicious/api.ts";
 import { torrentsApi } from "./torrents/api.ts";
 import { transfersApi } from "./transfers/api.ts";
@@ -53,7 +55,9 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits; limiters
     .use(homeApi(deps, limiters))
     .use(plotsApi(deps, limiters))
     .use(transfersApi(deps, limiters))
-    .use(economyApi(deps, limiters));
+    .use(economyApi(deps, limiters))
+    .use(requestsApi(deps, limiters))
+    .use(bookmarksApi(deps, limiters));
   const document = () => {
     doc ??= buildDocument(api, deps.config.siteName);
     return doc;

@@ -11,6 +11,8 @@ import { apiLimiters } from "./api/context.ts";
 import { apiErrorResponse, errorResponse, isApiPath } from "./api/errors.ts";
 import { apiRoutes } from "./api.tsx";
 import { authPages } from "./auth/pages.tsx";
+import { bookmarkPages } from "./bookmarks/pages.tsx";
+import { bookmarkFeed } from "./bookmarks/rss.ts";
 import { categoryPages } from "./categories/pages.tsx";
 import { commentPages } from "./comments/pages.tsx";
 import { BASE_HEADER, IP_HEADER, type PageContext, REQUEST_ID_HEADER } from "./context.tsx";
@@ -24,6 +26,7 @@ import { memberPages } from "./members/pages.tsx";
 import { messagePages } from "./messages/pages.tsx";
 import { newsPages } from "./news/pages.tsx";
 import { profilePages } from "./profiles/pages.tsx";
+import { requestPages } from "./requests/pages.tsx";
 import { staticRoutes } from "./static.ts";
 import { suspiciousPages } from "./suspicious/pages.tsx";
 import { textGuard } from "./text-guard.ts";
@@ -141,12 +144,15 @@ export function createWebApp(deps: WebDeps) {
     .use(transferPages(deps))
     .use(torrentPages(deps))
     .use(commentPages(deps))
+    .use(bookmarkPages(deps))
+    .use(requestPages(deps))
     .use(messagePages(deps))
     .use(categoryPages(deps))
     .use(previewPages(deps))
     .use(eventRoutes(deps))
     .use(apiRoutes(deps, { limiters }))
     .use(rssRoutes(deps))
+    .use(bookmarkFeed(deps))
     .use(torznabRoutes(deps, limiters))
     .use(homePages(deps))
     .use(newsPages(deps))

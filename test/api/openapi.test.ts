@@ -103,6 +103,16 @@ describe("the OpenAPI document", () => {
       "GET /api/v1/stats",
       "GET /api/v1/stats/plot",
       "GET /api/v1/home",
+      "GET /api/v1/requests",
+      "POST /api/v1/requests",
+      "GET /api/v1/requests/{id}",
+      "POST /api/v1/requests/{id}/bounty",
+      "POST /api/v1/requests/{id}/fill",
+      "POST /api/v1/requests/{id}/accept",
+      "POST /api/v1/requests/{id}/reject",
+      "GET /api/v1/bookmarks",
+      "PUT /api/v1/bookmarks/{id}",
+      "DELETE /api/v1/bookmarks/{id}",
     ])
       expect(served.has(route)).toBe(true);
   });
@@ -240,6 +250,39 @@ describe("request bodies", () => {
     const response = await api.call("/api/v1/session", { json: example, ip: "203.0.113.77" });
     const error = await expectError(response, 401, "unauthenticated");
     expect(error.fields).toBeUndefined();
+  });
+});
+
+describe("request bodies of requests", () => {
+  test("each field is described, and the body carries examples that its schema accepts", () => {
+    for (const path of ["/api/v1/requests", "/api/v1/requests/{id}/bounty", "/api/v1/requests/{id}/fill"]) {
+      const op = doc.paths[path]!.post! as {
+        requestBody: {
+          content: Record<
+            string,
+            {
+              schema: {
+                properties: Record<string, { description?: string }>;
+                required?: string[];
+                examples?: Record<string, unknown>[];
+              };
+            }
+          >;
+        };
+      };
+      const schema = op.requestBody.content["application/json"]!.schema;
+      for (const [name, field] of Object.entries(schema.properties))
+        expect({ path, name, described: typeof field.description }).toEqual({
+          path,
+          name,
+          described: "string",
+        });
+      expect(schema.examples?.length).toBeGreaterThan(0);
+      for (const example of schema.examples!) {
+        for (const key of schema.required ?? []) expect(Object.keys(example)).toContain(key);
+        for (const key of Object.keys(example)) expect(Object.keys(schema.properties)).toContain(key);
+      }
+    }
   });
 });
 

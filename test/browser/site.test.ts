@@ -667,6 +667,87 @@ describeWithChromium("the site in a browser", () => {
     await page.close();
   });
 
+  test("a request with a bounty, filled and accepted; a bookmark toggled in place; phone and dark", async () => {
+    const sql = server.running.db.sql;
+    const pepper = resolvePepper(server.config.salt, server.config.dataDir);
+    const [admin] = await sql<{ id: number }[]>`select id from users where name = 'admin'`;
+    await sql`
+      insert into bonus_ledger (user_id, hour, millipoints, reason)
+      values (${admin!.id}, ${new Date(Date.UTC(2020, 0, 1))}, 500000, 'seeding')
+    `;
+    const { user: filler } = await createUser(sql, {
+      name: "filler",
+      passwordHash: await hashPassword("correct horse battery", pepper),
+    });
+    await server.running.sync.user(filler.id);
+    const [wanted] = await sql<{ id: number }[]>`select id from torrents where title = 'Wren Live Image'`;
+
+    const page = watch(await browser.newPage());
+    await logIn(page, "admin", "correct horse battery");
+    await page.goto(`${server.web}/requests/new`);
+    await page.fill('input[name="title"]', "Wren Live Image, the <b>old</b> one");
+    await page.fill('textarea[name="description"]', "Any **build** will do.");
+    await page.waitForSelector("#description-preview strong:has-text('build')");
+    await page.fill('input[name="points"]', "150");
+    // The site has a category by now (the test above adds one): a request needs one too.
+    await page.selectOption('select[name="category"]', { label: "Live systems" });
+    await shoot(page, "request-new");
+    await Promise.all([
+      page.waitForURL(/\/requests\/\d+\?done=created/),
+      page.click('form[action="/requests"] button'),
+    ]);
+    expect(await page.textContent("h1")).toBe("Wren Live Image, the <b>old</b> one");
+    expect(await page.textContent("#bounty")).toBe("150 points from 1 member");
+    const requestUrl = page.url().replace(/\?.*$/, "");
+    await page.goto(`${server.web}/requests`);
+    await page.fill('input[name="q"]', "wren old");
+    await page.waitForURL(/q=wren/);
+    await page.waitForSelector("#request-results a:has-text('Wren Live Image')");
+    await shoot(page, "requests");
+
+    // Another member fills it with the torrent's link; the requester accepts.
+    const other = await browser.newContext();
+    const fillerPage = watch(await other.newPage());
+    await logIn(fillerPage, "filler", "correct horse battery");
+    await fillerPage.goto(requestUrl);
+    await fillerPage.fill('input[name="torrent"]', `${server.web}/torrents/${wanted!.id}`);
+    await Promise.all([
+      fillerPage.waitForURL(/done=filled/),
+      fillerPage.click('form[action$="/fill"] button'),
+    ]);
+    await other.close();
+    await page.goto(requestUrl);
+    expect(await page.textContent("#fill")).toContain("Wren Live Image");
+    await shoot(page, "request-pending");
+    page.once("dialog", (dialog) => void dialog.accept());
+    await Promise.all([page.waitForURL(/done=accepted/), page.click('form[action$="/accept"] button')]);
+    expect(await page.textContent(".status")).toBe("Filled");
+    const [paid] = await sql<{ total: string }[]>`
+      select sum(millipoints)::text as total from bonus_ledger where user_id = ${filler.id}
+    `;
+    expect(Number(paid!.total)).toBe(150_000);
+
+    // The bookmark toggle swaps in place: the page is not loaded again.
+    await page.goto(`${server.web}/torrents/${wanted!.id}`);
+    expect(await page.textContent(".filled-requests")).toContain("Filled the request");
+    await page.evaluate(() => {
+      (window as unknown as { stayed: boolean }).stayed = true;
+    });
+    await page.click(`#bookmark-${wanted!.id} button`);
+    await page.waitForSelector(`#bookmark-${wanted!.id} button:has-text('Bookmarked')`);
+    expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+    await page.goto(`${server.web}/bookmarks`);
+    expect(await page.locator("#bookmarks td.title > a").allTextContents()).toEqual(["Wren Live Image"]);
+    await shoot(page, "bookmarks");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.goto(requestUrl);
+    await shoot(page, "request-dark");
+    // The dark theme's colours, not the light ones, are in force.
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe("rgb(18, 21, 28)");
+    await page.close();
+  });
+
   test("no page broke the Content-Security-Policy", () => {
     expect(violations).toEqual([]);
   });

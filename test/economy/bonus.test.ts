@@ -355,4 +355,41 @@ describe("evidence", () => {
     expect(next).toMatchObject({ done: "earned", members: 2 });
     expect([await earned(uploader.id), await earned(snatcher.id), await earned(idler.id)]).toEqual([1, 1, 0]);
   });
+
+  test("only a connectable seeder earns: one whose probe failed or never ran earns nothing", async () => {
+    const at = NOW + 50 * DAY;
+    const end = END + 50 * DAY;
+    const t = await torrent(h.db.sql, { size: GIB, createdAt: new Date(end - DAY), seeders: 3 });
+    const recent = new Date(end - 10 * 60_000);
+    const done = new Date(end - 2 * HOUR);
+    const names = ["reachable", "firewalled", "unprobed"] as const;
+    const member: Record<string, number> = {};
+    for (const name of names) member[name] = (await h.memberWithToken(name)).id;
+    await history(h.db.sql, member.reachable!, t, {
+      seeding: true,
+      last_announce_at: recent,
+      completed_at: done,
+    });
+    await history(h.db.sql, member.firewalled!, t, {
+      seeding: true,
+      last_announce_at: recent,
+      completed_at: done,
+      connectable: false,
+    });
+    await history(h.db.sql, member.unprobed!, t, {
+      seeding: true,
+      last_announce_at: recent,
+      completed_at: done,
+      connectable: null,
+    });
+    expect(await runBonusHour(h.db.sql, h.deps.config, new Date(at))).toMatchObject({
+      done: "earned",
+      members: 1,
+    });
+    const earned = await h.db.sql<{ userId: number }[]>`
+      select user_id as "userId" from bonus_ledger
+      where hour = ${new Date(end - HOUR)} and reason = 'seeding'
+    `;
+    expect(earned.map((r) => Number(r.userId))).toEqual([member.reachable!]);
+  });
 });

@@ -5,8 +5,9 @@
 // unverified address gets a reply larger than its request, and the swarm stays as it was.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createUser } from "../../src/db/queries/users.ts";
+import { serve } from "../../src/server.ts";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
-import { startTestServer } from "../helpers/server.ts";
+import { freshServerDatabase, startTestServer, testConfig } from "../helpers/server.ts";
 import {
   announcePacket,
   connectId,
@@ -102,6 +103,29 @@ afterAll(async () => {
   v4?.close();
   v6?.close();
   await server?.stop();
+});
+
+describe("start-up", () => {
+  test("a second server on the same UDP port refuses to start and says why", async () => {
+    const db = await freshServerDatabase();
+    try {
+      const config = testConfig({
+        ...db.env,
+        FAIRYWREN_TRACKER_HOST: "::",
+        FAIRYWREN_UDP_PORT: String(udpPort),
+      });
+      const error = await serve(config).then(
+        async (running) => {
+          await running.stop();
+          return null;
+        },
+        (e: Error) => e,
+      );
+      expect(error?.message).toContain(`the UDP tracker port ${udpPort} on :: is already in use`);
+    } finally {
+      await db.drop();
+    }
+  }, 60_000);
 });
 
 describe("a client's exchange", () => {
@@ -301,6 +325,16 @@ describe("hostile datagrams", () => {
       expect(await announce(v4, 1)).toMatchObject({ action: 1 });
     }),
   );
+
+  test("clients gone before their reply (ICMP port unreachable): the tracker keeps answering", async () => {
+    for (let i = 0; i < 10; i++) {
+      const gone = await udpClient("127.0.0.1", udpPort, "127.0.0.5");
+      gone.send(connectPacket(i));
+      gone.close();
+    }
+    await Bun.sleep(200);
+    expect(await udpCounts(v4)).toBe("0/1/0");
+  });
 
   test("a flood from one address is answered up to its rate and then dropped; other addresses are served", async () => {
     const flood = await udpClient("127.0.0.1", udpPort, "127.0.0.2");

@@ -88,7 +88,8 @@ async function send(
   headers.set("host", "site.test");
   headers.set("x-fairywren-ip", init.ip ?? "192.0.2.1");
   const method = init.method ?? "POST";
-  if (method !== "GET" && method !== "HEAD") headers.set("origin", "http://site.test");
+  if (method !== "GET" && method !== "HEAD" && !headers.has("origin"))
+    headers.set("origin", "http://site.test");
   if (init.as) {
     headers.set("cookie", init.as.cookie);
     const csrf = init.csrf ?? "good";
@@ -128,7 +129,11 @@ async function snapshot(): Promise<string> {
       (select md5(coalesce(string_agg(user_id || ':' || role, ',' order by user_id, role), '')) from user_roles) as roles_hash,
       (select count(*) from conversations)::int as conversations,
       (select md5(coalesce(string_agg(id || ':' || conversation_id || ':' || body, ',' order by id), '')) from messages) as messages_hash,
-      (select md5(coalesce(string_agg(conversation_id || ':' || user_id || ':' || unread, ',' order by conversation_id, user_id), '')) from conversation_members) as unread_hash
+      (select md5(coalesce(string_agg(conversation_id || ':' || user_id || ':' || unread, ',' order by conversation_id, user_id), '')) from conversation_members) as unread_hash,
+      (select md5(coalesce(string_agg(id || ':' || title || ':' || status || ':' || bounty_millipoints || ':' || coalesce(torrent_id::text, '-') || ':' || coalesce(filler_id::text, '-'), ',' order by id), '')) from requests) as requests_hash,
+      (select md5(coalesce(string_agg(id || ':' || user_id || ':' || millipoints, ',' order by id), '')) from request_bounties) as bounties_hash,
+      (select md5(coalesce(string_agg(id || ':' || user_id || ':' || millipoints || ':' || reason, ',' order by id), '')) from bonus_ledger) as ledger_hash,
+      (select md5(coalesce(string_agg(user_id || ':' || torrent_id, ',' order by user_id, torrent_id), '')) from bookmarks) as bookmarks_hash
   `;
   return JSON.stringify({ ...row, sent: web.sent.length });
 }
@@ -894,6 +899,12 @@ describe("specific hostile inputs", () => {
           `/static/${rng.pick(["..%2F..%2Fpackage.json", "%2e%2e/%2e%2e/etc/passwd", v(), "style.css%00.js"])}`,
         () => `/${v()}`,
         () => `/torrents/${torrentId}/${v()}`,
+        () =>
+          `/requests?q=${v()}&status=${v()}&category=${rng.pick(HOSTILE_IDS)}&sort=${v()}&page=${rng.pick(HOSTILE_IDS)}`,
+        () => `/requests/${rng.pick(HOSTILE_IDS)}?done=${v()}`,
+        () => `/requests/new?${v()}=${v()}`,
+        () => `/bookmarks?page=${rng.pick(HOSTILE_IDS)}`,
+        () => `/rss/${v()}/bookmarks`,
         () => `/messages/${idSegment(rng, 1)}`,
         () => `/messages?page=${v()}&done=${v()}`,
         () => `/messages/staff?page=${rng.pick(HOSTILE_IDS)}`,
@@ -983,6 +994,14 @@ describe("JSON API under hostile bodies", () => {
         `/api/v1/comments/${rng.pick(HOSTILE_IDS)}`,
         "/api/v1/preview",
         "/api/v1/me/new-comments",
+        `/api/v1/requests?q=${encodeURIComponent(hostileValue(rng).toWellFormed())}&status=${encodeURIComponent(hostileValue(rng).toWellFormed())}`,
+        "/api/v1/requests",
+        `/api/v1/requests/${rng.pick(HOSTILE_IDS)}`,
+        `/api/v1/requests/${rng.pick(HOSTILE_IDS)}/bounty`,
+        `/api/v1/requests/${rng.pick(HOSTILE_IDS)}/fill`,
+        `/api/v1/requests/${rng.pick(HOSTILE_IDS)}/accept`,
+        "/api/v1/bookmarks",
+        `/api/v1/bookmarks/${rng.pick(HOSTILE_IDS)}`,
         "/api/v1/",
         "/api/v1",
         "/api",
@@ -1026,6 +1045,192 @@ describe("JSON API under hostile bodies", () => {
           problems.add(`/api ${method} ${path}: accepted from nobody (HTTP ${sent.status})`, detail);
       }
       expect(problems.list).toEqual([]);
+    }),
+  );
+});
+
+describe("requests and bookmarks: CSRF, XSS and authorization sweeps", () => {
+  /** A request of the plain member's, with a fill by the uploader waiting, and points to play with. */
+  async function setUp(): Promise<{ requestId: number; other: Session }> {
+    for (const [who, hour] of [
+      [member, 1],
+      [uploader, 2],
+    ] as const)
+      await web.db.sql`
+        insert into bonus_ledger (user_id, hour, millipoints, reason)
+        values (${who.id}, ${new Date(Date.UTC(2021, 0, 1, hour))}, 1000000, 'seeding')
+      `;
+    const made = await send("/requests", {
+      as: member,
+      body: {
+        body: new URLSearchParams({
+          title: '<script>alert("req")</script><img src=x onerror=alert(2)>',
+          description: 'Wants <script>alert("desc")</script> **this**',
+          points: "100",
+          category: String(
+            (await web.db.sql<{ id: number }[]>`select id from categories order by id limit 1`)[0]?.id ?? "",
+          ),
+        }).toString(),
+        type: "application/x-www-form-urlencoded",
+        fields: null,
+        how: "",
+        preview: "",
+      },
+    });
+    expect(made.status).toBe(303);
+    const requestId = Number(/requests\/(\d+)/.exec(made.location!)![1]);
+    const filled = await send(`/requests/${requestId}/fill`, {
+      as: uploader,
+      body: form({ torrent: String(torrentId) }),
+    });
+    expect(filled.status).toBe(303);
+    const other = await session("other_member", []);
+    return { requestId, other };
+  }
+
+  function form(fields: Record<string, string>): Body {
+    return {
+      body: new URLSearchParams(fields).toString(),
+      type: "application/x-www-form-urlencoded",
+      fields,
+      how: "",
+      preview: "",
+    };
+  }
+
+  let requestId: number;
+  let other: Session;
+  beforeAll(async () => {
+    ({ requestId, other } = await setUp());
+  });
+
+  test("every state-changing route refuses a missing or wrong CSRF token and a cross-site origin, unchanged", async () => {
+    const routes: [string, Record<string, string>, Session][] = [
+      ["/requests", { title: "Forged", points: "100" }, member],
+      [`/requests/${requestId}/bounty`, { points: "5" }, other],
+      [`/requests/${requestId}/fill`, { torrent: String(torrentId) }, other],
+      [`/requests/${requestId}/accept`, {}, member],
+      [`/requests/${requestId}/reject`, {}, member],
+      [`/torrents/${torrentId}/bookmark`, { bookmarked: "1" }, other],
+    ];
+    const problems: string[] = [];
+    for (const [path, fields, as] of routes) {
+      for (const csrf of ["none", "bad"] as const) {
+        const before = await snapshot();
+        const sent = await send(path, { as, csrf, body: form(fields) });
+        if (sent.status !== 403) problems.push(`${path} with csrf ${csrf}: HTTP ${sent.status}`);
+        if ((await snapshot()) !== before) problems.push(`${path} with csrf ${csrf}: the database changed`);
+      }
+      const before = await snapshot();
+      const crossSite = await send(path, { as, body: form(fields), headers: { origin: "http://evil.test" } });
+      if (crossSite.status < 400 || crossSite.status >= 500)
+        problems.push(`${path} from another site: HTTP ${crossSite.status}`);
+      if ((await snapshot()) !== before) problems.push(`${path} from another site: the database changed`);
+      const nobody = await send(path, { body: form(fields) });
+      if (nobody.status !== 303 || !nobody.location?.startsWith("/login"))
+        problems.push(`${path} logged out: HTTP ${nobody.status}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test("what members write is escaped on every page and in the API's rendered HTML", async () => {
+    const pages = [`/requests/${requestId}`, "/requests", "/requests?status=all", `/torrents/${torrentId}`];
+    for (const path of pages) {
+      const sent = await send(path, { method: "GET", as: other });
+      expect({ path, status: sent.status }).toEqual({ path, status: 200 });
+      expect(sent.text).not.toContain('<script>alert("');
+      expect(sent.text).not.toContain("<img src=x");
+    }
+    const shown = await send(`/requests/${requestId}`, { method: "GET", as: other });
+    expect(shown.text).toContain("&lt;script&gt;alert(&quot;req&quot;)&lt;/script&gt;");
+    expect(shown.text).toContain("<strong>this</strong>");
+    const api = await send(`/api/v1/requests/${requestId}`, { method: "GET", as: other });
+    const body = JSON.parse(api.text) as { html: string; title: string };
+    expect(body.title).toContain("<script>");
+    expect(body.html).not.toContain("<script>");
+    expect(body.html).toContain("&lt;script&gt;");
+  });
+
+  test("nobody but the requester or staff answers a fill; the requester cannot fill their own request", async () => {
+    const before = await snapshot();
+    for (const path of [`/requests/${requestId}/accept`, `/requests/${requestId}/reject`]) {
+      for (const as of [other, uploader]) {
+        const sent = await send(path, { as, body: form({}) });
+        expect({ path, who: as.name, status: sent.status }).toEqual({ path, who: as.name, status: 403 });
+      }
+      const api = await send(`/api/v1${path}`, { as: other, body: form({}) });
+      expect(api.status).toBe(403);
+    }
+    const own = await send(`/requests/${requestId}/fill`, {
+      as: member,
+      body: form({ torrent: String(torrentId) }),
+    });
+    expect(own.status).toBe(403);
+    expect(own.text).toContain("You cannot fill your own request");
+    expect(await snapshot()).toBe(before);
+  });
+
+  test("nobody sees or changes another member's bookmarks", async () => {
+    expect(
+      (await send(`/torrents/${torrentId}/bookmark`, { as: member, body: form({ bookmarked: "1" }) })).status,
+    ).toBe(303);
+    const theirs = await send("/bookmarks", { method: "GET", as: other });
+    expect(theirs.text).toContain("No bookmarks yet");
+    const api = JSON.parse((await send("/api/v1/bookmarks", { method: "GET", as: other })).text) as {
+      items: unknown[];
+    };
+    expect(api.items).toEqual([]);
+    // Removing "it" removes only the caller's own (there is none): the member's stays.
+    const before = await snapshot();
+    expect((await send(`/api/v1/bookmarks/${torrentId}`, { method: "DELETE", as: other })).status).toBe(200);
+    expect(
+      (await send(`/torrents/${torrentId}/bookmark`, { as: other, body: form({ bookmarked: "0" }) })).status,
+    ).toBe(303);
+    expect(await snapshot()).toBe(before);
+    const [kept] = await web.db.sql`select count(*)::int as n from bookmarks where user_id = ${member.id}`;
+    expect(kept!.n).toBe(1);
+  });
+
+  test(
+    "POST /torrents/:id/bookmark (60 requests): set only for a real torrent and a value of 0 or 1",
+    seeded("web bookmark", async (ctx) => {
+      const ids = await torrentIds();
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/torrents/:id/bookmark",
+          path: (rng) => `/torrents/${idSegment(rng, torrentId)}/bookmark`,
+          as: () => (ctx.rng.chance(0.5) ? member : other),
+          good: { bookmarked: (rng) => rng.pick(["0", "1"]) },
+          goodRate: 0.6,
+          valid: (fields, path) =>
+            /^[1-9][0-9]{0,14}$/.test(path.split("/")[2]!) &&
+            ids.includes(Number(path.split("/")[2])) &&
+            typeof fields.bookmarked === "string" &&
+            /^[01]$/.test(fields.bookmarked),
+        },
+        60,
+      );
+      expect(problems).toEqual([]);
+    }),
+  );
+
+  test(
+    "POST /requests/:id/accept by others (40 requests): never accepted",
+    seeded("web accept", async (ctx) => {
+      const problems = await fuzzForm(
+        ctx,
+        {
+          label: "/requests/:id/accept",
+          path: (rng) => `/requests/${idSegment(rng, requestId)}/accept`,
+          as: () => (ctx.rng.chance(0.5) ? other : uploader),
+          good: {},
+          valid: () => false,
+          neverValid: true,
+        },
+        40,
+      );
+      expect(problems).toEqual([]);
     }),
   );
 });

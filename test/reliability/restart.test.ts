@@ -217,10 +217,12 @@ describe("restarts lose nothing", () => {
         expect(got).toBeGreaterThanOrEqual(claimed - lostAtMost);
         expect(history).toBe(got);
       }
-      // The download side resumes from the last baseline written and loses nothing. Upload waiting
-      // for the download that backs it (byte conservation holds claims in memory) is what a crash
-      // can lose, within the window above.
+      // The download side resumes from the last baseline written and loses nothing. Upload claims
+      // waiting for the download that backs them (byte conservation) are saved with the same
+      // batches and restored with the peers, so the seeder is credited exactly what the leecher
+      // downloaded.
       expect(w.leecher.user.downloaded).toBe(claimed);
+      expect(w.seeder.user.uploaded).toBe(w.leecher.user.downloaded);
     }, 120_000);
 
   for (const mode of MODES)

@@ -11,6 +11,8 @@ import {
   type SwarmChanges,
   type SwarmPeers,
   unpackDeltas,
+  WAITING_FIELDS,
+  WAITING_ROW,
 } from "../../src/shared/channel.ts";
 import { Tracker } from "../../src/tracker/tracker.ts";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
@@ -36,10 +38,20 @@ function tracker(): Tracker {
 /** What the table would hold: every batch's changes applied in order, as the bridge does. */
 class Table {
   readonly rows = new Map<string, { row: number[]; peerId: Uint8Array; address: Uint8Array }>();
+  /** Byte conservation's waiting rows by torrent id, replaced whole per torrent as the bridge does. */
+  readonly waiting = new Map<number, number[][]>();
 
   apply(changes: SwarmChanges | null): void {
     if (!changes) return;
     const { removed, removedIds, peers } = changes;
+    if (changes.waiting) {
+      for (const id of changes.waiting.torrents) this.waiting.set(id, []);
+      const rows = changes.waiting.rows;
+      for (let o = 0; o < rows.length; o += WAITING_FIELDS)
+        this.waiting
+          .get(rows[o + WAITING_ROW.torrentId]!)!
+          .push(Array.from(rows.subarray(o, o + WAITING_FIELDS)));
+    }
     for (let i = 0; i < removed.length / 2; i++)
       this.rows.delete(`${removed[i * 2]}/${removed[i * 2 + 1]}/${removedIds.subarray(i * 20, i * 20 + 20)}`);
     for (let i = 0; i < peers.rows.length / SWARM_FIELDS; i++) {
@@ -64,6 +76,10 @@ class Table {
       addresses.set(r.address, i * 16);
     });
     return { rows, peerIds, addresses };
+  }
+
+  packedWaiting(): Float64Array {
+    return Float64Array.from([...this.waiting.values()].flat(2));
   }
 }
 
@@ -174,5 +190,53 @@ describe("restoring the swarm from the changes handed over with the credit", () 
     const batch = a.takeDeltas()!;
     expect(batch.deltas.length).toBe(0);
     expect(Array.from(batch.swarm!.removed)).toEqual([5, 1]);
+  });
+
+  test("upload claims waiting for their download under byte conservation survive a restore", () => {
+    const conserving = testPolicy({
+      minAnnounceIntervalSeconds: 0,
+      peerTimeoutSeconds: 100,
+      byteConservation: true,
+      claimHoldSeconds: 5,
+    });
+    const make = () => {
+      const t = new Tracker(conserving, () => 0.5);
+      t.load(users, torrents);
+      return t;
+    };
+    const a = make();
+    const table = new Table();
+    announce(a, 1, { infoHash: HASH, peerId: bytes20(1), left: 1000, event: "started" }, T0);
+    announce(a, 2, { infoHash: HASH, peerId: bytes20(2), left: 0, event: "started" }, T0);
+    table.apply(a.takeDeltas()!.swarm);
+    // The seeder reports 400 bytes sent before its leecher reports them received: a waiting claim.
+    announce(a, 2, { infoHash: HASH, peerId: bytes20(2), left: 0, uploaded: 400 }, T0 + 10);
+    a.settle(T0 + 10);
+    const waiting = a.takeDeltas()!;
+    expect(creditOf(waiting).get(2)).toEqual([0, 0]);
+    expect(Array.from(waiting.swarm!.waiting!.torrents)).toEqual([5]);
+    table.apply(waiting.swarm);
+    expect(table.waiting.get(5)).toEqual([[5, 2, 0, 400, 0, T0 + 10, 0]]);
+
+    // Restarted: the leecher's download now backs the restored claim.
+    const b = make();
+    expect(b.restore(table.packed())).toBe(2);
+    expect(b.restoreWaiting(table.packedWaiting())).toBe(1);
+    expect(b.conservation.claimOf(0, 2)).toBe(400);
+    announce(b, 1, { infoHash: HASH, peerId: bytes20(1), left: 600, downloaded: 400 }, T0 + 20);
+    b.settle(T0 + 30);
+    const paid = b.takeDeltas()!;
+    expect(creditOf(paid).get(2)).toEqual([400, 0]);
+    expect(creditOf(paid).get(1)).toEqual([0, 400]);
+    // The claim is paid in full: no claim is left for the torrent, and the table says so (the
+    // leecher's download period stays, with the allowance's backing not yet used).
+    table.apply(paid.swarm);
+    expect(table.waiting.get(5)!.filter((r) => r[WAITING_ROW.kind] === 0)).toEqual([]);
+    expect(table.waiting.get(5)!.map((r) => [r[WAITING_ROW.userId], r[WAITING_ROW.fed]])).toEqual([[1, 400]]);
+
+    // Without the waiting claims, the same restart would have credited the seeder nothing.
+    const c = make();
+    c.restore(table.packed());
+    expect(c.conservation.claimOf(0, 2)).toBe(0);
   });
 });

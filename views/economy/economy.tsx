@@ -236,7 +236,9 @@ export function OffendersPage(props: {
 
 /** One ledger row, as the bonus page lists it. */
 export interface LedgerView {
-  reason: "seeding" | "upload_credit" | "invite";
+  reason: "seeding" | "upload_credit" | "invite" | "request_bounty" | "request_refund" | "request_award";
+  /** The request of a bounty, refund or award. */
+  requestId?: number | null;
   millipoints: number;
   hour: Date | null;
   seedingTorrents: number | null;
@@ -260,6 +262,10 @@ function ledgerText(row: LedgerView): string {
   if (row.reason === "seeding")
     return `Seeding ${row.seedingTorrents ?? 0} torrent${row.seedingTorrents === 1 ? "" : "s"}`;
   if (row.reason === "upload_credit") return `Bought ${formatSize(row.bytes ?? 0)} of upload credit`;
+  if (row.reason === "request_bounty") return `Bounty on request #${String(row.requestId ?? "")}`;
+  if (row.reason === "request_refund")
+    return `Bounty refunded: request #${String(row.requestId ?? "")} expired`;
+  if (row.reason === "request_award") return `Bounty won: filled request #${String(row.requestId ?? "")}`;
   return "Bought an invite";
 }
 
@@ -362,8 +368,14 @@ export function BonusPage(props: {
                 <td data-label="When">
                   <DateTime date={row.hour ?? row.at} />
                 </td>
-                <td data-label="What" safe>
-                  {ledgerText(row)}
+                <td data-label="What">
+                  {row.requestId ? (
+                    <a href={`${props.page.base}/requests/${String(row.requestId)}`} safe>
+                      {ledgerText(row)}
+                    </a>
+                  ) : (
+                    <span safe>{ledgerText(row)}</span>
+                  )}
                 </td>
                 <td class="num" data-label="Points" safe>
                   {`${row.millipoints > 0 ? "+" : ""}${formatPoints(row.millipoints)}`}

@@ -13,6 +13,17 @@ export interface PeerView {
   downloaded: number;
   progress: number;
   idleSeconds: number;
+  /** Whether it accepted a BitTorrent handshake at its last probe; unknown until probed. */
+  connectable: "yes" | "no" | "unknown";
+}
+
+/** A connectable state as a cell: labelled on a phone, coloured by the theme's good and bad. */
+export function ConnectableCell(props: { state: "yes" | "no" | "unknown" }) {
+  return (
+    <td class={`connectable ${props.state}`} data-label="Connectable">
+      {props.state}
+    </td>
+  );
 }
 
 /** One snatch, for staff. */
@@ -58,6 +69,7 @@ function PeerTable(props: { peers: readonly PeerView[]; empty: string }) {
           <th class="num">Downloaded</th>
           <th class="num">Progress</th>
           <th class="num">Last announce</th>
+          <th>Connectable</th>
         </tr>
       </thead>
       <tbody>
@@ -80,6 +92,7 @@ function PeerTable(props: { peers: readonly PeerView[]; empty: string }) {
             <td class="num" safe>
               {`${duration(p.idleSeconds)} ago`}
             </td>
+            <ConnectableCell state={p.connectable} />
           </tr>
         ))}
       </tbody>

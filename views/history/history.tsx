@@ -1,5 +1,5 @@
 /** @jsxImportSource @kitajs/html */
-import { duration } from "../economy/swarm.tsx";
+import { ConnectableCell, duration } from "../economy/swarm.tsx";
 import { formatSize } from "../layout/format.ts";
 import { Csrf, Layout } from "../layout/layout.tsx";
 import type { PageContext } from "../layout/page.ts";
@@ -18,6 +18,8 @@ export interface HistoryView {
   completedAt: Date | null;
   seeding: boolean;
   leeching: boolean;
+  /** Whether a peer of the member in the swarm now accepted a handshake at its last probe; null: unknown. */
+  connectable: boolean | null;
 }
 
 /** The columns one may sort by, with their headings. */
@@ -89,6 +91,7 @@ export function HistoryPage(props: {
                   </th>
                 ))}
                 <th>Now</th>
+                <th>Connectable</th>
               </tr>
             </thead>
             <tbody>
@@ -114,6 +117,9 @@ export function HistoryPage(props: {
                   <td safe>{when(r.completedAt)}</td>
                   <td safe>{when(r.lastAnnounceAt)}</td>
                   <td>{r.seeding ? "seeding" : r.leeching ? "leeching" : ""}</td>
+                  <ConnectableCell
+                    state={r.connectable === true ? "yes" : r.connectable === false ? "no" : "unknown"}
+                  />
                 </tr>
               ))}
             </tbody>

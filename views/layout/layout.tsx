@@ -61,6 +61,8 @@ export function Layout(props: PropsWithChildren<{ page: PageContext; title: stri
             {viewer ? (
               <nav>
                 <a href={`${base}/torrents`}>Torrents</a>
+                <a href={`${base}/requests`}>Requests</a>
+                <a href={`${base}/bookmarks`}>Bookmarks</a>
                 <a href={`${base}/news`}>News</a>
                 {viewer.can("upload") ? <a href={`${base}/upload`}>Upload</a> : ""}
                 {viewer.can("invite") ? <a href={`${base}/invites`}>Invites</a> : ""}

@@ -1,4 +1,5 @@
 /** @jsxImportSource @kitajs/html */
+import { BookmarkButton } from "../bookmarks/bookmarks.tsx";
 import { CategoryIcon } from "../categories/icons.tsx";
 import { type BadgeView, FactorBadge } from "../economy/badge.tsx";
 import { formatAge, formatSize } from "../layout/format.ts";
@@ -58,6 +59,8 @@ export interface ListState {
   categories: readonly CategoryChoice[];
   /** The most used tags, offered as filters. */
   tags: readonly TagCountView[];
+  /** The rows the viewer has bookmarked (a toggle on each row when given). */
+  bookmarked?: readonly number[];
 }
 
 /** The list's address with the state's search, filters and order, and `change` applied. */
@@ -192,8 +195,9 @@ function emptyMessage(state: ListState): string {
 }
 
 /** The filters, results table and pager: what htmx swaps in while searching. */
-export function TorrentResults(props: { base: string; state: ListState }) {
-  const { base, state } = props;
+export function TorrentResults(props: { page: PageContext; state: ListState }) {
+  const { state } = props;
+  const { base } = props.page;
   return (
     <div id="results">
       <Filters base={base} state={state} />
@@ -234,6 +238,15 @@ export function TorrentResults(props: { base: string; state: ListState }) {
                     ""
                   )}
                   <td class="title">
+                    {state.bookmarked ? (
+                      <BookmarkButton
+                        page={props.page}
+                        torrentId={row.id}
+                        bookmarked={state.bookmarked.includes(row.id)}
+                      />
+                    ) : (
+                      ""
+                    )}
                     <a href={`${base}/torrents/${row.id}`} safe>
                       {row.title}
                     </a>
@@ -395,7 +408,7 @@ export function TorrentsPage(props: {
         <SortControl state={state} />
         <button type="submit">Search</button>
       </form>
-      <TorrentResults base={base} state={state} />
+      <TorrentResults page={props.page} state={state} />
     </Layout>
   );
 }

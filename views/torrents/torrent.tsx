@@ -1,4 +1,5 @@
 /** @jsxImportSource @kitajs/html */
+import { BookmarkButton } from "../bookmarks/bookmarks.tsx";
 import { CategoryIcon } from "../categories/icons.tsx";
 import { CommentsSection, type CommentsView } from "../comments/comments.tsx";
 import { type BadgeView, FactorBadge } from "../economy/badge.tsx";
@@ -98,6 +99,10 @@ export function TorrentPage(props: {
   comments: CommentsView;
   notice?: string;
   history?: PlotView;
+  /** Whether the viewer keeps it in their bookmarks. */
+  bookmarked?: boolean;
+  /** The requests it filled, or waits to fill. */
+  requests?: readonly { id: number; title: string; status: string }[];
 }) {
   const { base } = props.page;
   const t = props.torrent;
@@ -143,8 +148,27 @@ export function TorrentPage(props: {
         <p>
           <a class="button" href={`${base}/torrents/${id}/download`}>
             Download .torrent
-          </a>
+          </a>{" "}
+          {props.bookmarked !== undefined ? (
+            <BookmarkButton page={props.page} torrentId={t.id} bookmarked={props.bookmarked} />
+          ) : (
+            ""
+          )}
         </p>
+        {props.requests && props.requests.length > 0 ? (
+          <p class="filled-requests">
+            {props.requests.map((r) => (
+              <span>
+                {r.status === "filled" ? "Filled the request " : "Offered as the fill of the request "}
+                <a href={`${base}/requests/${String(r.id)}`} safe>
+                  {r.title}
+                </a>{" "}
+              </span>
+            ))}
+          </p>
+        ) : (
+          ""
+        )}
         <dl class="facts">
           {t.categoryId !== null ? (
             <>

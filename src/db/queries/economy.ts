@@ -177,7 +177,8 @@ export type EarnOutcome = { done: "earned"; members: number; millipoints: number
  * Credits every member's seeding bonus for the hour starting at `hour` (a whole hour), in one
  * transaction: each member who seeded a torrent at the hour's end (marked seeding, announced
  * within `activeSeconds`) with evidence of having its files (completed it here, or uploaded it and
- * another member completed it) gets one ledger row for it, and the hour is marked done. A second run
+ * another member completed it) from a connectable seeder (a saved peer of theirs, seeding, whose
+ * last probe completed a handshake: see src/bridge/prober.ts) gets one ledger row for it, and the hour is marked done. A second run
  * for the same hour, even concurrent, changes nothing. `interrupt`, for tests, runs inside the
  * transaction after the earnings are written and before the hour is marked done.
  */
@@ -223,6 +224,15 @@ export async function earnHour(
               select 1 from user_torrent_stats o
               where o.torrent_id = s.torrent_id and o.user_id <> s.user_id and o.completed_at is not null))
           )
+          -- Evidence that the member seeds to others: one of their seeders in the swarm (as saved
+          -- with the credit) completed a BitTorrent handshake for this torrent at its last probe.
+          and exists (
+            select 1
+            from tracker_peers tp
+            join peer_probes r on r.address = tp.address and r.port = tp.port and r.info_hash = t.info_hash
+            where tp.torrent_id = s.torrent_id and tp.user_id = s.user_id and not tp.kept and tp.seeder
+              and r.connectable
+          )
         group by s.user_id
         having sum(p.milli) > 0
         on conflict (user_id, hour) where hour is not null do nothing
@@ -238,12 +248,25 @@ export async function earnHour(
   })) as EarnOutcome;
 }
 
+/** Why points moved: earned seeding, spent in the shop, or put on, refunded from or won with a request's bounty. */
+export const LEDGER_REASONS = [
+  "seeding",
+  "upload_credit",
+  "invite",
+  "request_bounty",
+  "request_refund",
+  "request_award",
+] as const;
+export type LedgerReason = (typeof LEDGER_REASONS)[number];
+
 /** One row of a member's ledger. */
 export interface LedgerRow {
   id: number;
   hour: Date | null;
   millipoints: Int8;
-  reason: "seeding" | "upload_credit" | "invite";
+  reason: LedgerReason;
+  /** The request whose bounty it belongs to. */
+  requestId: number | null;
   bytes: Int8 | null;
   inviteId: number | null;
   seedingTorrents: number | null;
@@ -260,7 +283,7 @@ export async function memberLedger(
     select coalesce(sum(millipoints), 0)::bigint as total from bonus_ledger where user_id = ${userId}
   `;
   const rows = await sql<LedgerRow[]>`
-    select id, hour, millipoints, reason, bytes, invite_id, seeding_torrents, created_at
+    select id, hour, millipoints, reason, request_id, bytes, invite_id, seeding_torrents, created_at
     from bonus_ledger
     where user_id = ${userId}
     order by created_at desc, id desc

@@ -31,6 +31,12 @@ export interface HistoryRow {
   completedAt: Date | null;
   seeding: boolean;
   leeching: boolean;
+  /**
+   * Whether a peer of the member in the swarm now (as saved with the credit) accepted a BitTorrent
+   * handshake at its last probe: true when one did, false when all probed did not, null when none
+   * was probed (or none is there).
+   */
+  connectable: boolean | null;
 }
 
 function order(sql: Sql, sort: HistorySort, desc: boolean) {
@@ -59,7 +65,13 @@ function order(sql: Sql, sort: HistorySort, desc: boolean) {
 const COLUMNS = (sql: Sql) => sql`
   s.user_id, u.name as user_name, s.torrent_id, t.title, t.size, s.uploaded, s.downloaded,
   s.reported_uploaded, s.reported_downloaded, s.seed_seconds, s.first_announce_at, s.last_announce_at,
-  s.completed_at, s.seeding, s.leeching
+  s.completed_at, s.seeding, s.leeching,
+  (
+    select bool_or(r.connectable)
+    from tracker_peers p
+    join peer_probes r on r.address = p.address and r.port = p.port and r.info_hash = t.info_hash
+    where p.torrent_id = s.torrent_id and p.user_id = s.user_id and not p.kept
+  ) as connectable
 `;
 
 /** A member's torrents, `limit + 1` rows from `offset` (the extra row says a next page exists). */

@@ -397,6 +397,8 @@ async function saveSwarm(tx: Tx, batch: StatBatch): Promise<void> {
       peers: { rows: new Float64Array(0), peerIds: new Uint8Array(0), addresses: new Uint8Array(0) },
       removed: concat(swarm.removed, keysOf(swarm.peers.rows)),
       removedIds: concat(swarm.removedIds, swarm.peers.peerIds),
+      // Their waiting claims go too: the credit written may already have paid part of them.
+      ...(swarm.waiting ? { waiting: { torrents: swarm.waiting.torrents, rows: new Float64Array(0) } } : {}),
     });
   }
 }

@@ -137,7 +137,8 @@ export interface ListFilter {
 }
 
 /** The columns every list and page shows, from `t` (torrents), `c` (counts), `u` and `cat`. */
-function rowColumns(sql: Sql) {
+/** The columns of a TorrentRow, over `torrents t`, `torrent_counts c`, `users u` and `categories cat`. */
+export function rowColumns(sql: Sql) {
   return sql`
     t.id, t.title, t.size, t.created_at, t.creator_id, u.name as creator, c.seeders, c.leechers, t.snatches,
     t.category_id, cat.name as category, cat.icon as category_icon,

@@ -6,6 +6,9 @@ import {
   SWARM_ROW,
   type SwarmChanges,
   type SwarmPeers,
+  WAITING_FIELDS,
+  WAITING_ROW,
+  type WaitingChanges,
 } from "../../shared/channel.ts";
 import type { Sql, Tx } from "../client.ts";
 
@@ -26,6 +29,7 @@ function column(rows: Float64Array, fields: number, field: number): string {
  */
 export async function writeSwarmChanges(tx: Tx, changes: SwarmChanges): Promise<void> {
   const { peers, removed, removedIds } = changes;
+  if (changes.waiting) await writeWaiting(tx, changes.waiting);
   if (removed.length > 0)
     await tx`
       delete from tracker_peers p
@@ -77,6 +81,64 @@ export async function writeSwarmChanges(tx: Tx, changes: SwarmChanges): Promise<
 }
 
 /**
+ * Replaces the waiting claims and downloads saved for the torrents in `waiting.torrents` with its
+ * rows (one per torrent, member and kind; the last wins if a batch named one twice).
+ */
+async function writeWaiting(tx: Tx, waiting: WaitingChanges): Promise<void> {
+  if (waiting.torrents.length === 0) return;
+  await tx`
+    delete from tracker_claims
+    where torrent_id = any(${column(waiting.torrents, 1, 0)}::bigint[])
+  `;
+  const rows = waiting.rows;
+  if (rows.length < WAITING_FIELDS) return;
+  const f = (field: number) => column(rows, WAITING_FIELDS, field);
+  await tx`
+    insert into tracker_claims (torrent_id, user_id, kind, bytes, fed, at_seconds, start_seconds)
+    select distinct on (torrent_id, user_id, kind)
+      torrent_id, user_id, kind, bytes, fed, at_seconds, start_seconds
+    from unnest(
+      ${f(WAITING_ROW.torrentId)}::bigint[], ${f(WAITING_ROW.userId)}::bigint[], ${f(WAITING_ROW.kind)}::smallint[],
+      ${f(WAITING_ROW.bytes)}::float8[], ${f(WAITING_ROW.fed)}::float8[], ${f(WAITING_ROW.at)}::float8[],
+      ${f(WAITING_ROW.start)}::float8[]
+    ) with ordinality as r (torrent_id, user_id, kind, bytes, fed, at_seconds, start_seconds, n)
+    order by torrent_id, user_id, kind, n desc
+  `;
+}
+
+/** Every waiting claim and download saved (see writeWaiting), packed for the tracker. */
+export async function trackerClaims(sql: Sql): Promise<Float64Array> {
+  const rows = await sql<
+    {
+      torrentId: number;
+      userId: number;
+      kind: number;
+      bytes: number;
+      fed: number;
+      atSeconds: number;
+      startSeconds: number;
+    }[]
+  >`
+    select torrent_id as "torrentId", user_id as "userId", kind, bytes, fed, at_seconds as "atSeconds",
+      start_seconds as "startSeconds"
+    from tracker_claims
+    order by torrent_id, user_id, kind
+  `;
+  const out = new Float64Array(rows.length * WAITING_FIELDS);
+  rows.forEach((row, i) => {
+    const o = i * WAITING_FIELDS;
+    out[o + WAITING_ROW.torrentId] = Number(row.torrentId);
+    out[o + WAITING_ROW.userId] = Number(row.userId);
+    out[o + WAITING_ROW.kind] = row.kind;
+    out[o + WAITING_ROW.bytes] = row.bytes;
+    out[o + WAITING_ROW.fed] = row.fed;
+    out[o + WAITING_ROW.at] = row.atSeconds;
+    out[o + WAITING_ROW.start] = row.startSeconds;
+  });
+  return out;
+}
+
+/**
  * Before the saved peers are read at start: drops those of members and torrents that are gone and
  * those last seen before `forgetBefore` (Unix seconds: the peer timeout and the grace period ago,
  * so the tracker would drop them at once anyway), and makes every history row whose member has no
@@ -88,6 +150,11 @@ export async function settleTrackerPeers(sql: Sql, forgetBefore: number): Promis
     where p.last_seen < ${forgetBefore}
       or not exists (select 1 from torrents t where t.id = p.torrent_id)
       or not exists (select 1 from users u where u.id = p.user_id)
+  `;
+  await sql`
+    delete from tracker_claims c
+    where not exists (select 1 from torrents t where t.id = c.torrent_id)
+      or not exists (select 1 from users u where u.id = c.user_id)
   `;
   await sql`
     update user_torrent_stats s

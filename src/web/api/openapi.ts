@@ -22,6 +22,12 @@ export const TAGS = [
   },
   { name: "Comments", description: "Comments on torrents, and the new ones on your own torrents." },
   {
+    name: "Requests",
+    description:
+      "Requests with bounties: ask for something, put bonus points on it, fill it with a torrent, accept or reject the fill.",
+  },
+  { name: "Bookmarks", description: "Torrents you keep for later: yours alone." },
+  {
     name: "Messages",
     description: "Private conversations between members, and with the staff inbox.",
   },

@@ -92,7 +92,21 @@ const Offenders = t.Object({
 
 const LedgerRow = t.Object({
   id: t.Number(),
-  reason: t.Union([t.Literal("seeding"), t.Literal("upload_credit"), t.Literal("invite")]),
+  reason: t.Union(
+    [
+      t.Literal("seeding"),
+      t.Literal("upload_credit"),
+      t.Literal("invite"),
+      t.Literal("request_bounty"),
+      t.Literal("request_refund"),
+      t.Literal("request_award"),
+    ],
+    {
+      description:
+        "seeding: earned; upload_credit, invite: bought; request_bounty: put on a request's bounty; request_refund: a bounty given back when its request expired; request_award: a request's bounty won by filling it",
+    },
+  ),
+  request_id: t.Union([t.Number({ description: "The request of a bounty, refund or award" }), t.Null()]),
   points: t.Number({ description: "Positive for an earning, negative for a spending (to 1/1000)" }),
   hour: t.Union([Time("The hour earned for"), t.Null()]),
   seeding_torrents: t.Union([t.Number({ description: "Torrents seeded in that hour" }), t.Null()]),
@@ -233,6 +247,7 @@ export function economyApi(deps: WebDeps, limiters: ApiLimiters) {
           ledger: result.ledger.map((r) => ({
             id: r.id,
             reason: r.reason,
+            request_id: r.requestId,
             points: points(r.millipoints),
             hour: r.hour?.toISOString() ?? null,
             seeding_torrents: r.seedingTorrents,

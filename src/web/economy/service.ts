@@ -6,6 +6,7 @@ import {
   earnHour,
   type HitAndRunRule,
   hitAndRunMembers,
+  type LedgerReason,
   memberLedger,
   memberSnatchCounts,
   memberSnatches,
@@ -20,6 +21,7 @@ import { peerTimeoutSeconds } from "../../tracker/timeouts.ts";
 import { STAFF } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
 import { NO_MEMBER, type Refused, refuse, refuseField, refuseFields } from "../refusal.ts";
+import { runRequestExpiry } from "../requests/service.ts";
 
 export type { SnatchStatus } from "../../db/queries/economy.ts";
 
@@ -176,7 +178,8 @@ export type BonusResult =
         id: number;
         hour: Date | null;
         millipoints: number;
-        reason: "seeding" | "upload_credit" | "invite";
+        reason: LedgerReason;
+        requestId: number | null;
         bytes: number | null;
         inviteId: number | null;
         seedingTorrents: number | null;
@@ -330,7 +333,8 @@ export async function checkDownloadPauses(
 
 /**
  * Runs the earning job at start and then every minute (it does nothing until a new hour has ended),
- * and the download-pause check at start and then every hour.
+ * the expiry of requests (with their refunds) at start and every minute, and the download-pause
+ * check at start and then every hour.
  */
 export function startEconomyJobs(sql: Sql, config: Config, sync: TrackerSync): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
@@ -342,6 +346,12 @@ export function startEconomyJobs(sql: Sql, config: Config, sync: TrackerSync): {
         if (outcome?.done === "earned") log.info("seeding bonus credited", outcome);
       })
       .catch((error) => log.warn("seeding bonus not credited; retried in a minute", { error }));
+    running = running
+      .then(() => runRequestExpiry(sql, config, new Date()))
+      .then((outcome) => {
+        if (outcome.requests > 0) log.info("requests expired and refunded", { ...outcome });
+      })
+      .catch((error) => log.warn("requests not expired; retried in a minute", { error }));
     if (Date.now() - lastPauseCheck < HOUR_MS) return;
     running = running
       .then(() => checkDownloadPauses(sql, config, sync, new Date()))

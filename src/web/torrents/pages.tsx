@@ -16,12 +16,14 @@ import { swarmHistory } from "../plots/service.ts";
 import { NO_TORRENT } from "../refusal.ts";
 import { CsrfField, IdParams, optionalTexts } from "../schemas.ts";
 import {
+  bookmarkedOf,
   cleanDescription,
   cleanTitle,
   descriptionHtml,
   editableTorrent,
   editTorrent,
   FORM_LIMITS,
+  filledRequests,
   findTorrent,
   personalisedDownload,
   removeTorrent,
@@ -77,10 +79,17 @@ export function torrentPages(deps: WebDeps) {
           hasNext,
           categories: await categories(deps),
           tags: await popularTags(deps.sql, TAGS_OFFERED),
+          bookmarked: [
+            ...(await bookmarkedOf(
+              deps,
+              viewer,
+              rows.map((r) => r.id),
+            )),
+          ],
         };
         // htmx asks for the results alone while a search is typed; a browser gets the whole page.
         if (request.headers.get("hx-request") === "true" && request.headers.get("hx-boosted") !== "true")
-          return <TorrentResults base={page.base} state={state} />;
+          return <TorrentResults page={page} state={state} />;
         return <TorrentsPage page={page} state={state} notices={await newCommentNotices(deps, viewer.id)} />;
       },
       {
@@ -122,6 +131,8 @@ export function torrentPages(deps: WebDeps) {
             comments={{ ...comments, bodyMax: COMMENT_LIMITS.bodyMax }}
             notice={notice}
             history={await swarmHistory(deps, torrent)}
+            bookmarked={(await bookmarkedOf(deps, viewer, [torrent.id])).has(torrent.id)}
+            requests={await filledRequests(deps, torrent.id)}
           />
         );
       },

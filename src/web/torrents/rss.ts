@@ -2,7 +2,7 @@ import { Elysia, t } from "elysia";
 import { formatSize } from "../../../views/layout/format.ts";
 import { getCategory } from "../../db/queries/categories.ts";
 import { rssUser } from "../../db/queries/tokens.ts";
-import { metainfoSizes } from "../../db/queries/torrents.ts";
+import { metainfoSizes, type TorrentRow } from "../../db/queries/torrents.ts";
 import { webContext } from "../context.tsx";
 import type { WebDeps } from "../deps.ts";
 import { linksFor } from "../links.ts";
@@ -49,19 +49,67 @@ export function downloadLength(metainfoBytes: number, announce: string | readonl
   return length;
 }
 
+/** The `<item>` elements of a feed: each torrent's page, and its download under the member's key. */
+export function itemLines(
+  items: readonly TorrentRow[],
+  feedOf: { site: string; key: string; sizes: Map<number, number>; announce: string | readonly string[] },
+): string[] {
+  const { site, key, sizes, announce } = feedOf;
+  const lines: string[] = [];
+  for (const row of items) {
+    const page = `${site}/torrents/${row.id}`;
+    const download = `${site}/rss/${key}/download/${row.id}`;
+    const length = downloadLength(sizes.get(row.id) ?? 0, announce);
+    const about = [
+      row.category,
+      formatSize(row.size),
+      row.creator ? `uploaded by ${row.creator}` : "",
+      row.tags.length ? `tags: ${row.tags.join(", ")}` : "",
+    ]
+      .filter(Boolean)
+      .join(", ");
+    lines.push(
+      "<item>",
+      `<title>${xmlEscape(row.title)}</title>`,
+      `<link>${xmlEscape(page)}</link>`,
+      `<guid isPermaLink="true">${xmlEscape(page)}</guid>`,
+      `<pubDate>${row.createdAt.toUTCString()}</pubDate>`,
+      ...(row.category ? [`<category>${xmlEscape(row.category)}</category>`] : []),
+      `<description>${xmlEscape(about)}</description>`,
+      `<enclosure url="${xmlEscape(download)}" length="${length}" type="application/x-bittorrent"/>`,
+      "</item>",
+    );
+  }
+  return lines;
+}
+
+/** A feed's lines closed and sent, never cached by a proxy (the links carry the member's key). */
+export function feed(lines: string[]): Response {
+  lines.push("</channel>", "</rss>", "");
+  return new Response(lines.join("\n"), {
+    headers: {
+      "content-type": "application/rss+xml; charset=utf-8",
+      "cache-control": "private, no-cache",
+    },
+  });
+}
+
+/** The answer to a feed address whose key opens nothing. */
+export function unknownFeed(set: { status?: number | string; headers: Record<string, string | number> }) {
+  set.status = 404;
+  set.headers["content-type"] = "text/plain; charset=utf-8";
+  return "There is no feed at this address: copy its address again from your account page.";
+}
+
 /**
  * Each member's RSS 2.0 feed of new torrents, `GET /rss/<rsskey>?q=<search>&category=<id>&tag=<tag>`
  * (each optional, filtering as the torrent list does), opened by the
  * member's RSS key (shown on the account page, rotatable; never the passkey), and the enclosures'
  * downloads, `GET /rss/<rsskey>/download/<id>`: the member's personalised .torrent, no session
- * needed, so feed readers and BitTorrent clients can fetch it.
+ * needed, so feed readers and BitTorrent clients can fetch it. (The bookmarks feed,
+ * `GET /rss/<rsskey>/bookmarks`, is in src/web/bookmarks/rss.ts.)
  */
 export function rssRoutes(deps: WebDeps) {
-  const unknownFeed = (set: { status?: number | string; headers: Record<string, string | number> }) => {
-    set.status = 404;
-    set.headers["content-type"] = "text/plain; charset=utf-8";
-    return "There is no feed at this address: copy its address again from your account page.";
-  };
   return new Elysia({ name: "rss" })
     .use(webContext(deps))
     .get(
@@ -119,37 +167,8 @@ export function rssRoutes(deps: WebDeps) {
           "<ttl>15</ttl>",
         ];
         if (items[0]) lines.push(`<lastBuildDate>${items[0].createdAt.toUTCString()}</lastBuildDate>`);
-        for (const row of items) {
-          const page = `${site}/torrents/${row.id}`;
-          const download = `${site}/rss/${params.key}/download/${row.id}`;
-          const length = downloadLength(sizes.get(row.id) ?? 0, announce);
-          const about = [
-            row.category,
-            formatSize(row.size),
-            row.creator ? `uploaded by ${row.creator}` : "",
-            row.tags.length ? `tags: ${row.tags.join(", ")}` : "",
-          ]
-            .filter(Boolean)
-            .join(", ");
-          lines.push(
-            "<item>",
-            `<title>${xmlEscape(row.title)}</title>`,
-            `<link>${xmlEscape(page)}</link>`,
-            `<guid isPermaLink="true">${xmlEscape(page)}</guid>`,
-            `<pubDate>${row.createdAt.toUTCString()}</pubDate>`,
-            ...(row.category ? [`<category>${xmlEscape(row.category)}</category>`] : []),
-            `<description>${xmlEscape(about)}</description>`,
-            `<enclosure url="${xmlEscape(download)}" length="${length}" type="application/x-bittorrent"/>`,
-            "</item>",
-          );
-        }
-        lines.push("</channel>", "</rss>", "");
-        return new Response(lines.join("\n"), {
-          headers: {
-            "content-type": "application/rss+xml; charset=utf-8",
-            "cache-control": "private, no-cache",
-          },
-        });
+        lines.push(...itemLines(items, { site, key: params.key, sizes, announce }));
+        return feed(lines);
       },
       {
         params: t.Object({ key: t.String({ maxLength: 64 }) }),

@@ -1,4 +1,6 @@
+import { bookmarkedAmong } from "../../db/queries/bookmarks.ts";
 import { listWindows } from "../../db/queries/freeleech.ts";
+import { requestsFilledBy } from "../../db/queries/requests.ts";
 import { findTag } from "../../db/queries/tags.ts";
 import {
   deleteTorrent,
@@ -63,7 +65,7 @@ export function withLiveCounts<T extends TorrentRow>(deps: WebDeps, row: T): T {
 }
 
 /** A function that adds to a row its credit state now (the site-wide windows read once). */
-async function creditStates(deps: WebDeps): Promise<<T extends TorrentRow>(row: T) => T> {
+export async function creditStates(deps: WebDeps): Promise<<T extends TorrentRow>(row: T) => T> {
   const windows = await listWindows(deps.sql);
   const now = new Date();
   return (row) => {
@@ -253,4 +255,14 @@ export async function countsOf(
     ...deps.counts.get(row.id),
     id: row.id,
   }));
+}
+
+/** The requests a torrent filled or waits to fill, for its page. */
+export function filledRequests(deps: WebDeps, torrentId: number) {
+  return requestsFilledBy(deps.sql, torrentId);
+}
+
+/** Which of these torrents the viewer keeps in their bookmarks. */
+export function bookmarkedOf(deps: WebDeps, viewer: { id: number }, torrentIds: readonly number[]) {
+  return bookmarkedAmong(deps.sql, viewer.id, torrentIds);
 }

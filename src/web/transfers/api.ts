@@ -8,6 +8,7 @@ import type { WebDeps } from "../deps.ts";
 import { IdParams, pagingFields } from "../schemas.ts";
 import {
   addWindow,
+  connectableOf,
   type FactorState,
   freeleechState,
   HISTORY_SORTS,
@@ -28,6 +29,11 @@ const MaybeTime = (description: string) => t.Union([Time(description), t.Null()]
 const Bytes = (description: string) =>
   t.Unsafe<number>(t.Any({ type: "integer", format: "int64", minimum: 0, description }));
 
+const Connectable = (description: string) =>
+  t.Union([t.Literal("yes"), t.Literal("no"), t.Literal("unknown")], {
+    description: `${description}: yes, no, or unknown (not probed yet)`,
+  });
+
 const HistoryItem = t.Object(
   {
     member: MemberRef,
@@ -42,6 +48,9 @@ const HistoryItem = t.Object(
     completed_at: MaybeTime("When the member completed it"),
     seeding: t.Boolean({ description: "Has a seeder in the swarm now" }),
     leeching: t.Boolean({ description: "Has a leecher in the swarm now" }),
+    connectable: Connectable(
+      "Whether a peer of the member in the swarm now accepted a BitTorrent handshake at its last probe (yes when one did)",
+    ),
   },
   { description: "One member's record on one torrent" },
 );
@@ -61,6 +70,7 @@ function historyBody(r: HistoryRow): typeof HistoryItem.static {
     completed_at: iso(r.completedAt),
     seeding: r.seeding,
     leeching: r.leeching,
+    connectable: connectableOf(r.connectable),
   };
 }
 
@@ -84,6 +94,7 @@ const Peer = t.Object(
     progress: t.Number({ description: "Share of the torrent the peer has, 0 to 1" }),
     announced_at: Time("Its latest announce"),
     idle_seconds: t.Number({ description: "Seconds since its latest announce" }),
+    connectable: Connectable("Whether the peer accepted a BitTorrent handshake at its last probe"),
   },
   { description: "A peer in the swarm; no address is ever shown" },
 );
@@ -93,6 +104,7 @@ function peerBody(p: PeerItem): typeof Peer.static {
     ...snaked(p, "member", "anonymous", "client", "seeder", "uploaded", "downloaded", "progress"),
     announced_at: p.announcedAt.toISOString(),
     idle_seconds: p.idleSeconds,
+    connectable: p.connectable,
   };
 }
 

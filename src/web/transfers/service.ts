@@ -18,6 +18,7 @@ import {
   setAnonymous,
   torrentSnatches,
 } from "../../db/queries/history.ts";
+import { peerKey, torrentConnectable } from "../../db/queries/probes.ts";
 import { getTorrent } from "../../db/queries/torrents.ts";
 import { type Actor, isStaff } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
@@ -234,6 +235,17 @@ export async function snatchPage(
   return { ok: true, rows: rows.slice(0, q.limit), hasNext: rows.length > q.limit };
 }
 
+/**
+ * Whether a peer accepted a BitTorrent handshake at its last probe (see the README's Seeding
+ * bonus): "unknown" until it is probed.
+ */
+export type Connectable = "yes" | "no" | "unknown";
+
+/** A connectable state from its stored form (null or absent: never probed). */
+export function connectableOf(value: boolean | null | undefined): Connectable {
+  return value === true ? "yes" : value === false ? "no" : "unknown";
+}
+
 /** One peer in a peer list. No address: members never see one, and none is stored. */
 export interface PeerItem {
   /** The member, or null when they chose to be anonymous and the viewer is not staff. */
@@ -250,6 +262,7 @@ export interface PeerItem {
   announcedAt: Date;
   /** Seconds since its last announce. */
   idleSeconds: number;
+  connectable: Connectable;
 }
 
 /** The tracker did not answer in time: the page and the API say so rather than show an empty swarm. */
@@ -279,6 +292,7 @@ export async function peerList(
     if (error instanceof PeersUnavailableError) return PEERS_UNAVAILABLE;
     throw error;
   }
+  const probed = rows && rows.length > 0 ? await torrentConnectable(deps.sql, torrentId) : new Map();
   // A torrent the tracker has not heard of yet (just uploaded, say) has nobody in its swarm.
   const items = (rows ?? []).map((r): PeerItem => {
     const hidden = r.anonymous && !staff && Number(r.userId) !== actor.id;
@@ -293,6 +307,7 @@ export async function peerList(
       progress: r.seeder ? 1 : size > 0 ? (size - left) / size : 0,
       announcedAt: r.announcedAt,
       idleSeconds: Math.max(0, Math.round((now.getTime() - r.announcedAt.getTime()) / 1000)),
+      connectable: connectableOf(probed.get(peerKey(Number(r.userId), r.peerId))),
     };
   });
   return { ok: true, seeders: items.filter((p) => p.seeder), leechers: items.filter((p) => !p.seeder) };
