@@ -218,7 +218,8 @@ describe("request bodies", () => {
           described: true,
         });
       expect({ where, example: typeof example }).toEqual({ where, example: "object" });
-      expect(schema.examples).toEqual([example]);
+      // The media type's example is the schema's first.
+      expect((schema.examples as unknown[])[0]).toEqual(example);
     }
   });
 
@@ -232,8 +233,10 @@ describe("request bodies", () => {
     );
     for (const { where, schema, example } of bodies()) {
       const check = ajv.compile(schema);
-      const ok = check(example);
-      expect({ where, errors: ok ? [] : check.errors }).toEqual({ where, errors: [] });
+      for (const each of schema.examples as unknown[]) {
+        const ok = check(each);
+        expect({ where, errors: ok ? [] : check.errors }).toEqual({ where, errors: [] });
+      }
       // The check can fail: an example with a field of the wrong type is refused.
       const field = Object.keys(example as object)[0]!;
       expect({ where, broken: check({ ...(example as object), [field]: { wrong: true } }) }).toEqual({
