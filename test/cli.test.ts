@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../package.json";
@@ -211,6 +211,56 @@ describe("fairywren command", () => {
       await db.drop();
     }
   });
+
+  test("the first start in an empty folder says it is initialising the embedded database, and how long it took; the next start does not", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "fw-first-"));
+    /** Starts the server on the embedded database in `dataDir`, waits until it answers, stops it, returns its output. */
+    async function startAndStop(): Promise<string> {
+      const webPort = await freePort();
+      const env = {
+        DATABASE_URL: "",
+        FAIRYWREN_DATA_DIR: dataDir,
+        FAIRYWREN_WEB_PORT: String(webPort),
+        FAIRYWREN_TRACKER_PORT: String(await freePort()),
+        FAIRYWREN_METRICS_PORT: String(await freePort()),
+        FAIRYWREN_WEB_HOST: "127.0.0.1",
+        FAIRYWREN_TRACKER_HOST: "127.0.0.1",
+      };
+      const proc = Bun.spawn([process.execPath, MAIN], {
+        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+        cwd: mkdtempSync(join(tmpdir(), "fw-cwd-")),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      try {
+        await waitForHealth(`http://127.0.0.1:${webPort}/health`, 90_000);
+        proc.kill("SIGTERM");
+        expect(await proc.exited).toBe(0);
+        return await new Response(proc.stdout).text();
+      } finally {
+        proc.kill("SIGKILL");
+      }
+    }
+    try {
+      // The log's JSON lines (the start also prints a plain notice or two).
+      const first = (await startAndStop()).split("\n").filter((line) => line.startsWith("{"));
+      const messages = first.map((line) => (JSON.parse(line) as { msg: string }).msg);
+      const before = messages.findIndex((m) =>
+        m.startsWith(`Initialising the embedded database in ${join(dataDir, "pg")} (first start only`),
+      );
+      const after = messages.findIndex((m) => /^Embedded database initialised in \d+(\.\d)? s$/.test(m));
+      // Said before the work, and the time after it, both before the site listens.
+      expect(before).toBeGreaterThanOrEqual(0);
+      expect(after).toBeGreaterThan(before);
+      expect(messages.indexOf("web site listening")).toBeGreaterThan(after);
+      const second = await startAndStop();
+      expect(second).toContain("web site listening");
+      expect(second).not.toContain("Initialising the embedded database");
+      expect(second).not.toContain("Embedded database initialised");
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 240_000);
 
   test("warns at start-up when it serves beyond loopback with siteUrl and trackerUrl at their defaults", async () => {
     const db = await freshServerDatabase();

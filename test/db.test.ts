@@ -9,7 +9,7 @@ import { trackerCompletions } from "../src/db/queries/torrents.ts";
 import { ALL_ROLES, createUser, NameTakenError } from "../src/db/queries/users.ts";
 import { hashPassword, verifyPassword } from "../src/shared/secrets.ts";
 import { SERVER_URL, type TestDatabase, testDatabase } from "./helpers/database.ts";
-import { NEEDS_POSTGRES, skipUnless } from "./helpers/skip.ts";
+import { describeUnless, NEEDS_POSTGRES } from "./helpers/skip.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -163,7 +163,7 @@ describe("completions for the tracker", () => {
   });
 });
 
-describe.skipIf(skipUnless(Boolean(SERVER_URL), NEEDS_POSTGRES))("roles on a real server", () => {
+describeUnless(Boolean(SERVER_URL), NEEDS_POSTGRES)("roles on a real server", () => {
   test("the tracker role reads members and torrents and cannot write", async () => {
     const sql = db.sql;
     await sql.file(join(import.meta.dir, "../sql/roles.sql"));

@@ -7,6 +7,7 @@ import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import initdbWasmPath from "../../node_modules/@electric-sql/pglite/dist/initdb.wasm" with { type: "file" };
 import fsBundlePath from "../../node_modules/@electric-sql/pglite/dist/pglite.data" with { type: "file" };
 import pgliteWasmPath from "../../node_modules/@electric-sql/pglite/dist/pglite.wasm" with { type: "file" };
+import { log } from "../log.ts";
 
 /** A running embedded PostgreSQL, reachable by postgres.js over a Unix socket. */
 export interface EmbeddedPostgres {
@@ -55,12 +56,19 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
       WebAssembly.compile(await Bun.file(initdbWasmPath).arrayBuffer()),
     ]);
     const fsBundle = new Blob([await Bun.file(fsBundlePath).arrayBuffer()]);
-    const db = await PGlite.create({
-      dataDir: join(dataDir, "pg"),
-      pgliteWasmModule,
-      initdbWasmModule,
-      fsBundle,
-    });
+    const pgDir = join(dataDir, "pg");
+    // A folder without PostgreSQL's version file is made from scratch (initdb): say so, as it takes a while.
+    const first = !existsSync(join(pgDir, "PG_VERSION"));
+    const started = performance.now();
+    if (first)
+      log.info(`Initialising the embedded database in ${pgDir} (first start only; usually 5–30 s)…`, {
+        dataDir: pgDir,
+      });
+    const db = await PGlite.create({ dataDir: pgDir, pgliteWasmModule, initdbWasmModule, fsBundle });
+    if (first) {
+      const seconds = Math.round((performance.now() - started) / 100) / 10;
+      log.info(`Embedded database initialised in ${seconds} s`, { dataDir: pgDir, seconds });
+    }
     // Socket paths are limited to about 100 bytes; a deep data folder gets one in the temp folder.
     let socketPath = join(dataDir, ".s.PGSQL.5432");
     if (socketPath.length > 100) socketPath = join(tmpdir(), `fairywren-${process.pid}.sock`);

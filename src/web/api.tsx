@@ -22,6 +22,7 @@ import { economyApi } from "./economy/api.ts";
 import { homeApi } from "./home/api.ts";
 import { invitesApi } from "./invites/api.ts";
 import { markdownApi } from "./markdown/api.ts";
+import { renderInlineMarkdown, renderMarkdown } from "./markdown/service.ts";
 import { membersApi } from "./members/api.ts";
 import { messagesApi } from "./messages/api.ts";
 import { moderationApi } from "./moderation/api.ts";
@@ -78,7 +79,12 @@ export function apiRoutes(deps: WebDeps, options: { limits?: ApiLimits; limiters
       async ({ page }) =>
         new Response(
           await (
-            <ApiDocsPage page={page} doc={document()} specUrl={`${page.base}${API_PREFIX}/openapi.json`} />
+            <ApiDocsPage
+              page={page}
+              doc={document()}
+              specUrl={`${page.base}${API_PREFIX}/openapi.json`}
+              markdown={{ block: renderMarkdown, inline: renderInlineMarkdown }}
+            />
           ),
           {
             headers: { "content-type": "text/html; charset=utf-8" },

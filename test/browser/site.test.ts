@@ -1,7 +1,7 @@
 // The site in a real headless Chromium (Debian's), driven by playwright-core, against the whole
 // process (web side + tracker Worker) on a real database. Screenshots go to artifacts/screenshots.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -9,14 +9,16 @@ import { createUser } from "../../src/db/queries/users.ts";
 import { hashPassword, resolvePepper } from "../../src/shared/secrets.ts";
 import { announceQuery } from "../helpers/announce.ts";
 import { startTestServer } from "../helpers/server.ts";
-import { skipUnless } from "../helpers/skip.ts";
+import { describeUnless } from "../helpers/skip.ts";
 import { buildInfo, content, torrentBytes } from "../web/metainfo/fixtures.ts";
 
+/** axe-core's browser build, put into each page checked (see checkAccessibility). */
+const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = join(import.meta.dir, "../../artifacts/screenshots");
 // CI installs Chromium and must run these; elsewhere they run when it is there.
 const run = existsSync(CHROMIUM) || process.env.CI === "true";
-const SKIP = skipUnless(
+const describeWithChromium = describeUnless(
   run,
   `needs Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
 );
@@ -51,6 +53,10 @@ async function shoot(page: Page, name: string): Promise<void> {
     await page.setViewportSize(size);
     await page.screenshot({ path: join(SHOTS, `${name}-${label}.png`), fullPage: true });
   }
+  await expectFitsPhone(page, name);
+}
+
+async function expectFitsPhone(page: Page, name: string): Promise<void> {
   // A page that fits a phone has nothing wider than the screen (the culprits are named if not).
   await page.setViewportSize({ width: 390, height: 844 });
   const { width, wide } = await page.evaluate(() => ({
@@ -70,6 +76,34 @@ async function shoot(page: Page, name: string): Promise<void> {
   expect(width).toBeLessThanOrEqual(390);
 }
 
+interface AxeResult {
+  violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[];
+}
+
+/**
+ * axe-core's findings on the page as it is now, serious and critical only, one line each with
+ * where (the first few elements). axe is evaluated through the browser's developer protocol, so
+ * the page's Content-Security-Policy (no inline or injected scripts) stays as it is.
+ */
+async function axeFindings(page: Page, where: string): Promise<string[]> {
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(AXE_SOURCE);
+  const result = (await page.evaluate(() =>
+    (window as unknown as { axe: { run(context: Document, options: object): Promise<unknown> } }).axe.run(
+      document,
+      { resultTypes: ["violations"] },
+    ),
+  )) as AxeResult;
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map(
+      (v) =>
+        `${where}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes
+          .slice(0, 3)
+          .map((n) => JSON.stringify(n.target))
+          .join(", ")}`,
+    );
+}
+
 async function logIn(page: Page, name: string, password: string): Promise<void> {
   await page.goto(`${server.web}/login`);
   await page.fill('input[name="name"]', name);
@@ -77,7 +111,7 @@ async function logIn(page: Page, name: string, password: string): Promise<void> 
   await Promise.all([page.waitForURL((url) => url.pathname === "/"), page.click('button[type="submit"]')]);
 }
 
-describe.skipIf(SKIP)("the site in a browser", () => {
+describeWithChromium("the site in a browser", () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     server = await startTestServer();
@@ -120,7 +154,7 @@ describe.skipIf(SKIP)("the site in a browser", () => {
         "--disable-sync",
       ],
     });
-  });
+  }, 180_000);
   afterAll(async () => {
     for (const file of [torrentFile, secondFile, bigFile]) if (file) rmSync(file, { force: true });
     await browser?.close();
@@ -435,7 +469,18 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     await page.goto(`${server.web}/admin/users/${wren.id}`);
     await shoot(page, "member");
     await page.goto(`${server.web}/api/v1/docs`);
+    // Folded by tag; every section opened must still fit the phone.
+    expect(await page.locator("details.api-tag").count()).toBeGreaterThanOrEqual(8);
+    expect(await page.locator("details.api-tag[open]").count()).toBe(0);
+    expect(await page.isVisible("#post-api-v1-session")).toBe(false);
+    await page.click("details.api-tag summary:has-text('Session')");
+    expect(await page.isVisible("#post-api-v1-session pre.api-example")).toBe(true);
     await shoot(page, "api-docs");
+    await page.evaluate(() => {
+      for (const details of Array.from(document.querySelectorAll("details.api-tag")))
+        details.setAttribute("open", "");
+    });
+    await expectFitsPhone(page, "api-docs-open");
     await page.goto(`${server.web}/no/such/page`);
     await shoot(page, "not-found");
     await page.close();
@@ -446,7 +491,148 @@ describe.skipIf(SKIP)("the site in a browser", () => {
     expect(new URL(visitor.url()).pathname).toBe("/login");
     await shoot(visitor, "login");
     await anonymous.close();
-  });
+  }, 180_000);
+
+  test("every page a member and an administrator reach passes axe at 390 and 1280 px, light and dark; focus is visible", async () => {
+    const sql = server.running.db.sql;
+    const pepper = resolvePepper(server.config.salt, server.config.dataDir);
+    const { user: reader } = await createUser(sql, {
+      name: "reader",
+      passwordHash: await hashPassword("a reader's long password", pepper),
+    });
+    await server.running.sync.user(reader.id);
+    const [torrent] = await sql`select id from torrents order by id desc limit 1`;
+    const [news] = await sql`select id from news order by id desc limit 1`;
+    const [comment] = await sql`select id from comments order by id desc limit 1`;
+    const [admin] = await sql`select id from users where name = 'admin'`;
+    // What this suite made earlier; a page for each only when it is there.
+    const some = (row: unknown, paths: string[]) => (row ? paths : []);
+    const shared = [
+      "/",
+      "/torrents",
+      ...some(torrent, [`/torrents/${torrent?.id}`]),
+      "/news",
+      ...some(news, [`/news/${news?.id}`]),
+      "/account",
+      "/messages",
+      "/messages/new",
+      "/account/history",
+      "/account/hit-and-runs",
+      "/account/bonus",
+      "/users/admin",
+      "/api/v1/docs",
+    ];
+    const pages: Record<string, { password: string; paths: string[] }> = {
+      // A member with no role: no upload or invite pages.
+      reader: { password: "a reader's long password", paths: [...shared, "/users/reader"] },
+      admin: {
+        password: "correct horse battery",
+        paths: [
+          ...shared,
+          "/upload",
+          "/invites",
+          ...some(torrent, [`/torrents/${torrent?.id}/edit`]),
+          ...some(news, [`/news/${news?.id}/edit`]),
+          ...some(comment, [`/comments/${comment?.id}/edit`]),
+          "/users/reader",
+          "/admin",
+          "/admin/users",
+          `/admin/users/${reader.id}`,
+          `/admin/users/${admin!.id}/history`,
+          `/admin/users/${reader.id}/hit-and-runs`,
+          "/admin/categories",
+          "/admin/freeleech",
+          "/admin/hit-and-runs",
+          "/admin/suspicious",
+          "/messages/staff",
+        ],
+      },
+    };
+    // The check can fail: a text box without a label and grey-on-grey text are found.
+    const probe = watch(await browser.newPage());
+    await probe.goto(`${server.web}/login`);
+    await probe.evaluate(() => {
+      const field = document.createElement("input");
+      field.type = "text";
+      const faint = document.createElement("p");
+      faint.textContent = "Hard to read";
+      faint.style.color = "#bbbbbb";
+      faint.style.background = "#cccccc";
+      document.querySelector("main")!.append(field, faint);
+    });
+    const probed = (await axeFindings(probe, "probe")).join("\n");
+    expect(probed).toContain("probe: label (critical)");
+    expect(probed).toContain("probe: color-contrast (serious)");
+    await probe.close();
+
+    const findings: string[] = [];
+    let checked = 0;
+    for (const [name, { password, paths }] of Object.entries(pages)) {
+      for (const theme of ["light", "dark"] as const) {
+        const context = await browser.newContext({ colorScheme: theme });
+        const page = watch(await context.newPage());
+        await logIn(page, name, password);
+        for (const width of [390, 1280]) {
+          await page.setViewportSize({ width, height: 844 });
+          for (const path of paths) {
+            const response = await page.goto(`${server.web}${path}`);
+            expect({ path, status: response?.status() }).toEqual({ path, status: 200 });
+            findings.push(...(await axeFindings(page, `${name} ${path} ${width}px ${theme}`)));
+            checked++;
+          }
+        }
+        // The login page, as anyone sees it, once per theme and width.
+        if (name === "reader") {
+          const anonymous = watch(await browser.newPage({ colorScheme: theme }));
+          for (const width of [390, 1280]) {
+            await anonymous.setViewportSize({ width, height: 844 });
+            await anonymous.goto(`${server.web}/login`);
+            findings.push(...(await axeFindings(anonymous, `anyone /login ${width}px ${theme}`)));
+            checked++;
+          }
+          await anonymous.close();
+        }
+        await context.close();
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(4 * 30);
+    expect(findings).toEqual([]);
+
+    // The keyboard: the first Tab reaches a link or button, and it shows where the focus is.
+    const page = watch(await browser.newPage());
+    await logIn(page, "reader", "a reader's long password");
+    for (const path of ["/torrents", "/account"]) {
+      await page.goto(`${server.web}${path}`);
+      for (let i = 0; i < 3; i++) {
+        await page.keyboard.press("Tab");
+        const focus = await page.evaluate(() => {
+          const el = document.activeElement as HTMLElement | null;
+          if (!el || el === document.body) return null;
+          const style = getComputedStyle(el);
+          return {
+            tag: el.tagName.toLowerCase(),
+            outline: style.outlineStyle !== "none" && Number.parseFloat(style.outlineWidth) >= 2,
+            ring: style.boxShadow !== "none",
+          };
+        });
+        expect({
+          path,
+          i,
+          tag: ["a", "button", "input", "select", "summary"].includes(focus?.tag ?? ""),
+        }).toEqual({
+          path,
+          i,
+          tag: true,
+        });
+        expect({ path, i, visible: Boolean(focus?.outline || focus?.ring) }).toEqual({
+          path,
+          i,
+          visible: true,
+        });
+      }
+    }
+    await page.close();
+  }, 900_000);
 
   test("an upload over the size limit says so in the form; deleting asks first", async () => {
     const page = watch(await browser.newPage());

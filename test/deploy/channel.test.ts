@@ -3,7 +3,7 @@
 // tracker's feed (a forged notification cannot make up a passkey), counts travel as ids of rows
 // the tracker's process wrote (a forged notification cannot make up a count), order is kept, and a
 // lost LISTEN connection comes back.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { CountsWriter, LiveCounts } from "../../src/bridge/counts.ts";
 import { trackerFeed } from "../../src/bridge/feed.ts";
 import {
@@ -23,7 +23,7 @@ import { createUser } from "../../src/db/queries/users.ts";
 import { CHANNEL_VERSION, type TorrentCounts, type WebToTracker } from "../../src/shared/channel.ts";
 import { waitFor } from "../e2e/support.ts";
 import { SERVER_URL, type TestDatabase, testDatabase } from "../helpers/database.ts";
-import { NEEDS_POSTGRES, skipUnless } from "../helpers/skip.ts";
+import { describeUnless, NEEDS_POSTGRES } from "../helpers/skip.ts";
 
 test("counted torrents are split into payloads under the NOTIFY limit, every id kept once", () => {
   const ids: number[] = [];
@@ -41,7 +41,7 @@ test("counted torrents are split into payloads under the NOTIFY limit, every id 
   expect(countsPayloads([])).toEqual([]);
 });
 
-describe.skipIf(skipUnless(Boolean(SERVER_URL), NEEDS_POSTGRES))("the channel over PostgreSQL", () => {
+describeUnless(Boolean(SERVER_URL), NEEDS_POSTGRES)("the channel over PostgreSQL", () => {
   let db: TestDatabase;
   let web: PgChannel<ToTracker, ToWeb>;
   let tracker: PgChannel<TrackerNews, ToTracker>;

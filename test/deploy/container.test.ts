@@ -3,7 +3,7 @@
 // /data, waits for its HEALTHCHECK, registers the first account through the link it prints,
 // uploads and announces, stops it with SIGTERM (exit 0), and finds the account again in a new
 // container on the same volume. Skipped, with the reason printed, where podman cannot run.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +21,7 @@ import {
 } from "../e2e/support.ts";
 import { announceQuery } from "../helpers/announce.ts";
 import { decodeStrict } from "../helpers/bdecode.ts";
+import { describeUnless } from "../helpers/skip.ts";
 import { BASE_IMAGE, type PodmanFlags, probePodman, run, runOk } from "./podman.ts";
 
 const PASSWORD = "container horse battery";
@@ -31,9 +32,9 @@ const VOLUME = `${tag}-data`;
 const noClient = missingTools(["mktorrent"]).length > 0 && !IN_CI;
 const probe = noClient ? { reason: "mktorrent is not installed" } : await probePodman();
 const flags: PodmanFlags | null = "flags" in probe ? probe.flags : null;
-if (!flags) console.warn(`container test skipped: ${"reason" in probe ? probe.reason : ""}`);
+const describeWithPodman = describeUnless(flags !== null, "reason" in probe ? probe.reason : "");
 
-describe.skipIf(!flags)("the container image", () => {
+describeWithPodman("the container image", () => {
   const podman = (...args: string[]) => ["podman", ...flags!.global, ...args];
   const containers: string[] = [];
   let work = "";

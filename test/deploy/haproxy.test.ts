@@ -4,7 +4,7 @@
 // show the counts, a disabled member is refused at once, the credit reaches the database, one web
 // instance is killed and the site keeps serving, and the restarted tracker rebuilds its swarm from
 // the next announces. Needs a real server (DATABASE_URL): the embedded database serves one process.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,6 +32,7 @@ import { announceQuery, escapeBytes } from "../helpers/announce.ts";
 import { decodeStrict } from "../helpers/bdecode.ts";
 import { SERVER_URL } from "../helpers/database.ts";
 import { freshServerDatabase } from "../helpers/server.ts";
+import { describeUnless } from "../helpers/skip.ts";
 
 const TOOLS = ["haproxy", "transmission-cli", "mktorrent"];
 const MAIN = join(ROOT, "src", "main.ts");
@@ -41,7 +42,7 @@ const skipReason = !SERVER_URL
   : missingTools(TOOLS).length && !IN_CI
     ? `missing ${missingTools(TOOLS).join(", ")}`
     : null;
-if (skipReason) console.warn(`deployment test skipped: ${skipReason}`);
+const describeDeployed = describeUnless(skipReason === null, skipReason ?? "");
 
 /** An open `text/event-stream` of live counts, read in the background. */
 class CountsStream {
@@ -90,7 +91,7 @@ class CountsStream {
   }
 }
 
-describe.skipIf(skipReason !== null)("HAProxy, two web instances and one tracker on one PostgreSQL", () => {
+describeDeployed("HAProxy, two web instances and one tracker on one PostgreSQL", () => {
   let procs: Processes;
   let logs = "";
   let work = "";

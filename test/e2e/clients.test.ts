@@ -3,12 +3,12 @@
 // like Fairywren (compact peers, complete/incomplete, a 2 s interval). The facts drawn from the
 // recording are rendered as the README's table "What real clients send", and the README must
 // contain every row: when a client changes, this test fails and prints the new table.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Socket, TCPSocketListener } from "bun";
-import { needsPrograms, skipUnless } from "../helpers/skip.ts";
+import { describeUnless, needsPrograms } from "../helpers/skip.ts";
 import {
   aria2Command,
   artifactsDir,
@@ -28,7 +28,10 @@ import {
 } from "./support.ts";
 
 // CI installs the clients, so there a missing one fails the suite (requireTools) instead.
-const SKIP = skipUnless(IN_CI || missingTools().length === 0, needsPrograms(missingTools()));
+const describeWithClients = describeUnless(
+  IN_CI || missingTools().length === 0,
+  needsPrograms(missingTools()),
+);
 const PAYLOAD_SIZE = 1024 * 1024;
 const INTERVAL = 2;
 
@@ -250,7 +253,7 @@ function renderTable(transmission: Facts, aria2: Facts): string[] {
   return rows;
 }
 
-describe.skipIf(SKIP)("what real clients send to a tracker", () => {
+describeWithClients("what real clients send to a tracker", () => {
   let logs = "";
   let work = "";
   let procs: Processes;

@@ -4,7 +4,7 @@
 // clients count them), each torrent must get exactly one snatch (rtorrent never sends
 // `completed`), and nothing may be recorded as suspicious. Every client has its own loopback
 // address, as rtorrent keeps one connection per address. Logs stay in artifacts/e2e/credit/.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import { createUser } from "../../src/db/queries/users.ts";
 import { escapeBytes } from "../helpers/announce.ts";
 import { decodeStrict } from "../helpers/bdecode.ts";
 import { startTestServer } from "../helpers/server.ts";
+import { describeUnless, needsPrograms } from "../helpers/skip.ts";
 import {
   artifactsDir,
   childEnv,
@@ -34,12 +35,15 @@ import {
   waitFor,
 } from "./support.ts";
 
-const SKIP = missingTools(MORE_CLIENT_TOOLS).length > 0 && !IN_CI;
+const describeWithClients = describeUnless(
+  missingTools(MORE_CLIENT_TOOLS).length === 0 || IN_CI,
+  needsPrograms(missingTools(MORE_CLIENT_TOOLS)),
+);
 const SIZE = 4 * 1024 * 1024;
 const QB_ADDRESS = "127.0.0.2";
 const RT_ADDRESS = "127.0.0.3";
 
-describe.skipIf(SKIP)("qBittorrent and rtorrent through Fairywren: exact credit, one snatch each", () => {
+describeWithClients("qBittorrent and rtorrent through Fairywren: exact credit, one snatch each", () => {
   let logs = "";
   let work = "";
   let procs: Processes;

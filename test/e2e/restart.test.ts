@@ -6,7 +6,7 @@
 // default) the seeder's upload claims still waiting for the leecher's download are saved with them
 // and restored too: the seeder is credited exactly what the leecher downloaded, and both exactly
 // the payload. Logs stay in artifacts/e2e/restart/.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import { createUser } from "../../src/db/queries/users.ts";
 import { escapeBytes } from "../helpers/announce.ts";
 import { decodeStrict } from "../helpers/bdecode.ts";
 import { freshServerDatabase } from "../helpers/server.ts";
+import { describeUnless, needsPrograms } from "../helpers/skip.ts";
 import {
   aria2Command,
   artifactsDir,
@@ -34,11 +35,14 @@ import {
 } from "./support.ts";
 
 const TOOLS = ["aria2c", "mktorrent"] as const;
-const SKIP = missingTools(TOOLS).length > 0 && !IN_CI;
+const describeWithClients = describeUnless(
+  missingTools(TOOLS).length === 0 || IN_CI,
+  needsPrograms(missingTools(TOOLS)),
+);
 const SIZE = 4 * 1024 * 1024;
 const MAIN = join(ROOT, "src", "main.ts");
 
-describe.skipIf(SKIP)("a server restart in the middle of a real-client swarm", () => {
+describeWithClients("a server restart in the middle of a real-client swarm", () => {
   let logs = "";
   let work = "";
   let procs: Processes;

@@ -2,7 +2,7 @@
 // transmission-cli seeding, aria2c leeching), all on loopback. Checks the transfer, the counts on
 // the site and in a scrape, the credit and the snatch in the database, and that a disabled member's
 // client is refused. Logs of every process stay in artifacts/e2e/swarm/.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +12,7 @@ import { announceQuery, escapeBytes } from "../helpers/announce.ts";
 import { decodeStrict } from "../helpers/bdecode.ts";
 import { SERVER_URL } from "../helpers/database.ts";
 import { freshServerDatabase } from "../helpers/server.ts";
-import { needsPrograms, skipUnless } from "../helpers/skip.ts";
+import { describeUnless, needsPrograms } from "../helpers/skip.ts";
 import {
   aria2Command,
   artifactsDir,
@@ -36,7 +36,10 @@ import {
 const PAYLOAD_SIZE = 4 * 1024 * 1024;
 const PASSWORD = "correct horse battery";
 // CI installs the clients, so there a missing one fails the suite (requireTools) instead.
-const SKIP = skipUnless(IN_CI || missingTools().length === 0, needsPrograms(missingTools()));
+const describeWithClients = describeUnless(
+  IN_CI || missingTools().length === 0,
+  needsPrograms(missingTools()),
+);
 
 /** Parses "4.00 MiB" (the site's formatSize) back into bytes. */
 function parseSize(text: string): number {
@@ -57,7 +60,7 @@ function expectNear(actual: number, expected: number, what: string): void {
     throw new Error(`${what} is ${actual}, not within 10% of ${expected}`);
 }
 
-describe.skipIf(SKIP)("a real swarm through dist/fairywren", () => {
+describeWithClients("a real swarm through dist/fairywren", () => {
   let started = Date.now();
   let logs = "";
   let procs: Processes;

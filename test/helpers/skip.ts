@@ -1,4 +1,5 @@
 // Suites that need a program or a server this machine may lack are skipped, and say so.
+import { describe } from "bun:test";
 import { relative, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -45,4 +46,14 @@ export function skipUnless(condition: boolean, reason: string): boolean {
     console.warn(line);
   }
   return true;
+}
+
+/**
+ * `describe` that runs only when `condition` holds. Skipped, it says why twice: once on standard
+ * error (skipUnless) and on every skipped test's own line, its suite's name ending in the reason.
+ */
+export function describeUnless(condition: boolean, reason: string) {
+  const skip = skipUnless(condition, reason);
+  return (name: string, suite: () => void) =>
+    skip ? describe.skip(`${name} [skipped: ${reason}]`, suite) : describe(name, suite);
 }

@@ -1,17 +1,17 @@
 // A database outage under announce load, against a real PostgreSQL: the connection to it goes
 // through a TCP forwarder that is taken down (new connections refused, open ones cut) and brought
 // back, which is what the site sees when the server stops or the network between them fails.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createUser } from "../../src/db/queries/users.ts";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
 import { SERVER_URL } from "../helpers/database.ts";
 import { freshServerDatabase, startTestServer } from "../helpers/server.ts";
-import { NEEDS_POSTGRES, skipUnless } from "../helpers/skip.ts";
+import { describeUnless, NEEDS_POSTGRES } from "../helpers/skip.ts";
 import { TcpProxy } from "../helpers/tcp-proxy.ts";
 
 const OUTAGE_SECONDS = Number(process.env.FAIRYWREN_OUTAGE_SECONDS ?? (process.env.CI ? 60 : 8));
 
-describe.skipIf(skipUnless(Boolean(SERVER_URL), NEEDS_POSTGRES))("database outage", () => {
+describeUnless(Boolean(SERVER_URL), NEEDS_POSTGRES)("database outage", () => {
   let proxy: TcpProxy;
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let drop: () => Promise<void>;

@@ -3,14 +3,14 @@
 // keeps every socket open and lets nothing through. Queries must end in errors the site reads as
 // "unavailable", pages must answer before the web server's 10 s idle timeout would cut the
 // visitor off, the tracker keeps answering, and everything works again once the network is back.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { connect, isDatabaseUnavailable, openDatabase } from "../../src/db/client.ts";
 import { createUser } from "../../src/db/queries/users.ts";
 import { hashPassword, resolvePepper } from "../../src/shared/secrets.ts";
 import { announceQuery, bytes20 } from "../helpers/announce.ts";
 import { SERVER_URL } from "../helpers/database.ts";
 import { freshServerDatabase, startTestServer } from "../helpers/server.ts";
-import { NEEDS_POSTGRES, skipUnless } from "../helpers/skip.ts";
+import { describeUnless, NEEDS_POSTGRES } from "../helpers/skip.ts";
 import { TcpProxy } from "../helpers/tcp-proxy.ts";
 
 /** The error a query ends with (or a failure of the test when it succeeds). */
@@ -23,7 +23,7 @@ async function failure(query: Promise<unknown>): Promise<Error & { code?: string
   throw new Error("the query succeeded");
 }
 
-describe.skipIf(skipUnless(Boolean(SERVER_URL), NEEDS_POSTGRES))("a database that stops answering", () => {
+describeUnless(Boolean(SERVER_URL), NEEDS_POSTGRES)("a database that stops answering", () => {
   let proxy: TcpProxy;
   let database: Awaited<ReturnType<typeof freshServerDatabase>>;
   let viaProxy: string;

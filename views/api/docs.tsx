@@ -1,6 +1,15 @@
 /** @jsxImportSource @kitajs/html */
 import { Layout } from "../layout/layout.tsx";
 import type { PageContext } from "../layout/page.ts";
+import { Rendered, type RenderedHtml, RenderedInline } from "../markdown/rendered.tsx";
+
+/** The site's Markdown renderer, for the document's descriptions (`code`, *emphasis*, links). */
+export interface DocsMarkdown {
+  /** Paragraphs: the API's description. */
+  block(text: string): RenderedHtml;
+  /** One line: summaries, field and parameter descriptions. */
+  inline(text: string): RenderedHtml;
+}
 
 /** A JSON Schema as it appears in the document (only what the docs page reads). */
 export interface Schema {
@@ -38,7 +47,11 @@ export interface Operation {
   operationId?: string;
   security?: Record<string, string[]>[];
   parameters?: Parameter[];
-  requestBody?: { description?: string; required?: boolean; content: Record<string, { schema: Schema }> };
+  requestBody?: {
+    description?: string;
+    required?: boolean;
+    content: Record<string, { schema: Schema; example?: unknown }>;
+  };
   responses?: Record<string, { description?: string; content?: Record<string, { schema: Schema }> }>;
 }
 
@@ -108,7 +121,7 @@ function objectOf(schema: Schema | undefined): Schema | null {
 }
 
 /** The fields of an object, nested objects indented under their field. */
-function Fields(props: { schema: Schema; depth?: number }) {
+function Fields(props: { schema: Schema; md: DocsMarkdown; depth?: number }) {
   const object = objectOf(props.schema);
   if (!object?.properties || (props.depth ?? 0) > 5) return "";
   const required = new Set(object.required ?? []);
@@ -123,9 +136,16 @@ function Fields(props: { schema: Schema; depth?: number }) {
               {typeText(schema)}
             </span>
             {required.has(name) ? "" : <span class="muted"> (optional)</span>}
-            {schema.description ? <span safe>{` — ${schema.description}`}</span> : ""}
+            {schema.description ? (
+              <>
+                {" — "}
+                <RenderedInline html={props.md.inline(schema.description)} />
+              </>
+            ) : (
+              ""
+            )}
             {limits ? <span class="muted" safe>{` (${limits})`}</span> : ""}
-            <Fields schema={schema} depth={(props.depth ?? 0) + 1} />
+            <Fields schema={schema} md={props.md} depth={(props.depth ?? 0) + 1} />
           </li>
         );
       })}
@@ -133,12 +153,20 @@ function Fields(props: { schema: Schema; depth?: number }) {
   );
 }
 
+/** The request body's example: the media type's, else the first of its schema's examples. */
+function exampleOf(op: Operation): unknown {
+  const media = Object.values(op.requestBody?.content ?? {})[0];
+  if (!media) return undefined;
+  if (media.example !== undefined) return media.example;
+  return Array.isArray(media.schema.examples) ? media.schema.examples[0] : undefined;
+}
+
 function anchor(method: string, path: string): string {
   return `${method}-${path}`.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "");
 }
 
-function OperationCard(props: { method: string; path: string; op: Operation }) {
-  const { method, path, op } = props;
+function OperationCard(props: { method: string; path: string; op: Operation; md: DocsMarkdown }) {
+  const { method, path, op, md } = props;
   const isPublic = Array.isArray(op.security) && op.security.length === 0;
   const parameters = op.parameters ?? [];
   return (
@@ -146,19 +174,19 @@ function OperationCard(props: { method: string; path: string; op: Operation }) {
       <h3>
         <code safe>{method.toUpperCase()}</code> <code safe>{path}</code>
       </h3>
-      {op.summary ? <p safe>{op.summary}</p> : ""}
-      {op.description ? (
-        <p class="muted" safe>
-          {op.description}
+      {op.summary ? (
+        <p>
+          <RenderedInline html={md.inline(op.summary)} />
         </p>
       ) : (
         ""
       )}
+      {op.description ? <Rendered html={md.block(op.description)} class="muted" /> : ""}
       <p class="muted">{isPublic ? "No log-in needed." : "Needs an API token or the session cookie."}</p>
       {parameters.length ? (
         <>
           <h4>Parameters</h4>
-          <table class="list">
+          <table class="list api-params">
             <thead>
               <tr>
                 <th>Name</th>
@@ -176,10 +204,17 @@ function OperationCard(props: { method: string; path: string; op: Operation }) {
                   </td>
                   <td safe>{p.in}</td>
                   <td safe>{typeText(p.schema)}</td>
-                  <td safe>
-                    {[p.description ?? p.schema?.description, limitsText(p.schema)]
-                      .filter(Boolean)
-                      .join("; ")}
+                  <td>
+                    {p.description || p.schema?.description ? (
+                      <RenderedInline html={md.inline(p.description ?? p.schema?.description ?? "")} />
+                    ) : (
+                      ""
+                    )}
+                    {limitsText(p.schema) ? (
+                      <span class="muted" safe>{` (${limitsText(p.schema)})`}</span>
+                    ) : (
+                      ""
+                    )}
                   </td>
                 </tr>
               ))}
@@ -195,7 +230,17 @@ function OperationCard(props: { method: string; path: string; op: Operation }) {
           <p class="muted" safe>
             {Object.keys(op.requestBody.content).join(", ")}
           </p>
-          <Fields schema={Object.values(op.requestBody.content)[0]?.schema ?? {}} />
+          <Fields schema={Object.values(op.requestBody.content)[0]?.schema ?? {}} md={md} />
+          {exampleOf(op) !== undefined ? (
+            <>
+              <h5>Example</h5>
+              <pre class="api-example">
+                <code safe>{JSON.stringify(exampleOf(op), null, 2)}</code>
+              </pre>
+            </>
+          ) : (
+            ""
+          )}
         </>
       ) : (
         ""
@@ -208,10 +253,12 @@ function OperationCard(props: { method: string; path: string; op: Operation }) {
           return (
             <li>
               <strong safe>{status}</strong>{" "}
-              <span safe>
-                {ok ? (json?.description ?? response.description ?? "") : (response.description ?? "")}
-              </span>
-              {ok && json ? <Fields schema={json} /> : ""}
+              <RenderedInline
+                html={md.inline(
+                  ok ? (json?.description ?? response.description ?? "") : (response.description ?? ""),
+                )}
+              />
+              {ok && json ? <Fields schema={json} md={md} /> : ""}
             </li>
           );
         })}
@@ -221,17 +268,20 @@ function OperationCard(props: { method: string; path: string; op: Operation }) {
 }
 
 /** A readable page of the OpenAPI document: every route, its parameters, body and responses. */
-export function ApiDocsPage(props: { page: PageContext; doc: OpenApiDocument; specUrl: string }) {
-  const { doc } = props;
+export function ApiDocsPage(props: {
+  page: PageContext;
+  doc: OpenApiDocument;
+  specUrl: string;
+  markdown: DocsMarkdown;
+}) {
+  const { doc, markdown: md } = props;
   const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
     METHODS.filter((m) => item[m]).map((method) => ({ path, method, op: item[method]! })),
   );
   return (
     <Layout page={props.page} title="API">
       <h1 safe>{doc.info.title}</h1>
-      {doc.info.description.split("\n\n").map((paragraph) => (
-        <p safe>{paragraph}</p>
-      ))}
+      <Rendered html={md.block(doc.info.description)} />
       <p>
         The same as an OpenAPI <span safe>{doc.openapi}</span> document:{" "}
         <a href={props.specUrl} safe>
@@ -241,25 +291,28 @@ export function ApiDocsPage(props: { page: PageContext; doc: OpenApiDocument; sp
       {doc.tags.map((tag) => {
         const mine = operations.filter((o) => (o.op.tags ?? []).includes(tag.name));
         return (
-          <>
-            <h2 safe>{tag.name}</h2>
-            <p class="muted" safe>
-              {tag.description}
-            </p>
+          <details class="api-tag" id={`tag-${anchor("", tag.name)}`}>
+            <summary>
+              <h2 safe>{tag.name}</h2>{" "}
+              <span class="muted">
+                <RenderedInline html={md.inline(tag.description)} />
+                <span safe>{` (${mine.length} ${mine.length === 1 ? "route" : "routes"})`}</span>
+              </span>
+            </summary>
             <ul>
               {mine.map((o) => (
                 <li>
                   <a href={`#${anchor(o.method, o.path)}`}>
                     <code safe>{`${o.method.toUpperCase()} ${o.path}`}</code>
                   </a>{" "}
-                  <span safe>{o.op.summary ?? ""}</span>
+                  {o.op.summary ? <RenderedInline html={md.inline(o.op.summary)} /> : ""}
                 </li>
               ))}
             </ul>
             {mine.map((o) => (
-              <OperationCard method={o.method} path={o.path} op={o.op} />
+              <OperationCard method={o.method} path={o.path} op={o.op} md={md} />
             ))}
-          </>
+          </details>
         );
       })}
     </Layout>

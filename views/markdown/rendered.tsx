@@ -21,6 +21,12 @@ export function Rendered(props: { html: RenderedHtml; id?: string; class?: strin
   );
 }
 
+/** Rendered inline Markdown (see renderInlineMarkdown) inside a span. */
+export function RenderedInline(props: { html: RenderedHtml; class?: string }) {
+  const safeRendered: string = props.html;
+  return <span class={props.class}>{safeRendered}</span>;
+}
+
 /** The live preview's content: the rendered text, or a word that there is nothing yet. */
 export function PreviewBody(props: { html: RenderedHtml; empty: boolean }) {
   return props.empty ? <p class="muted">Nothing to preview yet.</p> : <Rendered html={props.html} />;

@@ -27,13 +27,16 @@ export function accountApi(deps: WebDeps, limiters: ApiLimiters) {
     {
       member: true,
       params: IdParams,
-      body: t.Object({
-        old: t.String({ maxLength: PASSWORD_MAX, description: "The current password" }),
-        password: t.String({
-          maxLength: PASSWORD_MAX,
-          description: "The new password, at least 8 characters",
-        }),
-      }),
+      body: t.Object(
+        {
+          old: t.String({ maxLength: PASSWORD_MAX, description: "The current password" }),
+          password: t.String({
+            maxLength: PASSWORD_MAX,
+            description: "The new password, at least 8 characters",
+          }),
+        },
+        { examples: [{ old: "correct horse battery", password: "a new, longer passphrase" }] },
+      ),
       response: { 204: t.Null({ description: "Changed" }), ...errors(401, 403, 422) },
       detail: {
         tags: ["Users"],

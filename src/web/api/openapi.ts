@@ -1,6 +1,6 @@
 import { toOpenAPISchema } from "@elysiajs/openapi/openapi";
 import type { AnyElysia } from "elysia";
-import type { OpenApiDocument, Operation } from "../../../views/api/docs.tsx";
+import type { OpenApiDocument, Operation, Schema } from "../../../views/api/docs.tsx";
 import { SESSION_COOKIE } from "../context.tsx";
 import { API_PREFIX, DEFAULT_LIMITS } from "./context.ts";
 
@@ -56,14 +56,14 @@ Torznab (for Prowlarr, Sonarr, Radarr): \`GET /torznab/api?t=caps|search|tvsearc
  */
 export function buildDocument(app: AnyElysia, siteName: string): OpenApiDocument {
   const prefix = `${API_PREFIX}/`;
+  const view = documentedRoutes(app);
   const { paths } = toOpenAPISchema(
-    app,
+    view,
     { paths: [new RegExp(`^(?!${prefix.replaceAll("/", "\\/")})`)] },
     undefined,
     undefined,
     OPENAPI_VERSION,
   );
-  jsonBodies(app, paths as unknown as Record<string, Record<string, Operation>>);
   return {
     openapi: OPENAPI_VERSION,
     info: { title: `${siteName} API`, version: "1", description: DESCRIPTION },
@@ -85,27 +85,64 @@ export function buildDocument(app: AnyElysia, siteName: string): OpenApiDocument
       },
       schemas: {},
     },
-    paths: paths as unknown as Record<string, Record<string, Operation>>,
+    paths: repaired(paths as unknown as Record<string, Record<string, Operation>>, view),
   };
 }
 
+/** Every route of the site, as the generator reads them (through a method Elysia keeps protected). */
+function globalRoutes(app: AnyElysia): AnyElysia["routes"] {
+  return (app as unknown as { getGlobalRoutes(): AnyElysia["routes"] }).getGlobalRoutes();
+}
+
+/** A named body parser of a route, as Elysia keeps it in the route's hooks. */
+type ParserHook = { fn: unknown };
+
 /**
- * Gives each JSON body its schema in the document. The API's own body parser (api/context.ts)
- * leaves the generator unsure of the media type, so it writes a request body with no content:
- * the route's `body` schema (with its field descriptions and examples) is filled in as
- * application/json wherever that happened.
+ * The app as the generator should read it. The API parses every body with its own function (see
+ * apiBody in context.ts): JSON, or forms where a route names Elysia's form parser. The generator
+ * documents only named parsers and so would give such a body no media type at all; here a route's
+ * body is documented as JSON unless the route names its parsers itself. Nothing is copied: the
+ * schemas are the routes' own.
  */
-function jsonBodies(app: AnyElysia, paths: Record<string, Record<string, Operation>>): void {
-  // The same routes the generator reads: the whole site's, from its root.
-  const site = app as unknown as { getGlobalRoutes(): { path: string; method: string; hooks?: unknown }[] };
-  for (const route of site.getGlobalRoutes()) {
-    const body = (route.hooks as { body?: unknown } | undefined)?.body;
-    if (!body || typeof body !== "object") continue;
-    const op = paths[route.path.replace(/:([^/]+)/g, "{$1}")]?.[route.method.toLowerCase()] as
-      | { requestBody?: { content?: Record<string, unknown> } }
-      | undefined;
-    const requestBody = op?.requestBody;
-    if (requestBody && Object.keys(requestBody.content ?? {}).length === 0)
-      requestBody.content = { "application/json": { schema: body } };
+function documentedRoutes(app: AnyElysia): AnyElysia {
+  const routes = globalRoutes(app).map((route) => {
+    const hooks = route.hooks as { parse?: ParserHook[]; body?: unknown } | undefined;
+    if (!hooks?.body) return route;
+    const named = (hooks.parse ?? []).filter((parser) => typeof parser.fn === "string");
+    return { ...route, hooks: { ...hooks, parse: named.length ? named : [{ fn: "application/json" }] } };
+  });
+  return new Proxy(app, {
+    get: (target, key, receiver) =>
+      key === "getGlobalRoutes" ? () => routes : Reflect.get(target, key, receiver),
+  });
+}
+
+/**
+ * The generator's paths made valid and complete: each request body's first schema example also as
+ * the media type's `example`, where tools that read OpenAPI look for it (the schema keeps its
+ * `examples` too); a field's description where the generator dropped it (it turns a union of
+ * literals into an enum without one); a response with no body (`t.Null()`, 204) has no `content`, where the generator
+ * writes the schema itself in place of the media types.
+ */
+function repaired(paths: Record<string, Record<string, Operation>>, app: AnyElysia) {
+  for (const route of globalRoutes(app)) {
+    const body = (route.hooks as { body?: Schema } | undefined)?.body;
+    const op = paths[route.path.replace(/:([^/]+)/g, "{$1}")]?.[route.method.toLowerCase()];
+    for (const media of Object.values(op?.requestBody?.content ?? {}))
+      if (body?.properties && media.schema.properties)
+        for (const [name, field] of Object.entries(media.schema.properties))
+          if (field.description === undefined && body.properties[name]?.description)
+            field.description = body.properties[name].description;
   }
+  for (const item of Object.values(paths))
+    for (const op of Object.values(item)) {
+      for (const media of Object.values(op.requestBody?.content ?? {})) {
+        const examples = media.schema.examples;
+        if (Array.isArray(examples) && examples.length > 0) media.example = examples[0];
+      }
+      for (const response of Object.values(op.responses ?? {}))
+        if (response.content && Object.keys(response.content).some((type) => !type.includes("/")))
+          delete response.content;
+    }
+  return paths;
 }

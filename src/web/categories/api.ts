@@ -55,7 +55,10 @@ export function categoriesApi(deps: WebDeps, limiters: ApiLimiters) {
       },
       {
         role: "admin",
-        body: t.Object({ name: Name, icon: Icon, position: t.Optional(Position) }),
+        body: t.Object(
+          { name: Name, icon: Icon, position: t.Optional(Position) },
+          { examples: [{ name: "Films", icon: "film", position: 10 }] },
+        ),
         response: { 201: CategoryBody, ...errors(401, 403, 409, 422) },
         detail: {
           tags: ["Categories"],
@@ -82,7 +85,10 @@ export function categoriesApi(deps: WebDeps, limiters: ApiLimiters) {
       {
         role: "admin",
         params: IdParams,
-        body: t.Object({ name: t.Optional(Name), icon: t.Optional(Icon), position: t.Optional(Position) }),
+        body: t.Object(
+          { name: t.Optional(Name), icon: t.Optional(Icon), position: t.Optional(Position) },
+          { examples: [{ name: "Television", icon: "tv" }] },
+        ),
         response: { 200: CategoryBody, ...errors(401, 403, 404, 409, 422) },
         detail: {
           tags: ["Categories"],

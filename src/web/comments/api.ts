@@ -22,6 +22,12 @@ const Text = t.String({
   description: `Markdown, at most ${COMMENT_LIMITS.bodyMax} characters`,
 });
 
+/** The body of a new or edited comment. */
+const CommentText = t.Object(
+  { body: Text },
+  { examples: [{ body: "Thanks for the upload! The **second** disc is the director's cut." }] },
+);
+
 /** Comments on torrents: read, post, edit one's own, delete one's own (moderators any). */
 export function commentsApi(deps: WebDeps, limiters: ApiLimiters) {
   return new Elysia({ name: "api-comments" })
@@ -61,7 +67,7 @@ export function commentsApi(deps: WebDeps, limiters: ApiLimiters) {
       {
         member: true,
         params: IdParams,
-        body: t.Object({ body: Text }),
+        body: CommentText,
         response: { 201: CommentBody, ...errors(401, 404, 422) },
         detail: {
           tags: ["Comments"],
@@ -77,7 +83,7 @@ export function commentsApi(deps: WebDeps, limiters: ApiLimiters) {
       {
         member: true,
         params: IdParams,
-        body: t.Object({ body: Text }),
+        body: CommentText,
         response: { 200: CommentBody, ...errors(401, 403, 404, 422) },
         detail: { tags: ["Comments"], summary: "Edit a comment", description: "Only its author." },
       },

@@ -296,24 +296,27 @@ export function economyApi(deps: WebDeps, limiters: ApiLimiters) {
       },
       {
         member: true,
-        body: t.Object({
-          item: t.Union([t.Literal("upload_credit"), t.Literal("invite")], {
-            description: "What to buy",
-            error: () => ({ field: "item", message: "Buy upload_credit or invite." }) as never,
-          }),
-          gib: t.Optional(
-            t.Integer({
-              minimum: 1,
-              maximum: MAX_GIB_PER_PURCHASE,
-              description: `GiB of upload credit, 1 to ${MAX_GIB_PER_PURCHASE} (upload_credit only)`,
-              error: () =>
-                ({
-                  field: "gib",
-                  message: `Use a whole number of GiB from 1 to ${MAX_GIB_PER_PURCHASE}.`,
-                }) as never,
+        body: t.Object(
+          {
+            item: t.Union([t.Literal("upload_credit"), t.Literal("invite")], {
+              description: "What to buy",
+              error: () => ({ field: "item", message: "Buy upload_credit or invite." }) as never,
             }),
-          ),
-        }),
+            gib: t.Optional(
+              t.Integer({
+                minimum: 1,
+                maximum: MAX_GIB_PER_PURCHASE,
+                description: `GiB of upload credit, 1 to ${MAX_GIB_PER_PURCHASE} (upload_credit only)`,
+                error: () =>
+                  ({
+                    field: "gib",
+                    message: `Use a whole number of GiB from 1 to ${MAX_GIB_PER_PURCHASE}.`,
+                  }) as never,
+              }),
+            ),
+          },
+          { examples: [{ item: "upload_credit", gib: 10 }] },
+        ),
         response: { 200: Spent, ...errors(401, 403, 409, 422) },
         detail: {
           tags: ["Users"],

@@ -132,17 +132,20 @@ export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
       {
         role: "invite",
         body: t.Optional(
-          t.Object({
-            days: t.Optional(
-              wholeNumber(
-                "days",
-                daysMin,
-                daysMax,
-                `Days it stays open: ${daysMin} to ${daysMax}, ${daysDefault} by default`,
-                `Enter a whole number of days from ${daysMin} to ${daysMax}.`,
+          t.Object(
+            {
+              days: t.Optional(
+                wholeNumber(
+                  "days",
+                  daysMin,
+                  daysMax,
+                  `Days it stays open: ${daysMin} to ${daysMax}, ${daysDefault} by default`,
+                  `Enter a whole number of days from ${daysMin} to ${daysMax}.`,
+                ),
               ),
-            ),
-          }),
+            },
+            { examples: [{ days: daysDefault }] },
+          ),
         ),
         response: { 201: NewInvite, ...errors(400, 401, 403, 409, 422) },
         detail: {
@@ -264,10 +267,13 @@ export function invitesApi(deps: WebDeps, limiters: ApiLimiters) {
       },
       {
         params: SecretParams,
-        body: t.Object({
-          name: t.String({ maxLength: 64, description: "3 to 32 letters, digits, '_', '-' or '.'" }),
-          password: t.String({ maxLength: PASSWORD_MAX, description: "At least 8 characters" }),
-        }),
+        body: t.Object(
+          {
+            name: t.String({ maxLength: 64, description: "3 to 32 letters, digits, '_', '-' or '.'" }),
+            password: t.String({ maxLength: PASSWORD_MAX, description: "At least 8 characters" }),
+          },
+          { examples: [{ name: "carol", password: "a long passphrase" }] },
+        ),
         response: { 201: Me, ...errors(400, 404, 409, 410, 422) },
         detail: {
           tags: ["Invites"],

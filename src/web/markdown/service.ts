@@ -202,6 +202,14 @@ export function storedHtml(html: string): RenderedHtml {
   return html as RenderedHtml;
 }
 
+/**
+ * One line of Markdown (a field's description, a summary) as inline HTML: no paragraph around it,
+ * the same escaping and link rules as renderMarkdown.
+ */
+export function renderInlineMarkdown(text: string): RenderedHtml {
+  return md.renderInline(text) as RenderedHtml;
+}
+
 /** A preview of `text`: its rendering (or why it cannot be shown), and whether there was anything. */
 export function preview(text: string): { html: RenderedHtml; empty: boolean } {
   const trimmed = text.trim();

@@ -40,11 +40,16 @@ export function membersApi(deps: WebDeps, limiters: ApiLimiters) {
       },
       {
         role: "admin",
-        body: t.Object({
-          name: t.String({ maxLength: 64, description: "3 to 32 letters, digits, '_', '-' or '.'" }),
-          password: t.String({ maxLength: PASSWORD_MAX, description: "At least 8 characters" }),
-          roles: t.Optional(t.Array(RoleName, { maxItems: ALL_ROLES.length, description: "Roles to grant" })),
-        }),
+        body: t.Object(
+          {
+            name: t.String({ maxLength: 64, description: "3 to 32 letters, digits, '_', '-' or '.'" }),
+            password: t.String({ maxLength: PASSWORD_MAX, description: "At least 8 characters" }),
+            roles: t.Optional(
+              t.Array(RoleName, { maxItems: ALL_ROLES.length, description: "Roles to grant" }),
+            ),
+          },
+          { examples: [{ name: "bob", password: "a long passphrase", roles: ["upload"] }] },
+        ),
         response: { 201: User, ...errors(401, 403, 409, 422) },
         detail: {
           tags: ["Users"],

@@ -89,7 +89,11 @@ export function newsApi(deps: WebDeps, limiters: ApiLimiters) {
       },
       {
         role: "admin",
-        body: t.Object(Fields),
+        body: t.Object(Fields, {
+          examples: [
+            { title: "Maintenance on Sunday", body: "The site is down from **02:00 to 03:00 UTC**." },
+          ],
+        }),
         response: { 201: NewsBody, ...errors(401, 403, 422) },
         detail: { tags: ["News"], summary: "Post news", description: "Administrators only." },
       },
@@ -115,7 +119,10 @@ export function newsApi(deps: WebDeps, limiters: ApiLimiters) {
       {
         role: "admin",
         params: IdParams,
-        body: t.Object({ title: t.Optional(Fields.title), body: t.Optional(Fields.body) }),
+        body: t.Object(
+          { title: t.Optional(Fields.title), body: t.Optional(Fields.body) },
+          { examples: [{ title: "Maintenance moved to Monday" }] },
+        ),
         response: { 200: NewsBody, ...errors(401, 403, 404, 422) },
         detail: {
           tags: ["News"],

@@ -101,15 +101,18 @@ export function profilesApi(deps: WebDeps, limiters: ApiLimiters) {
       {
         member: true,
         params: IdParams,
-        body: t.Object({
-          bio: t.Optional(
-            t.String({
-              maxLength: BIO_LIMITS.max * 2,
-              description: `Markdown, at most ${BIO_LIMITS.max} characters and ${BIO_LIMITS.lines} lines once line ends are normalised; "" removes it`,
-            }),
-          ),
-          hide_transfer: t.Optional(t.Boolean({ description: "Hide transfer figures from other members" })),
-        }),
+        body: t.Object(
+          {
+            bio: t.Optional(
+              t.String({
+                maxLength: BIO_LIMITS.max * 2,
+                description: `Markdown, at most ${BIO_LIMITS.max} characters and ${BIO_LIMITS.lines} lines once line ends are normalised; "" removes it`,
+              }),
+            ),
+            hide_transfer: t.Optional(t.Boolean({ description: "Hide transfer figures from other members" })),
+          },
+          { examples: [{ bio: "I seed *Linux* images.", hide_transfer: false }] },
+        ),
         response: { 200: ProfileBody, ...errors(401, 403, 404, 422) },
         detail: {
           tags: ["Users"],

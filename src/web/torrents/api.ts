@@ -162,27 +162,40 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
           },
           "multipart/form-data",
         ],
-        body: t.Object({
-          file: t.File({ description: "The .torrent file" }),
-          title: t.Optional(
-            t.String({ maxLength: TEXT_LIMITS.titleMax, description: "Defaults to the torrent's name" }),
-          ),
-          description: t.Optional(
-            t.String({ maxLength: TEXT_LIMITS.descriptionMax, description: "Markdown" }),
-          ),
-          category_id: t.Optional(
-            t.String({
-              maxLength: 20,
-              description: "The category's id (GET /categories); needed once the site has categories",
-            }),
-          ),
-          tags: t.Optional(
-            t.String({
-              maxLength: TAG_LIMITS.fieldMax,
-              description: `Comma-separated, at most ${TAG_LIMITS.count}; normalised (lowercase, spaces to dots)`,
-            }),
-          ),
-        }),
+        body: t.Object(
+          {
+            file: t.File({ description: "The .torrent file" }),
+            title: t.Optional(
+              t.String({ maxLength: TEXT_LIMITS.titleMax, description: "Defaults to the torrent's name" }),
+            ),
+            description: t.Optional(
+              t.String({ maxLength: TEXT_LIMITS.descriptionMax, description: "Markdown" }),
+            ),
+            category_id: t.Optional(
+              t.String({
+                maxLength: 20,
+                description: "The category's id (GET /categories); needed once the site has categories",
+              }),
+            ),
+            tags: t.Optional(
+              t.String({
+                maxLength: TAG_LIMITS.fieldMax,
+                description: `Comma-separated, at most ${TAG_LIMITS.count}; normalised (lowercase, spaces to dots)`,
+              }),
+            ),
+          },
+          {
+            examples: [
+              {
+                file: "(the bytes of the .torrent file)",
+                title: "Debian 13.2 netinst (amd64)",
+                description: "The official **netinst** image.",
+                category_id: "3",
+                tags: "linux, debian",
+              },
+            ],
+          },
+        ),
         response: {
           201: t.Object(
             {
@@ -233,23 +246,26 @@ export function torrentsApi(deps: WebDeps, limiters: ApiLimiters) {
       {
         member: true,
         params: IdParams,
-        body: t.Object({
-          title: t.Optional(t.String({ maxLength: TEXT_LIMITS.titleMax })),
-          description: t.Optional(
-            t.String({ maxLength: TEXT_LIMITS.descriptionMax, description: "Markdown" }),
-          ),
-          category_id: t.Optional(
-            t.Union([t.Integer({ minimum: 1 }), t.Null()], {
-              description: "The category's id; null only while the site has no categories",
-            }),
-          ),
-          tags: t.Optional(
-            t.Array(t.String({ maxLength: 100 }), {
-              maxItems: 50,
-              description: `Replaces every tag; at most ${TAG_LIMITS.count}, normalised as on upload`,
-            }),
-          ),
-        }),
+        body: t.Object(
+          {
+            title: t.Optional(t.String({ maxLength: TEXT_LIMITS.titleMax, description: "The new title" })),
+            description: t.Optional(
+              t.String({ maxLength: TEXT_LIMITS.descriptionMax, description: "Markdown" }),
+            ),
+            category_id: t.Optional(
+              t.Union([t.Integer({ minimum: 1 }), t.Null()], {
+                description: "The category's id; null only while the site has no categories",
+              }),
+            ),
+            tags: t.Optional(
+              t.Array(t.String({ maxLength: 100 }), {
+                maxItems: 50,
+                description: `Replaces every tag; at most ${TAG_LIMITS.count}, normalised as on upload`,
+              }),
+            ),
+          },
+          { examples: [{ title: "Debian 13.2 netinst (amd64, fixed)", tags: ["linux", "debian"] }] },
+        ),
         response: { 200: TorrentFull, ...errors(401, 403, 404, 422) },
         detail: {
           tags: ["Torrents"],

@@ -273,10 +273,13 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
       {
         role: "moderate",
         params: IdParams,
-        body: t.Object({
-          download_factor: Factor("0 for freeleech, 1 normal"),
-          upload_factor: Factor("2 for double upload, 1 normal"),
-        }),
+        body: t.Object(
+          {
+            download_factor: Factor("0 for freeleech, 1 normal"),
+            upload_factor: Factor("2 for double upload, 1 normal"),
+          },
+          { examples: [{ download_factor: 0, upload_factor: 1 }] },
+        ),
         response: { 200: Freeleech, ...errors(401, 403, 404, 422) },
         detail: {
           tags: ["Torrents"],
@@ -308,13 +311,26 @@ export function transfersApi(deps: WebDeps, limiters: ApiLimiters) {
       },
       {
         role: "admin",
-        body: t.Object({
-          starts_at: t.String({ format: "date-time", maxLength: 40 }),
-          ends_at: t.String({ format: "date-time", maxLength: 40 }),
-          download_factor: Factor("0 for freeleech"),
-          upload_factor: Factor("2 for double upload"),
-          note: t.Optional(t.String({ maxLength: 200 })),
-        }),
+        body: t.Object(
+          {
+            starts_at: t.String({ format: "date-time", maxLength: 40, description: "When it starts" }),
+            ends_at: t.String({ format: "date-time", maxLength: 40, description: "When it ends" }),
+            download_factor: Factor("0 for freeleech"),
+            upload_factor: Factor("2 for double upload"),
+            note: t.Optional(t.String({ maxLength: 200, description: "What the window is for, free text" })),
+          },
+          {
+            examples: [
+              {
+                starts_at: "2026-12-24T00:00:00Z",
+                ends_at: "2026-12-27T00:00:00Z",
+                download_factor: 0,
+                upload_factor: 1,
+                note: "Holiday freeleech",
+              },
+            ],
+          },
+        ),
         response: { 201: Window, ...errors(401, 403, 422) },
         detail: {
           tags: ["Torrents"],
