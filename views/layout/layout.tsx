@@ -14,14 +14,18 @@ const HTMX_CONFIG = JSON.stringify({
 /** The header's link to private messages, with the count of unread ones (and of the staff inbox's). */
 function MessagesLink(props: { base: string; viewer: PageViewer }) {
   const unread = (props.viewer.unreadMessages ?? 0) + (props.viewer.staffUnread ?? 0);
-  const label = unread > 0 ? `Messages, ${String(unread)} unread` : "Messages";
+  // The name read aloud is the visible text and then "unread": "Messages 2 unread".
   return (
-    <a href={`${props.base}/messages`} id="nav-messages" aria-label={label}>
+    <a href={`${props.base}/messages`} id="nav-messages">
       Messages
       {unread > 0 ? (
-        <span class="badge unread" id="unread-count" safe>
-          {String(unread)}
-        </span>
+        <>
+          {" "}
+          <span class="badge unread" id="unread-count" safe>
+            {String(unread)}
+          </span>
+          <span class="visually-hidden"> unread</span>
+        </>
       ) : (
         ""
       )}
