@@ -113,7 +113,7 @@ describe("fairywren command", () => {
       expect(first.stderr).toBe("");
       expect(first.code).toBe(0);
       expect(first.stdout).toContain("created admin");
-      expect(first.stdout).toContain("with roles: upload, invite, moderate, admin");
+      expect(first.stdout).toContain("with roles: upload, trusted, invite, moderate, admin");
       const second = await run(["adduser", "--name", "carol", "--password-stdin"], {
         env: db.env,
         stdin: "another password\n",

@@ -149,7 +149,7 @@ describeWithClients("a real swarm through dist/fairywren", () => {
     });
     expect(await exitWithin(adduser, 30_000)).toBe(0);
     expect(readFileSync(join(logs, "adduser.stdout.log"), "utf8")).toContain(
-      "created alice (id 1) with roles: upload, invite, moderate, admin",
+      "created alice (id 1) with roles: upload, trusted, invite, moderate, admin",
     );
     step("alice created");
 
