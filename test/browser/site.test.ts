@@ -655,14 +655,14 @@ describeWithChromium("the site in a browser", () => {
     ]);
     const detail = page.url();
     page.once("dialog", (dialog) => void dialog.dismiss());
-    await page.click("button.danger");
+    await page.click("form[action$='/delete'] button.danger");
     expect(page.url()).toBe(detail);
     expect(await page.textContent("h1")).toBe("Fairywren Test Payload");
     page.once("dialog", (dialog) => {
       expect(dialog.message()).toBe("Delete this torrent for everyone?");
       void dialog.accept();
     });
-    await Promise.all([page.waitForURL(/\/torrents$/), page.click("button.danger")]);
+    await Promise.all([page.waitForURL(/\/torrents$/), page.click("form[action$='/delete'] button.danger")]);
     expect(await page.textContent("#results")).not.toContain("Fairywren Test Payload");
     await page.close();
   });
@@ -790,6 +790,7 @@ describeWithChromium("the site in a browser", () => {
       '"Downloaded: "',
       '"Progress: "',
       '"Last announce: "',
+      '"Connectable: "',
     ]);
     await shoot(page, "torrent-peers");
 
@@ -1075,7 +1076,11 @@ describeWithChromium("the site in a browser", () => {
     await page.reload();
     expect(await page.locator("#recovery-codes").count()).toBe(0);
 
-    await Promise.all([page.waitForURL(/\/login$/), page.click('header form button[type="submit"]')]);
+    await page.click("details.account-menu > summary");
+    await Promise.all([
+      page.waitForURL(/\/login$/),
+      page.click('details.account-menu form button[type="submit"]'),
+    ]);
     await logInWithPassword();
     await page.waitForURL(/\/login\/second/);
     await shoot(page, "second-factor");
