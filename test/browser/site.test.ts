@@ -760,17 +760,15 @@ describeWithChromium("the site in a browser", () => {
       page.click("#results td.title > a:has-text('Fairywren Test Payload')"),
     ]);
     const detail = page.url();
-    // The delete form's button (staff also see the moderation form's Reject, a danger button too).
-    const remove = 'form[action$="/delete"] button.danger';
     page.once("dialog", (dialog) => void dialog.dismiss());
-    await page.click(remove);
+    await page.click("form[action$='/delete'] button.danger");
     expect(page.url()).toBe(detail);
     expect(await page.textContent("h1")).toBe("Fairywren Test Payload");
     page.once("dialog", (dialog) => {
       expect(dialog.message()).toBe("Delete this torrent for everyone?");
       void dialog.accept();
     });
-    await Promise.all([page.waitForURL(/\/torrents$/), page.click(remove)]);
+    await Promise.all([page.waitForURL(/\/torrents$/), page.click("form[action$='/delete'] button.danger")]);
     expect(await page.textContent("#results")).not.toContain("Fairywren Test Payload");
     await page.close();
   });
@@ -1184,9 +1182,11 @@ describeWithChromium("the site in a browser", () => {
     await page.reload();
     expect(await page.locator("#recovery-codes").count()).toBe(0);
 
-    // Log out is in the account menu, folded until opened.
-    await page.click("header details.account-menu summary");
-    await Promise.all([page.waitForURL(/\/login$/), page.click('header form[action$="/logout"] button')]);
+    await page.click("details.account-menu > summary");
+    await Promise.all([
+      page.waitForURL(/\/login$/),
+      page.click('details.account-menu form button[type="submit"]'),
+    ]);
     await logInWithPassword();
     await page.waitForURL(/\/login\/second/);
     await shoot(page, "second-factor");

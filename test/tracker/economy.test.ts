@@ -304,7 +304,9 @@ describe("factors", () => {
     expect(shown.freeleech).toEqual({ badge: "double upload", until: null });
     const { cookie } = await h.login("bob");
     const list = await (await h.request("/torrents?q=Torrent", { cookie })).text();
-    expect(list).toMatch(/Torrent 3<\/a>\s*<span class="badge freeleech"><span>double upload<\/span>/);
+    expect(list).toMatch(
+      /Torrent 3<\/span><\/a>\s*<span class="badge freeleech"><span>double upload<\/span>/,
+    );
     await run.stop();
   });
 });

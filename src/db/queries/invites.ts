@@ -158,12 +158,16 @@ export async function inviteBySecret(
 
 /**
  * Whether invite `i`'s inviter (joined as `u`) may no longer invite: disabled, or without the
- * invite role. Their open invites stop working at once, without being revoked.
+ * invite role (an invite bought with bonus points needs no role: the member paid for it, and only
+ * disabling withdraws it). Their open invites stop working at once, without being revoked.
  */
 function withdrawn(sql: Sql) {
   return sql`(i.inviter_id is not null and (
     u.id is null or u.disabled
-    or not exists (select 1 from user_roles r where r.user_id = i.inviter_id and r.role = 'invite')
+    or (
+      not exists (select 1 from user_roles r where r.user_id = i.inviter_id and r.role = 'invite')
+      and not exists (select 1 from bonus_ledger b where b.invite_id = i.id and b.reason = 'invite')
+    )
   ))`;
 }
 
