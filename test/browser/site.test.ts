@@ -870,8 +870,13 @@ describeWithChromium("the site in a browser", () => {
       `${server.tracker}/${me!.passkey}/announce?${announceQuery({ infoHash: Buffer.from(hash!.infoHash), peerId: Buffer.alloc(20, 0x45), left: 0, event: "started", uploaded: 8_000_000 })}`,
     );
     expect(await reply.text()).toContain("8:completei1e");
-    await page.goto(detailUrl);
-    await page.waitForSelector("#swarm table.peers");
+    // The peer list reaches the page once the tracker has handed it over: reload until it shows.
+    for (let tries = 0; ; tries++) {
+      await page.goto(detailUrl);
+      if ((await page.locator("#swarm table.peers").count()) > 0) break;
+      if (tries === 30) throw new Error("the swarm never listed the peer");
+      await Bun.sleep(1000);
+    }
     const inputLook = (selector: string) =>
       page.$eval(selector, (el) => ({
         radius: getComputedStyle(el).borderTopLeftRadius,
